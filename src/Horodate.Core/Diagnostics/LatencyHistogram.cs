@@ -1,0 +1,110 @@
+using System.Numerics;
+
+namespace Horodate.Core.Diagnostics;
+
+/// <summary>
+/// A log-linear histogram of non-negative integers (microseconds, milliseconds: the caller's unit):
+/// exact below 32, then 16 buckets per power of two (at most 6% error). Fixed size, no allocation
+/// when recording. Not thread-safe: keep one per thread and <see cref="Add"/> them.
+/// </summary>
+public sealed class LatencyHistogram
+{
+    private const int Exact = 32;       // values 0..31 get a bucket each
+    private const int SubBits = 4;      // 16 sub-buckets per power of two above that
+    private const int FirstExponent = 5; // log2(Exact)
+    private const int BucketCount = Exact + ((63 - FirstExponent) << SubBits);
+
+    private readonly long[] _buckets = new long[BucketCount];
+
+    /// <summary>How many values were recorded.</summary>
+    public long Count { get; private set; }
+
+    /// <summary>The largest value recorded, or 0.</summary>
+    public long Max { get; private set; }
+
+    /// <summary>Records <paramref name="value"/> <paramref name="count"/> times; negative values count as 0.</summary>
+    public void Record(long value, long count = 1)
+    {
+        if (value < 0)
+        {
+            value = 0;
+        }
+
+        _buckets[BucketOf(value)] += count;
+        Count += count;
+        if (value > Max)
+        {
+            Max = value;
+        }
+    }
+
+    /// <summary>The value below which <paramref name="percentile"/> percent of the recorded values fall (bucket midpoint).</summary>
+    public long Percentile(double percentile)
+    {
+        if (Count == 0)
+        {
+            return 0;
+        }
+
+        var rank = (long)Math.Ceiling(Count * Math.Clamp(percentile, 0, 100) / 100.0);
+        rank = Math.Max(rank, 1);
+        long seen = 0;
+        for (var i = 0; i < _buckets.Length; i++)
+        {
+            seen += _buckets[i];
+            if (seen >= rank)
+            {
+                return Math.Min(Midpoint(i), Max);
+            }
+        }
+
+        return Max;
+    }
+
+    /// <summary>Adds every value recorded in <paramref name="other"/> to this histogram.</summary>
+    public void Add(LatencyHistogram other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        for (var i = 0; i < _buckets.Length; i++)
+        {
+            _buckets[i] += other._buckets[i];
+        }
+
+        Count += other.Count;
+        Max = Math.Max(Max, other.Max);
+    }
+
+    /// <summary>Forgets every value.</summary>
+    public void Clear()
+    {
+        Array.Clear(_buckets);
+        Count = 0;
+        Max = 0;
+    }
+
+    private static int BucketOf(long value)
+    {
+        if (value < Exact)
+        {
+            return (int)value;
+        }
+
+        var exponent = 63 - BitOperations.LeadingZeroCount((ulong)value);
+        var sub = (int)(value >> (exponent - SubBits)) & ((1 << SubBits) - 1);
+        return Exact + ((exponent - FirstExponent) << SubBits) + sub;
+    }
+
+    private static long Midpoint(int bucket)
+    {
+        if (bucket < Exact)
+        {
+            return bucket;
+        }
+
+        var exponent = ((bucket - Exact) >> SubBits) + FirstExponent;
+        var sub = (bucket - Exact) & ((1 << SubBits) - 1);
+        var width = 1L << (exponent - SubBits);
+        var low = (1L << exponent) + (sub * width);
+        return low + (width / 2);
+    }
+}

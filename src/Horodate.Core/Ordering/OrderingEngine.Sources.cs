@@ -1,0 +1,217 @@
+using System.Runtime.CompilerServices;
+
+namespace Horodate.Core.Ordering;
+
+public sealed partial class OrderingEngine
+{
+    private const int None = -1;
+
+    /// <summary>Per ring slot: how many active sources have their high at that value.</summary>
+    private readonly int[] _holders;
+
+    private SourceState[] _sources;
+    private int _freeHead = None;
+    private int _nextUnused;
+    private int _openSources;
+    private int _activeSources;
+
+    /// <summary>Active sources whose high is below the floor: each holds W at the floor.</summary>
+    private int _belowFloor;
+
+    // Active sources in order of last activity, oldest first: idle expiry only looks at the head.
+    private int _lruHead = None;
+    private int _lruTail = None;
+
+    /// <summary>Open sources (connections), active or idle.</summary>
+    public int OpenSources => _openSources;
+
+    /// <summary>Sources that sent within <see cref="OrderingOptions.IdleTimeoutMs"/> (or were opened within it).</summary>
+    public int ActiveSources => _activeSources;
+
+    /// <summary>
+    /// Registers a new source. Until its first value it holds the watermark at <paramref name="nowMs"/>, so
+    /// that its first values are not late; it is active for <see cref="OrderingOptions.IdleTimeoutMs"/>.
+    /// </summary>
+    /// <returns>A handle for <see cref="Ingest"/> and <see cref="CloseSource"/>.</returns>
+    public int OpenSource(long nowMs)
+    {
+        int id;
+        if (_freeHead != None)
+        {
+            id = _freeHead;
+            _freeHead = _sources[id].Next;
+        }
+        else
+        {
+            if (_nextUnused == _sources.Length)
+            {
+                Array.Resize(ref _sources, _sources.Length * 2);
+            }
+
+            id = _nextUnused++;
+        }
+
+        if (nowMs >= _floor + _windowSize)
+        {
+            ForceFloor(nowMs - _windowSize + 1);
+        }
+
+        ref var state = ref _sources[id];
+        state = new SourceState { High = nowMs, LastSeen = nowMs, Open = true, Prev = None, Next = None };
+        _openSources++;
+        Activate(id, ref state);
+        return id;
+    }
+
+    /// <summary>Forgets a source: it no longer holds the watermark. Its values already taken stay.</summary>
+    public void CloseSource(int source)
+    {
+        ref var state = ref GetOpenSource(source);
+        if (state.Active)
+        {
+            Deactivate(source, ref state);
+        }
+
+        state.Open = false;
+        state.Next = _freeHead;
+        _freeHead = source;
+        _openSources--;
+    }
+
+    private ref SourceState GetOpenSource(int source)
+    {
+        if ((uint)source >= (uint)_nextUnused || !_sources[source].Open)
+        {
+            throw new ArgumentException($"Source {source} is not open.", nameof(source));
+        }
+
+        return ref _sources[source];
+    }
+
+    private void Touch(int id, ref SourceState state, long nowMs)
+    {
+        state.LastSeen = nowMs;
+        if (!state.Active)
+        {
+            Activate(id, ref state);
+        }
+        else if (_lruTail != id)
+        {
+            Unlink(ref state);
+            Append(id, ref state);
+        }
+    }
+
+    private void ExpireIdleSources(long nowMs)
+    {
+        var deadline = nowMs - _options.IdleTimeoutMs;
+        while (_lruHead != None && _sources[_lruHead].LastSeen <= deadline)
+        {
+            Deactivate(_lruHead, ref _sources[_lruHead]);
+        }
+    }
+
+    private void Activate(int id, ref SourceState state)
+    {
+        state.Active = true;
+        _activeSources++;
+        Hold(state.High);
+        Append(id, ref state);
+    }
+
+    private void Deactivate(int id, ref SourceState state)
+    {
+        Release(state.High);
+        Unlink(ref state);
+        state.Active = false;
+        _activeSources--;
+    }
+
+    private void SetHigh(ref SourceState state, long high)
+    {
+        if (state.Active)
+        {
+            Release(state.High);
+            Hold(high);
+        }
+
+        state.High = high;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Hold(long high)
+    {
+        if (high < _floor)
+        {
+            _belowFloor++;
+        }
+        else
+        {
+            _holders[high & _windowMask]++;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Release(long high)
+    {
+        if (high < _floor)
+        {
+            _belowFloor--;
+        }
+        else
+        {
+            _holders[high & _windowMask]--;
+        }
+    }
+
+    private void Append(int id, ref SourceState state)
+    {
+        state.Prev = _lruTail;
+        state.Next = None;
+        if (_lruTail != None)
+        {
+            _sources[_lruTail].Next = id;
+        }
+        else
+        {
+            _lruHead = id;
+        }
+
+        _lruTail = id;
+    }
+
+    private void Unlink(ref SourceState state)
+    {
+        if (state.Prev != None)
+        {
+            _sources[state.Prev].Next = state.Next;
+        }
+        else
+        {
+            _lruHead = state.Next;
+        }
+
+        if (state.Next != None)
+        {
+            _sources[state.Next].Prev = state.Prev;
+        }
+        else
+        {
+            _lruTail = state.Prev;
+        }
+
+        state.Prev = state.Next = None;
+    }
+
+    private struct SourceState
+    {
+        /// <summary>The highest value sent, or the clock at open until the first value.</summary>
+        public long High;
+        public long LastSeen;
+        public int Prev;
+        public int Next;
+        public bool Open;
+        public bool Active;
+        public bool HasValue;
+    }
+}

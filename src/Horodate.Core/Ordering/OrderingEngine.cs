@@ -1,0 +1,280 @@
+using System.Numerics;
+
+namespace Horodate.Core.Ordering;
+
+/// <summary>
+/// Merges many sources of non-decreasing millisecond values into one ascending output, exactly: a value is
+/// written once every active source has moved past it, so no later arrival can precede it.
+/// </summary>
+/// <remarks>
+/// <para>
+/// The watermark W is the lowest "high" (latest value) over active sources; a new source holds W at the
+/// clock reading it was opened with until its first value. Everything below W is written. Values are
+/// integer milliseconds, so both the buffered values and the sources' highs live in rings indexed by
+/// <c>value &amp; mask</c>: sorting and dedupe need no comparison, and finding W means walking forward from
+/// the write point until the first slot that holds a source. Every operation is O(1) amortised per value
+/// and per millisecond of timeline; memory is fixed at construction.
+/// </para>
+/// <para>
+/// The window invariant: every buffered value and every active source's high registered in the ring lies
+/// in <c>[Floor, Floor + WindowSize)</c>. Sources whose high fell below <see cref="Floor"/> are only counted
+/// (<c>_belowFloor</c>): they hold W at the floor. <see cref="OrderingOptions.MaxDelayMs"/> moves the floor
+/// forward regardless, which bounds both the window and the output lag.
+/// </para>
+/// <para>Free of I/O and of clocks: the caller passes <c>nowMs</c>. Not thread-safe: one caller at a time.</para>
+/// </remarks>
+public sealed partial class OrderingEngine
+{
+    private readonly OrderingOptions _options;
+    private readonly IOrderedOutput _output;
+    private readonly long _windowSize;
+    private readonly long _windowMask;
+    private readonly int[] _counts;
+
+    private long _floor;
+    private long _maxBuffered;
+    private long _bufferedSlots;
+
+    private long _received;
+    private long _written;
+    private long _duplicates;
+    private long _late;
+    private long _rejectedFuture;
+    private long _forcedMs;
+
+    /// <summary>Creates an engine that writes to <paramref name="output"/>.</summary>
+    /// <param name="options">Merge options; validated here.</param>
+    /// <param name="output">Receives the ordered values and the late ones.</param>
+    /// <param name="lastWritten">The last value already in the output (when resuming a file), or <see langword="null"/>.</param>
+    /// <param name="nowMs">The clock, in Unix milliseconds.</param>
+    public OrderingEngine(OrderingOptions options, IOrderedOutput output, long? lastWritten, long nowMs)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(output);
+        options.Validate();
+        _options = options;
+        _output = output;
+
+        // The window must hold everything between the oldest value MaxDelay lets wait and the furthest
+        // value MaxFuture lets in; twice that, rounded up to a power of two, leaves room for late ticks.
+        _windowSize = (long)BitOperations.RoundUpToPowerOf2((ulong)Math.Max(4096, 2 * (options.MaxDelayMs + options.MaxFutureMs)));
+        _windowMask = _windowSize - 1;
+        _counts = new int[_windowSize];
+        _holders = new int[_windowSize];
+        _history = new ulong[(1 << options.DedupeHistoryBits) / 64];
+        _historyMask = (1L << options.DedupeHistoryBits) - 1;
+        _sources = new SourceState[16];
+
+        _floor = Math.Max(nowMs - options.MaxDelayMs, lastWritten is { } last ? last + 1 : long.MinValue);
+        _floor = Math.Max(_floor, 0);
+        _maxBuffered = _floor - 1;
+        if (lastWritten is { } l && l >= 0)
+        {
+            MarkStored(l);
+        }
+    }
+
+    /// <summary>The lowest value that can still be written in order; everything below it was written or is late.</summary>
+    public long Floor => _floor;
+
+    /// <summary>How many milliseconds the rings span: <c>2 × (MaxDelay + MaxFuture)</c> rounded up to a power of two.</summary>
+    public long WindowSize => _windowSize;
+
+    /// <summary>Distinct values waiting for the watermark.</summary>
+    public long BufferedValues => _bufferedSlots;
+
+    /// <summary>What the engine has seen and done so far.</summary>
+    public OrderingCounters Counters => new(_received, _written, _duplicates, _late, _rejectedFuture, _forcedMs);
+
+    /// <summary>
+    /// Takes values from one source, in the order the source sent them. Values at or above <see cref="Floor"/>
+    /// are buffered (or dropped as duplicates); lower ones go to <see cref="IOrderedOutput.WriteLate"/> unless
+    /// already stored. Values more than <see cref="OrderingOptions.MaxFutureMs"/> ahead of
+    /// <paramref name="nowMs"/> are rejected. Writes to the ordered output only if a value lies so far ahead
+    /// that the window must move (see <see cref="Advance"/>).
+    /// </summary>
+    public void Ingest(int source, ReadOnlySpan<long> values, long nowMs)
+    {
+        ref var state = ref GetOpenSource(source);
+        var futureLimit = nowMs + _options.MaxFutureMs;
+        var accepted = false;
+        _received += values.Length;
+        foreach (var value in values)
+        {
+            if (value > futureLimit)
+            {
+                _rejectedFuture++;
+                continue;
+            }
+
+            accepted = true;
+            if (value >= _floor + _windowSize)
+            {
+                ForceFloor(value - _windowSize + 1);
+            }
+
+            if (value >= _floor)
+            {
+                Buffer(value);
+            }
+            else
+            {
+                StoreLate(value);
+            }
+
+            // The first value replaces the clock reading taken at open; after that highs only rise.
+            if (!state.HasValue || value > state.High)
+            {
+                state.HasValue = true;
+                SetHigh(ref state, value);
+            }
+        }
+
+        if (accepted)
+        {
+            Touch(source, ref state, nowMs);
+        }
+    }
+
+    /// <summary>
+    /// Moves time forward: sources silent for <see cref="OrderingOptions.IdleTimeoutMs"/> stop holding the
+    /// watermark, everything older than <see cref="OrderingOptions.MaxDelayMs"/> is written, then every value
+    /// below the watermark is written in ascending order. With no active source, everything buffered is written.
+    /// </summary>
+    public void Advance(long nowMs)
+    {
+        ExpireIdleSources(nowMs);
+        var bound = nowMs - _options.MaxDelayMs;
+        if (_floor < bound)
+        {
+            ForceFloor(bound);
+        }
+
+        if (_belowFloor != 0)
+        {
+            return; // a source holds W at the floor
+        }
+
+        var floor = _floor;
+        var maxBuffered = _maxBuffered;
+        while (floor <= maxBuffered && _holders[floor & _windowMask] == 0)
+        {
+            EmitSlot(floor);
+            floor++;
+        }
+
+        _floor = floor;
+    }
+
+    /// <summary>Writes every buffered value, whatever holds the watermark: the last step of a graceful stop.</summary>
+    public void Drain()
+    {
+        if (_bufferedSlots != 0)
+        {
+            MoveFloor(_maxBuffered + 1, forced: false);
+        }
+    }
+
+    private void Buffer(long value)
+    {
+        var index = value & _windowMask;
+        var count = _counts[index];
+        if (count == 0)
+        {
+            _counts[index] = 1;
+            _bufferedSlots++;
+            if (value > _maxBuffered)
+            {
+                _maxBuffered = value;
+            }
+        }
+        else if (_options.Dedupe)
+        {
+            _duplicates++;
+        }
+        else if (count < int.MaxValue)
+        {
+            _counts[index] = count + 1;
+        }
+        else
+        {
+            StoreLate(value); // 2^31 copies of one millisecond: spill rather than overflow
+        }
+    }
+
+    private void StoreLate(long value)
+    {
+        if (_options.Dedupe && _floor - value <= _historyMask)
+        {
+            if (IsStored(value))
+            {
+                _duplicates++;
+                return;
+            }
+
+            MarkStored(value);
+        }
+
+        _late++;
+        _output.WriteLate(value);
+    }
+
+    /// <summary>Writes every slot below <paramref name="target"/>, whatever holds the watermark.</summary>
+    private void ForceFloor(long target) => MoveFloor(target, forced: true);
+
+    private void MoveFloor(long target, bool forced)
+    {
+        var floor = _floor;
+        while (floor < target)
+        {
+            if (_bufferedSlots == 0 && _activeSources == _belowFloor)
+            {
+                // Nothing buffered and no source in the window: jump.
+                ForgetHistory(floor, target);
+                if (forced)
+                {
+                    _forcedMs += target - floor;
+                }
+
+                floor = target;
+                break;
+            }
+
+            var index = floor & _windowMask;
+            EmitSlot(floor);
+            var holders = _holders[index];
+            if (holders != 0)
+            {
+                // These sources' highs fall below the new floor: they now hold W at the floor.
+                _belowFloor += holders;
+                _holders[index] = 0;
+            }
+
+            if (forced)
+            {
+                _forcedMs++;
+            }
+
+            floor++;
+        }
+
+        _floor = floor;
+    }
+
+    private void EmitSlot(long value)
+    {
+        var index = value & _windowMask;
+        var count = _counts[index];
+        if (count == 0)
+        {
+            SetStored(value, false);
+            return;
+        }
+
+        _counts[index] = 0;
+        _bufferedSlots--;
+        _written += count;
+        SetStored(value, true);
+        _output.Write(value, count);
+    }
+}

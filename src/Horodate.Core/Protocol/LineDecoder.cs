@@ -1,0 +1,227 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+
+namespace Horodate.Core.Protocol;
+
+/// <summary>
+/// Decodes the wire protocol: one value per line, ASCII decimal digits (at most 18, no sign) then
+/// <c>\n</c>, with an optional <c>\r</c> before it. Empty lines are ignored. Everything else is a
+/// rejected line: counted, never turned into a value.
+/// </summary>
+/// <remarks>
+/// One instance per connection: it carries the only state that spans reads (an overlong line being
+/// discarded, the run of consecutive bad lines). It never allocates. Not thread-safe.
+/// </remarks>
+public sealed class LineDecoder
+{
+    /// <summary>The longest line accepted, in bytes, <c>\n</c> excluded (<c>\r</c> included). Longer lines are discarded whole.</summary>
+    public const int MaxLineLength = 64;
+
+    /// <summary>The most digits a value may have: 18 digits always fit in a <see cref="long"/>.</summary>
+    public const int MaxDigits = 18;
+
+    /// <summary>Consecutive rejected lines after which <see cref="ShouldClose"/> turns true.</summary>
+    public const int MaxConsecutiveRejects = 100;
+
+    /// <summary>Bytes without any newline after which <see cref="ShouldClose"/> turns true.</summary>
+    public const int MaxBytesWithoutNewline = 4096;
+
+    private bool _discarding;
+    private long _bytesSinceNewline;
+    private int _consecutiveRejects;
+
+    /// <summary>Lines rejected so far on this connection, all reasons together.</summary>
+    public long RejectedLines { get; private set; }
+
+    /// <summary>The status of the most recent rejected line.</summary>
+    public LineStatus LastReject { get; private set; }
+
+    /// <summary>
+    /// True once the peer has shown it does not speak the protocol: <see cref="MaxConsecutiveRejects"/>
+    /// bad lines in a row, or <see cref="MaxBytesWithoutNewline"/> bytes without a newline.
+    /// </summary>
+    public bool ShouldClose { get; private set; }
+
+    /// <summary>
+    /// Decodes complete lines from the front of <paramref name="buffer"/> into <paramref name="values"/>
+    /// until either no complete line is left or <paramref name="values"/> is full, and slices the
+    /// consumed bytes off <paramref name="buffer"/>. An incomplete last line stays in the buffer unless it
+    /// is already too long, in which case it is consumed and the rest of it will be discarded as it comes.
+    /// </summary>
+    /// <returns>The number of values written to <paramref name="values"/>.</returns>
+    public int Decode(ref ReadOnlySequence<byte> buffer, Span<long> values)
+    {
+        var count = 0;
+        while (count < values.Length && !ShouldClose)
+        {
+            if (!TryReadLine(ref buffer, out var line, out var lineLength))
+            {
+                HandleIncompleteTail(ref buffer);
+                break;
+            }
+
+            _bytesSinceNewline = 0;
+            if (_discarding)
+            {
+                // The tail of an overlong line: already counted when it crossed the limit.
+                _discarding = false;
+                continue;
+            }
+
+            var status = lineLength > MaxLineLength ? LineStatus.TooLong : Parse(line, out values[count]);
+            if (status == LineStatus.Value)
+            {
+                _consecutiveRejects = 0;
+                count++;
+            }
+            else if (status != LineStatus.Empty)
+            {
+                Reject(status);
+            }
+        }
+
+        return count;
+    }
+
+    /// <summary>
+    /// Tells the decoder the peer closed the connection with <paramref name="remaining"/> bytes left over:
+    /// a partial line is counted as <see cref="LineStatus.Truncated"/>, never taken as a value.
+    /// </summary>
+    public void Complete(in ReadOnlySequence<byte> remaining)
+    {
+        if (!remaining.IsEmpty && !_discarding)
+        {
+            Reject(LineStatus.Truncated);
+        }
+    }
+
+    /// <summary>
+    /// Parses one line without its <c>\n</c>. Pure: the same bytes always give the same result.
+    /// </summary>
+    /// <returns><see cref="LineStatus.Value"/> with <paramref name="value"/> set, <see cref="LineStatus.Empty"/>,
+    /// or why the line is rejected.</returns>
+    public static LineStatus Parse(ReadOnlySpan<byte> line, out long value)
+    {
+        value = 0;
+        if (!line.IsEmpty && line[^1] == (byte)'\r')
+        {
+            line = line[..^1];
+        }
+
+        if (line.IsEmpty)
+        {
+            return LineStatus.Empty;
+        }
+
+        if (line.Length > MaxDigits)
+        {
+            return line.ContainsAnyExceptInRange((byte)'0', (byte)'9') ? LineStatus.NotANumber : LineStatus.TooManyDigits;
+        }
+
+        long v = 0;
+        foreach (var b in line)
+        {
+            var digit = (uint)(b - '0');
+            if (digit > 9)
+            {
+                return LineStatus.NotANumber;
+            }
+
+            v = (v * 10) + digit;
+        }
+
+        value = v;
+        return LineStatus.Value;
+    }
+
+    private void Reject(LineStatus reason)
+    {
+        RejectedLines++;
+        LastReject = reason;
+        if (++_consecutiveRejects >= MaxConsecutiveRejects)
+        {
+            ShouldClose = true;
+        }
+    }
+
+    private void HandleIncompleteTail(ref ReadOnlySequence<byte> buffer)
+    {
+        if (buffer.Length <= MaxLineLength)
+        {
+            return; // wait for the rest of the line
+        }
+
+        // Too long to ever be a value: drop what we have and keep dropping until the newline.
+        if (!_discarding)
+        {
+            _discarding = true;
+            Reject(LineStatus.TooLong);
+        }
+
+        _bytesSinceNewline += buffer.Length;
+        if (_bytesSinceNewline > MaxBytesWithoutNewline)
+        {
+            ShouldClose = true;
+        }
+
+        buffer = buffer.Slice(buffer.End);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TryReadLine(ref ReadOnlySequence<byte> buffer, out ReadOnlySpan<byte> line, out long lineLength)
+    {
+        if (buffer.IsSingleSegment)
+        {
+            var span = buffer.FirstSpan;
+            var index = span.IndexOf((byte)'\n');
+            if (index < 0)
+            {
+                line = default;
+                lineLength = 0;
+                return false;
+            }
+
+            line = span[..index];
+            lineLength = index;
+            buffer = buffer.Slice(index + 1);
+            return true;
+        }
+
+        return TryReadLineMultiSegment(ref buffer, out line, out lineLength);
+    }
+
+    [ThreadStatic]
+    private static byte[]? t_lineScratch;
+
+    private static bool TryReadLineMultiSegment(ref ReadOnlySequence<byte> buffer, out ReadOnlySpan<byte> line, out long lineLength)
+    {
+        var newline = buffer.PositionOf((byte)'\n');
+        if (newline is null)
+        {
+            line = default;
+            lineLength = 0;
+            return false;
+        }
+
+        var lineSequence = buffer.Slice(0, newline.Value);
+        lineLength = lineSequence.Length;
+        buffer = buffer.Slice(buffer.GetPosition(1, newline.Value));
+        if (lineSequence.IsSingleSegment)
+        {
+            line = lineSequence.FirstSpan;
+        }
+        else if (lineLength <= MaxLineLength)
+        {
+            // A line split across segments: copy it (at most 64 bytes) so it parses like any other.
+            var scratch = t_lineScratch ??= new byte[MaxLineLength];
+            lineSequence.CopyTo(scratch);
+            line = scratch.AsSpan(0, (int)lineLength);
+        }
+        else
+        {
+            line = default; // too long: rejected by length, the content does not matter
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,169 @@
+using Horodate.Core.Protocol;
+
+namespace Horodate.Core.Storage;
+
+/// <summary>
+/// A file of timestamp lines opened for appending: the ordered output, or its <c>.late</c> side file.
+/// Writes go straight to the operating system (no hidden buffer), each one whole lines, so a reader
+/// never sees half a line; <see cref="Sync"/> makes them durable.
+/// </summary>
+public sealed class TimestampFile : IDisposable
+{
+    /// <summary>How much of the end of an existing file is read back to resume (16 MiB: 17 minutes of distinct milliseconds).</summary>
+    public const int ResumeTailBytes = 16 * 1024 * 1024;
+
+    private readonly FileStream _stream;
+
+    private TimestampFile(string path, FileStream stream, ResumeInfo resume)
+    {
+        Path = path;
+        _stream = stream;
+        Resume = resume;
+    }
+
+    /// <summary>The file's path.</summary>
+    public string Path { get; }
+
+    /// <summary>What was found in the file when it was opened.</summary>
+    public ResumeInfo Resume { get; }
+
+    /// <summary>The file's length: where the next write lands.</summary>
+    public long Length => _stream.Position;
+
+    /// <summary>
+    /// Opens <paramref name="path"/> for appending, creating it (owner read/write only) if needed. An
+    /// existing file is checked: a partial last line left by a crash is cut off, and the tail must be
+    /// timestamp lines (ascending when <paramref name="sorted"/>), or the file is refused rather than
+    /// mixed with ours.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The file holds something other than timestamp lines.</exception>
+    /// <exception cref="IOException">The file cannot be opened or read.</exception>
+    public static TimestampFile Open(string path, bool sorted)
+    {
+        var options = new FileStreamOptions
+        {
+            Mode = FileMode.OpenOrCreate,
+            Access = FileAccess.ReadWrite,
+            Share = FileShare.Read,
+            BufferSize = 0,
+        };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        var stream = new FileStream(path, options);
+        try
+        {
+            var resume = ReadTail(path, stream, sorted);
+            stream.Seek(resume.Length, SeekOrigin.Begin);
+            return new TimestampFile(path, stream, resume);
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Appends whole lines.</summary>
+    public void Append(ReadOnlySpan<byte> lines)
+    {
+        if (!lines.IsEmpty)
+        {
+            _stream.Write(lines);
+        }
+    }
+
+    /// <summary>Makes everything appended so far durable (fsync).</summary>
+    public void Sync() => _stream.Flush(flushToDisk: true);
+
+    /// <inheritdoc />
+    public void Dispose() => _stream.Dispose();
+
+    private static ResumeInfo ReadTail(string path, FileStream stream, bool sorted)
+    {
+        var length = stream.Length;
+        if (length == 0)
+        {
+            return new ResumeInfo(null, 0, 0, []);
+        }
+
+        var tailLength = (int)Math.Min(length, ResumeTailBytes);
+        var tail = new byte[tailLength];
+        stream.Seek(length - tailLength, SeekOrigin.Begin);
+        stream.ReadExactly(tail);
+
+        // A crash can leave a partial last line: everything after the last newline is cut off.
+        var lastNewline = Array.LastIndexOf(tail, (byte)'\n');
+        if (lastNewline < 0 && tailLength < length)
+        {
+            throw NotOurs(path, "no line ends in its last 16 MiB");
+        }
+
+        var keep = lastNewline + 1;
+        long truncated = tailLength - keep;
+        if (truncated > LineDecoder.MaxLineLength)
+        {
+            throw NotOurs(path, $"its last line is {truncated} bytes long");
+        }
+
+        if (truncated > 0)
+        {
+            stream.SetLength(length - truncated);
+        }
+
+        // Read the complete lines of the tail; the first may be cut by the tail's start, skip it then.
+        var lines = tail.AsSpan(0, keep);
+        if (tailLength < length)
+        {
+            lines = lines[(lines.IndexOf((byte)'\n') + 1)..];
+        }
+
+        var values = new List<long>();
+        long previous = -1;
+        foreach (var range in lines.Split((byte)'\n'))
+        {
+            var line = lines[range];
+            if (line.IsEmpty && range.Start.Value == lines.Length)
+            {
+                break; // after the last newline
+            }
+
+            if (LineDecoder.Parse(line, out var value) != LineStatus.Value)
+            {
+                throw NotOurs(path, $"it holds the line \"{Printable(line)}\"");
+            }
+
+            if (sorted && value < previous)
+            {
+                throw NotOurs(path, $"it is not sorted ({value} follows {previous})");
+            }
+
+            previous = value;
+            values.Add(value);
+        }
+
+        if (!sorted)
+        {
+            values.Clear();
+        }
+
+        return new ResumeInfo(previous >= 0 ? previous : null, truncated, length - truncated, values);
+    }
+
+    private static InvalidDataException NotOurs(string path, string why) =>
+        new($"{path} is not a timestamp file that can be appended to: {why}. Refusing to write into it; choose another --output or move the file away.");
+
+    private static string Printable(ReadOnlySpan<byte> line)
+    {
+        var shown = line[..Math.Min(line.Length, 40)];
+        var chars = new char[shown.Length];
+        for (var i = 0; i < shown.Length; i++)
+        {
+            chars[i] = shown[i] is >= 0x20 and < 0x7f ? (char)shown[i] : '?';
+        }
+
+        return new string(chars) + (line.Length > shown.Length ? "…" : "");
+    }
+}
