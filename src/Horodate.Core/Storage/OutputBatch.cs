@@ -39,8 +39,8 @@ public sealed class OutputBatch : IOrderedOutput
     /// <summary>The highest ordered value collected, or -1.</summary>
     public long LastOrdered { get; private set; } = -1;
 
-    /// <summary>The clock reading given to <see cref="Reset"/>: output lag is measured against it.</summary>
-    public long NowMs { get; private set; }
+    /// <summary>The clock reading output lag is measured against: set it before the engine writes.</summary>
+    public long NowMs { get; set; }
 
     /// <summary>Output lag (clock minus value) of every ordered value collected, in milliseconds.</summary>
     public LatencyHistogram Lag { get; } = new();
@@ -51,14 +51,62 @@ public sealed class OutputBatch : IOrderedOutput
     /// <summary>The late lines collected.</summary>
     public ReadOnlySpan<byte> Late => _late.AsSpan(0, LateLength);
 
-    /// <summary>Empties the batch and sets the clock used to measure lag.</summary>
-    public void Reset(long nowMs)
+    /// <summary>True when the batch holds no line.</summary>
+    public bool IsEmpty => OrderedLength == 0 && LateLength == 0;
+
+    /// <summary>Forgets the ordered lines (they were written), keeping the late ones.</summary>
+    public void ClearOrdered()
     {
-        OrderedLength = LateLength = 0;
-        OrderedValues = LateValues = 0;
+        OrderedLength = 0;
+        OrderedValues = 0;
         LastOrdered = -1;
-        NowMs = nowMs;
         Lag.Clear();
+    }
+
+    /// <summary>Forgets the late lines (they were written), keeping the ordered ones.</summary>
+    public void ClearLate()
+    {
+        LateLength = 0;
+        LateValues = 0;
+    }
+
+    /// <summary>Empties the batch.</summary>
+    public void Reset()
+    {
+        ClearOrdered();
+        ClearLate();
+    }
+
+    /// <summary>
+    /// Moves everything <paramref name="newer"/> holds to the end of this batch and empties it: used when this
+    /// batch could not be written yet, so that lines keep their order.
+    /// </summary>
+    public void Absorb(OutputBatch newer)
+    {
+        ArgumentNullException.ThrowIfNull(newer);
+        AppendBytes(ref _ordered, OrderedLength, newer.Ordered);
+        OrderedLength += newer.OrderedLength;
+        AppendBytes(ref _late, LateLength, newer.Late);
+        LateLength += newer.LateLength;
+        OrderedValues += newer.OrderedValues;
+        LateValues += newer.LateValues;
+        if (newer.LastOrdered >= 0)
+        {
+            LastOrdered = newer.LastOrdered;
+        }
+
+        Lag.Add(newer.Lag);
+        newer.Reset();
+    }
+
+    private static void AppendBytes(ref byte[] buffer, int length, ReadOnlySpan<byte> bytes)
+    {
+        if (buffer.Length - length < bytes.Length)
+        {
+            Array.Resize(ref buffer, Math.Max(buffer.Length * 2, length + bytes.Length));
+        }
+
+        bytes.CopyTo(buffer.AsSpan(length));
     }
 
     /// <inheritdoc />

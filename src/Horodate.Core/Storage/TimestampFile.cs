@@ -13,12 +13,14 @@ public sealed class TimestampFile : IDisposable
     public const int ResumeTailBytes = 16 * 1024 * 1024;
 
     private readonly FileStream _stream;
+    private long _length;
 
     private TimestampFile(string path, FileStream stream, ResumeInfo resume)
     {
         Path = path;
         _stream = stream;
         Resume = resume;
+        _length = resume.Length;
     }
 
     /// <summary>The file's path.</summary>
@@ -28,7 +30,7 @@ public sealed class TimestampFile : IDisposable
     public ResumeInfo Resume { get; }
 
     /// <summary>The file's length: where the next write lands.</summary>
-    public long Length => _stream.Position;
+    public long Length => _length;
 
     /// <summary>
     /// Opens <paramref name="path"/> for appending, creating it (owner read/write only) if needed. An
@@ -55,9 +57,7 @@ public sealed class TimestampFile : IDisposable
         var stream = new FileStream(path, options);
         try
         {
-            var resume = ReadTail(path, stream, sorted);
-            stream.Seek(resume.Length, SeekOrigin.Begin);
-            return new TimestampFile(path, stream, resume);
+            return new TimestampFile(path, stream, ReadTail(path, stream, sorted));
         }
         catch
         {
@@ -66,12 +66,27 @@ public sealed class TimestampFile : IDisposable
         }
     }
 
-    /// <summary>Appends whole lines.</summary>
+    /// <summary>
+    /// Appends whole lines, all or nothing: if the write fails (a full disk), whatever part of it reached the
+    /// file is cut off again, so that a retry of the same lines leaves no half line behind.
+    /// </summary>
+    /// <exception cref="IOException">The write failed; the file is as it was before the call.</exception>
     public void Append(ReadOnlySpan<byte> lines)
     {
-        if (!lines.IsEmpty)
+        if (lines.IsEmpty)
         {
-            _stream.Write(lines);
+            return;
+        }
+
+        try
+        {
+            RandomAccess.Write(_stream.SafeFileHandle, lines, _length);
+            _length += lines.Length;
+        }
+        catch (IOException)
+        {
+            TryCutBackTo(_length);
+            throw;
         }
     }
 
@@ -80,6 +95,18 @@ public sealed class TimestampFile : IDisposable
 
     /// <inheritdoc />
     public void Dispose() => _stream.Dispose();
+
+    private void TryCutBackTo(long length)
+    {
+        try
+        {
+            _stream.SetLength(length);
+        }
+        catch (IOException)
+        {
+            // The next Append writes at the same offset and overwrites whatever is there.
+        }
+    }
 
     private static ResumeInfo ReadTail(string path, FileStream stream, bool sorted)
     {

@@ -1,0 +1,175 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net;
+using Horodate.CommandLine;
+using Horodate.Core.Configuration;
+using Horodate.Core.Ordering;
+using Horodate.Server.Diagnostics;
+using Horodate.Server.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Horodate.Server.CommandLine;
+
+/// <summary>The <c>horodate-server</c> command line: run the server, or <c>verify</c> a file.</summary>
+internal static class ServerCommand
+{
+    private const string Name = "horodate-server";
+
+    public static RootCommand Create()
+    {
+        var listen = new Option<IPEndPoint[]>("--listen", "-l")
+        {
+            Description = "Address to accept connections on; repeat for several. Port 0 picks a free port. [default: 127.0.0.1:7890]",
+            HelpName = "address:port",
+            Arity = ArgumentArity.OneOrMore,
+            CustomParser = result =>
+            {
+                var endpoints = new List<IPEndPoint>();
+                foreach (var token in result.Tokens)
+                {
+                    if (EndpointParser.TryParseListen(token.Value, out var endpoint, out var error))
+                    {
+                        endpoints.Add(endpoint);
+                    }
+                    else
+                    {
+                        result.AddError($"--listen: {error}");
+                    }
+                }
+
+                return [.. endpoints];
+            },
+        };
+        var output = new Option<string>("--output", "-o")
+        {
+            Description = "The ordered output file; appended to if it exists. Late values go to <output>.late. [default: timestamps.txt]",
+            HelpName = "file",
+        };
+        var keepDuplicates = new Option<bool>("--keep-duplicates")
+        {
+            Description = "Store every value received, duplicates included (by default each distinct value is stored once).",
+        };
+        var idleTimeout = CliParsing.Duration("--idle-timeout",
+            "A connection silent this long stops holding the output back. [default: 1s]", TimeSpan.FromMilliseconds(1), TimeSpan.FromHours(1));
+        var maxFuture = CliParsing.Duration("--max-future",
+            "Reject values further ahead of this server's clock than this. [default: 10s]", TimeSpan.Zero, TimeSpan.FromHours(1));
+        var maxDelay = CliParsing.Duration("--max-delay",
+            "Never hold a value back longer than this waiting for a lagging connection; its older values then count as late. [default: 5s]",
+            TimeSpan.FromMilliseconds(1), TimeSpan.FromHours(1));
+        var flushInterval = CliParsing.Duration("--flush-interval",
+            "How often ready values are appended to the file. [default: 10ms]", TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(10));
+        var statusInterval = CliParsing.Duration("--status-interval",
+            "How often a status line is printed; 0s for none. [default: 5s]", TimeSpan.Zero, TimeSpan.FromHours(1));
+        var logLevel = new Option<LogLevel?>("--log-level")
+        {
+            Description = "Log messages from this level up, on standard error: Trace, Debug, Information, Warning, Error. [default: Warning]",
+            HelpName = "level",
+        };
+
+        var root = new RootCommand(
+            """
+            Horodate server: receives millisecond timestamps (one per line) on TCP connections, merges them into
+            one ascending, deduplicated stream, and appends it to a file as it goes.
+
+            Examples:
+              horodate-server                                   listen on 127.0.0.1:7890, write timestamps.txt
+              horodate-server -l 0.0.0.0:7890 -l [::]:7890 -o /var/lib/horodate/ts.txt
+              horodate-server --listen 127.0.0.1:0 --keep-duplicates
+              horodate-server verify timestamps.txt --unique --expect sent.txt
+            """)
+        {
+            listen, output, keepDuplicates, idleTimeout, maxFuture, maxDelay, flushInterval, statusInterval, logLevel,
+        };
+        root.Add(VerifyCommand.Create());
+
+        root.SetAction(async (parse, _) =>
+        {
+            var defaults = new ServerOptions();
+            var ordering = new OrderingOptions();
+            var options = defaults with
+            {
+                Listen = parse.GetValue(listen) is { Length: > 0 } endpoints ? endpoints : defaults.Listen,
+                Output = parse.GetValue(output) ?? defaults.Output,
+                FlushInterval = parse.GetValue(flushInterval) ?? defaults.FlushInterval,
+                StatusInterval = parse.GetValue(statusInterval) ?? defaults.StatusInterval,
+                Ordering = ordering with
+                {
+                    Dedupe = !parse.GetValue(keepDuplicates),
+                    IdleTimeoutMs = Ms(parse.GetValue(idleTimeout)) ?? ordering.IdleTimeoutMs,
+                    MaxFutureMs = Ms(parse.GetValue(maxFuture)) ?? ordering.MaxFutureMs,
+                    MaxDelayMs = Ms(parse.GetValue(maxDelay)) ?? ordering.MaxDelayMs,
+                },
+            };
+            return await RunAsync(options, parse.GetValue(logLevel) ?? LogLevel.Warning).ConfigureAwait(false);
+        });
+        return root;
+    }
+
+    private static long? Ms(TimeSpan? duration) => duration is { } d ? (long)d.TotalMilliseconds : null;
+
+    private static async Task<int> RunAsync(ServerOptions options, LogLevel logLevel)
+    {
+        using var signal = new StopSignal();
+        HorodateServer server;
+        try
+        {
+            server = await HorodateServer.StartAsync(options, Console.Out, logging => ConfigureLogging(logging, logLevel)).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            await Console.Error.WriteLineAsync($"{Name}: cannot start: {ex.Message}").ConfigureAwait(false);
+            return 1;
+        }
+
+        await using (server.ConfigureAwait(false))
+        {
+            var mode = options.Ordering.Dedupe ? "each distinct value once" : "every value, duplicates kept";
+            var resumed = server.ResumedAfter is { } last ? $", resuming after {last}" : "";
+            Console.WriteLine($"{Name}: listening on {string.Join(", ", server.Endpoints)}; writing {options.Output} ({mode}{resumed}); late values go to {options.LateOutput}. Ctrl-C to stop.");
+            try
+            {
+                await Task.Delay(Timeout.Infinite, signal.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                Console.WriteLine($"{Name}: stopping: writing everything received...");
+            }
+
+            var summary = await server.StopAsync().ConfigureAwait(false);
+            Console.WriteLine(FormatSummary(summary, options));
+        }
+
+        return 0;
+    }
+
+    internal static string FormatSummary(ServerSummary s, ServerOptions options)
+    {
+        var seconds = Math.Max(s.Uptime.TotalSeconds, 0.001);
+        var lines = new List<string>
+        {
+            string.Create(CultureInfo.InvariantCulture, $"{Name}: stopped after {seconds:0.0} s"),
+            string.Create(CultureInfo.InvariantCulture, $"  connections  {s.ConnectionsAccepted:N0} accepted, {s.ConnectionsClosedForGarbage:N0} closed for not speaking the protocol"),
+            string.Create(CultureInfo.InvariantCulture, $"  received     {s.Received:N0} values ({s.Received / seconds:N0}/s); rejected {s.RejectedLines:N0} bad lines, {s.RejectedFuture:N0} values too far in the future"),
+            string.Create(CultureInfo.InvariantCulture, $"  written      {s.Written:N0} values to {options.Output} ({Units.Bytes(s.OutputBytes)}); {s.Duplicates:N0} duplicates dropped"),
+            string.Create(CultureInfo.InvariantCulture, $"  late         {s.Late:N0} values{(s.Late > 0 ? $" (in {options.LateOutput})" : "")}"),
+            string.Create(CultureInfo.InvariantCulture, $"  output lag   p50 {s.LagP50Ms:N0} ms, p99 {s.LagP99Ms:N0} ms, max {s.LagMaxMs:N0} ms"),
+        };
+        if (s.DroppedAtStop > 0 || s.Unwritten > 0)
+        {
+            lines.Add(string.Create(CultureInfo.InvariantCulture, $"  NOT STORED   {s.DroppedAtStop:N0} values from connections cut at the shutdown timeout; {Units.Bytes(s.Unwritten)} that the disk refused"));
+        }
+
+        return string.Join(Environment.NewLine, lines);
+    }
+
+    private static void ConfigureLogging(ILoggingBuilder logging, LogLevel level)
+    {
+        logging.SetMinimumLevel(level);
+        logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss ";
+        });
+        logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+    }
+}

@@ -1,0 +1,44 @@
+using Horodate.Core.Protocol;
+using Microsoft.Extensions.Logging;
+
+namespace Horodate.Server.Diagnostics;
+
+/// <summary>The server's log messages, with stable event ids (1xx connections, 2xx storage, 3xx lifecycle).</summary>
+internal static partial class ServerLog
+{
+    [LoggerMessage(100, LogLevel.Debug, "Connection {ConnectionId} from {Remote} accepted.")]
+    public static partial void ConnectionAccepted(ILogger logger, string connectionId, string? remote);
+
+    [LoggerMessage(101, LogLevel.Debug, "Connection {ConnectionId} closed after {Values} values ({Rejected} rejected lines).")]
+    public static partial void ConnectionClosed(ILogger logger, string connectionId, long values, long rejected);
+
+    [LoggerMessage(102, LogLevel.Warning, "Connection {ConnectionId} from {Remote} sent a rejected line ({Reason}); {Suppressed} more rejections not logged since the last report.")]
+    public static partial void LineRejected(ILogger logger, string connectionId, string? remote, LineStatus reason, long suppressed);
+
+    [LoggerMessage(103, LogLevel.Warning, "Closing connection {ConnectionId} from {Remote}: it does not speak the protocol ({Reason}; {Rejected} rejected lines).")]
+    public static partial void ClosingForGarbage(ILogger logger, string connectionId, string? remote, LineStatus reason, long rejected);
+
+    [LoggerMessage(104, LogLevel.Debug, "Connection {ConnectionId} failed: {Message}")]
+    public static partial void ConnectionFailed(ILogger logger, string connectionId, string message);
+
+    [LoggerMessage(200, LogLevel.Warning, "{Path} ended with a partial line ({Bytes} bytes, left by a crash?): cut off. Appending after {LastValue}.")]
+    public static partial void TornLineCut(ILogger logger, string path, long bytes, long? lastValue);
+
+    [LoggerMessage(201, LogLevel.Information, "Resuming {Path} after its last value {LastValue} ({Length} bytes).")]
+    public static partial void Resuming(ILogger logger, string path, long lastValue, long length);
+
+    [LoggerMessage(202, LogLevel.Error, "Writing to {Path} failed; the values are kept in memory and the write is retried: {Message}")]
+    public static partial void WriteFailed(ILogger logger, string path, string message);
+
+    [LoggerMessage(203, LogLevel.Information, "Writing to {Path} works again; {Bytes} bytes caught up.")]
+    public static partial void WriteRecovered(ILogger logger, string path, long bytes);
+
+    [LoggerMessage(204, LogLevel.Warning, "{Count} late values (below what was already written) stored in {Path}; {Suppressed} more reports held back.")]
+    public static partial void LateValues(ILogger logger, long count, string path, long suppressed);
+
+    [LoggerMessage(205, LogLevel.Warning, "{Count} values more than {MaxFutureMs} ms ahead of the server's clock were rejected; {Suppressed} more reports held back.")]
+    public static partial void FutureValues(ILogger logger, long count, long maxFutureMs, long suppressed);
+
+    [LoggerMessage(300, LogLevel.Information, "Stopping: no new connections; writing everything received.")]
+    public static partial void Stopping(ILogger logger);
+}

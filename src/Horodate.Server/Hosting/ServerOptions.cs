@@ -1,0 +1,35 @@
+using System.Net;
+using Horodate.Core.Ordering;
+
+namespace Horodate.Server.Hosting;
+
+/// <summary>Everything <see cref="HorodateServer"/> needs to run; the command line builds one.</summary>
+public sealed record ServerOptions
+{
+    /// <summary>The default port: <c>horodate-client</c> connects there by default too.</summary>
+    public const int DefaultPort = 7890;
+
+    /// <summary>Where to accept connections (default 127.0.0.1:7890: loopback only). Port 0 picks a free port.</summary>
+    public IReadOnlyList<IPEndPoint> Listen { get; init; } = [new IPEndPoint(IPAddress.Loopback, DefaultPort)];
+
+    /// <summary>The ordered output file (default <c>timestamps.txt</c>); late values go to <c>&lt;Output&gt;.late</c>.</summary>
+    public string Output { get; init; } = "timestamps.txt";
+
+    /// <summary>How the values are merged: dedupe, idle timeout, max future, max delay.</summary>
+    public OrderingOptions Ordering { get; init; } = new();
+
+    /// <summary>How often ready values are written to the file (default 10 ms). Each write is whole lines.</summary>
+    public TimeSpan FlushInterval { get; init; } = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>How often a status line is printed (default 5 s); <see cref="TimeSpan.Zero"/> for none.</summary>
+    public TimeSpan StatusInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How long a graceful stop waits for connections to finish handing over what they already received
+    /// before they are cut (default 5 s).
+    /// </summary>
+    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The path of the side file for late values.</summary>
+    public string LateOutput => Output + ".late";
+}

@@ -1,0 +1,50 @@
+namespace Horodate.Server.Hosting;
+
+/// <summary>What a server did over its life, printed at exit and returned by <see cref="HorodateServer.StopAsync"/>.</summary>
+public sealed record ServerSummary
+{
+    /// <summary>How long the server ran.</summary>
+    public required TimeSpan Uptime { get; init; }
+
+    /// <summary>Connections accepted over the run.</summary>
+    public required long ConnectionsAccepted { get; init; }
+
+    /// <summary>Connections closed because they did not speak the protocol.</summary>
+    public required long ConnectionsClosedForGarbage { get; init; }
+
+    /// <summary>Values decoded from the connections.</summary>
+    public required long Received { get; init; }
+
+    /// <summary>Values written to the ordered output file by this run.</summary>
+    public required long Written { get; init; }
+
+    /// <summary>Values dropped because already stored or buffered (dedupe mode).</summary>
+    public required long Duplicates { get; init; }
+
+    /// <summary>Values stored in the late side file.</summary>
+    public required long Late { get; init; }
+
+    /// <summary>Lines that were not values.</summary>
+    public required long RejectedLines { get; init; }
+
+    /// <summary>Values too far ahead of the server's clock.</summary>
+    public required long RejectedFuture { get; init; }
+
+    /// <summary>Values received after the final write of a stop, from connections cut by the shutdown timeout.</summary>
+    public required long DroppedAtStop { get; init; }
+
+    /// <summary>Bytes left unwritten because the file could not be written (0 unless the disk failed to the end).</summary>
+    public required long Unwritten { get; init; }
+
+    /// <summary>The output file's size at the end.</summary>
+    public required long OutputBytes { get; init; }
+
+    /// <summary>Median output lag (clock at write minus value) over the whole run, in milliseconds.</summary>
+    public required long LagP50Ms { get; init; }
+
+    /// <summary>99th percentile of the output lag, in milliseconds.</summary>
+    public required long LagP99Ms { get; init; }
+
+    /// <summary>The largest output lag, in milliseconds.</summary>
+    public required long LagMaxMs { get; init; }
+}

@@ -1,0 +1,169 @@
+using Horodate.Core.Diagnostics;
+using Horodate.Core.Ordering;
+using Horodate.Core.Storage;
+using Horodate.Server.Diagnostics;
+using Horodate.Server.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Horodate.Server.Pipeline;
+
+/// <summary>
+/// The one-way path from connections to files: connection handlers hand decoded values to
+/// <see cref="Ingest"/>; the engine orders them under one lock; a dedicated writer thread advances the
+/// engine every flush interval and appends the ready lines to the output file, outside the lock.
+/// </summary>
+/// <remarks>
+/// The lock is taken once per decoded chunk (up to hundreds of values), never per value. The engine writes
+/// into the "filling" batch; the writer swaps it for the empty one and writes it out, so file I/O never holds
+/// the lock. A failed write keeps its batch and is retried, newer lines appended behind it, so the file
+/// stays sorted and nothing accepted is dropped.
+/// </remarks>
+internal sealed partial class IngestPipeline : IDisposable
+{
+    private readonly Lock _gate = new();
+    private readonly ServerOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly OrderingEngine _engine;
+    private readonly BatchSink _sink;
+    private readonly TimestampFile _output;
+
+    private bool _sealed;
+    private long _droppedAtStop;
+
+    private IngestPipeline(ServerOptions options, TimeProvider time, ILogger logger, TimestampFile output)
+    {
+        _options = options;
+        _time = time;
+        _logger = logger;
+        _output = output;
+        _sink = new BatchSink(new OutputBatch());
+        _writing = new OutputBatch();
+        _engine = new OrderingEngine(options.Ordering, _sink, output.Resume.LastValue, NowMs());
+        foreach (var value in output.Resume.RecentValues)
+        {
+            _engine.RememberStored(value);
+        }
+
+        _writtenBytes = output.Length;
+    }
+
+    /// <summary>What was found in the output file when it was opened.</summary>
+    public ResumeInfo Resume => _output.Resume;
+
+    /// <summary>
+    /// Opens (or creates) the output file, resuming after its last value, and builds the engine. Call
+    /// <see cref="Start"/> to begin writing.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The output file is not a timestamp file.</exception>
+    /// <exception cref="IOException">The output file cannot be opened.</exception>
+    public static IngestPipeline Open(ServerOptions options, TimeProvider time, ILogger logger)
+    {
+        var output = TimestampFile.Open(options.Output, sorted: true);
+        if (output.Resume.TruncatedBytes > 0)
+        {
+            ServerLog.TornLineCut(logger, options.Output, output.Resume.TruncatedBytes, output.Resume.LastValue);
+        }
+
+        if (output.Resume.LastValue is { } last)
+        {
+            ServerLog.Resuming(logger, options.Output, last, output.Resume.Length);
+        }
+
+        return new IngestPipeline(options, time, logger, output);
+    }
+
+    /// <summary>Registers a connection; it holds the watermark from now until its first value.</summary>
+    public int OpenSource()
+    {
+        var now = NowMs();
+        lock (_gate)
+        {
+            return _engine.OpenSource(now);
+        }
+    }
+
+    /// <summary>Hands over values decoded from one connection, in the order received.</summary>
+    public void Ingest(int source, ReadOnlySpan<long> values)
+    {
+        var now = NowMs();
+        lock (_gate)
+        {
+            if (_sealed)
+            {
+                _droppedAtStop += values.Length;
+                return;
+            }
+
+            _engine.Ingest(source, values, now);
+        }
+    }
+
+    /// <summary>Forgets a connection: it no longer holds the watermark.</summary>
+    public void CloseSource(int source)
+    {
+        lock (_gate)
+        {
+            _engine.CloseSource(source);
+        }
+    }
+
+    /// <summary>A consistent snapshot; <paramref name="takeLag"/> hands over (and resets) the lag histogram.</summary>
+    public PipelineStatus Snapshot(bool takeLag)
+    {
+        OrderingCounters counters;
+        int open, active;
+        long floor, buffered, dropped;
+        lock (_gate)
+        {
+            counters = _engine.Counters;
+            open = _engine.OpenSources;
+            active = _engine.ActiveSources;
+            floor = _engine.Floor;
+            buffered = _engine.BufferedValues;
+            dropped = _droppedAtStop;
+        }
+
+        lock (_statsGate)
+        {
+            var lag = new LatencyHistogram();
+            lag.Add(_lag);
+            if (takeLag)
+            {
+                _lag.Clear();
+            }
+
+            var runLag = new LatencyHistogram();
+            runLag.Add(_runLag);
+
+            return new PipelineStatus
+            {
+                Counters = counters,
+                OpenSources = open,
+                ActiveSources = active,
+                Floor = floor,
+                BufferedValues = buffered,
+                WrittenValues = _writtenValues,
+                LateWritten = _lateWritten,
+                OutputBytes = _writtenBytes,
+                PendingBytes = _pendingBytes,
+                WriteErrors = _writeErrors,
+                DroppedAtStop = dropped,
+                Lag = lag,
+                RunLag = runLag,
+            };
+        }
+    }
+
+    private long NowMs() => _time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    /// <summary>Lets the engine write into whichever batch is filling.</summary>
+    private sealed class BatchSink(OutputBatch batch) : IOrderedOutput
+    {
+        public OutputBatch Current { get; set; } = batch;
+
+        public void Write(long value, int count) => Current.Write(value, count);
+
+        public void WriteLate(long value) => Current.WriteLate(value);
+    }
+}

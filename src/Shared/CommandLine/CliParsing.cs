@@ -1,0 +1,82 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using Horodate.Core.Configuration;
+
+namespace Horodate.CommandLine;
+
+/// <summary>Option builders and the entry point shared by both programs' command lines.</summary>
+internal static class CliParsing
+{
+    /// <summary>Exit code for bad flags or values, as the usual Unix tools do.</summary>
+    public const int UsageError = 2;
+
+    /// <summary>A duration option (<c>50ms</c>, <c>1s</c>, <c>2m</c>) that must lie in [<paramref name="min"/>, <paramref name="max"/>].</summary>
+    public static Option<TimeSpan?> Duration(string name, string description, TimeSpan min, TimeSpan max) => new(name)
+    {
+        Description = description,
+        HelpName = "duration",
+        CustomParser = result =>
+        {
+            var token = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+            if (!DurationParser.TryParse(token, out var value, out var error))
+            {
+                result.AddError($"{name}: {error}");
+                return null;
+            }
+
+            if (value < min || value > max)
+            {
+                result.AddError($"{name}: {token} is out of range ({DurationParser.Format(min)} to {DurationParser.Format(max)}).");
+                return null;
+            }
+
+            return value;
+        },
+    };
+
+    /// <summary>An integer option that must lie in [<paramref name="min"/>, <paramref name="max"/>].</summary>
+    public static Option<int?> Integer(string name, string alias, string description, int min, int max)
+    {
+        var option = alias.Length == 0 ? new Option<int?>(name) : new Option<int?>(name, alias);
+        option.Description = description;
+        option.HelpName = "n";
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int?>() is { } value && (value < min || value > max))
+            {
+                result.AddError($"{name}: {value} is out of range ({min} to {max}).");
+            }
+        });
+        return option;
+    }
+
+    /// <summary>
+    /// Parses <paramref name="args"/>; on a bad flag prints every error and a hint to standard error and
+    /// returns <see cref="UsageError"/>; otherwise runs the chosen command. Ctrl-C and SIGTERM are left to
+    /// the commands, which stop gracefully.
+    /// </summary>
+    public static async Task<int> RunAsync(RootCommand root, string[] args)
+    {
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var error in parse.Errors)
+            {
+                await Console.Error.WriteLineAsync($"{root.Name}: {error.Message}").ConfigureAwait(false);
+            }
+
+            await Console.Error.WriteLineAsync($"Try '{root.Name} --help'.").ConfigureAwait(false);
+            return UsageError;
+        }
+
+        return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }).ConfigureAwait(false);
+    }
+
+    /// <summary>Reports a bad combination of values found after parsing, the same way as a parse error.</summary>
+    public static int Fail(string program, string message)
+    {
+        Console.Error.WriteLine($"{program}: {message}");
+        Console.Error.WriteLine($"Try '{program} --help'.");
+        return UsageError;
+    }
+}
