@@ -82,7 +82,7 @@ internal static class ServerCommand
         };
         root.Add(VerifyCommand.Create());
 
-        root.SetAction(async (parse, _) =>
+        root.SetAction(async (parse, cancel) =>
         {
             var defaults = new ServerOptions();
             var ordering = new OrderingOptions();

@@ -1,3 +1,4 @@
+using Horodate.Core.Diagnostics;
 using System.Buffers;
 using System.IO.Pipelines;
 using Horodate.Core.Protocol;

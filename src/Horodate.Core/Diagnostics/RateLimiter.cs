@@ -1,12 +1,12 @@
 using System.Diagnostics;
 
-namespace Horodate.Server.Diagnostics;
+namespace Horodate.Core.Diagnostics;
 
 /// <summary>
 /// Lets one event through per period and counts the ones it holds back, so that a flood of bad input
 /// cannot flood the log. Thread-safe, lock-free.
 /// </summary>
-internal sealed class RateLimiter(TimeSpan period)
+public sealed class RateLimiter(TimeSpan period)
 {
     private readonly long _periodTicks = (long)(period.TotalSeconds * Stopwatch.Frequency);
     private long _nextTicks;

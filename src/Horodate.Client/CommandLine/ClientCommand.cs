@@ -1,0 +1,154 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net.Sockets;
+using Horodate.Client.Load;
+using Horodate.CommandLine;
+using Horodate.Core.Configuration;
+using Microsoft.Extensions.Logging;
+
+namespace Horodate.Client.CommandLine;
+
+/// <summary>The <c>horodate-client</c> command line.</summary>
+internal static class ClientCommand
+{
+    private const string Name = "horodate-client";
+
+    public static RootCommand Create()
+    {
+        var server = new Option<string>("--server", "-s")
+        {
+            Description = "The server to connect to. [default: 127.0.0.1:7890]",
+            HelpName = "host:port",
+            Validators =
+            {
+                result =>
+                {
+                    if (result.Tokens.Count == 1 && !EndpointParser.TryParse(result.Tokens[0].Value, out _, out _, out var error))
+                    {
+                        result.AddError($"--server: {error}");
+                    }
+                },
+            },
+        };
+        var connections = CliParsing.Integer("--connections", "-n", "How many TCP connections to open. [default: 50]", 1, 1_000_000);
+        var interval = CliParsing.Duration("--interval", "How often each connection sends the time. [default: 50ms]", TimeSpan.FromMilliseconds(1), TimeSpan.FromHours(1));
+        var duration = CliParsing.Duration("--duration", "Stop after this long. [default: run until Ctrl-C]", TimeSpan.FromMilliseconds(1), TimeSpan.FromDays(365));
+        var aligned = new Option<bool>("--aligned")
+        {
+            Description = "Make all connections send at the same instants (the worst case for duplicates); by default they are spread evenly over the interval.",
+        };
+        var record = new Option<string?>("--record")
+        {
+            Description = "At exit, write every value sent, sorted, one per line (for horodate-server verify --expect).",
+            HelpName = "file",
+        };
+        var threads = CliParsing.Integer("--threads", "", $"Scheduler threads sending on the connections. [default: {new ClientOptions().SchedulerThreads}]", 1, 64);
+        var statusInterval = CliParsing.Duration("--status-interval", "How often a status line is printed; 0s for none. [default: 5s]", TimeSpan.Zero, TimeSpan.FromHours(1));
+        var logLevel = new Option<LogLevel?>("--log-level")
+        {
+            Description = "Log messages from this level up, on standard error: Debug, Information, Warning, Error. [default: Information]",
+            HelpName = "level",
+        };
+
+        var root = new RootCommand(
+            """
+            Horodate client: opens n TCP connections to a Horodate server and, on each one, sends the current Unix
+            time in milliseconds every interval ("1732200000000\n"). Lost connections come back with backoff.
+
+            Examples:
+              horodate-client                                   50 connections to 127.0.0.1:7890, every 50ms, until Ctrl-C
+              horodate-client -n 50 --duration 10s --record sent.txt
+              horodate-client -s [::1]:7890 -n 2000 --aligned --duration 1m
+            """)
+        {
+            server, connections, interval, duration, aligned, record, threads, statusInterval, logLevel,
+        };
+
+        root.SetAction(async (parse, cancel) =>
+        {
+            var defaults = new ClientOptions();
+            var host = defaults.Host;
+            var port = defaults.Port;
+            if (parse.GetValue(server) is { } text && !EndpointParser.TryParse(text, out host, out port, out var error))
+            {
+                return CliParsing.Fail(Name, $"--server: {error}"); // the validator already said so; kept for safety
+            }
+
+            if (port == 0)
+            {
+                return CliParsing.Fail(Name, "--server: port 0 is not a server's port.");
+            }
+
+            var options = defaults with
+            {
+                Host = host,
+                Port = port,
+                Connections = parse.GetValue(connections) ?? defaults.Connections,
+                Interval = parse.GetValue(interval) ?? defaults.Interval,
+                Duration = parse.GetValue(duration),
+                Aligned = parse.GetValue(aligned),
+                RecordPath = parse.GetValue(record),
+                SchedulerThreads = parse.GetValue(threads) ?? defaults.SchedulerThreads,
+                StatusInterval = parse.GetValue(statusInterval) ?? defaults.StatusInterval,
+            };
+            return await RunAsync(options, parse.GetValue(logLevel) ?? LogLevel.Information).ConfigureAwait(false);
+        });
+        return root;
+    }
+
+    private static async Task<int> RunAsync(ClientOptions options, LogLevel level)
+    {
+        using var signal = new StopSignal();
+        using var loggerFactory = LoggerFactory.Create(logging =>
+        {
+            logging.SetMinimumLevel(level);
+            logging.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "HH:mm:ss ";
+            });
+            logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        });
+        var logger = loggerFactory.CreateLogger("Horodate.Client");
+        var until = options.Duration is { } d ? $"for {DurationParser.Format(d)}" : "until Ctrl-C";
+        Console.WriteLine($"{Name}: {options.Connections:N0} connections to {options.Server}, one value every {DurationParser.Format(options.Interval)} each ({(options.Aligned ? "aligned" : "spread")}), {until}.");
+        ClientSummary summary;
+        try
+        {
+            summary = await LoadClient.RunAsync(options, Console.Out, logger, signal.Token).ConfigureAwait(false);
+        }
+        catch (SocketException ex)
+        {
+            await Console.Error.WriteLineAsync($"{Name}: cannot resolve {options.Host}: {ex.Message}").ConfigureAwait(false);
+            return 1;
+        }
+        catch (IOException ex)
+        {
+            await Console.Error.WriteLineAsync($"{Name}: {ex.Message}").ConfigureAwait(false);
+            return 1;
+        }
+
+        Console.WriteLine(FormatSummary(summary, options));
+        return summary.Sent > 0 ? 0 : 1;
+    }
+
+    internal static string FormatSummary(ClientSummary s, ClientOptions options)
+    {
+        var seconds = Math.Max(s.Elapsed.TotalSeconds, 0.001);
+        var inv = CultureInfo.InvariantCulture;
+        var lines = new List<string>
+        {
+            string.Create(inv, $"{Name}: stopped after {seconds:0.0} s"),
+            string.Create(inv, $"  connections  {s.ConnectionsUp:N0}/{s.Connections:N0} up at the end; {s.Reconnects:N0} reconnects, {s.ConnectFailures:N0} failed attempts"),
+            string.Create(inv, $"  sent         {s.Sent:N0} values ({s.Sent / seconds:N0}/s; schedule {s.TargetRate:N0}/s)"),
+            string.Create(inv, $"  skipped      {s.SkippedDown:N0} while a connection was down, {s.SkippedBusy:N0} because the server was not reading"),
+            string.Create(inv, $"  send late    p50 {s.LatenessP50Us / 1000.0:0.00} ms, p99 {s.LatenessP99Us / 1000.0:0.00} ms, max {s.LatenessMaxUs / 1000.0:0.00} ms (versus schedule)"),
+        };
+        if (s.Recorded is { } recorded)
+        {
+            lines.Add(string.Create(inv, $"  record       {recorded:N0} values in {options.RecordPath}"));
+        }
+
+        return string.Join(Environment.NewLine, lines);
+    }
+}

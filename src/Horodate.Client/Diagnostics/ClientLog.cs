@@ -1,0 +1,19 @@
+using Microsoft.Extensions.Logging;
+
+namespace Horodate.Client.Diagnostics;
+
+/// <summary>The client's log messages, with stable event ids (1xx connections, 2xx lifecycle).</summary>
+internal static partial class ClientLog
+{
+    [LoggerMessage(100, LogLevel.Warning, "Cannot connect to {Server}: {Reason}. Retrying with backoff; {Suppressed} more failures not shown.")]
+    public static partial void ConnectFailed(ILogger logger, string server, string reason, long suppressed);
+
+    [LoggerMessage(101, LogLevel.Warning, "Lost a connection to {Server}: {Reason}. Reconnecting with backoff; {Suppressed} more losses not shown.")]
+    public static partial void ConnectionLost(ILogger logger, string server, string reason, long suppressed);
+
+    [LoggerMessage(102, LogLevel.Information, "All {Count} connections to {Server} are up.")]
+    public static partial void AllUp(ILogger logger, int count, string server);
+
+    [LoggerMessage(200, LogLevel.Information, "Wrote {Count} sent values to {Path}.")]
+    public static partial void RecordWritten(ILogger logger, long count, string path);
+}

@@ -1,0 +1,53 @@
+namespace Horodate.Client.Load;
+
+/// <summary>What <see cref="LoadClient"/> does; the command line builds one.</summary>
+public sealed record ClientOptions
+{
+    /// <summary>The server's host: an IP literal or a name (default 127.0.0.1).</summary>
+    public string Host { get; init; } = "127.0.0.1";
+
+    /// <summary>The server's port (default 7890).</summary>
+    public int Port { get; init; } = 7890;
+
+    /// <summary>How many connections to open (default 50, the statement's case).</summary>
+    public int Connections { get; init; } = 50;
+
+    /// <summary>How often each connection sends the time (default 50 ms).</summary>
+    public TimeSpan Interval { get; init; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>How long to run; <see langword="null"/> (the default) runs until stopped.</summary>
+    public TimeSpan? Duration { get; init; }
+
+    /// <summary>
+    /// All connections send at the same instants (the worst case for duplicates); by default their send
+    /// instants are spread evenly over the interval.
+    /// </summary>
+    public bool Aligned { get; init; }
+
+    /// <summary>Where to write every value sent, sorted, at exit; <see langword="null"/> for no record.</summary>
+    public string? RecordPath { get; init; }
+
+    /// <summary>
+    /// Scheduler threads (default: one per core, at most 4). Each owns a share of the connections and sends
+    /// on them synchronously when due: no timer per connection, no thread hop per send.
+    /// </summary>
+    public int SchedulerThreads { get; init; } = Math.Clamp(Environment.ProcessorCount, 1, 4);
+
+    /// <summary>
+    /// Connection attempts in flight at once (default 256): ramps a large n without overflowing the
+    /// server's accept backlog (512 on Kestrel by default).
+    /// </summary>
+    public int ConnectConcurrency { get; init; } = 256;
+
+    /// <summary>The first reconnect delay; it doubles on each failure (default 100 ms).</summary>
+    public TimeSpan ReconnectMin { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The longest reconnect delay (default 5 s).</summary>
+    public TimeSpan ReconnectMax { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How often a status line is printed (default 5 s); <see cref="TimeSpan.Zero"/> for none.</summary>
+    public TimeSpan StatusInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The server as <c>host:port</c>.</summary>
+    public string Server => Host.Contains(':') ? $"[{Host}]:{Port}" : $"{Host}:{Port}";
+}

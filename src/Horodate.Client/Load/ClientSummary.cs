@@ -1,0 +1,44 @@
+namespace Horodate.Client.Load;
+
+/// <summary>What a client run did; printed at exit.</summary>
+public sealed record ClientSummary
+{
+    /// <summary>How long the client ran.</summary>
+    public required TimeSpan Elapsed { get; init; }
+
+    /// <summary>Connections asked for.</summary>
+    public required int Connections { get; init; }
+
+    /// <summary>Connections up when the run ended.</summary>
+    public required int ConnectionsUp { get; init; }
+
+    /// <summary>Values handed to the kernel, whole lines.</summary>
+    public required long Sent { get; init; }
+
+    /// <summary>The schedule's rate: connections / interval, in values per second.</summary>
+    public required double TargetRate { get; init; }
+
+    /// <summary>Sends skipped because their connection was down (ramping or reconnecting).</summary>
+    public required long SkippedDown { get; init; }
+
+    /// <summary>Sends skipped because the socket buffer was full (the server was not reading).</summary>
+    public required long SkippedBusy { get; init; }
+
+    /// <summary>Connections lost and brought back.</summary>
+    public required long Reconnects { get; init; }
+
+    /// <summary>Connection attempts that failed.</summary>
+    public required long ConnectFailures { get; init; }
+
+    /// <summary>Median send lateness versus the schedule, in microseconds.</summary>
+    public required long LatenessP50Us { get; init; }
+
+    /// <summary>99th percentile send lateness versus the schedule, in microseconds.</summary>
+    public required long LatenessP99Us { get; init; }
+
+    /// <summary>Worst send lateness versus the schedule, in microseconds.</summary>
+    public required long LatenessMaxUs { get; init; }
+
+    /// <summary>Values written to the record file, or <see langword="null"/> without <c>--record</c>.</summary>
+    public long? Recorded { get; init; }
+}

@@ -1,0 +1,158 @@
+using System.Net;
+using System.Net.Sockets;
+using Horodate.Client.Diagnostics;
+using Horodate.Core.Diagnostics;
+
+namespace Horodate.Client.Load;
+
+public sealed partial class LoadClient
+{
+    /// <summary>How long one connection attempt may take before it counts as failed.</summary>
+    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(5);
+
+    private readonly RateLimiter _connectFailLog = new(TimeSpan.FromSeconds(1));
+    private readonly RateLimiter _lostLog = new(TimeSpan.FromSeconds(1));
+    private int _up;
+    private long _reconnects;
+    private long _connectFailures;
+
+    private static async Task<IPEndPoint> ResolveAsync(ClientOptions options, CancellationToken cancel)
+    {
+        if (IPAddress.TryParse(options.Host, out var address))
+        {
+            return new IPEndPoint(address, options.Port);
+        }
+
+        var addresses = await Dns.GetHostAddressesAsync(options.Host, cancel).ConfigureAwait(false);
+        var chosen = addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? addresses.FirstOrDefault()
+            ?? throw new SocketException((int)SocketError.HostNotFound);
+        return new IPEndPoint(chosen, options.Port);
+    }
+
+    /// <summary>Brings every connection up, <see cref="ClientOptions.ConnectConcurrency"/> attempts at a time.</summary>
+    private async Task RampAsync()
+    {
+        await Task.WhenAll(_connections.Select(c => ConnectAsync(c, reconnect: false))).ConfigureAwait(false);
+        if (!_connecting.IsCancellationRequested)
+        {
+            ClientLog.AllUp(_logger, _connections.Length, _options.Server);
+        }
+    }
+
+    /// <summary>Called on the owning scheduler thread when a send finds the connection broken.</summary>
+    private void OnConnectionDown(ClientConnection connection, string reason)
+    {
+        connection.TakeDown();
+        Interlocked.Decrement(ref _up);
+        if (_lostLog.TryAcquire(out var suppressed))
+        {
+            ClientLog.ConnectionLost(_logger, _options.Server, reason, suppressed);
+        }
+
+        if (!_connecting.IsCancellationRequested)
+        {
+            _ = ConnectAsync(connection, reconnect: true);
+        }
+    }
+
+    /// <summary>Connects until it works or the client stops, backing off exponentially between failures.</summary>
+    private async Task ConnectAsync(ClientConnection connection, bool reconnect)
+    {
+        var cancel = _connecting.Token;
+        try
+        {
+            while (!cancel.IsCancellationRequested)
+            {
+                if (connection.Failures > 0 || reconnect)
+                {
+                    await Task.Delay(Backoff(connection.Failures), cancel).ConfigureAwait(false);
+                }
+
+                var socket = await TryConnectAsync(cancel).ConfigureAwait(false);
+                if (socket is null)
+                {
+                    connection.Failures++;
+                    continue;
+                }
+
+                connection.Failures = 0;
+                var generation = connection.BringUp(socket);
+                Interlocked.Increment(ref _up);
+                if (reconnect)
+                {
+                    Interlocked.Increment(ref _reconnects);
+                }
+
+                _ = WatchAsync(connection, socket, generation);
+                return;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // the client is stopping
+        }
+    }
+
+    private async Task<Socket?> TryConnectAsync(CancellationToken cancel)
+    {
+        await _connectGate.WaitAsync(cancel).ConfigureAwait(false);
+        var socket = new Socket(_endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+            timeout.CancelAfter(ConnectTimeout);
+            await socket.ConnectAsync(_endpoint, timeout.Token).ConfigureAwait(false);
+
+            // Sends are synchronous calls from the scheduler threads: they must never block.
+            socket.Blocking = false;
+            return socket;
+        }
+        catch (Exception ex) when (ex is SocketException or OperationCanceledException)
+        {
+            socket.Dispose();
+            cancel.ThrowIfCancellationRequested();
+            Interlocked.Increment(ref _connectFailures);
+            if (_connectFailLog.TryAcquire(out var suppressed))
+            {
+                var reason = ex is SocketException se ? SendScheduler.Describe(se.SocketErrorCode) : "timed out";
+                ClientLog.ConnectFailed(_logger, _options.Server, reason, suppressed);
+            }
+
+            return null;
+        }
+        finally
+        {
+            _connectGate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Waits for the server to close the socket. A plain server never writes, so the only thing a read can
+    /// return is the end of the stream: that is how a dead server is noticed without sending into it.
+    /// </summary>
+    private static async Task WatchAsync(ClientConnection connection, Socket socket, int generation)
+    {
+        var buffer = new byte[16];
+        try
+        {
+            while (await socket.ReceiveAsync(buffer, SocketFlags.None).ConfigureAwait(false) > 0)
+            {
+                // Bytes from a plain-protocol server are unexpected; ignore them.
+            }
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            // closed by us, or reset by the server
+        }
+
+        connection.NotePeerClosed(generation);
+    }
+
+    private TimeSpan Backoff(int failures)
+    {
+        // 100 ms, 200 ms, 400 ms ... up to 5 s, with ±20% jitter so that n connections do not come back in step.
+        var ms = _options.ReconnectMin.TotalMilliseconds * Math.Pow(2, Math.Min(failures, 16));
+        ms = Math.Min(ms, _options.ReconnectMax.TotalMilliseconds);
+        return TimeSpan.FromMilliseconds(ms * (0.8 + (0.4 * Random.Shared.NextDouble())));
+    }
+}

@@ -1,0 +1,194 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using Horodate.Client.Diagnostics;
+using Horodate.Core.Diagnostics;
+using Microsoft.Extensions.Logging;
+
+namespace Horodate.Client.Load;
+
+/// <summary>
+/// Opens n connections to the server and sends the current Unix time in milliseconds on each one every
+/// interval, on a fixed schedule, until the duration ends or it is stopped. Lost connections come back
+/// with exponential backoff; the schedule never waits for them.
+/// </summary>
+public sealed partial class LoadClient : IDisposable
+{
+    private readonly ClientOptions _options;
+    private readonly TextWriter _status;
+    private readonly ILogger _logger;
+    private readonly IPEndPoint _endpoint;
+    private readonly ClientConnection[] _connections;
+    private readonly SendScheduler[] _schedulers;
+    private readonly CancellationTokenSource _connecting = new();
+    private readonly SemaphoreSlim _connectGate;
+    private readonly long _started = Stopwatch.GetTimestamp();
+    private readonly LatencyHistogram _runLateness = new();
+
+    private LoadClient(ClientOptions options, IPEndPoint endpoint, TextWriter status, ILogger logger)
+    {
+        _options = options;
+        _endpoint = endpoint;
+        _status = status;
+        _logger = logger;
+        _connectGate = new SemaphoreSlim(options.ConnectConcurrency);
+
+        // Connection i sends at i/n of the interval (all at 0 when aligned); thread t owns every i ≡ t (mod T),
+        // so each thread's sends are spread evenly too.
+        var intervalTicks = (long)(options.Interval.TotalSeconds * Stopwatch.Frequency);
+        _connections = new ClientConnection[options.Connections];
+        for (var i = 0; i < _connections.Length; i++)
+        {
+            var offset = options.Aligned ? 0 : (long)((double)i * intervalTicks / options.Connections);
+            _connections[i] = new ClientConnection(i, offset);
+        }
+
+        var threads = Math.Clamp(options.SchedulerThreads, 1, Math.Max(1, options.Connections));
+        var start = Stopwatch.GetTimestamp();
+        _schedulers = new SendScheduler[threads];
+        for (var t = 0; t < threads; t++)
+        {
+            var share = _connections.Where(c => c.Index % threads == t).ToArray();
+            _schedulers[t] = new SendScheduler(t, share, start, intervalTicks, OnConnectionDown);
+        }
+    }
+
+    /// <summary>
+    /// Runs the load until <see cref="ClientOptions.Duration"/> ends or <paramref name="stop"/> fires, then closes
+    /// every connection cleanly (so the server reads everything sent) and writes the record.
+    /// </summary>
+    /// <exception cref="System.Net.Sockets.SocketException">The server's name does not resolve.</exception>
+    public static async Task<ClientSummary> RunAsync(ClientOptions options, TextWriter status, ILogger logger, CancellationToken stop)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(status);
+        ArgumentNullException.ThrowIfNull(logger);
+        var endpoint = await ResolveAsync(options, stop).ConfigureAwait(false);
+        using var client = new LoadClient(options, endpoint, status, logger);
+        return await client.RunAsync(stop).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _connecting.Dispose();
+        _connectGate.Dispose();
+    }
+
+    private async Task<ClientSummary> RunAsync(CancellationToken stop)
+    {
+        foreach (var scheduler in _schedulers)
+        {
+            scheduler.Start();
+        }
+
+        var ramp = RampAsync();
+        using var end = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        if (_options.Duration is { } duration)
+        {
+            end.CancelAfter(duration);
+        }
+
+        await ReportUntilAsync(end.Token).ConfigureAwait(false);
+
+        // Stop: no more connects, no more sends, then close every socket with a FIN after its last byte.
+        await _connecting.CancelAsync().ConfigureAwait(false);
+        foreach (var scheduler in _schedulers)
+        {
+            scheduler.Stop();
+        }
+
+        await ramp.ConfigureAwait(false);
+        var up = CloseAll();
+
+        long? recorded = null;
+        if (_options.RecordPath is { } path)
+        {
+            recorded = SentRecord.WriteSorted(_schedulers.Select(s => s.Record).ToArray(), path);
+            ClientLog.RecordWritten(_logger, recorded.Value, path);
+        }
+
+        var lateness = _runLateness;
+        foreach (var scheduler in _schedulers)
+        {
+            scheduler.TakeLateness(lateness);
+        }
+
+        return new ClientSummary
+        {
+            Elapsed = Stopwatch.GetElapsedTime(_started),
+            Connections = _options.Connections,
+            ConnectionsUp = up,
+            Sent = _schedulers.Sum(s => s.Sent),
+            TargetRate = _options.Connections / _options.Interval.TotalSeconds,
+            SkippedDown = _schedulers.Sum(s => s.SkippedDown),
+            SkippedBusy = _schedulers.Sum(s => s.SkippedBusy),
+            Reconnects = Interlocked.Read(ref _reconnects),
+            ConnectFailures = Interlocked.Read(ref _connectFailures),
+            LatenessP50Us = lateness.Percentile(50),
+            LatenessP99Us = lateness.Percentile(99),
+            LatenessMaxUs = lateness.Max,
+            Recorded = recorded,
+        };
+    }
+
+    private async Task ReportUntilAsync(CancellationToken end)
+    {
+        var interval = _options.StatusInterval > TimeSpan.Zero ? _options.StatusInterval : Timeout.InfiniteTimeSpan;
+        var previousSent = 0L;
+        var previousTime = Stopwatch.GetTimestamp();
+        while (!end.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(interval, end).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+
+            var lateness = new LatencyHistogram();
+            foreach (var scheduler in _schedulers)
+            {
+                scheduler.TakeLateness(lateness);
+            }
+
+            _runLateness.Add(lateness);
+            var now = Stopwatch.GetTimestamp();
+            var sent = _schedulers.Sum(s => s.Sent);
+            var rate = (sent - previousSent) / Math.Max(Stopwatch.GetElapsedTime(previousTime, now).TotalSeconds, 0.001);
+            previousSent = sent;
+            previousTime = now;
+            await _status.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"{DateTime.Now:HH:mm:ss} conns {Volatile.Read(ref _up):N0}/{_options.Connections:N0} | sent {rate,8:N0}/s (total {sent:N0})" +
+                $" | skipped {_schedulers.Sum(s => s.SkippedDown + s.SkippedBusy):N0} | send late p50 {lateness.Percentile(50) / 1000.0:0.0} ms p99 {lateness.Percentile(99) / 1000.0:0.0} ms" +
+                $" | reconnects {Interlocked.Read(ref _reconnects):N0}")).ConfigureAwait(false);
+            await _status.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    private int CloseAll()
+    {
+        var up = 0;
+        foreach (var connection in _connections)
+        {
+            if (connection.State == ClientConnection.Up)
+            {
+                up++;
+                try
+                {
+                    connection.Socket!.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+                }
+                catch (System.Net.Sockets.SocketException)
+                {
+                    // already gone
+                }
+            }
+
+            connection.TakeDown();
+        }
+
+        return up;
+    }
+}

@@ -1,0 +1,204 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using Horodate.Core.Diagnostics;
+using Horodate.Core.Protocol;
+
+namespace Horodate.Client.Load;
+
+/// <summary>
+/// A thread that owns a share of the connections and sends on each one at its instant within every
+/// interval. Sends are synchronous on non-blocking sockets: a full socket buffer skips that one value
+/// (counted), it never stalls the schedule. The schedule is anchored on the start, so a late send does
+/// not shift later ones.
+/// </summary>
+internal sealed class SendScheduler
+{
+    private readonly ClientConnection[] _connections; // sorted by offset
+    private readonly long _start;
+    private readonly long _intervalTicks;
+    private readonly Action<ClientConnection, string> _onDown;
+    private readonly Thread _thread;
+    private readonly Lock _statsGate = new();
+    private readonly LatencyHistogram _latenessUs = new();
+    private volatile bool _stop;
+
+    private long _sent;
+    private long _skippedDown;
+    private long _skippedBusy;
+
+    public SendScheduler(int id, ClientConnection[] connections, long start, long intervalTicks, Action<ClientConnection, string> onDown)
+    {
+        _connections = connections;
+        _start = start;
+        _intervalTicks = intervalTicks;
+        _onDown = onDown;
+        _thread = new Thread(Run) { Name = $"horodate-send-{id}", IsBackground = true, Priority = ThreadPriority.AboveNormal };
+    }
+
+    /// <summary>Every value this thread sent.</summary>
+    public SentRecord Record { get; } = new();
+
+    public long Sent => Volatile.Read(ref _sent);
+
+    /// <summary>Sends skipped because the connection was down (ramping, or reconnecting).</summary>
+    public long SkippedDown => Volatile.Read(ref _skippedDown);
+
+    /// <summary>Sends skipped because the socket buffer was full: the server is not reading.</summary>
+    public long SkippedBusy => Volatile.Read(ref _skippedBusy);
+
+    public void Start() => _thread.Start();
+
+    public void Stop()
+    {
+        _stop = true;
+        _thread.Join();
+    }
+
+    /// <summary>Adds the lateness recorded since the last call to <paramref name="into"/> and forgets it.</summary>
+    public void TakeLateness(LatencyHistogram into)
+    {
+        lock (_statsGate)
+        {
+            into.Add(_latenessUs);
+            _latenessUs.Clear();
+        }
+    }
+
+    private void Run()
+    {
+        if (_connections.Length == 0)
+        {
+            return;
+        }
+
+        long period = 0;
+        var next = 0;
+        var ticksPerUs = Stopwatch.Frequency / 1_000_000.0;
+        while (!_stop)
+        {
+            var due = _start + (period * _intervalTicks) + _connections[next].OffsetTicks;
+            var now = Stopwatch.GetTimestamp();
+            if (due > now)
+            {
+                SleepUntil(due, now);
+                continue;
+            }
+
+            lock (_statsGate)
+            {
+                // Send everything due by now, in schedule order.
+                do
+                {
+                    var connection = _connections[next];
+                    if (Send(connection))
+                    {
+                        _latenessUs.Record((long)((Stopwatch.GetTimestamp() - due) / ticksPerUs));
+                    }
+
+                    if (++next == _connections.Length)
+                    {
+                        next = 0;
+                        period++;
+                    }
+
+                    due = _start + (period * _intervalTicks) + _connections[next].OffsetTicks;
+                }
+                while (due <= now && !_stop);
+            }
+        }
+    }
+
+    private static void SleepUntil(long due, long now)
+    {
+        // Thread.Sleep(1) lasts about 1.05 ms on Linux: close enough to a 50 ms schedule, and it costs no CPU.
+        var ms = (due - now) * 1000 / Stopwatch.Frequency;
+        Thread.Sleep((int)Math.Clamp(ms, 1, 50));
+    }
+
+    /// <returns>True if a value was handed to the kernel.</returns>
+    private bool Send(ClientConnection connection)
+    {
+        if (connection.State != ClientConnection.Up)
+        {
+            _skippedDown++;
+            return false;
+        }
+
+        if (connection.PeerClosed)
+        {
+            _onDown(connection, "the server closed the connection");
+            _skippedDown++;
+            return false;
+        }
+
+        var socket = connection.Socket!;
+        if (connection.PendingLength > 0 && !FlushPending(connection, socket))
+        {
+            _skippedBusy++;
+            return false;
+        }
+
+        var value = Math.Max(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), connection.LastValue);
+        Span<byte> line = stackalloc byte[LineFormat.MaxLineBytes];
+        var length = LineFormat.Write(line, value);
+        var sent = socket.Send(line[..length], SocketFlags.None, out var error);
+        switch (error)
+        {
+            case SocketError.Success:
+                connection.LastValue = value;
+                if (sent < length)
+                {
+                    // The kernel took part of the line: the rest goes first next time, and the value counts then.
+                    line[sent..length].CopyTo(connection.Pending);
+                    connection.PendingLength = length - sent;
+                    connection.PendingValue = value;
+                    return false;
+                }
+
+                Record.Add(value);
+                _sent++;
+                return true;
+            case SocketError.WouldBlock:
+                _skippedBusy++;
+                return false;
+            default:
+                _onDown(connection, Describe(error));
+                return false;
+        }
+    }
+
+    private bool FlushPending(ClientConnection connection, Socket socket)
+    {
+        var pending = connection.Pending.AsSpan(0, connection.PendingLength);
+        var sent = socket.Send(pending, SocketFlags.None, out var error);
+        if (error == SocketError.Success && sent == pending.Length)
+        {
+            connection.PendingLength = 0;
+            Record.Add(connection.PendingValue);
+            _sent++;
+            return true;
+        }
+
+        if (error == SocketError.Success)
+        {
+            pending[sent..].CopyTo(connection.Pending);
+            connection.PendingLength -= sent;
+        }
+        else if (error != SocketError.WouldBlock)
+        {
+            _onDown(connection, Describe(error));
+        }
+
+        return false;
+    }
+
+    internal static string Describe(SocketError error) => error switch
+    {
+        SocketError.ConnectionReset => "the server reset the connection",
+        SocketError.Shutdown or SocketError.ConnectionAborted => "the connection was closed",
+        SocketError.ConnectionRefused => "connection refused (is the server running?)",
+        SocketError.TimedOut => "timed out",
+        SocketError.HostUnreachable or SocketError.NetworkUnreachable => "the server is unreachable",
+        _ => error.ToString(),
+    };
+}

@@ -1,0 +1,4 @@
+using Horodate.Client.CommandLine;
+using Horodate.CommandLine;
+
+return await CliParsing.RunAsync(ClientCommand.Create(), args).ConfigureAwait(false);
