@@ -6,12 +6,12 @@ namespace Horodate.Core.Ordering;
 /// <param name="Duplicates">Values dropped because the same value was already stored or buffered (dedupe mode).</param>
 /// <param name="Late">Values below the write point that were not duplicates: stored through <see cref="IOrderedOutput.WriteLate"/>.</param>
 /// <param name="RejectedFuture">Values more than <see cref="OrderingOptions.MaxFutureMs"/> ahead of the clock: not stored.</param>
-/// <param name="ForcedMs">Milliseconds of the timeline written because of <see cref="OrderingOptions.MaxDelayMs"/>
-/// (or the window bound) while a source still held the watermark below them.</param>
+/// <param name="Forced">Values written before the watermark reached them, because of <see cref="OrderingOptions.MaxDelayMs"/>
+/// (or the window bound): a lagging source could still have sent them, and its later copies count as late.</param>
 public readonly record struct OrderingCounters(
     long Received,
     long Written,
     long Duplicates,
     long Late,
     long RejectedFuture,
-    long ForcedMs);
+    long Forced);

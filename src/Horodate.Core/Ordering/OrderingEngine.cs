@@ -40,7 +40,7 @@ public sealed partial class OrderingEngine
     private long _duplicates;
     private long _late;
     private long _rejectedFuture;
-    private long _forcedMs;
+    private long _forced;
 
     /// <summary>Creates an engine that writes to <paramref name="output"/>.</summary>
     /// <param name="options">Merge options; validated here.</param>
@@ -84,7 +84,7 @@ public sealed partial class OrderingEngine
     public long BufferedValues => _bufferedSlots;
 
     /// <summary>What the engine has seen and done so far.</summary>
-    public OrderingCounters Counters => new(_received, _written, _duplicates, _late, _rejectedFuture, _forcedMs);
+    public OrderingCounters Counters => new(_received, _written, _duplicates, _late, _rejectedFuture, _forced);
 
     /// <summary>
     /// Takes values from one source, in the order the source sent them. Values at or above <see cref="Floor"/>
@@ -159,7 +159,7 @@ public sealed partial class OrderingEngine
         var maxBuffered = _maxBuffered;
         while (floor <= maxBuffered && _holders[floor & _windowMask] == 0)
         {
-            EmitSlot(floor);
+            _ = EmitSlot(floor);
             floor++;
         }
 
@@ -231,28 +231,23 @@ public sealed partial class OrderingEngine
             {
                 // Nothing buffered and no source in the window: jump.
                 ForgetHistory(floor, target);
-                if (forced)
-                {
-                    _forcedMs += target - floor;
-                }
-
                 floor = target;
                 break;
             }
 
             var index = floor & _windowMask;
-            EmitSlot(floor);
             var holders = _holders[index];
+            var written = EmitSlot(floor);
+            if (forced && (holders != 0 || _belowFloor != 0))
+            {
+                _forced += written; // a source could still send this value: written ahead of the watermark
+            }
+
             if (holders != 0)
             {
                 // These sources' highs fall below the new floor: they now hold W at the floor.
                 _belowFloor += holders;
                 _holders[index] = 0;
-            }
-
-            if (forced)
-            {
-                _forcedMs++;
             }
 
             floor++;
@@ -261,14 +256,15 @@ public sealed partial class OrderingEngine
         _floor = floor;
     }
 
-    private void EmitSlot(long value)
+    /// <returns>How many values were written (copies included).</returns>
+    private int EmitSlot(long value)
     {
         var index = value & _windowMask;
         var count = _counts[index];
         if (count == 0)
         {
             SetStored(value, false);
-            return;
+            return 0;
         }
 
         _counts[index] = 0;
@@ -276,5 +272,6 @@ public sealed partial class OrderingEngine
         _written += count;
         SetStored(value, true);
         _output.Write(value, count);
+        return count;
     }
 }

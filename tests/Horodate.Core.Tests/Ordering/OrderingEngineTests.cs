@@ -1,0 +1,184 @@
+using Horodate.Core.Ordering;
+using Horodate.Core.Tests.Support;
+
+namespace Horodate.Core.Tests.Ordering;
+
+public sealed class OrderingEngineTests
+{
+    private const long T0 = 1_732_200_000_000;
+
+    private static (OrderingEngine Engine, RecordingOutput Output) Create(OrderingOptions? options = null, long? lastWritten = null, long now = T0)
+    {
+        var output = new RecordingOutput();
+        return (new OrderingEngine(options ?? new OrderingOptions(), output, lastWritten, now), output);
+    }
+
+    [Fact]
+    public void Writes_a_value_only_once_every_active_source_has_moved_past_it()
+    {
+        var (engine, output) = Create();
+        var a = engine.OpenSource(T0);
+        var b = engine.OpenSource(T0);
+
+        engine.Ingest(a, [T0 + 10, T0 + 20], T0 + 20);
+        engine.Advance(T0 + 20);
+        Assert.Empty(output.Written); // b still holds W at its open time, T0
+
+        engine.Ingest(b, [T0 + 15], T0 + 21);
+        engine.Advance(T0 + 21);
+        Assert.Equal([T0 + 10], output.Written); // W = 15: 10 < 15 goes, 15 waits (b may send 15 again)
+
+        engine.Ingest(b, [T0 + 30], T0 + 30);
+        engine.Advance(T0 + 30);
+        Assert.Equal([T0 + 10, T0 + 15], output.Written); // W = min(20, 30) = 20
+    }
+
+    [Fact]
+    public void Stores_each_distinct_value_once_in_dedupe_mode_and_every_copy_otherwise()
+    {
+        foreach (var dedupe in new[] { true, false })
+        {
+            var (engine, output) = Create(new OrderingOptions { Dedupe = dedupe });
+            var a = engine.OpenSource(T0);
+            var b = engine.OpenSource(T0);
+            engine.Ingest(a, [T0 + 1, T0 + 1, T0 + 2], T0 + 2);
+            engine.Ingest(b, [T0 + 1, T0 + 2], T0 + 2);
+            engine.CloseSource(a);
+            engine.CloseSource(b);
+            engine.Advance(T0 + 3);
+
+            Assert.Equal(dedupe ? [T0 + 1, T0 + 2] : [T0 + 1, T0 + 1, T0 + 1, T0 + 2, T0 + 2], output.Written);
+            Assert.Equal(dedupe ? 3 : 0, engine.Counters.Duplicates);
+        }
+    }
+
+    [Fact]
+    public void Writes_everything_when_no_source_is_active()
+    {
+        var (engine, output) = Create();
+        var a = engine.OpenSource(T0);
+        engine.Ingest(a, [T0 + 5, T0 + 9], T0 + 9);
+        engine.Advance(T0 + 9);
+        Assert.Equal([T0 + 5], output.Written); // a's high is 9: 9 may come again
+
+        engine.CloseSource(a);
+        engine.Advance(T0 + 10);
+        Assert.Equal([T0 + 5, T0 + 9], output.Written);
+    }
+
+    [Fact]
+    public void A_silent_source_stops_holding_the_output_after_the_idle_timeout()
+    {
+        var (engine, output) = Create(new OrderingOptions { IdleTimeoutMs = 1_000 });
+        var silent = engine.OpenSource(T0);
+        var talker = engine.OpenSource(T0);
+        engine.Ingest(silent, [T0 + 1], T0 + 1);
+        engine.Ingest(talker, [T0 + 100, T0 + 500], T0 + 500);
+
+        engine.Advance(T0 + 1_000);
+        Assert.Empty(output.Written); // silent last spoke at T0+1, 999 ms ago
+
+        engine.Advance(T0 + 1_001);
+        Assert.Equal([T0 + 1, T0 + 100], output.Written); // silent is idle; W = talker's 500
+
+        engine.Ingest(silent, [T0 + 50], T0 + 1_002); // it wakes up with a value already passed: late
+        Assert.Equal([T0 + 50], output.Late);
+        Assert.Equal(1, engine.Counters.Late);
+    }
+
+    [Fact]
+    public void A_late_value_already_written_is_a_duplicate_in_dedupe_mode()
+    {
+        var (engine, output) = Create();
+        var a = engine.OpenSource(T0);
+        engine.Ingest(a, [T0 + 1, T0 + 2], T0 + 2);
+        engine.CloseSource(a);
+        engine.Advance(T0 + 3);
+
+        var b = engine.OpenSource(T0 + 3);
+        engine.Ingest(b, [T0 + 1, T0 + 1], T0 + 3); // resent: already in the file
+        engine.Ingest(b, [T0 + 0], T0 + 3);         // never seen: late, stored once
+        engine.Ingest(b, [T0 + 0], T0 + 3);         // and then a duplicate
+
+        Assert.Equal([T0 + 0], output.Late);
+        Assert.Equal(3, engine.Counters.Duplicates);
+        Assert.Equal(1, engine.Counters.Late);
+    }
+
+    [Fact]
+    public void Rejects_values_too_far_ahead_of_the_clock()
+    {
+        var (engine, output) = Create(new OrderingOptions { MaxFutureMs = 10_000 });
+        var a = engine.OpenSource(T0);
+        engine.Ingest(a, [T0 + 10_000, T0 + 10_001], T0);
+        engine.CloseSource(a);
+        engine.Advance(T0);
+
+        Assert.Equal([T0 + 10_000], output.Written);
+        Assert.Equal(1, engine.Counters.RejectedFuture);
+    }
+
+    [Fact]
+    public void A_lagging_source_holds_the_output_back_no_longer_than_the_max_delay()
+    {
+        var (engine, output) = Create(new OrderingOptions { MaxDelayMs = 5_000, IdleTimeoutMs = 60_000 });
+        var stuck = engine.OpenSource(T0);
+        var live = engine.OpenSource(T0);
+        engine.Ingest(stuck, [T0], T0);
+        for (var t = T0 + 50; t <= T0 + 8_000; t += 50)
+        {
+            engine.Ingest(live, [t], t);
+            engine.Ingest(stuck, [T0], t); // keeps talking, never moves: holds W at T0
+            engine.Advance(t);
+        }
+
+        // Everything older than now - 5 s was written regardless.
+        Assert.Equal(T0 + 3_000, engine.Floor);
+        Assert.Equal(T0 + 2_950, output.Written[^1]);
+        Assert.True(engine.Counters.Forced > 0);
+    }
+
+    [Fact]
+    public void Resuming_after_a_last_value_makes_values_at_or_below_it_duplicates_or_late()
+    {
+        var (engine, output) = Create(lastWritten: T0 + 100, now: T0 + 100);
+        var a = engine.OpenSource(T0 + 100);
+        engine.Ingest(a, [T0 + 100, T0 + 99, T0 + 101], T0 + 101);
+        engine.CloseSource(a);
+        engine.Advance(T0 + 102);
+
+        Assert.Equal([T0 + 101], output.Written);
+        Assert.Equal([T0 + 99], output.Late);
+        Assert.Equal(1, engine.Counters.Duplicates);
+    }
+
+    [Fact]
+    public void Drain_writes_what_open_sources_still_hold_back()
+    {
+        var (engine, output) = Create();
+        var a = engine.OpenSource(T0);
+        engine.Ingest(a, [T0 + 1, T0 + 2], T0 + 2);
+        engine.Drain();
+
+        Assert.Equal([T0 + 1, T0 + 2], output.Written);
+    }
+
+    [Fact]
+    public void Keeps_memory_fixed_when_values_jump_far_ahead_after_a_long_silence()
+    {
+        var (engine, output) = Create(new OrderingOptions { MaxDelayMs = 1_000, MaxFutureMs = 1_000 });
+        var a = engine.OpenSource(T0);
+        engine.Ingest(a, [T0 + 1], T0 + 1);
+        engine.CloseSource(a);
+        engine.Advance(T0 + 2);
+
+        // An hour later the window has moved far beyond its size: still exact, no wrap-around.
+        var later = T0 + 3_600_000;
+        var b = engine.OpenSource(later);
+        engine.Ingest(b, [later + 1, later + 1 + engine.WindowSize - 1], later + engine.WindowSize);
+        engine.CloseSource(b);
+        engine.Advance(later + engine.WindowSize);
+
+        Assert.Equal([T0 + 1, later + 1, later + engine.WindowSize], output.Written);
+    }
+}
