@@ -1,5 +1,6 @@
 using Horodate.Core.Diagnostics;
 using System.Buffers;
+using System.Diagnostics;
 using System.IO.Pipelines;
 using Horodate.Core.Protocol;
 using Horodate.Server.Diagnostics;
@@ -21,6 +22,15 @@ internal sealed class TimestampConnectionHandler(IngestPipeline pipeline, Server
     /// <summary>Values decoded per lock of the pipeline: 256 × 8 B fits the stack and amortises the lock.</summary>
     private const int ChunkValues = 256;
 
+    /// <summary>
+    /// On a graceful stop, a connection is read until it has been quiet this long: bytes already in flight
+    /// arrive within microseconds on loopback and within a round trip elsewhere.
+    /// </summary>
+    private static readonly TimeSpan DrainQuiet = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>A peer that never goes quiet is read for this long after the stop, no longer.</summary>
+    private static readonly TimeSpan DrainMax = TimeSpan.FromMilliseconds(250);
+
     private static readonly RateLimiter s_rejectLog = new(TimeSpan.FromSeconds(1));
 
     public override async Task OnConnectedAsync(ConnectionContext connection)
@@ -32,25 +42,38 @@ internal sealed class TimestampConnectionHandler(IngestPipeline pipeline, Server
         counters.ConnectionAccepted();
         ServerLog.ConnectionAccepted(logger, connection.ConnectionId, remote);
 
-        // A graceful stop asks each connection to close: stop waiting for more, keep what is already read.
+        // A graceful stop asks each connection to close: the pending read returns, and the drain begins.
         using var closeRequested = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?
             .ConnectionClosedRequested.Register(static state => ((PipeReader)state!).CancelPendingRead(), input);
 
         var source = pipeline.OpenSource();
+        CancellationTokenSource? drain = null;
+        long drainDeadline = 0;
         try
         {
-            var stopping = false;
-            long leftover = -1;
             while (true)
             {
                 ReadResult result;
-                if (!stopping)
+                if (drain is null)
                 {
                     result = await input.ReadAsync().ConfigureAwait(false);
                 }
-                else if (!input.TryRead(out result) || (result.Buffer.Length == leftover && !result.IsCompleted))
+                else
                 {
-                    break; // stopping, and nothing more has arrived since the last look
+                    if (Stopwatch.GetTimestamp() > drainDeadline || !drain.TryReset())
+                    {
+                        break;
+                    }
+
+                    drain.CancelAfter(DrainQuiet);
+                    try
+                    {
+                        result = await input.ReadAsync(drain.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        break; // quiet: everything in flight has been read
+                    }
                 }
 
                 var buffer = result.Buffer;
@@ -71,9 +94,12 @@ internal sealed class TimestampConnectionHandler(IngestPipeline pipeline, Server
                     break;
                 }
 
-                // A graceful stop cancelled the read: take what the transport already holds, then leave.
-                stopping |= result.IsCanceled;
-                leftover = buffer.Length;
+                if (result.IsCanceled && drain is null)
+                {
+                    // A graceful stop: keep reading what is already on its way, until the peer goes quiet.
+                    drain = new CancellationTokenSource();
+                    drainDeadline = Stopwatch.GetTimestamp() + (long)(DrainMax.TotalSeconds * Stopwatch.Frequency);
+                }
 
                 // Everything was examined: wake up only when more bytes arrive.
                 input.AdvanceTo(buffer.Start, buffer.End);
@@ -93,6 +119,7 @@ internal sealed class TimestampConnectionHandler(IngestPipeline pipeline, Server
         }
         finally
         {
+            drain?.Dispose();
             pipeline.CloseSource(source);
             counters.ConnectionClosed(forGarbage: decoder.ShouldClose);
             ServerLog.ConnectionClosed(logger, connection.ConnectionId, values, decoder.RejectedLines);

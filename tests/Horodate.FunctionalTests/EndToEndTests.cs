@@ -1,0 +1,99 @@
+using Horodate.Client.Load;
+using Horodate.Core.Verification;
+using Horodate.FunctionalTests.Support;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Horodate.FunctionalTests;
+
+/// <summary>The statement's job, over real loopback sockets: a 50-connection client against the server.</summary>
+public sealed class EndToEndTests
+{
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    public async Task Every_value_the_client_sent_is_in_the_file_in_order_once_the_server_stopped(bool aligned, bool keepDuplicates)
+    {
+        using var dir = new TempDirectory();
+        await using var harness = await ServerHarness.StartAsync(dir, o => o with { Ordering = o.Ordering with { Dedupe = !keepDuplicates } });
+        var record = dir.File("sent.txt");
+
+        var client = await RunClientAsync(harness, aligned, record, TimeSpan.FromSeconds(3));
+        var server = await harness.StopAsync();
+
+        var report = TimestampVerifier.Verify(harness.Output, unique: !keepDuplicates, record);
+        Assert.True(report.Passed, VerifyText(report));
+        Assert.Equal(client.Sent, report.Expected);
+        Assert.True(client.Sent >= 50 * 40, $"only {client.Sent} values sent in 3 s");
+        Assert.Equal(0, server.Late);
+        Assert.Equal(client.Sent, server.Received);
+        Assert.Equal(report.Values, server.Written);
+        if (keepDuplicates)
+        {
+            Assert.Equal(client.Sent, report.Values);
+            Assert.Equal(0, server.Duplicates);
+        }
+        else
+        {
+            Assert.Equal(client.Sent, server.Written + server.Duplicates);
+            if (aligned)
+            {
+                Assert.True(server.Duplicates > client.Sent / 2, $"aligned sends should collide: {server.Duplicates} duplicates of {client.Sent}");
+            }
+        }
+    }
+
+    [Fact]
+    public async Task The_file_grows_sorted_while_the_client_runs()
+    {
+        using var dir = new TempDirectory();
+        await using var harness = await ServerHarness.StartAsync(dir);
+        var run = RunClientAsync(harness, aligned: false, record: null, TimeSpan.FromSeconds(4));
+
+        Assert.True(await Within.PollAsync(() => Length(harness.Output) > 0, Within.Short), "nothing written while the client runs");
+        var first = AssertSortedWholeLines(harness.Output);
+        Assert.True(await Within.PollAsync(() => Length(harness.Output) > first + 1_000, Within.Short), "the file stopped growing");
+        var second = AssertSortedWholeLines(harness.Output);
+        Assert.False(run.IsCompleted, "the client finished before the file was seen growing");
+        Assert.True(second > first);
+
+        await run.WaitAsync(Within.Long);
+        await harness.StopAsync();
+        AssertSortedWholeLines(harness.Output);
+    }
+
+    internal static async Task<ClientSummary> RunClientAsync(ServerHarness harness, bool aligned, string? record, TimeSpan duration)
+    {
+        var options = new ClientOptions
+        {
+            Host = harness.Endpoint.Address.ToString(),
+            Port = harness.Endpoint.Port,
+            Connections = 50,
+            Aligned = aligned,
+            Duration = duration,
+            RecordPath = record,
+            StatusInterval = TimeSpan.Zero,
+        };
+        return await LoadClient.RunAsync(options, TextWriter.Null, NullLogger.Instance, CancellationToken.None).WaitAsync(Within.Long);
+    }
+
+    private static long Length(string path) => File.Exists(path) ? new FileInfo(path).Length : 0;
+
+    /// <summary>Reads the file as a reader would mid-run: whole lines only, ascending. Returns its length.</summary>
+    private static long AssertSortedWholeLines(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var reader = new StreamReader(stream);
+        var text = reader.ReadToEnd();
+        Assert.EndsWith("\n", text, StringComparison.Ordinal);
+        var values = text.TrimEnd('\n').Split('\n').Select(long.Parse).ToArray();
+        Assert.Equal(values.Order(), values);
+        Assert.Equal(values.Length, values.Distinct().Count());
+        return text.Length;
+    }
+
+    internal static string VerifyText(VerifyReport r) =>
+        $"values {r.Values}, inversions {r.Inversions}, duplicates {r.Duplicates}, malformed {r.MalformedLines}, " +
+        $"expected {r.Expected}, missing {r.Missing} [{string.Join(",", r.MissingSamples)}], unexpected {r.Unexpected} [{string.Join(",", r.UnexpectedSamples)}]";
+}

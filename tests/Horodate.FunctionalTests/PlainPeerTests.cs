@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using Horodate.Core.Protocol;
+using Horodate.FunctionalTests.Support;
+using Microsoft.Extensions.Logging;
+
+namespace Horodate.FunctionalTests;
+
+/// <summary>Peers that are not horodate-client: a Perl script like the statement's, nc-style raw sockets, hostile ones.</summary>
+public sealed class PlainPeerTests
+{
+    /// <summary>Values near the server's clock: far older ones would be late, far newer ones rejected.</summary>
+    private readonly long _t = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+    private const string PerlClient = """
+        use strict;
+        use warnings;
+        use IO::Socket::INET;
+        use Time::HiRes qw(time sleep);
+
+        my ($port, $count) = @ARGV;
+        my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Proto => 'tcp')
+            or die "cannot connect: $!";
+        $sock->autoflush(1);
+        for (1 .. $count) {
+            my $ms = int(time * 1000);
+            print $sock "$ms\n";
+            print STDOUT "$ms\n";
+            sleep(0.05);
+        }
+        close $sock;
+        """;
+
+    [Fact]
+    public async Task A_plain_perl_client_written_like_the_statement_works()
+    {
+        using var dir = new TempDirectory();
+        await using var harness = await ServerHarness.StartAsync(dir);
+        var script = dir.File("client.pl");
+        await File.WriteAllTextAsync(script, PerlClient);
+
+        var sent = await RunPerlAsync(script, harness.Endpoint.Port, 20);
+        await harness.StopAsync();
+
+        Assert.Equal(20, sent.Length);
+        Assert.Equal(sent.Distinct().Order(), harness.ReadOutput());
+    }
+
+    [Fact]
+    public async Task Garbage_between_good_lines_is_rejected_counted_and_logged_and_the_good_lines_are_kept()
+    {
+        using var dir = new TempDirectory();
+        await using var harness = await ServerHarness.StartAsync(dir);
+        await using (var peer = await RawPeer.ConnectAsync(harness.Endpoint))
+        {
+            await peer.SendAsync($"{_t}\nhello\n-5\n{new string('9', 100)}\n{_t + 1}\r\n\n1.5\nGET / HTTP/1.1\r\n{_t + 2}\n{_t + 3}");
+            peer.Finish();
+            Assert.Equal(0, await peer.ReadUntilClosedAsync(Within.Short)); // the server never writes to a plain client
+        }
+
+        var summary = await harness.StopAsync();
+
+        Assert.Equal([_t, _t + 1, _t + 2], harness.ReadOutput()); // T+3 had no newline: never a value
+        Assert.Equal(6, summary.RejectedLines);
+        Assert.Contains(harness.Logs.Messages, m => m.Level == LogLevel.Warning && m.Message.Contains("rejected line"));
+    }
+
+    [Fact]
+    public async Task A_peer_that_only_sends_garbage_is_disconnected_while_others_are_served()
+    {
+        using var dir = new TempDirectory();
+        await using var harness = await ServerHarness.StartAsync(dir);
+        await using var good = await RawPeer.ConnectAsync(harness.Endpoint);
+        await using var bad = await RawPeer.ConnectAsync(harness.Endpoint);
+
+        await good.SendAsync($"{_t}\n");
+        await bad.SendAsync(string.Concat(Enumerable.Repeat("not a number\n", LineDecoder.MaxConsecutiveRejects)));
+        await bad.ReadUntilClosedAsync(Within.Short);
+        await good.SendAsync($"{_t + 1}\n");
+        good.Finish();
+        await good.ReadUntilClosedAsync(Within.Short);
+
+        var summary = await harness.StopAsync();
+        Assert.Equal([_t, _t + 1], harness.ReadOutput());
+        Assert.Equal(1, summary.ConnectionsClosedForGarbage);
+    }
+
+    [Fact]
+    public async Task A_peer_that_sends_kilobytes_without_a_newline_is_disconnected()
+    {
+        using var dir = new TempDirectory();
+        await using var harness = await ServerHarness.StartAsync(dir);
+        await using var peer = await RawPeer.ConnectAsync(harness.Endpoint);
+
+        await peer.SendAsync(new byte[LineDecoder.MaxBytesWithoutNewline + 1024]);
+        await peer.ReadUntilClosedAsync(Within.Short);
+
+        var summary = await harness.StopAsync();
+        Assert.Equal(1, summary.ConnectionsClosedForGarbage);
+        Assert.Empty(harness.ReadOutput());
+    }
+
+    [Fact]
+    public async Task A_line_sent_one_byte_at_a_time_is_one_value()
+    {
+        using var dir = new TempDirectory();
+        await using var harness = await ServerHarness.StartAsync(dir);
+        await using (var peer = await RawPeer.ConnectAsync(harness.Endpoint))
+        {
+            foreach (var c in $"{_t}\r\n")
+            {
+                await peer.SendAsync(c.ToString());
+            }
+
+            peer.Finish();
+            await peer.ReadUntilClosedAsync(Within.Short);
+        }
+
+        await harness.StopAsync();
+        Assert.Equal([_t], harness.ReadOutput());
+    }
+
+    private static async Task<long[]> RunPerlAsync(string script, int port, int count)
+    {
+        var start = new ProcessStartInfo("perl", [script, port.ToString(), count.ToString()])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var perl = Process.Start(start)!;
+        var output = perl.StandardOutput.ReadToEndAsync();
+        var errors = perl.StandardError.ReadToEndAsync();
+        await perl.WaitForExitAsync().WaitAsync(Within.Long);
+        Assert.True(perl.ExitCode == 0, await errors);
+        return (await output).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(long.Parse).ToArray();
+    }
+}

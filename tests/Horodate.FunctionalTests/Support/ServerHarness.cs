@@ -1,0 +1,51 @@
+using System.Net;
+using Horodate.Core.Verification;
+using Horodate.Server.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Horodate.FunctionalTests.Support;
+
+/// <summary>An in-process server on 127.0.0.1, port 0, writing into a test directory.</summary>
+internal sealed class ServerHarness : IAsyncDisposable
+{
+    private ServerHarness(HorodateServer server, ServerOptions options, CapturingLoggerProvider logs)
+    {
+        Server = server;
+        Options = options;
+        Logs = logs;
+    }
+
+    public HorodateServer Server { get; }
+
+    public ServerOptions Options { get; }
+
+    public CapturingLoggerProvider Logs { get; }
+
+    public IPEndPoint Endpoint => Server.Endpoints[0];
+
+    public string Output => Options.Output;
+
+    public static async Task<ServerHarness> StartAsync(TempDirectory dir, Func<ServerOptions, ServerOptions>? configure = null, string output = "out.txt")
+    {
+        var options = new ServerOptions
+        {
+            Listen = [new IPEndPoint(IPAddress.Loopback, 0)],
+            Output = dir.File(output),
+            StatusInterval = TimeSpan.Zero,
+        };
+        options = configure?.Invoke(options) ?? options;
+        var logs = new CapturingLoggerProvider();
+        var server = await HorodateServer.StartAsync(options, TextWriter.Null, logging =>
+        {
+            logging.SetMinimumLevel(LogLevel.Debug);
+            logging.AddProvider(logs);
+        }).WaitAsync(Within.Short);
+        return new ServerHarness(server, options, logs);
+    }
+
+    public Task<ServerSummary> StopAsync() => Server.StopAsync().WaitAsync(Within.Short);
+
+    public long[] ReadOutput() => new TimestampReader(Output).ReadAll().ToArray();
+
+    public async ValueTask DisposeAsync() => await Server.DisposeAsync().AsTask().WaitAsync(Within.Short);
+}
