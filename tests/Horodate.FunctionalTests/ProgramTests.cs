@@ -1,0 +1,136 @@
+using System.Text.RegularExpressions;
+using Horodate.FunctionalTests.Support;
+
+namespace Horodate.FunctionalTests;
+
+/// <summary>The two executables as a user runs them: real processes, real signals, real exit codes.</summary>
+public sealed partial class ProgramTests
+{
+    [GeneratedRegex(@"listening on 127\.0\.0\.1:(\d+)")]
+    private static partial Regex ListeningPort();
+
+    [Fact]
+    public async Task The_whole_job_runs_with_the_two_programs_and_verify_passes()
+    {
+        using var dir = new TempDirectory();
+        var output = dir.File("timestamps.txt");
+        var record = dir.File("sent.txt");
+        using var server = ProgramProcess.Start(ProgramProcess.Server, "--listen", "127.0.0.1:0", "--output", output);
+        var port = await ReadPortAsync(server);
+
+        using var client = await ProgramProcess.RunAsync(ProgramProcess.Client,
+            "--server", $"127.0.0.1:{port}", "-n", "50", "--duration", "2s", "--aligned", "--record", record);
+        Assert.True(client.ExitCode == 0, client.Stdout + client.Stderr);
+        Assert.Contains("record", client.Stdout);
+
+        server.Terminate();
+        await server.WaitForExitAsync(Within.Short);
+        Assert.True(server.ExitCode == 0, server.Stdout + server.Stderr);
+        Assert.Contains("stopped after", server.Stdout);
+
+        using var verify = await ProgramProcess.RunAsync(ProgramProcess.Server, "verify", output, "--unique", "--expect", record);
+        Assert.True(verify.ExitCode == 0, verify.Stdout + verify.Stderr);
+        Assert.EndsWith("OK", verify.Stdout.TrimEnd(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Sigterm_writes_everything_already_received_and_exits_zero()
+    {
+        using var dir = new TempDirectory();
+        var output = dir.File("timestamps.txt");
+        using var server = ProgramProcess.Start(ProgramProcess.Server, "--listen", "127.0.0.1:0", "--output", output, "--idle-timeout", "1h");
+        var port = await ReadPortAsync(server);
+        var t = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+        // The connection stays open: its source holds the watermark, so nothing is written before the stop.
+        await using var peer = await RawPeer.ConnectAsync(new(System.Net.IPAddress.Loopback, port));
+        await peer.SendAsync(string.Concat(Enumerable.Range(0, 1_000).Select(i => $"{t + (i / 10)}\n")));
+        server.Terminate();
+        await server.WaitForExitAsync(Within.Short);
+
+        Assert.True(server.ExitCode == 0, server.Stdout + server.Stderr);
+        Assert.Equal(Enumerable.Range(0, 100).Select(i => $"{t + i}"), File.ReadAllLines(output));
+        Assert.Contains("received     1,000 values", server.Stdout);
+    }
+
+    [Theory]
+    [InlineData("--bogus")]
+    [InlineData("--idle-timeout", "5")]
+    [InlineData("--flush-interval", "0ms")]
+    [InlineData("--listen", "somewhere")]
+    [InlineData("--listen", "::1:7890")]
+    public async Task Bad_server_flags_get_a_clear_message_and_exit_code_2(params string[] args)
+    {
+        using var run = await ProgramProcess.RunAsync(ProgramProcess.Server, args);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("Try 'horodate-server --help'", run.Stderr);
+        Assert.Empty(run.Stdout);
+    }
+
+    [Theory]
+    [InlineData("-n", "0")]
+    [InlineData("--interval", "fast")]
+    [InlineData("--server", "localhost")]
+    [InlineData("--duration")]
+    public async Task Bad_client_flags_get_a_clear_message_and_exit_code_2(params string[] args)
+    {
+        using var run = await ProgramProcess.RunAsync(ProgramProcess.Client, args);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("Try 'horodate-client --help'", run.Stderr);
+    }
+
+    [Fact]
+    public async Task Help_shows_examples()
+    {
+        using var server = await ProgramProcess.RunAsync(ProgramProcess.Server, "--help");
+        using var client = await ProgramProcess.RunAsync(ProgramProcess.Client, "--help");
+
+        Assert.Equal(0, server.ExitCode);
+        Assert.Equal(0, client.ExitCode);
+        Assert.Contains("Examples:", server.Stdout);
+        Assert.Contains("--keep-duplicates", server.Stdout);
+        Assert.Contains("Examples:", client.Stdout);
+        Assert.Contains("--aligned", client.Stdout);
+    }
+
+    [Fact]
+    public async Task Verify_fails_with_exit_code_1_on_an_unsorted_file_and_2_on_a_missing_one()
+    {
+        using var dir = new TempDirectory();
+        var unsorted = dir.File("unsorted.txt");
+        await File.WriteAllTextAsync(unsorted, "3\n1\n2\n");
+
+        using var bad = await ProgramProcess.RunAsync(ProgramProcess.Server, "verify", unsorted);
+        using var missing = await ProgramProcess.RunAsync(ProgramProcess.Server, "verify", dir.File("nope.txt"));
+
+        Assert.Equal(1, bad.ExitCode);
+        Assert.Contains("inversions", bad.Stdout);
+        Assert.EndsWith("FAILED", bad.Stdout.TrimEnd(), StringComparison.Ordinal);
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Contains("no such file", missing.Stderr);
+    }
+
+    [Fact]
+    public async Task A_client_without_a_server_says_so_and_keeps_trying_until_its_duration_ends()
+    {
+        // A port nothing listens on: bind one, note it, release it.
+        var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+
+        using var client = await ProgramProcess.RunAsync(ProgramProcess.Client, "--server", $"127.0.0.1:{port}", "-n", "3", "--duration", "1s");
+
+        Assert.Equal(1, client.ExitCode); // nothing could be sent
+        Assert.Contains("Cannot connect to 127.0.0.1", client.Stderr);
+        Assert.Contains("connection refused", client.Stderr);
+    }
+
+    private static async Task<int> ReadPortAsync(ProgramProcess server)
+    {
+        var line = await server.WaitForLineAsync(l => ListeningPort().IsMatch(l), Within.Short);
+        return int.Parse(ListeningPort().Match(line).Groups[1].Value);
+    }
+}

@@ -1,0 +1,143 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Horodate.FunctionalTests.Support;
+
+/// <summary>One of the real executables, run as its own process, its output captured line by line.</summary>
+internal sealed partial class ProgramProcess : IDisposable
+{
+    private const int SigTerm = 15;
+
+    private readonly Process _process;
+    private readonly StringBuilder _stdout = new();
+    private readonly StringBuilder _stderr = new();
+    private readonly BlockingCollection<string> _lines = [];
+
+    private ProgramProcess(Process process) => _process = process;
+
+    public static string Server => Path.Combine(AppContext.BaseDirectory, "horodate-server");
+
+    public static string Client => Path.Combine(AppContext.BaseDirectory, "horodate-client");
+
+    public string Stdout
+    {
+        get
+        {
+            lock (_stdout)
+            {
+                return _stdout.ToString();
+            }
+        }
+    }
+
+    public string Stderr
+    {
+        get
+        {
+            lock (_stderr)
+            {
+                return _stderr.ToString();
+            }
+        }
+    }
+
+    public int ExitCode => _process.ExitCode;
+
+    public static ProgramProcess Start(string program, params string[] args)
+    {
+        var info = new ProcessStartInfo(program, args)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true, // a closed stdin, as under CI
+        };
+        var process = new Process { StartInfo = info };
+        var wrapper = new ProgramProcess(process);
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+            {
+                return;
+            }
+
+            lock (wrapper._stdout)
+            {
+                wrapper._stdout.AppendLine(e.Data);
+            }
+
+            wrapper._lines.Add(e.Data);
+        };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                lock (wrapper._stderr)
+                {
+                    wrapper._stderr.AppendLine(e.Data);
+                }
+            }
+        };
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        process.StandardInput.Close();
+        return wrapper;
+    }
+
+    /// <summary>Runs a program to its end and returns its exit code; output stays readable.</summary>
+    public static async Task<ProgramProcess> RunAsync(string program, params string[] args)
+    {
+        var process = Start(program, args);
+        await process.WaitForExitAsync(Within.Long);
+        return process;
+    }
+
+    /// <summary>Waits for a line of standard output that satisfies <paramref name="match"/>.</summary>
+    public async Task<string> WaitForLineAsync(Func<string, bool> match, TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        return await Task.Run(() =>
+        {
+            foreach (var line in _lines.GetConsumingEnumerable(cts.Token))
+            {
+                if (match(line))
+                {
+                    return line;
+                }
+            }
+
+            throw new InvalidOperationException("output ended");
+        }, cts.Token);
+    }
+
+    /// <summary>Sends SIGTERM, as systemd or <c>kill</c> would.</summary>
+    public void Terminate()
+    {
+        if (Kill(_process.Id, SigTerm) != 0)
+        {
+            throw new InvalidOperationException($"kill failed: {Marshal.GetLastPInvokeError()}");
+        }
+    }
+
+    public async Task WaitForExitAsync(TimeSpan timeout)
+    {
+        await _process.WaitForExitAsync().WaitAsync(timeout);
+        _process.WaitForExit(); // flushes the asynchronous output readers
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+
+        _process.Dispose();
+        _lines.Dispose();
+    }
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
+}
