@@ -141,7 +141,7 @@ internal static class ClientCommand
             string.Create(inv, $"{Name}: stopped after {seconds:0.0} s"),
             string.Create(inv, $"  connections  {s.ConnectionsUp:N0}/{s.Connections:N0} up at the end; {s.Reconnects:N0} reconnects, {s.ConnectFailures:N0} failed attempts"),
             string.Create(inv, $"  sent         {s.Sent:N0} values ({s.Sent / seconds:N0}/s; schedule {s.TargetRate:N0}/s)"),
-            string.Create(inv, $"  skipped      {s.SkippedDown:N0} while a connection was down, {s.SkippedBusy:N0} because the server was not reading"),
+            string.Create(inv, $"  skipped      {s.SkippedDown:N0} while a connection was being re-established, {s.SkippedBusy:N0} because the server was not reading"),
             string.Create(inv, $"  send late    p50 {s.LatenessP50Us / 1000.0:0.00} ms, p99 {s.LatenessP99Us / 1000.0:0.00} ms, max {s.LatenessMaxUs / 1000.0:0.00} ms (versus schedule)"),
         };
         if (s.Recorded is { } recorded)

@@ -26,6 +26,9 @@ internal sealed class ClientConnection(int index, long offsetTicks)
 
     public int State => _state;
 
+    /// <summary>True once the connection has been up: a send skipped before that is part of the ramp, not a loss.</summary>
+    public bool WasUp { get; private set; }
+
     public int Generation => Volatile.Read(ref _generation);
 
     /// <summary>The last value sent: values on one connection never decrease, even if the clock steps back.</summary>
@@ -49,6 +52,7 @@ internal sealed class ClientConnection(int index, long offsetTicks)
     {
         Socket = socket;
         PendingLength = 0;
+        WasUp = true;
         var generation = Interlocked.Increment(ref _generation);
         _state = Up;
         return generation;

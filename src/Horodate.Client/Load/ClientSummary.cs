@@ -18,7 +18,7 @@ public sealed record ClientSummary
     /// <summary>The schedule's rate: connections / interval, in values per second.</summary>
     public required double TargetRate { get; init; }
 
-    /// <summary>Sends skipped because their connection was down (ramping or reconnecting).</summary>
+    /// <summary>Sends skipped because their connection was lost and not back yet (the initial ramp does not count).</summary>
     public required long SkippedDown { get; init; }
 
     /// <summary>Sends skipped because the socket buffer was full (the server was not reading).</summary>

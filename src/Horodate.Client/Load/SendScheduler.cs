@@ -40,7 +40,7 @@ internal sealed class SendScheduler
 
     public long Sent => Volatile.Read(ref _sent);
 
-    /// <summary>Sends skipped because the connection was down (ramping, or reconnecting).</summary>
+    /// <summary>Sends skipped because the connection was down after having been up (reconnecting).</summary>
     public long SkippedDown => Volatile.Read(ref _skippedDown);
 
     /// <summary>Sends skipped because the socket buffer was full: the server is not reading.</summary>
@@ -120,7 +120,11 @@ internal sealed class SendScheduler
     {
         if (connection.State != ClientConnection.Up)
         {
-            _skippedDown++;
+            if (connection.WasUp)
+            {
+                _skippedDown++; // lost and not back yet; before its first connect it is still ramping
+            }
+
             return false;
         }
 
