@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using Horodate.Client.Load;
 using Horodate.CommandLine;
 using Horodate.Core.Configuration;
+using Horodate.Logging;
 using Microsoft.Extensions.Logging;
 
 namespace Horodate.Client.CommandLine;
@@ -99,16 +100,7 @@ internal static class ClientCommand
     private static async Task<int> RunAsync(ClientOptions options, LogLevel level)
     {
         using var signal = new StopSignal();
-        using var loggerFactory = LoggerFactory.Create(logging =>
-        {
-            logging.SetMinimumLevel(level);
-            logging.AddSimpleConsole(o =>
-            {
-                o.SingleLine = true;
-                o.TimestampFormat = "HH:mm:ss ";
-            });
-            logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-        });
+        using var loggerFactory = LoggerFactory.Create(logging => ConsoleLogging.Configure(logging, level));
         var logger = loggerFactory.CreateLogger("Horodate.Client");
         var until = options.Duration is { } d ? $"for {DurationParser.Format(d)}" : "until Ctrl-C";
         Console.WriteLine($"{Name}: {options.Connections:N0} connections to {options.Server}, one value every {DurationParser.Format(options.Interval)} each ({(options.Aligned ? "aligned" : "spread")}), {until}.");

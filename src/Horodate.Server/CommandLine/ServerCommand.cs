@@ -4,6 +4,7 @@ using System.Net;
 using Horodate.CommandLine;
 using Horodate.Core.Configuration;
 using Horodate.Core.Ordering;
+using Horodate.Logging;
 using Horodate.Server.Diagnostics;
 using Horodate.Server.Hosting;
 using Microsoft.Extensions.Logging;
@@ -113,7 +114,7 @@ internal static class ServerCommand
         HorodateServer server;
         try
         {
-            server = await HorodateServer.StartAsync(options, Console.Out, logging => ConfigureLogging(logging, logLevel)).ConfigureAwait(false);
+            server = await HorodateServer.StartAsync(options, Console.Out, logging => ConsoleLogging.Configure(logging, logLevel)).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException)
         {
@@ -160,16 +161,5 @@ internal static class ServerCommand
         }
 
         return string.Join(Environment.NewLine, lines);
-    }
-
-    private static void ConfigureLogging(ILoggingBuilder logging, LogLevel level)
-    {
-        logging.SetMinimumLevel(level);
-        logging.AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.TimestampFormat = "HH:mm:ss ";
-        });
-        logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
     }
 }

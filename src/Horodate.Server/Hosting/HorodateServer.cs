@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using Horodate.Logging;
 using Horodate.Server.Connections;
 using Horodate.Server.Diagnostics;
 using Horodate.Server.Pipeline;
@@ -84,7 +85,7 @@ public sealed class HorodateServer : IAsyncDisposable
         var loggerFactory = LoggerFactory.Create(logging =>
         {
             logging.AddFilter("Microsoft", LogLevel.Warning);
-            (configureLogging ?? DefaultLogging)(logging);
+            (configureLogging ?? (l => ConsoleLogging.Configure(l, LogLevel.Warning)))(logging);
         });
         var logger = loggerFactory.CreateLogger("Horodate.Server");
         IngestPipeline pipeline;
@@ -185,15 +186,4 @@ public sealed class HorodateServer : IAsyncDisposable
         LagP99Ms = s.RunLag.Percentile(99),
         LagMaxMs = s.RunLag.Max,
     };
-
-    private static void DefaultLogging(ILoggingBuilder logging)
-    {
-        logging.SetMinimumLevel(LogLevel.Warning);
-        logging.AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.TimestampFormat = "HH:mm:ss ";
-        });
-        logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-    }
 }
