@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Net.Sockets;
+using System.Text.Json;
 using Horodate.Client.Load;
 using Horodate.CommandLine;
 using Horodate.Core.Configuration;
@@ -45,6 +46,7 @@ internal static class ClientCommand
         };
         var threads = CliParsing.Integer("--threads", "", $"Scheduler threads sending on the connections. [default: {new ClientOptions().SchedulerThreads}]", 1, 64);
         var statusInterval = CliParsing.Duration("--status-interval", "How often a status line is printed; 0s for none. [default: 5s]", TimeSpan.Zero, TimeSpan.FromHours(1));
+        var json = new Option<bool>("--json") { Description = "At exit, print the summary as one JSON object instead of text (for scripts)." };
         var logLevel = new Option<LogLevel?>("--log-level")
         {
             Description = "Log messages from this level up, on standard error: Debug, Information, Warning, Error. [default: Information]",
@@ -62,7 +64,7 @@ internal static class ClientCommand
               horodate-client -s [::1]:7890 -n 2000 --aligned --duration 1m
             """)
         {
-            server, connections, interval, duration, aligned, record, threads, statusInterval, logLevel,
+            server, connections, interval, duration, aligned, record, threads, statusInterval, json, logLevel,
         };
 
         root.SetAction(async (parse, cancel) =>
@@ -92,12 +94,12 @@ internal static class ClientCommand
                 SchedulerThreads = parse.GetValue(threads) ?? defaults.SchedulerThreads,
                 StatusInterval = parse.GetValue(statusInterval) ?? defaults.StatusInterval,
             };
-            return await RunAsync(options, parse.GetValue(logLevel) ?? LogLevel.Information).ConfigureAwait(false);
+            return await RunAsync(options, parse.GetValue(logLevel) ?? LogLevel.Information, parse.GetValue(json)).ConfigureAwait(false);
         });
         return root;
     }
 
-    private static async Task<int> RunAsync(ClientOptions options, LogLevel level)
+    private static async Task<int> RunAsync(ClientOptions options, LogLevel level, bool json)
     {
         using var signal = new StopSignal();
         using var loggerFactory = LoggerFactory.Create(logging => ConsoleLogging.Configure(logging, level));
@@ -120,7 +122,7 @@ internal static class ClientCommand
             return 1;
         }
 
-        Console.WriteLine(FormatSummary(summary, options));
+        Console.WriteLine(json ? JsonSerializer.Serialize(summary, ClientJsonContext.Default.ClientSummary) : FormatSummary(summary, options));
         return summary.Sent > 0 ? 0 : 1;
     }
 

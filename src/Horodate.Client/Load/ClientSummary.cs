@@ -39,6 +39,12 @@ public sealed record ClientSummary
     /// <summary>Worst send lateness versus the schedule, in microseconds.</summary>
     public required long LatenessMaxUs { get; init; }
 
+    /// <summary>CPU time (user + system) the process used, in seconds.</summary>
+    public required double CpuSeconds { get; init; }
+
+    /// <summary>The process's peak resident memory, in bytes.</summary>
+    public required long PeakRssBytes { get; init; }
+
     /// <summary>Values written to the record file, or <see langword="null"/> without <c>--record</c>.</summary>
     public long? Recorded { get; init; }
 }

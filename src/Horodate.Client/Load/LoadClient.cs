@@ -128,6 +128,8 @@ public sealed partial class LoadClient : IDisposable
             LatenessP50Us = lateness.Percentile(50),
             LatenessP99Us = lateness.Percentile(99),
             LatenessMaxUs = lateness.Max,
+            CpuSeconds = ProcessStats.CpuSeconds(),
+            PeakRssBytes = ProcessStats.PeakRssBytes(),
             Recorded = recorded,
         };
     }

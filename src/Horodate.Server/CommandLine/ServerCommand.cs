@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Net;
+using System.Text.Json;
 using Horodate.CommandLine;
 using Horodate.Core.Configuration;
 using Horodate.Core.Ordering;
@@ -61,6 +62,7 @@ internal static class ServerCommand
             "How often ready values are appended to the file. [default: 10ms]", TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(10));
         var statusInterval = CliParsing.Duration("--status-interval",
             "How often a status line is printed; 0s for none. [default: 5s]", TimeSpan.Zero, TimeSpan.FromHours(1));
+        var json = new Option<bool>("--json") { Description = "At exit, print the summary as one JSON object instead of text (for scripts)." };
         var logLevel = new Option<LogLevel?>("--log-level")
         {
             Description = "Log messages from this level up, on standard error: Trace, Debug, Information, Warning, Error. [default: Warning]",
@@ -79,7 +81,7 @@ internal static class ServerCommand
               horodate-server verify timestamps.txt --unique --expect sent.txt
             """)
         {
-            listen, output, keepDuplicates, idleTimeout, maxFuture, maxDelay, flushInterval, statusInterval, logLevel,
+            listen, output, keepDuplicates, idleTimeout, maxFuture, maxDelay, flushInterval, statusInterval, json, logLevel,
         };
         root.Add(VerifyCommand.Create());
 
@@ -101,14 +103,14 @@ internal static class ServerCommand
                     MaxDelayMs = Ms(parse.GetValue(maxDelay)) ?? ordering.MaxDelayMs,
                 },
             };
-            return await RunAsync(options, parse.GetValue(logLevel) ?? LogLevel.Warning).ConfigureAwait(false);
+            return await RunAsync(options, parse.GetValue(logLevel) ?? LogLevel.Warning, parse.GetValue(json)).ConfigureAwait(false);
         });
         return root;
     }
 
     private static long? Ms(TimeSpan? duration) => duration is { } d ? (long)d.TotalMilliseconds : null;
 
-    private static async Task<int> RunAsync(ServerOptions options, LogLevel logLevel)
+    private static async Task<int> RunAsync(ServerOptions options, LogLevel logLevel, bool json)
     {
         using var signal = new StopSignal();
         HorodateServer server;
@@ -137,7 +139,7 @@ internal static class ServerCommand
             }
 
             var summary = await server.StopAsync().ConfigureAwait(false);
-            Console.WriteLine(FormatSummary(summary, options));
+            Console.WriteLine(json ? JsonSerializer.Serialize(summary, ServerJsonContext.Default.ServerSummary) : FormatSummary(summary, options));
         }
 
         return 0;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using Horodate.Core.Diagnostics;
 using Horodate.Logging;
 using Horodate.Server.Connections;
 using Horodate.Server.Diagnostics;
@@ -185,5 +186,7 @@ public sealed class HorodateServer : IAsyncDisposable
         LagP50Ms = s.RunLag.Percentile(50),
         LagP99Ms = s.RunLag.Percentile(99),
         LagMaxMs = s.RunLag.Max,
+        CpuSeconds = ProcessStats.CpuSeconds(),
+        PeakRssBytes = ProcessStats.PeakRssBytes(),
     };
 }

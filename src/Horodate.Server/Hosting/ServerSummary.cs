@@ -47,4 +47,10 @@ public sealed record ServerSummary
 
     /// <summary>The largest output lag, in milliseconds.</summary>
     public required long LagMaxMs { get; init; }
+
+    /// <summary>CPU time (user + system) the process used, in seconds.</summary>
+    public required double CpuSeconds { get; init; }
+
+    /// <summary>The process's peak resident memory, in bytes.</summary>
+    public required long PeakRssBytes { get; init; }
 }

@@ -1,0 +1,8 @@
+using System.Text.Json.Serialization;
+
+namespace Horodate.Client.Load;
+
+/// <summary>Source-generated JSON for <c>--json</c>: no reflection, snake_case names.</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(ClientSummary))]
+internal sealed partial class ClientJsonContext : JsonSerializerContext;
