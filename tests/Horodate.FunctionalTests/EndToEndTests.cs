@@ -1,6 +1,7 @@
 using Horodate.Client.Load;
 using Horodate.Core.Verification;
 using Horodate.FunctionalTests.Support;
+using Horodate.Server.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Horodate.FunctionalTests;
@@ -9,14 +10,21 @@ namespace Horodate.FunctionalTests;
 public sealed class EndToEndTests
 {
     [Theory]
-    [InlineData(false, false)]
-    [InlineData(true, false)]
-    [InlineData(false, true)]
-    [InlineData(true, true)]
-    public async Task Every_value_the_client_sent_is_in_the_file_in_order_once_the_server_stopped(bool aligned, bool keepDuplicates)
+    [InlineData(TransportKind.Epoll, false, false)]
+    [InlineData(TransportKind.Epoll, true, false)]
+    [InlineData(TransportKind.Epoll, false, true)]
+    [InlineData(TransportKind.Epoll, true, true)]
+    [InlineData(TransportKind.Kestrel, false, false)]
+    [InlineData(TransportKind.Kestrel, true, true)]
+    public async Task Every_value_the_client_sent_is_in_the_file_in_order_once_the_server_stopped(TransportKind transport, bool aligned, bool keepDuplicates)
     {
         using var dir = new TempDirectory();
-        await using var harness = await ServerHarness.StartAsync(dir, o => o with { Ordering = o.Ordering with { Dedupe = !keepDuplicates } });
+        await using var harness = await ServerHarness.StartAsync(dir, o => o with
+        {
+            Transport = transport,
+            Ordering = o.Ordering with { Dedupe = !keepDuplicates },
+        });
+        Assert.Equal(transport, harness.Server.Transport);
         var record = dir.File("sent.txt");
 
         var client = await RunClientAsync(harness, aligned, record, TimeSpan.FromSeconds(3));

@@ -1,12 +1,19 @@
 using System.Diagnostics;
 using Horodate.Core.Protocol;
 using Horodate.FunctionalTests.Support;
+using Horodate.Server.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Horodate.FunctionalTests;
 
+/// <summary>Peers that are not horodate-client, against the epoll transport.</summary>
+public sealed class EpollPlainPeerTests() : PlainPeerTests(TransportKind.Epoll);
+
+/// <summary>Peers that are not horodate-client, against the Kestrel transport.</summary>
+public sealed class KestrelPlainPeerTests() : PlainPeerTests(TransportKind.Kestrel);
+
 /// <summary>Peers that are not horodate-client: a Perl script like the statement's, nc-style raw sockets, hostile ones.</summary>
-public sealed class PlainPeerTests
+public abstract class PlainPeerTests(TransportKind transport)
 {
     /// <summary>Values near the server's clock: far older ones would be late, far newer ones rejected.</summary>
     private readonly long _t = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
@@ -34,7 +41,7 @@ public sealed class PlainPeerTests
     public async Task A_plain_perl_client_written_like_the_statement_works()
     {
         using var dir = new TempDirectory();
-        await using var harness = await ServerHarness.StartAsync(dir);
+        await using var harness = await ServerHarness.StartAsync(dir, o => o with { Transport = transport });
         var script = dir.File("client.pl");
         await File.WriteAllTextAsync(script, PerlClient);
 
@@ -49,7 +56,7 @@ public sealed class PlainPeerTests
     public async Task Garbage_between_good_lines_is_rejected_counted_and_logged_and_the_good_lines_are_kept()
     {
         using var dir = new TempDirectory();
-        await using var harness = await ServerHarness.StartAsync(dir);
+        await using var harness = await ServerHarness.StartAsync(dir, o => o with { Transport = transport });
         await using (var peer = await RawPeer.ConnectAsync(harness.Endpoint))
         {
             await peer.SendAsync($"{_t}\nhello\n-5\n{new string('9', 100)}\n{_t + 1}\r\n\n1.5\nGET / HTTP/1.1\r\n{_t + 2}\n{_t + 3}");
@@ -68,7 +75,7 @@ public sealed class PlainPeerTests
     public async Task A_peer_that_only_sends_garbage_is_disconnected_while_others_are_served()
     {
         using var dir = new TempDirectory();
-        await using var harness = await ServerHarness.StartAsync(dir);
+        await using var harness = await ServerHarness.StartAsync(dir, o => o with { Transport = transport });
         await using var good = await RawPeer.ConnectAsync(harness.Endpoint);
         await using var bad = await RawPeer.ConnectAsync(harness.Endpoint);
 
@@ -88,7 +95,7 @@ public sealed class PlainPeerTests
     public async Task A_peer_that_sends_kilobytes_without_a_newline_is_disconnected()
     {
         using var dir = new TempDirectory();
-        await using var harness = await ServerHarness.StartAsync(dir);
+        await using var harness = await ServerHarness.StartAsync(dir, o => o with { Transport = transport });
         await using var peer = await RawPeer.ConnectAsync(harness.Endpoint);
 
         await peer.SendAsync(new byte[LineDecoder.MaxBytesWithoutNewline + 1024]);
@@ -103,7 +110,7 @@ public sealed class PlainPeerTests
     public async Task A_line_sent_one_byte_at_a_time_is_one_value()
     {
         using var dir = new TempDirectory();
-        await using var harness = await ServerHarness.StartAsync(dir);
+        await using var harness = await ServerHarness.StartAsync(dir, o => o with { Transport = transport });
         await using (var peer = await RawPeer.ConnectAsync(harness.Endpoint))
         {
             foreach (var c in $"{_t}\r\n")

@@ -62,6 +62,11 @@ internal static class ServerCommand
             "How often ready values are appended to the file. [default: 10ms]", TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(10));
         var statusInterval = CliParsing.Duration("--status-interval",
             "How often a status line is printed; 0s for none. [default: 5s]", TimeSpan.Zero, TimeSpan.FromHours(1));
+        var transport = new Option<TransportKind?>("--transport")
+        {
+            Description = "How connections are read: Epoll (one receive thread, the lean path; Linux x64), Kestrel (portable), or Auto. [default: Auto]",
+            HelpName = "kind",
+        };
         var json = new Option<bool>("--json") { Description = "At exit, print the summary as one JSON object instead of text (for scripts)." };
         var logLevel = new Option<LogLevel?>("--log-level")
         {
@@ -81,7 +86,7 @@ internal static class ServerCommand
               horodate-server verify timestamps.txt --unique --expect sent.txt
             """)
         {
-            listen, output, keepDuplicates, idleTimeout, maxFuture, maxDelay, flushInterval, statusInterval, json, logLevel,
+            listen, output, keepDuplicates, idleTimeout, maxFuture, maxDelay, flushInterval, statusInterval, transport, json, logLevel,
         };
         root.Add(VerifyCommand.Create());
 
@@ -95,6 +100,7 @@ internal static class ServerCommand
                 Output = parse.GetValue(output) ?? defaults.Output,
                 FlushInterval = parse.GetValue(flushInterval) ?? defaults.FlushInterval,
                 StatusInterval = parse.GetValue(statusInterval) ?? defaults.StatusInterval,
+                Transport = parse.GetValue(transport) ?? defaults.Transport,
                 Ordering = ordering with
                 {
                     Dedupe = !parse.GetValue(keepDuplicates),
@@ -118,7 +124,7 @@ internal static class ServerCommand
         {
             server = await HorodateServer.StartAsync(options, Console.Out, logging => ConsoleLogging.Configure(logging, logLevel)).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException or PlatformNotSupportedException)
         {
             await Console.Error.WriteLineAsync($"{Name}: cannot start: {ex.Message}").ConfigureAwait(false);
             return 1;
@@ -128,7 +134,7 @@ internal static class ServerCommand
         {
             var mode = options.Ordering.Dedupe ? "each distinct value once" : "every value, duplicates kept";
             var resumed = server.ResumedAfter is { } last ? $", resuming after {last}" : "";
-            Console.WriteLine($"{Name}: listening on {string.Join(", ", server.Endpoints)}; writing {options.Output} ({mode}{resumed}); late values go to {options.LateOutput}. Ctrl-C to stop.");
+            Console.WriteLine($"{Name}: listening on {string.Join(", ", server.Endpoints)} ({server.Transport.ToString().ToLowerInvariant()}); writing {options.Output} ({mode}{resumed}); late values go to {options.LateOutput}. Ctrl-C to stop.");
             try
             {
                 await Task.Delay(Timeout.Infinite, signal.Token).ConfigureAwait(false);

@@ -21,6 +21,9 @@ internal static partial class ServerLog
     [LoggerMessage(104, LogLevel.Debug, "Connection {ConnectionId} failed: {Message}")]
     public static partial void ConnectionFailed(ILogger logger, string connectionId, string message);
 
+    [LoggerMessage(105, LogLevel.Error, "Accepting on {Endpoint} failed, backing off: {Message}; {Suppressed} more failures not logged.")]
+    public static partial void AcceptFailed(ILogger logger, string? endpoint, string message, long suppressed);
+
     [LoggerMessage(200, LogLevel.Warning, "{Path} ended with a partial line ({Bytes} bytes, left by a crash?): cut off. Appending after {LastValue}.")]
     public static partial void TornLineCut(ILogger logger, string path, long bytes, long? lastValue);
 

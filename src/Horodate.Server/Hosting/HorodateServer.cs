@@ -2,31 +2,27 @@ using System.Diagnostics;
 using System.Net;
 using Horodate.Core.Diagnostics;
 using Horodate.Logging;
-using Horodate.Server.Connections;
 using Horodate.Server.Diagnostics;
 using Horodate.Server.Pipeline;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Connections;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
+using Horodate.Server.Transport;
+using Horodate.Server.Transport.Epoll;
+using Horodate.Server.Transport.Kestrel;
 using Microsoft.Extensions.Logging;
 
 namespace Horodate.Server.Hosting;
 
 /// <summary>
-/// A running Horodate server: Kestrel accepts the connections, <see cref="TimestampConnectionHandler"/>
-/// decodes them, the ingest pipeline orders the values and appends them to the output file.
+/// A running Horodate server: a transport accepts the connections and decodes them, the ingest pipeline
+/// orders the values and appends them to the output file.
 /// </summary>
 /// <remarks>
 /// <see cref="StopAsync"/> is the graceful stop: no new connections, every connection hands over what it
-/// already read, every received value is written in order, the files are fsynced. Embeddable: the server
-/// handles no signals itself.
+/// already has in flight, every received value is written in order, the files are fsynced. Embeddable:
+/// the server handles no signals itself.
 /// </remarks>
 public sealed class HorodateServer : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private readonly ITransport _transport;
     private readonly IngestPipeline _pipeline;
     private readonly ServerCounters _counters;
     private readonly StatusReporter _status;
@@ -36,20 +32,24 @@ public sealed class HorodateServer : IAsyncDisposable
     private ServerSummary? _summary;
 
     private HorodateServer(
-        WebApplication app, IngestPipeline pipeline, ServerCounters counters, StatusReporter status,
-        IReadOnlyList<IPEndPoint> endpoints, ILoggerFactory loggerFactory, ILogger logger)
+        ITransport transport, TransportKind kind, IngestPipeline pipeline, ServerCounters counters, StatusReporter status,
+        ILoggerFactory loggerFactory, ILogger logger)
     {
-        _loggerFactory = loggerFactory;
-        _app = app;
+        _transport = transport;
+        Transport = kind;
         _pipeline = pipeline;
         _counters = counters;
         _status = status;
-        Endpoints = endpoints;
+        _loggerFactory = loggerFactory;
         _logger = logger;
+        Endpoints = transport.Endpoints;
     }
 
     /// <summary>The endpoints actually bound (port 0 resolved to the port the system picked), in <c>--listen</c> order.</summary>
     public IReadOnlyList<IPEndPoint> Endpoints { get; }
+
+    /// <summary>The transport in use (<see cref="TransportKind.Auto"/> resolved).</summary>
+    public TransportKind Transport { get; }
 
     /// <summary>The last value that was in the output file when it was opened, or <see langword="null"/>.</summary>
     public long? ResumedAfter => _pipeline.Resume.LastValue;
@@ -57,15 +57,17 @@ public sealed class HorodateServer : IAsyncDisposable
     /// <summary>Bytes of a partial last line cut off the output file when it was opened.</summary>
     public long TruncatedBytes => _pipeline.Resume.TruncatedBytes;
 
-    /// <summary>
-    /// Opens the output file and starts listening.
-    /// </summary>
+    /// <summary>A snapshot summary of the run so far (while running) or of the whole run (after <see cref="StopAsync"/>).</summary>
+    public ServerSummary Summary => _summary ?? Summarize(_pipeline.Snapshot(takeLag: false));
+
+    /// <summary>Opens the output file and starts listening.</summary>
     /// <param name="options">What to listen on, where to write, how to merge.</param>
-    /// <param name="status">Where status lines go (every <see cref="ServerOptions.StatusInterval"/>); <see cref="TextWriter.Null"/> for none.</param>
+    /// <param name="status">Where status lines go (every <see cref="ServerOptions.StatusInterval"/>); none by default.</param>
     /// <param name="configureLogging">Sets up logging; by default warnings and errors go to standard error.</param>
     /// <param name="time">The clock; the system clock by default.</param>
     /// <exception cref="InvalidDataException">The output file exists and is not a timestamp file.</exception>
     /// <exception cref="IOException">The output file cannot be opened, or an endpoint cannot be bound.</exception>
+    /// <exception cref="PlatformNotSupportedException">The epoll transport was asked for where it does not exist.</exception>
     public static async Task<HorodateServer> StartAsync(
         ServerOptions options,
         TextWriter? status = null,
@@ -73,72 +75,46 @@ public sealed class HorodateServer : IAsyncDisposable
         TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        time ??= TimeProvider.System;
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        var kind = options.Transport switch
         {
-            ApplicationName = "horodate-server",
-            ContentRootPath = AppContext.BaseDirectory,
-        });
-        builder.Logging.ClearProviders();
+            TransportKind.Auto => Interop.IsSupported ? TransportKind.Epoll : TransportKind.Kestrel,
+            TransportKind.Epoll when !Interop.IsSupported => throw new PlatformNotSupportedException("The epoll transport needs Linux on x64; use --transport kestrel."),
+            var k => k,
+        };
 
-        // The pipeline (and so the file) must exist before Kestrel is configured, which resolves the handler:
-        // logging is built first and shared with the host.
         var loggerFactory = LoggerFactory.Create(logging =>
         {
             logging.AddFilter("Microsoft", LogLevel.Warning);
             (configureLogging ?? (l => ConsoleLogging.Configure(l, LogLevel.Warning)))(logging);
         });
         var logger = loggerFactory.CreateLogger("Horodate.Server");
-        IngestPipeline pipeline;
-        try
-        {
-            pipeline = IngestPipeline.Open(options, time, logger);
-        }
-        catch
-        {
-            loggerFactory.Dispose();
-            throw;
-        }
-
         var counters = new ServerCounters();
-        builder.Services.AddSingleton(loggerFactory);
-        builder.Services.AddSingleton<IHostLifetime, NullHostLifetime>();
-        builder.Services.AddSingleton(counters);
-        builder.Services.AddSingleton(pipeline);
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);
-
-        var listeners = new List<ListenOptions>();
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            kestrel.AddServerHeader = false;
-            foreach (var endpoint in options.Listen)
-            {
-                kestrel.Listen(endpoint, listen =>
-                {
-                    listen.UseConnectionHandler<TimestampConnectionHandler>();
-                    listeners.Add(listen);
-                });
-            }
-        });
-
-        var app = builder.Build();
+        IngestPipeline? pipeline = null;
+        ITransport? transport = null;
         try
         {
+            pipeline = IngestPipeline.Open(options, time ?? TimeProvider.System, logger);
+            transport = kind == TransportKind.Epoll
+                ? new EpollTransport(options, pipeline, counters, logger)
+                : new KestrelTransport(options, pipeline, counters, loggerFactory);
             pipeline.Start();
-            await app.StartAsync().ConfigureAwait(false);
+            await transport.StartAsync().ConfigureAwait(false);
         }
         catch
         {
-            pipeline.Dispose();
-            await app.DisposeAsync().ConfigureAwait(false);
+            if (transport is not null)
+            {
+                await transport.DisposeAsync().ConfigureAwait(false);
+            }
+
+            pipeline?.Dispose();
             loggerFactory.Dispose();
             throw;
         }
 
-        var endpoints = listeners.Select(l => (IPEndPoint)l.EndPoint).ToArray();
         var reporter = new StatusReporter(pipeline, counters, status ?? TextWriter.Null, options.StatusInterval);
         reporter.Start();
-        return new HorodateServer(app, pipeline, counters, reporter, endpoints, loggerFactory, logger);
+        return new HorodateServer(transport, kind, pipeline, counters, reporter, loggerFactory, logger);
     }
 
     /// <summary>Graceful stop; returns what the server did. Calling it again returns the same summary.</summary>
@@ -150,21 +126,18 @@ public sealed class HorodateServer : IAsyncDisposable
         }
 
         ServerLog.Stopping(_logger);
-        await _app.StopAsync().ConfigureAwait(false);      // no new connections; each one hands over what it read
+        await _transport.StopAsync().ConfigureAwait(false);    // no new connections; each one hands over what it has
         await Task.Run(_pipeline.Stop).ConfigureAwait(false); // write everything, in order, fsync
         await _status.DisposeAsync().ConfigureAwait(false);
         _summary = Summarize(_pipeline.Snapshot(takeLag: false));
         return _summary;
     }
 
-    /// <summary>A snapshot summary of the run so far (while running) or of the whole run (after <see cref="StopAsync"/>).</summary>
-    public ServerSummary Summary => _summary ?? Summarize(_pipeline.Snapshot(takeLag: false));
-
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
         await StopAsync().ConfigureAwait(false);
-        await _app.DisposeAsync().ConfigureAwait(false);
+        await _transport.DisposeAsync().ConfigureAwait(false);
         _pipeline.Dispose();
         _loggerFactory.Dispose();
     }

@@ -12,6 +12,9 @@ public sealed record ServerOptions
     /// <summary>Where to accept connections (default 127.0.0.1:7890: loopback only). Port 0 picks a free port.</summary>
     public IReadOnlyList<IPEndPoint> Listen { get; init; } = [new IPEndPoint(IPAddress.Loopback, DefaultPort)];
 
+    /// <summary>How connections are read (default <see cref="TransportKind.Auto"/>: epoll on Linux x64, Kestrel elsewhere).</summary>
+    public TransportKind Transport { get; init; } = TransportKind.Auto;
+
     /// <summary>The ordered output file (default <c>timestamps.txt</c>); late values go to <c>&lt;Output&gt;.late</c>.</summary>
     public string Output { get; init; } = "timestamps.txt";
 

@@ -9,7 +9,7 @@ namespace Horodate.Server.Pipeline;
 
 /// <summary>
 /// The one-way path from connections to files: connection handlers hand decoded values to
-/// <see cref="Ingest"/>; the engine orders them under one lock; a dedicated writer thread advances the
+/// <c>Ingest</c>; the engine orders them under one lock; a dedicated writer thread advances the
 /// engine every flush interval and appends the ready lines to the output file, outside the lock.
 /// </summary>
 /// <remarks>
@@ -96,6 +96,26 @@ internal sealed partial class IngestPipeline : IDisposable
             }
 
             _engine.Ingest(source, values, now);
+        }
+    }
+
+    /// <summary>Hands over the values of many connections at once, under one lock.</summary>
+    public void Ingest(IngestBatch batch)
+    {
+        var now = NowMs();
+        lock (_gate)
+        {
+            for (var i = 0; i < batch.Segments; i++)
+            {
+                var values = batch.Segment(i, out var source);
+                if (_sealed)
+                {
+                    _droppedAtStop += values.Length;
+                    continue;
+                }
+
+                _engine.Ingest(source, values, now);
+            }
         }
     }
 

@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.Extensions.Logging;
 
-namespace Horodate.Server.Connections;
+namespace Horodate.Server.Transport.Kestrel;
 
 /// <summary>
 /// Serves one plain-protocol connection on Kestrel: reads with the connection's <see cref="PipeReader"/>,
@@ -31,7 +31,7 @@ internal sealed class TimestampConnectionHandler(IngestPipeline pipeline, Server
     /// <summary>A peer that never goes quiet is read for this long after the stop, no longer.</summary>
     private static readonly TimeSpan DrainMax = TimeSpan.FromMilliseconds(250);
 
-    private static readonly RateLimiter s_rejectLog = new(TimeSpan.FromSeconds(1));
+    private readonly RateLimiter _rejectLog = new(TimeSpan.FromSeconds(1));
 
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
@@ -160,7 +160,7 @@ internal sealed class TimestampConnectionHandler(IngestPipeline pipeline, Server
         }
 
         counters.LinesRejected(rejected, decoder.LastReject);
-        if (s_rejectLog.TryAcquire(out var suppressed))
+        if (_rejectLog.TryAcquire(out var suppressed))
         {
             ServerLog.LineRejected(logger, connectionId, remote, decoder.LastReject, suppressed);
         }

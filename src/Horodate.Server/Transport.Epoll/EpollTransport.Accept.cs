@@ -1,0 +1,71 @@
+using System.Net.Sockets;
+using Horodate.Server.Diagnostics;
+
+namespace Horodate.Server.Transport.Epoll;
+
+internal sealed partial class EpollTransport
+{
+    private readonly Horodate.Core.Diagnostics.RateLimiter _acceptErrorLog = new(TimeSpan.FromSeconds(5));
+
+    /// <summary>Accepts until the transport stops; registers each connection with the receive thread.</summary>
+    private async Task AcceptLoopAsync(Socket listener)
+    {
+        var failures = 0;
+        while (!_stopAccepting.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await listener.AcceptAsync(_stopAccepting.Token).ConfigureAwait(false);
+                failures = 0;
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException ex)
+            {
+                // Out of descriptors or memory: back off in tiers (10 ms, 100 ms, 1 s) rather than spin.
+                failures++;
+                if (_acceptErrorLog.TryAcquire(out var suppressed))
+                {
+                    ServerLog.AcceptFailed(_logger, listener.LocalEndPoint?.ToString(), ex.Message, suppressed);
+                }
+
+                try
+                {
+                    await Task.Delay(failures < 10 ? 10 : failures < 100 ? 100 : 1_000, _stopAccepting.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                continue;
+            }
+
+            Register(socket);
+        }
+    }
+
+    private unsafe void Register(Socket socket)
+    {
+        socket.Blocking = false;
+        var remote = socket.RemoteEndPoint?.ToString();
+        var connection = new EpollConnection(socket, _pipeline.OpenSource(), remote);
+        var slot = AddToTable(connection); // published before epoll can report the socket
+        connection.Slot = slot;
+
+        var ev = new Interop.EpollEvent { Events = Interop.EpollIn | Interop.EpollRdHup, Data = (ulong)slot };
+        if (Interop.EpollCtl(_epoll, Interop.EpollCtlAdd, (int)socket.Handle, &ev) != 0)
+        {
+            RemoveFromTable(slot);
+            _pipeline.CloseSource(connection.Source);
+            socket.Dispose();
+            return;
+        }
+
+        _counters.ConnectionAccepted();
+        ServerLog.ConnectionAccepted(_logger, connection.Id, remote);
+    }
+}

@@ -1,0 +1,149 @@
+using System.Net;
+using System.Net.Sockets;
+using Horodate.Server.Diagnostics;
+using Horodate.Server.Hosting;
+using Horodate.Server.Pipeline;
+using Microsoft.Extensions.Logging;
+
+namespace Horodate.Server.Transport.Epoll;
+
+/// <summary>
+/// The lean transport, shaped like the C reference server: accept loops register each connection in one
+/// epoll set; a single receive thread waits on it, reads each ready socket once into a shared scratch
+/// buffer, decodes the lines, and hands all the values of one wake-up to the pipeline under one lock.
+/// </summary>
+/// <remarks>
+/// Compared with Kestrel's path (a socket completion, thread-pool hops, a pipe flush and a continuation
+/// per message), a message costs one <c>recv</c> and a share of one <c>epoll_wait</c>. Level-triggered:
+/// a socket with more data than one read takes is reported again by the next wait.
+/// </remarks>
+internal sealed partial class EpollTransport : ITransport
+{
+    private readonly ServerOptions _options;
+    private readonly IngestPipeline _pipeline;
+    private readonly ServerCounters _counters;
+    private readonly ILogger _logger;
+    private readonly List<Socket> _listeners = [];
+    private readonly CancellationTokenSource _stopAccepting = new();
+    private readonly Lock _tableGate = new();
+    private EpollConnection?[] _connections = new EpollConnection?[1024];
+    private readonly Stack<int> _freeSlots = new();
+    private int _nextSlot;
+    private int _epoll = -1;
+    private Task _acceptLoops = Task.CompletedTask;
+    private Thread? _receiver;
+    private volatile bool _stopping;
+
+    public EpollTransport(ServerOptions options, IngestPipeline pipeline, ServerCounters counters, ILogger logger)
+    {
+        _options = options;
+        _pipeline = pipeline;
+        _counters = counters;
+        _logger = logger;
+    }
+
+    public IReadOnlyList<IPEndPoint> Endpoints => _listeners.Select(l => (IPEndPoint)l.LocalEndPoint!).ToArray();
+
+    public Task StartAsync()
+    {
+        _epoll = Interop.EpollCreate(Interop.EpollCloexec);
+        if (_epoll < 0)
+        {
+            throw new IOException($"epoll_create1 failed (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}).");
+        }
+
+        foreach (var endpoint in _options.Listen)
+        {
+            _listeners.Add(Listen(endpoint));
+        }
+
+        _receiver = new Thread(ReceiveLoop) { Name = "horodate-epoll", IsBackground = true };
+        _receiver.Start();
+        _acceptLoops = Task.WhenAll(_listeners.Select(l => Task.Run(() => AcceptLoopAsync(l))));
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync()
+    {
+        if (_stopping)
+        {
+            return;
+        }
+
+        // No new connections; then the receive thread drains what is in flight and closes everything.
+        await _stopAccepting.CancelAsync().ConfigureAwait(false);
+        foreach (var listener in _listeners)
+        {
+            listener.Dispose();
+        }
+
+        await _acceptLoops.ConfigureAwait(false);
+        _stopping = true;
+        if (_receiver is { } receiver)
+        {
+            await Task.Run(receiver.Join).ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        if (_epoll >= 0)
+        {
+            _ = Interop.Close(_epoll);
+            _epoll = -1;
+        }
+
+        _stopAccepting.Dispose();
+    }
+
+    private static Socket Listen(IPEndPoint endpoint)
+    {
+        var listener = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            // As Kestrel does on Unix: a restart must not wait for the previous run's TIME_WAIT sockets.
+            listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            listener.Bind(endpoint);
+            listener.Listen(4096); // the kernel caps it at net.core.somaxconn
+            return listener;
+        }
+        catch (SocketException ex)
+        {
+            listener.Dispose();
+            throw new IOException($"cannot listen on {endpoint}: {ex.Message}", ex);
+        }
+    }
+
+    private EpollConnection? ConnectionAt(int slot)
+    {
+        var table = Volatile.Read(ref _connections);
+        return (uint)slot < (uint)table.Length ? table[slot] : null;
+    }
+
+    private int AddToTable(EpollConnection connection)
+    {
+        lock (_tableGate)
+        {
+            var slot = _freeSlots.Count > 0 ? _freeSlots.Pop() : _nextSlot++;
+            if (slot >= _connections.Length)
+            {
+                var bigger = new EpollConnection?[_connections.Length * 2];
+                _connections.CopyTo(bigger, 0);
+                Volatile.Write(ref _connections, bigger);
+            }
+
+            Volatile.Write(ref _connections[slot], connection);
+            return slot;
+        }
+    }
+
+    private void RemoveFromTable(int slot)
+    {
+        lock (_tableGate)
+        {
+            _connections[slot] = null;
+            _freeSlots.Push(slot);
+        }
+    }
+}

@@ -1,0 +1,41 @@
+using System.Runtime.InteropServices;
+
+namespace Horodate.Server.Transport.Epoll;
+
+/// <summary>The three epoll calls the transport needs, straight from libc.</summary>
+internal static partial class Interop
+{
+    public const int EpollCtlAdd = 1;
+    public const int EpollCloexec = 0x80000;
+    public const uint EpollIn = 0x001;
+    public const uint EpollErr = 0x008;
+    public const uint EpollHup = 0x010;
+    public const uint EpollRdHup = 0x2000;
+    public const int Eintr = 4;
+
+    /// <summary>
+    /// True where <see cref="EpollEvent"/> has the kernel's layout: Linux on x86-64, where the C struct is
+    /// packed (12 bytes). Other architectures use the Kestrel transport.
+    /// </summary>
+    public static bool IsSupported => OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture == Architecture.X64;
+
+    [LibraryImport("libc", EntryPoint = "epoll_create1", SetLastError = true)]
+    public static partial int EpollCreate(int flags);
+
+    [LibraryImport("libc", EntryPoint = "epoll_ctl", SetLastError = true)]
+    public static unsafe partial int EpollCtl(int epfd, int op, int fd, EpollEvent* ev);
+
+    [LibraryImport("libc", EntryPoint = "epoll_wait", SetLastError = true)]
+    public static unsafe partial int EpollWait(int epfd, EpollEvent* events, int maxEvents, int timeoutMs);
+
+    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    public static partial int Close(int fd);
+
+    /// <summary><c>struct epoll_event</c> as x86-64 Linux lays it out: packed, 12 bytes.</summary>
+    [StructLayout(LayoutKind.Sequential, Pack = 4)]
+    public struct EpollEvent
+    {
+        public uint Events;
+        public ulong Data;
+    }
+}
