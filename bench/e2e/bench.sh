@@ -72,6 +72,7 @@ mode=$([ $keep = 1 ] && echo keep || echo dedupe)$([ $aligned = 1 ] && echo ",al
 printf "# %s, interval %s ms, %s s per run, %s\n" "$mode" "$interval" "$duration" "$(date -u +%FT%TZ)"
 header="%-9s %6s %9s %9s %8s %8s %8s %8s %8s %8s %7s %7s %6s %-8s %s\n"
 printf "$header" impl N target/s achieved srv_us cli_us srv_MiB cli_MiB late_p50 late_p99 lag_p50 lag_p99 late verify keeps_up
+# achieved = values sent / seconds of sending (both clients connect first, then send for the duration)
 row() { # impl n target achieved srv_us cli_us srv_mib cli_mib lp50 lp99 lag50 lag99 late verify
   local keeps
   keeps=$(awk -v a="$4" -v t="$3" -v lp="$9" -v lag="${12}" -v late="${13}" -v v="${14}" \

@@ -11,8 +11,8 @@ internal static partial class ClientLog
     [LoggerMessage(101, LogLevel.Warning, "Lost a connection to {Server}: {Reason}. Reconnecting with backoff; {Suppressed} more losses not shown.")]
     public static partial void ConnectionLost(ILogger logger, string server, string reason, long suppressed);
 
-    [LoggerMessage(102, LogLevel.Information, "All {Count} connections to {Server} are up.")]
-    public static partial void AllUp(ILogger logger, int count, string server);
+    [LoggerMessage(102, LogLevel.Information, "All {Count} connections to {Server} are up after {Seconds:0.00} s.")]
+    public static partial void AllUp(ILogger logger, int count, string server, double seconds);
 
     [LoggerMessage(200, LogLevel.Information, "Wrote {Count} sent values to {Path}.")]
     public static partial void RecordWritten(ILogger logger, long count, string path);

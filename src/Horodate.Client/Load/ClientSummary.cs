@@ -3,8 +3,11 @@ namespace Horodate.Client.Load;
 /// <summary>What a client run did; printed at exit.</summary>
 public sealed record ClientSummary
 {
-    /// <summary>How long the client ran.</summary>
+    /// <summary>How long the client sent: from the end of the connect ramp to the stop.</summary>
     public required TimeSpan Elapsed { get; init; }
+
+    /// <summary>How long the connect ramp took (every connection up, or 10 s at most).</summary>
+    public required TimeSpan Ramp { get; init; }
 
     /// <summary>Connections asked for.</summary>
     public required int Connections { get; init; }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Horodate.Client.Diagnostics;
@@ -7,6 +8,9 @@ namespace Horodate.Client.Load;
 
 public sealed partial class LoadClient
 {
+    private const int IpProtocolIp = 0;          // SOL_IP
+    private const int IpBindAddressNoPort = 24;  // IP_BIND_ADDRESS_NO_PORT, Linux 4.2+
+
     /// <summary>How long one connection attempt may take before it counts as failed.</summary>
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(5);
 
@@ -35,7 +39,7 @@ public sealed partial class LoadClient
         await Task.WhenAll(_connections.Select(c => ConnectAsync(c, reconnect: false))).ConfigureAwait(false);
         if (!_connecting.IsCancellationRequested)
         {
-            ClientLog.AllUp(_logger, _connections.Length, _options.Server);
+            ClientLog.AllUp(_logger, _connections.Length, _options.Server, Stopwatch.GetElapsedTime(_started).TotalSeconds);
         }
     }
 
@@ -68,7 +72,7 @@ public sealed partial class LoadClient
                     await Task.Delay(Backoff(connection.Failures), cancel).ConfigureAwait(false);
                 }
 
-                var socket = await TryConnectAsync(cancel).ConfigureAwait(false);
+                var socket = await TryConnectAsync(connection.Index, cancel).ConfigureAwait(false);
                 if (socket is null)
                 {
                     connection.Failures++;
@@ -93,12 +97,19 @@ public sealed partial class LoadClient
         }
     }
 
-    private async Task<Socket?> TryConnectAsync(CancellationToken cancel)
+    private async Task<Socket?> TryConnectAsync(int index, CancellationToken cancel)
     {
         await _connectGate.WaitAsync(cancel).ConfigureAwait(false);
         var socket = new Socket(_endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
+            if (_options.SourceAddresses > 0)
+            {
+                // IP_BIND_ADDRESS_NO_PORT: bind the address now, let connect() pick the port per destination.
+                socket.SetRawSocketOption(IpProtocolIp, IpBindAddressNoPort, BitConverter.GetBytes(1));
+                socket.Bind(new IPEndPoint(new IPAddress([127, 0, 0, (byte)(1 + (index % _options.SourceAddresses))]), 0));
+            }
+
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
             timeout.CancelAfter(ConnectTimeout);
             await socket.ConnectAsync(_endpoint, timeout.Token).ConfigureAwait(false);

@@ -25,6 +25,9 @@ public sealed partial class LoadClient : IDisposable
     private readonly long _started = Stopwatch.GetTimestamp();
     private readonly LatencyHistogram _runLateness = new();
 
+    /// <summary>The longest the schedule waits for the first connection attempts to succeed.</summary>
+    private static readonly TimeSpan RampTimeout = TimeSpan.FromSeconds(10);
+
     private LoadClient(ClientOptions options, IPEndPoint endpoint, TextWriter status, ILogger logger)
     {
         _options = options;
@@ -44,12 +47,11 @@ public sealed partial class LoadClient : IDisposable
         }
 
         var threads = Math.Clamp(options.SchedulerThreads, 1, Math.Max(1, options.Connections));
-        var start = Stopwatch.GetTimestamp();
         _schedulers = new SendScheduler[threads];
         for (var t = 0; t < threads; t++)
         {
             var share = _connections.Where(c => c.Index % threads == t).ToArray();
-            _schedulers[t] = new SendScheduler(t, share, start, intervalTicks, OnConnectionDown);
+            _schedulers[t] = new SendScheduler(t, share, intervalTicks, OnConnectionDown);
         }
     }
 
@@ -77,12 +79,25 @@ public sealed partial class LoadClient : IDisposable
 
     private async Task<ClientSummary> RunAsync(CancellationToken stop)
     {
-        foreach (var scheduler in _schedulers)
+        // Connect first (bounded), then run the schedule for the duration: the duration measures sending,
+        // not connecting. Connections still down after the ramp keep trying in the background.
+        var ramp = RampAsync();
+        try
         {
-            scheduler.Start();
+            await ramp.WaitAsync(RampTimeout, stop).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+        {
+            // go on with the connections that are up
         }
 
-        var ramp = RampAsync();
+        var rampTime = Stopwatch.GetElapsedTime(_started);
+        var scheduleStart = Stopwatch.GetTimestamp();
+        foreach (var scheduler in _schedulers)
+        {
+            scheduler.Start(scheduleStart);
+        }
+
         using var end = CancellationTokenSource.CreateLinkedTokenSource(stop);
         if (_options.Duration is { } duration)
         {
@@ -99,6 +114,7 @@ public sealed partial class LoadClient : IDisposable
         }
 
         await ramp.ConfigureAwait(false);
+        var sending = Stopwatch.GetElapsedTime(scheduleStart);
         var up = CloseAll();
 
         long? recorded = null;
@@ -116,7 +132,8 @@ public sealed partial class LoadClient : IDisposable
 
         return new ClientSummary
         {
-            Elapsed = Stopwatch.GetElapsedTime(_started),
+            Elapsed = sending,
+            Ramp = rampTime,
             Connections = _options.Connections,
             ConnectionsUp = up,
             Sent = _schedulers.Sum(s => s.Sent),

@@ -14,7 +14,7 @@ namespace Horodate.Client.Load;
 internal sealed class SendScheduler
 {
     private readonly ClientConnection[] _connections; // sorted by offset
-    private readonly long _start;
+    private long _start;
     private readonly long _intervalTicks;
     private readonly Action<ClientConnection, string> _onDown;
     private readonly Thread _thread;
@@ -26,10 +26,9 @@ internal sealed class SendScheduler
     private long _skippedDown;
     private long _skippedBusy;
 
-    public SendScheduler(int id, ClientConnection[] connections, long start, long intervalTicks, Action<ClientConnection, string> onDown)
+    public SendScheduler(int id, ClientConnection[] connections, long intervalTicks, Action<ClientConnection, string> onDown)
     {
         _connections = connections;
-        _start = start;
         _intervalTicks = intervalTicks;
         _onDown = onDown;
         _thread = new Thread(Run) { Name = $"horodate-send-{id}", IsBackground = true, Priority = ThreadPriority.AboveNormal };
@@ -46,12 +45,20 @@ internal sealed class SendScheduler
     /// <summary>Sends skipped because the socket buffer was full: the server is not reading.</summary>
     public long SkippedBusy => Volatile.Read(ref _skippedBusy);
 
-    public void Start() => _thread.Start();
+    /// <summary>Starts sending; <paramref name="start"/> (a Stopwatch timestamp) anchors every period of the schedule.</summary>
+    public void Start(long start)
+    {
+        _start = start;
+        _thread.Start();
+    }
 
     public void Stop()
     {
         _stop = true;
-        _thread.Join();
+        if (_thread.IsAlive)
+        {
+            _thread.Join();
+        }
     }
 
     /// <summary>Adds the lateness recorded since the last call to <paramref name="into"/> and forgets it.</summary>
