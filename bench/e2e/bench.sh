@@ -84,6 +84,7 @@ run_horodate() { # n -> row; sets H_SRV_US H_CLI_US
   local n=$1 dir=$work/h-$1; rm -rf "$dir"; mkdir -p "$dir"
   local sopt=(); [ $keep = 1 ] && sopt+=(--keep-duplicates)
   local copt=(); [ $aligned = 1 ] && copt+=(--aligned); [ -n "$threads" ] && copt+=(--threads "$threads")
+  [ -n "$srcips" ] && copt+=(--source-ips "$srcips")
   "$server" --listen 127.0.0.1:0 --output "$dir/out.txt" --status-interval 0s --json "${sopt[@]}" >"$dir/server.out" 2>"$dir/server.err" &
   local spid=$!
   local port; port=$(wait_port "$dir/server.out" '.*listening on 127\.0\.0\.1:\([0-9]*\).*')
