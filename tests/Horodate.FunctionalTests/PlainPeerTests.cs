@@ -126,6 +126,75 @@ public abstract class PlainPeerTests(TransportKind transport)
         Assert.Equal([_t], harness.ReadOutput());
     }
 
+    [Fact]
+    public async Task A_peer_that_sends_half_a_line_and_goes_silent_is_closed_after_the_read_timeout()
+    {
+        using var dir = new TempDirectory();
+        await using var harness = await ServerHarness.StartAsync(dir, o => o with { Transport = transport, ReadTimeout = TimeSpan.FromMilliseconds(300) });
+        await using var slow = await RawPeer.ConnectAsync(harness.Endpoint);
+        await using var good = await RawPeer.ConnectAsync(harness.Endpoint);
+
+        await good.SendAsync($"{_t}\n");
+        await slow.SendAsync($"{_t + 1}"[..6]); // half a value, no newline, then nothing
+        await slow.ReadUntilClosedAsync(Within.Short);
+        var summary = await harness.StopAsync();
+
+        Assert.Equal([_t], harness.ReadOutput());
+        Assert.True(summary.ConnectionsClosedIdle >= 1, $"closed idle: {summary.ConnectionsClosedIdle}"); // the good peer may go idle too
+        Assert.True(summary.RejectedLines >= 1); // the half line, counted as truncated
+        Assert.Contains(harness.Logs.Messages, m => m.Message.Contains("silent for"));
+    }
+
+    [Fact]
+    public async Task Connections_beyond_the_maximum_are_refused_and_counted_while_the_others_are_served()
+    {
+        using var dir = new TempDirectory();
+        await using var harness = await ServerHarness.StartAsync(dir, o => o with { Transport = transport, MaxConnections = 2 });
+        await using var first = await RawPeer.ConnectAsync(harness.Endpoint);
+        await using var second = await RawPeer.ConnectAsync(harness.Endpoint);
+        await first.SendAsync($"{_t}\n");
+        await second.SendAsync($"{_t}\n");
+        Assert.True(await Within.PollAsync(() => harness.Server.Summary.Received == 2, Within.Short)); // both admitted
+
+        await using var third = await RawPeer.ConnectAsync(harness.Endpoint);
+        await third.ReadUntilClosedAsync(Within.Short); // refused: closed at once
+        await first.SendAsync($"{_t + 1}\n");
+        first.Finish();
+        await first.ReadUntilClosedAsync(Within.Short);
+
+        var summary = await harness.StopAsync();
+        Assert.Equal(1, summary.ConnectionsRefused);
+        Assert.Equal([_t, _t + 1], harness.ReadOutput());
+        Assert.Contains(harness.Logs.Messages, m => m.Level == LogLevel.Warning && m.Message.Contains("maximum of 2 connections"));
+    }
+
+    [Fact]
+    public async Task Peers_outside_the_allowed_networks_are_refused_and_counted()
+    {
+        using var dir = new TempDirectory();
+        await using var harness = await ServerHarness.StartAsync(dir, o => o with
+        {
+            Transport = transport,
+            Allow = [System.Net.IPNetwork.Parse("10.0.0.0/8")],
+        });
+        await using var peer = await RawPeer.ConnectAsync(harness.Endpoint);
+        try
+        {
+            await peer.SendAsync($"{_t}\n");
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            // the refusal may reset the connection before the send
+        }
+
+        await peer.ReadUntilClosedAsync(Within.Short);
+
+        var summary = await harness.StopAsync();
+        Assert.Equal(1, summary.ConnectionsRefused);
+        Assert.Equal(0, summary.Received);
+        Assert.Empty(harness.ReadOutput());
+    }
+
     private static async Task<long[]> RunPerlAsync(string script, int port, int count)
     {
         var start = new ProcessStartInfo("perl", [script, port.ToString(), count.ToString()])

@@ -157,9 +157,12 @@ public sealed class LineDecoder
     /// Tells the decoder the peer closed the connection with <paramref name="remaining"/> bytes left over:
     /// a partial line is counted as <see cref="LineStatus.Truncated"/>, never taken as a value.
     /// </summary>
-    public void Complete(in ReadOnlySequence<byte> remaining)
+    public void Complete(in ReadOnlySequence<byte> remaining) => Complete(remaining.Length);
+
+    /// <summary>As <see cref="Complete(in ReadOnlySequence{byte})"/>, given only how many bytes were left over.</summary>
+    public void Complete(long remainingBytes)
     {
-        if (!remaining.IsEmpty && !_discarding)
+        if (remainingBytes > 0 && !_discarding)
         {
             Reject(LineStatus.Truncated);
         }

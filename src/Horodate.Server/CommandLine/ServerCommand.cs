@@ -62,6 +62,32 @@ internal static class ServerCommand
             "How often ready values are appended to the file. [default: 10ms]", TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(10));
         var statusInterval = CliParsing.Duration("--status-interval",
             "How often a status line is printed; 0s for none. [default: 5s]", TimeSpan.Zero, TimeSpan.FromHours(1));
+        var readTimeout = CliParsing.Duration("--read-timeout",
+            "Close a connection that sends nothing for this long; 0s for never. [default: 30s]", TimeSpan.Zero, TimeSpan.FromDays(1));
+        var maxConnections = CliParsing.Integer("--max-connections", "", "Refuse connections beyond this many (counted, logged). [default: 20000]", 1, 1_000_000);
+        var allow = new Option<IPNetwork[]>("--allow")
+        {
+            Description = "Only accept peers from this network (CIDR, e.g. 127.0.0.0/8, 10.1.0.0/16, ::1/128); repeat for several. [default: any peer that reaches --listen]",
+            HelpName = "cidr",
+            Arity = ArgumentArity.OneOrMore,
+            CustomParser = result =>
+            {
+                var networks = new List<IPNetwork>();
+                foreach (var token in result.Tokens)
+                {
+                    if (IPNetwork.TryParse(token.Value, out var network))
+                    {
+                        networks.Add(network);
+                    }
+                    else
+                    {
+                        result.AddError($"--allow: '{token.Value}' is not a network in CIDR form (e.g. 127.0.0.0/8).");
+                    }
+                }
+
+                return [.. networks];
+            },
+        };
         var transport = new Option<TransportKind?>("--transport")
         {
             Description = "How connections are read: Epoll (one receive thread, the lean path; Linux x64), Kestrel (portable), or Auto. [default: Auto]",
@@ -86,7 +112,7 @@ internal static class ServerCommand
               horodate-server verify timestamps.txt --unique --expect sent.txt
             """)
         {
-            listen, output, keepDuplicates, idleTimeout, maxFuture, maxDelay, flushInterval, statusInterval, transport, json, logLevel,
+            listen, output, keepDuplicates, idleTimeout, maxFuture, maxDelay, flushInterval, readTimeout, maxConnections, allow, statusInterval, transport, json, logLevel,
         };
         root.Add(VerifyCommand.Create());
 
@@ -101,6 +127,9 @@ internal static class ServerCommand
                 FlushInterval = parse.GetValue(flushInterval) ?? defaults.FlushInterval,
                 StatusInterval = parse.GetValue(statusInterval) ?? defaults.StatusInterval,
                 Transport = parse.GetValue(transport) ?? defaults.Transport,
+                ReadTimeout = parse.GetValue(readTimeout) ?? defaults.ReadTimeout,
+                MaxConnections = parse.GetValue(maxConnections) ?? defaults.MaxConnections,
+                Allow = parse.GetValue(allow) is { Length: > 0 } networks ? networks : defaults.Allow,
                 Ordering = ordering with
                 {
                     Dedupe = !parse.GetValue(keepDuplicates),
@@ -157,7 +186,7 @@ internal static class ServerCommand
         var lines = new List<string>
         {
             string.Create(CultureInfo.InvariantCulture, $"{Name}: stopped after {seconds:0.0} s"),
-            string.Create(CultureInfo.InvariantCulture, $"  connections  {s.ConnectionsAccepted:N0} accepted, {s.ConnectionsClosedForGarbage:N0} closed for not speaking the protocol"),
+            string.Create(CultureInfo.InvariantCulture, $"  connections  {s.ConnectionsAccepted:N0} accepted, {s.ConnectionsRefused:N0} refused; closed {s.ConnectionsClosedForGarbage:N0} for not speaking the protocol, {s.ConnectionsClosedIdle:N0} for silence"),
             string.Create(CultureInfo.InvariantCulture, $"  received     {s.Received:N0} values ({s.Received / seconds:N0}/s); rejected {s.RejectedLines:N0} bad lines, {s.RejectedFuture:N0} values too far in the future"),
             string.Create(CultureInfo.InvariantCulture, $"  written      {s.Written:N0} values to {options.Output} ({Units.Bytes(s.OutputBytes)}); {s.Duplicates:N0} duplicates dropped"),
             string.Create(CultureInfo.InvariantCulture, $"  late         {s.Late:N0} values{(s.Late > 0 ? $" (in {options.LateOutput})" : "")}"),

@@ -9,6 +9,8 @@ internal sealed class ServerCounters
     private long _closed;
     private long _closedForGarbage;
     private long _rejectedLines;
+    private long _refused;
+    private long _closedIdle;
 
     public long Accepted => Volatile.Read(ref _accepted);
 
@@ -18,7 +20,17 @@ internal sealed class ServerCounters
 
     public long RejectedLines => Volatile.Read(ref _rejectedLines);
 
+    /// <summary>Connections refused at accept: not allowed, or over the maximum.</summary>
+    public long Refused => Volatile.Read(ref _refused);
+
+    /// <summary>Connections closed because they stayed silent past the read timeout.</summary>
+    public long ClosedIdle => Volatile.Read(ref _closedIdle);
+
     public long Open => Accepted - Closed;
+
+    public void ConnectionRefused() => Interlocked.Increment(ref _refused);
+
+    public void ConnectionIdle() => Interlocked.Increment(ref _closedIdle);
 
     public void ConnectionAccepted() => Interlocked.Increment(ref _accepted);
 

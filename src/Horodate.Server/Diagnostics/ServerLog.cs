@@ -24,6 +24,12 @@ internal static partial class ServerLog
     [LoggerMessage(105, LogLevel.Error, "Accepting on {Endpoint} failed, backing off: {Message}; {Suppressed} more failures not logged.")]
     public static partial void AcceptFailed(ILogger logger, string? endpoint, string message, long suppressed);
 
+    [LoggerMessage(106, LogLevel.Warning, "Refused a connection from {Remote}: {Reason}; {Suppressed} more refusals not logged.")]
+    public static partial void ConnectionRefused(ILogger logger, string? remote, string reason, long suppressed);
+
+    [LoggerMessage(107, LogLevel.Information, "Closing connection {ConnectionId} from {Remote}: silent for {Seconds} s; {Suppressed} more not logged.")]
+    public static partial void ClosingIdle(ILogger logger, string connectionId, string? remote, double seconds, long suppressed);
+
     [LoggerMessage(200, LogLevel.Warning, "{Path} ended with a partial line ({Bytes} bytes, left by a crash?): cut off. Appending after {LastValue}.")]
     public static partial void TornLineCut(ILogger logger, string path, long bytes, long? lastValue);
 

@@ -147,6 +147,8 @@ public sealed class HorodateServer : IAsyncDisposable
         Uptime = Stopwatch.GetElapsedTime(_started),
         ConnectionsAccepted = _counters.Accepted,
         ConnectionsClosedForGarbage = _counters.ClosedForGarbage,
+        ConnectionsRefused = _counters.Refused,
+        ConnectionsClosedIdle = _counters.ClosedIdle,
         Received = s.Counters.Received,
         Written = s.WrittenValues,
         Duplicates = s.Counters.Duplicates,

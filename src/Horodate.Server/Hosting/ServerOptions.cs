@@ -33,6 +33,22 @@ public sealed record ServerOptions
     /// </summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// A connection that sends nothing for this long is closed (default 30 s; <see cref="TimeSpan.Zero"/>
+    /// for never): a peer that vanished without a FIN, or one that sent half a line and went silent, does
+    /// not hold a descriptor, a slot and the watermark forever. Clients send every 50 ms.
+    /// </summary>
+    public TimeSpan ReadTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Connections beyond this many are refused and counted (default 20,000: the descriptor limit of
+    /// this kind of machine, less room for files and listeners).
+    /// </summary>
+    public int MaxConnections { get; init; } = 20_000;
+
+    /// <summary>Networks allowed to connect; empty (the default) allows every peer that can reach the listener.</summary>
+    public IReadOnlyList<IPNetwork> Allow { get; init; } = [];
+
     /// <summary>The path of the side file for late values.</summary>
     public string LateOutput => Output + ".late";
 }

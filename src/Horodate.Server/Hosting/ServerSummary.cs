@@ -12,6 +12,12 @@ public sealed record ServerSummary
     /// <summary>Connections closed because they did not speak the protocol.</summary>
     public required long ConnectionsClosedForGarbage { get; init; }
 
+    /// <summary>Connections refused at accept: not in <c>--allow</c>, or over <c>--max-connections</c>.</summary>
+    public required long ConnectionsRefused { get; init; }
+
+    /// <summary>Connections closed after staying silent past <c>--read-timeout</c>.</summary>
+    public required long ConnectionsClosedIdle { get; init; }
+
     /// <summary>Values decoded from the connections.</summary>
     public required long Received { get; init; }
 

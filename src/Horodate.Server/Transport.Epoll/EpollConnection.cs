@@ -25,6 +25,9 @@ internal sealed class EpollConnection(Socket socket, int source, string? remote)
 
     public long Values { get; set; }
 
+    /// <summary>When the connection last delivered bytes (a Stopwatch timestamp), for the read timeout.</summary>
+    public long LastRead { get; set; } = System.Diagnostics.Stopwatch.GetTimestamp();
+
     /// <summary>Set when the connection must be closed after the current batch has been handed over.</summary>
     public bool Closing { get; set; }
 

@@ -50,7 +50,14 @@ internal sealed partial class EpollTransport
 
     private unsafe void Register(Socket socket)
     {
+        if (!_admission.TryAdmit(socket.RemoteEndPoint))
+        {
+            socket.Dispose();
+            return;
+        }
+
         socket.Blocking = false;
+        Admission.KeepAlive(socket);
         var remote = socket.RemoteEndPoint?.ToString();
         var connection = new EpollConnection(socket, _pipeline.OpenSource(), remote);
         var slot = AddToTable(connection); // published before epoll can report the socket

@@ -23,6 +23,7 @@ internal sealed partial class EpollTransport : ITransport
     private readonly IngestPipeline _pipeline;
     private readonly ServerCounters _counters;
     private readonly ILogger _logger;
+    private readonly Admission _admission;
     private readonly List<Socket> _listeners = [];
     private readonly CancellationTokenSource _stopAccepting = new();
     private readonly Lock _tableGate = new();
@@ -40,6 +41,7 @@ internal sealed partial class EpollTransport : ITransport
         _pipeline = pipeline;
         _counters = counters;
         _logger = logger;
+        _admission = new Admission(options, counters, logger);
     }
 
     public IReadOnlyList<IPEndPoint> Endpoints => _listeners.Select(l => (IPEndPoint)l.LocalEndPoint!).ToArray();

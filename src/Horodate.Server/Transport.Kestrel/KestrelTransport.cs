@@ -4,6 +4,7 @@ using Horodate.Server.Hosting;
 using Horodate.Server.Pipeline;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
@@ -33,6 +34,8 @@ internal sealed class KestrelTransport : ITransport
         builder.Services.AddSingleton<IHostLifetime, NullHostLifetime>();
         builder.Services.AddSingleton(counters);
         builder.Services.AddSingleton(pipeline);
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(new Admission(options, counters, loggerFactory.CreateLogger("Horodate.Server")));
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);
 
         var listeners = new List<ListenOptions>();
@@ -43,6 +46,16 @@ internal sealed class KestrelTransport : ITransport
             {
                 kestrel.Listen(endpoint, listen =>
                 {
+                    listen.Use(next => context =>
+                    {
+                        // TCP keepalive on every accepted socket, as the epoll transport does.
+                        if (context.Features.Get<IConnectionSocketFeature>()?.Socket is { } socket)
+                        {
+                            Admission.KeepAlive(socket);
+                        }
+
+                        return next(context);
+                    });
                     listen.UseConnectionHandler<TimestampConnectionHandler>();
                     listeners.Add(listen);
                 });

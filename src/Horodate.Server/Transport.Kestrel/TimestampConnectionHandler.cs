@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.IO.Pipelines;
 using Horodate.Core.Protocol;
 using Horodate.Server.Diagnostics;
+using Horodate.Server.Hosting;
 using Horodate.Server.Pipeline;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
@@ -16,7 +17,8 @@ namespace Horodate.Server.Transport.Kestrel;
 /// decodes every complete line, hands the values to the <see cref="IngestPipeline"/> in chunks, and never
 /// writes to the socket.
 /// </summary>
-internal sealed class TimestampConnectionHandler(IngestPipeline pipeline, ServerCounters counters, ILogger<TimestampConnectionHandler> logger)
+internal sealed class TimestampConnectionHandler(
+    IngestPipeline pipeline, ServerCounters counters, Admission admission, ServerOptions options, ILogger<TimestampConnectionHandler> logger)
     : ConnectionHandler
 {
     /// <summary>Values decoded per lock of the pipeline: 256 × 8 B fits the stack and amortises the lock.</summary>
@@ -35,6 +37,12 @@ internal sealed class TimestampConnectionHandler(IngestPipeline pipeline, Server
 
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
+        if (!admission.TryAdmit(connection.RemoteEndPoint))
+        {
+            connection.Abort();
+            return;
+        }
+
         var input = connection.Transport.Input;
         var remote = connection.RemoteEndPoint?.ToString();
         var decoder = new LineDecoder();
@@ -47,33 +55,48 @@ internal sealed class TimestampConnectionHandler(IngestPipeline pipeline, Server
             .ConnectionClosedRequested.Register(static state => ((PipeReader)state!).CancelPendingRead(), input);
 
         var source = pipeline.OpenSource();
-        CancellationTokenSource? drain = null;
+        var timer = new CancellationTokenSource(); // the read timeout; once stopping, the drain's quiet time
+        var stopping = false;
         long drainDeadline = 0;
+        long unconsumed = 0; // the start of a line still waiting for its end
         try
         {
             while (true)
             {
-                ReadResult result;
-                if (drain is null)
+                if (stopping && Stopwatch.GetTimestamp() > drainDeadline)
                 {
-                    result = await input.ReadAsync().ConfigureAwait(false);
+                    break;
                 }
-                else
+
+                if (!timer.TryReset())
                 {
-                    if (Stopwatch.GetTimestamp() > drainDeadline || !drain.TryReset())
+                    timer.Dispose();
+                    timer = new CancellationTokenSource();
+                }
+
+                var wait = stopping ? DrainQuiet : options.ReadTimeout;
+                if (wait > TimeSpan.Zero)
+                {
+                    timer.CancelAfter(wait);
+                }
+
+                ReadResult result;
+                try
+                {
+                    result = await input.ReadAsync(timer.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    if (!stopping)
                     {
-                        break;
+                        // Silent past the read timeout; half a line left behind counts as truncated.
+                        var before = decoder.RejectedLines;
+                        decoder.Complete(unconsumed);
+                        ReportRejects(decoder, decoder.RejectedLines - before, connection.ConnectionId, remote);
+                        admission.ClosingIdle(connection.ConnectionId, remote);
                     }
 
-                    drain.CancelAfter(DrainQuiet);
-                    try
-                    {
-                        result = await input.ReadAsync(drain.Token).ConfigureAwait(false);
-                    }
-                    catch (OperationCanceledException)
-                    {
-                        break; // quiet: everything in flight has been read
-                    }
+                    break; // stopping: quiet, everything in flight has been read
                 }
 
                 var buffer = result.Buffer;
@@ -94,14 +117,15 @@ internal sealed class TimestampConnectionHandler(IngestPipeline pipeline, Server
                     break;
                 }
 
-                if (result.IsCanceled && drain is null)
+                if (result.IsCanceled && !stopping)
                 {
                     // A graceful stop: keep reading what is already on its way, until the peer goes quiet.
-                    drain = new CancellationTokenSource();
+                    stopping = true;
                     drainDeadline = Stopwatch.GetTimestamp() + (long)(DrainMax.TotalSeconds * Stopwatch.Frequency);
                 }
 
                 // Everything was examined: wake up only when more bytes arrive.
+                unconsumed = buffer.Length;
                 input.AdvanceTo(buffer.Start, buffer.End);
             }
         }
@@ -119,7 +143,7 @@ internal sealed class TimestampConnectionHandler(IngestPipeline pipeline, Server
         }
         finally
         {
-            drain?.Dispose();
+            timer.Dispose();
             pipeline.CloseSource(source);
             counters.ConnectionClosed(forGarbage: decoder.ShouldClose);
             ServerLog.ConnectionClosed(logger, connection.ConnectionId, values, decoder.RejectedLines);

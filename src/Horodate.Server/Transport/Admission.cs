@@ -1,0 +1,83 @@
+using System.Net;
+using System.Net.Sockets;
+using Horodate.Core.Diagnostics;
+using Horodate.Server.Diagnostics;
+using Horodate.Server.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Horodate.Server.Transport;
+
+/// <summary>
+/// Decides, for both transports alike, whether a new connection may stay: its address must be allowed
+/// and the server must be under its connection limit. Refusals are counted and logged at a bounded rate;
+/// accepting goes on for everyone else.
+/// </summary>
+internal sealed class Admission(ServerOptions options, ServerCounters counters, ILogger logger)
+{
+    private readonly RateLimiter _refusedLog = new(TimeSpan.FromSeconds(5));
+    private readonly RateLimiter _idleLog = new(TimeSpan.FromSeconds(5));
+
+    /// <summary>True if the connection from <paramref name="remote"/> may stay; otherwise it was counted and logged.</summary>
+    public bool TryAdmit(EndPoint? remote)
+    {
+        string? reason = null;
+        if (options.Allow.Count > 0 && (remote is not IPEndPoint ip || !IsAllowed(ip.Address)))
+        {
+            reason = "its address is not in --allow";
+        }
+        else if (counters.Open >= options.MaxConnections)
+        {
+            reason = $"the server holds its maximum of {options.MaxConnections} connections";
+        }
+
+        if (reason is null)
+        {
+            return true;
+        }
+
+        counters.ConnectionRefused();
+        if (_refusedLog.TryAcquire(out var suppressed))
+        {
+            ServerLog.ConnectionRefused(logger, remote?.ToString(), reason, suppressed);
+        }
+
+        return false;
+    }
+
+    /// <summary>Counts and logs a connection closed for silence.</summary>
+    public void ClosingIdle(string connectionId, string? remote)
+    {
+        counters.ConnectionIdle();
+        if (_idleLog.TryAcquire(out var suppressed))
+        {
+            ServerLog.ClosingIdle(logger, connectionId, remote, options.ReadTimeout.TotalSeconds, suppressed);
+        }
+    }
+
+    /// <summary>Turns on TCP keepalive (probes after 60 s idle, every 10 s, 3 misses): a vanished peer's socket errors out.</summary>
+    public static void KeepAlive(Socket socket)
+    {
+        socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
+        socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, 60);
+        socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, 10);
+        socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, 3);
+    }
+
+    private bool IsAllowed(IPAddress address)
+    {
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+
+        foreach (var network in options.Allow)
+        {
+            if (network.Contains(address))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
