@@ -1,6 +1,7 @@
 using Horodate.Client.Load;
 using Horodate.Core.Verification;
 using Horodate.FunctionalTests.Support;
+using Microsoft.Extensions.Logging;
 using Horodate.Server.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -36,6 +37,9 @@ public sealed class EndToEndTests
         Assert.True(client.Sent >= 50 * 40, $"only {client.Sent} values sent in 3 s");
         Assert.Equal(0, server.Late);
         Assert.Equal(client.Sent, server.Received);
+        Assert.Equal("ack", client.AckMode);
+        Assert.Equal(client.Sent, client.Acked); // the client waited at stop for the last acknowledgements
+        Assert.Equal(0, client.Unacked);
         Assert.Equal(report.Values, server.Written);
         if (keepDuplicates)
         {
@@ -50,6 +54,65 @@ public sealed class EndToEndTests
                 Assert.True(server.Duplicates > client.Sent / 2, $"aligned sends should collide: {server.Duplicates} duplicates of {client.Sent}");
             }
         }
+    }
+
+    [Fact]
+    public async Task Against_a_server_that_never_answers_the_hello_the_client_carries_on_in_plain_mode_and_says_so()
+    {
+        // A plain sink, like the statement's Perl server: reads everything, never writes.
+        using var sink = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        sink.Start();
+        using var stopSink = new CancellationTokenSource();
+        var sinking = Task.Run(async () =>
+        {
+            var peers = new List<Task>();
+            try
+            {
+                while (true)
+                {
+                    var peer = await sink.AcceptSocketAsync(stopSink.Token);
+                    peers.Add(Task.Run(async () =>
+                    {
+                        using (peer)
+                        {
+                            var buffer = new byte[4096];
+                            while (await peer.ReceiveAsync(buffer) > 0)
+                            {
+                            }
+                        }
+                    }));
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            await Task.WhenAll(peers);
+        });
+
+        var logs = new CapturingLoggerProvider();
+        using var factory = LoggerFactory.Create(l => l.AddProvider(logs));
+        var endpoint = (System.Net.IPEndPoint)sink.LocalEndpoint;
+        var summary = await LoadClient.RunAsync(
+            new ClientOptions
+            {
+                Host = "127.0.0.1",
+                Port = endpoint.Port,
+                Connections = 5,
+                Duration = TimeSpan.FromSeconds(1.5),
+                HelloTimeout = TimeSpan.FromMilliseconds(300),
+                StatusInterval = TimeSpan.Zero,
+            },
+            TextWriter.Null,
+            factory.CreateLogger("test"),
+            CancellationToken.None).WaitAsync(Within.Long);
+        await stopSink.CancelAsync();
+        await sinking.WaitAsync(Within.Short);
+
+        Assert.Equal("plain", summary.AckMode);
+        Assert.True(summary.Sent > 50);
+        Assert.Equal(0, summary.Unacked); // nothing kept for a server that will never acknowledge
+        Assert.Contains(logs.Messages, m => m.Message.Contains("does not answer the acknowledged-mode hello"));
     }
 
     [Fact]

@@ -44,6 +44,10 @@ internal static class ClientCommand
             Description = "At exit, write every value sent, sorted, one per line (for horodate-server verify --expect).",
             HelpName = "file",
         };
+        var noAck = new Option<bool>("--no-ack")
+        {
+            Description = "Plain mode: send no hello, keep nothing for resending (the statement's protocol). By default the client asks for acknowledgements, keeps unacknowledged values and resends them after a reconnect.",
+        };
         var threads = CliParsing.Integer("--threads", "", $"Scheduler threads sending on the connections. [default: {new ClientOptions().SchedulerThreads}]", 1, 64);
         var sourceIps = CliParsing.Integer("--source-ips", "", "Spread connections over 127.0.0.1 to 127.0.0.K (loopback servers; keeps connect() fast past ~14,000 connections). [default: 0, the system chooses]", 0, 254);
         var statusInterval = CliParsing.Duration("--status-interval", "How often a status line is printed; 0s for none. [default: 5s]", TimeSpan.Zero, TimeSpan.FromHours(1));
@@ -65,7 +69,7 @@ internal static class ClientCommand
               horodate-client -s [::1]:7890 -n 2000 --aligned --duration 1m
             """)
         {
-            server, connections, interval, duration, aligned, record, threads, sourceIps, statusInterval, json, logLevel,
+            server, connections, interval, duration, aligned, record, noAck, threads, sourceIps, statusInterval, json, logLevel,
         };
 
         root.SetAction(async (parse, cancel) =>
@@ -97,6 +101,7 @@ internal static class ClientCommand
                 Duration = parse.GetValue(duration),
                 Aligned = parse.GetValue(aligned),
                 RecordPath = parse.GetValue(record),
+                Acknowledged = !parse.GetValue(noAck),
                 SchedulerThreads = parse.GetValue(threads) ?? defaults.SchedulerThreads,
                 SourceAddresses = parse.GetValue(sourceIps) ?? defaults.SourceAddresses,
                 StatusInterval = parse.GetValue(statusInterval) ?? defaults.StatusInterval,
@@ -143,6 +148,7 @@ internal static class ClientCommand
             string.Create(inv, $"  connections  {s.ConnectionsUp:N0}/{s.Connections:N0} up at the end (ramp {s.Ramp.TotalSeconds:0.00} s); {s.Reconnects:N0} reconnects, {s.ConnectFailures:N0} failed attempts"),
             string.Create(inv, $"  sent         {s.Sent:N0} values ({s.Sent / seconds:N0}/s; schedule {s.TargetRate:N0}/s)"),
             string.Create(inv, $"  skipped      {s.SkippedDown:N0} while a connection was being re-established, {s.SkippedBusy:N0} because the server was not reading"),
+            string.Create(inv, $"  acknowledged {s.Acked:N0} ({s.AckMode}); {s.Unacked:N0} unacknowledged at exit, {s.Resent:N0} resent after reconnects, {s.DroppedUnacked:N0} dropped from full buffers"),
             string.Create(inv, $"  send late    p50 {s.LatenessP50Us / 1000.0:0.00} ms, p99 {s.LatenessP99Us / 1000.0:0.00} ms, max {s.LatenessMaxUs / 1000.0:0.00} ms (versus schedule)"),
         };
         if (s.Recorded is { } recorded)

@@ -14,6 +14,12 @@ internal static partial class ClientLog
     [LoggerMessage(102, LogLevel.Information, "All {Count} connections to {Server} are up after {Seconds:0.00} s.")]
     public static partial void AllUp(ILogger logger, int count, string server, double seconds);
 
+    [LoggerMessage(103, LogLevel.Warning, "{Server} does not answer the acknowledged-mode hello within {Seconds} s (a plain server?): carrying on in plain mode. Values are not kept for resending; --no-ack skips the hello.")]
+    public static partial void PlainServer(ILogger logger, string server, double seconds);
+
+    [LoggerMessage(104, LogLevel.Warning, "{Pending} values were still unacknowledged after waiting {Seconds} s at stop.")]
+    public static partial void UnackedAtStop(ILogger logger, long pending, double seconds);
+
     [LoggerMessage(200, LogLevel.Information, "Wrote {Count} sent values to {Path}.")]
     public static partial void RecordWritten(ILogger logger, long count, string path);
 }

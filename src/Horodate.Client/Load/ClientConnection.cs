@@ -7,10 +7,18 @@ namespace Horodate.Client.Load;
 /// take it down; the connector is the only one to bring it up. <see cref="Generation"/> tells a stale
 /// close notice (from a previous socket) from a live one.
 /// </summary>
-internal sealed class ClientConnection(int index, long offsetTicks)
+internal sealed class ClientConnection(int index, long offsetTicks, int unackedLimit)
 {
     public const int Down = 0;
     public const int Up = 1;
+
+    /// <summary>Acknowledged mode not settled yet: values are kept, as if it were on.</summary>
+    public const int ModeUnknown = 0;
+    public const int ModeAck = 1;
+    public const int ModePlain = 2;
+
+    private int _mode;
+    private long _ackedThrough = -1;
 
     /// <summary>The connection's number, 0 to n-1.</summary>
     public int Index { get; } = index;
@@ -44,6 +52,47 @@ internal sealed class ClientConnection(int index, long offsetTicks)
 
     public long PendingValue { get; set; }
 
+    /// <summary>False when the pending tail belongs to a resent value, which is not recorded again.</summary>
+    public bool PendingIsNew { get; set; }
+
+    /// <summary>Sent and not yet acknowledged (scheduler thread only).</summary>
+    public UnackedBuffer Unacked { get; } = new(unackedLimit);
+
+    /// <summary>Set when the connection comes back up: the unacknowledged values go out again first.</summary>
+    public bool ResendPending { get; set; }
+
+    /// <summary>How far the resend has got.</summary>
+    public int ResendIndex { get; set; }
+
+    /// <summary>Values acknowledged so far on this connection (counted when trimmed).</summary>
+    public long Acked { get; set; }
+
+    /// <summary>Values dropped from <see cref="Unacked"/> because it was full.</summary>
+    public long DroppedUnacked { get; set; }
+
+    public int Mode => Volatile.Read(ref _mode);
+
+    /// <summary>The server's latest acknowledgement: every value ≤ it is durably stored.</summary>
+    public long AckedThrough => Volatile.Read(ref _ackedThrough);
+
+    /// <summary>The server answered the hello.</summary>
+    public void NoteAckMode() => Interlocked.CompareExchange(ref _mode, ModeAck, ModeUnknown);
+
+    /// <summary>The server did not answer the hello: no acknowledgements will come.</summary>
+    public bool NotePlainMode() => Interlocked.CompareExchange(ref _mode, ModePlain, ModeUnknown) == ModeUnknown;
+
+    /// <summary>Called by the watcher for each <c>ACK v</c>.</summary>
+    public void NoteAck(long value)
+    {
+        long seen;
+        while ((seen = Volatile.Read(ref _ackedThrough)) < value && Interlocked.CompareExchange(ref _ackedThrough, value, seen) != seen)
+        {
+        }
+    }
+
+    /// <summary>Forgets the acknowledged values (scheduler thread, or after the schedulers stopped).</summary>
+    public void TrimAcked() => Acked += Unacked.TrimThrough(AckedThrough);
+
     /// <summary>True when the server closed the current socket (seen by the watcher).</summary>
     public bool PeerClosed => Volatile.Read(ref _closedGeneration) == Volatile.Read(ref _generation);
 
@@ -52,6 +101,8 @@ internal sealed class ClientConnection(int index, long offsetTicks)
     {
         Socket = socket;
         PendingLength = 0;
+        ResendPending = Unacked.Count > 0;
+        ResendIndex = 0;
         WasUp = true;
         var generation = Interlocked.Increment(ref _generation);
         _state = Up;

@@ -53,6 +53,23 @@ public sealed record ClientOptions
     /// </summary>
     public int SourceAddresses { get; init; }
 
+    /// <summary>
+    /// Ask the server for acknowledgements (default true): every value is kept until acknowledged and
+    /// resent after a reconnect. Against a server that does not answer the hello, the client carries on in
+    /// plain mode. False (<c>--no-ack</c>) sends no hello: the statement's plain protocol.
+    /// </summary>
+    public bool Acknowledged { get; init; } = true;
+
+    /// <summary>How much sending each connection keeps while unacknowledged (default 60 s: 1,200 values at 50 ms).</summary>
+    public TimeSpan UnackedWindow { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>At stop, how long to wait for the last acknowledgements (default 3 s: the server writes a
+    /// connection's last values once it has been idle for its idle timeout, 1 s by default).</summary>
+    public TimeSpan AckWait { get; init; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>How long a hello may go unanswered before the server is taken for a plain one (default 2 s).</summary>
+    public TimeSpan HelloTimeout { get; init; } = TimeSpan.FromSeconds(2);
+
     /// <summary>How often a status line is printed (default 5 s); <see cref="TimeSpan.Zero"/> for none.</summary>
     public TimeSpan StatusInterval { get; init; } = TimeSpan.FromSeconds(5);
 

@@ -42,6 +42,24 @@ public sealed record ClientSummary
     /// <summary>Worst send lateness versus the schedule, in microseconds.</summary>
     public required long LatenessMaxUs { get; init; }
 
+    /// <summary>
+    /// <c>ack</c> when the server acknowledged, <c>plain</c> when it did not answer the hello, <c>off</c> with
+    /// <c>--no-ack</c>.
+    /// </summary>
+    public required string AckMode { get; init; }
+
+    /// <summary>Values the server acknowledged as durably stored.</summary>
+    public required long Acked { get; init; }
+
+    /// <summary>Values still unacknowledged at exit (sent, fate unknown).</summary>
+    public required long Unacked { get; init; }
+
+    /// <summary>Unacknowledged values dropped because a connection's buffer was full (oldest first).</summary>
+    public required long DroppedUnacked { get; init; }
+
+    /// <summary>Values sent again after a reconnect because they were not acknowledged.</summary>
+    public required long Resent { get; init; }
+
     /// <summary>CPU time (user + system) the process used, in seconds.</summary>
     public required double CpuSeconds { get; init; }
 

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Horodate.Client.Diagnostics;
 using Horodate.Core.Diagnostics;
+using Horodate.Core.Protocol;
 
 namespace Horodate.Client.Load;
 
@@ -17,6 +18,10 @@ public sealed partial class LoadClient
     private readonly RateLimiter _connectFailLog = new(TimeSpan.FromSeconds(1));
     private readonly RateLimiter _lostLog = new(TimeSpan.FromSeconds(1));
     private int _up;
+    private int _plainServerLogged;
+
+    /// <summary>Names this run's connections in their hellos: the server recognises resends across reconnects.</summary>
+    private readonly string _runId = Convert.ToHexStringLower(BitConverter.GetBytes(Random.Shared.NextInt64()));
     private long _reconnects;
     private long _connectFailures;
 
@@ -79,6 +84,13 @@ public sealed partial class LoadClient
                     continue;
                 }
 
+                if (_options.Acknowledged && !SendHello(socket, connection))
+                {
+                    socket.Dispose();
+                    connection.Failures++;
+                    continue;
+                }
+
                 connection.Failures = 0;
                 var generation = connection.BringUp(socket);
                 Interlocked.Increment(ref _up);
@@ -87,7 +99,7 @@ public sealed partial class LoadClient
                     Interlocked.Increment(ref _reconnects);
                 }
 
-                _ = WatchAsync(connection, socket, generation);
+                _ = WatchAsync(connection, socket, generation, _options.Acknowledged && connection.Mode == ClientConnection.ModeUnknown);
                 return;
             }
         }
@@ -137,18 +149,45 @@ public sealed partial class LoadClient
         }
     }
 
-    /// <summary>
-    /// Waits for the server to close the socket. A plain server never writes, so the only thing a read can
-    /// return is the end of the stream: that is how a dead server is noticed without sending into it.
-    /// </summary>
-    private static async Task WatchAsync(ClientConnection connection, Socket socket, int generation)
+    /// <summary>The first line in acknowledged mode; its id stays the same across this connection's reconnects.</summary>
+    private bool SendHello(Socket socket, ClientConnection connection)
     {
-        var buffer = new byte[16];
+        var hello = Handshake.HelloLine($"{_runId}.{connection.Index}");
+        return socket.Send(hello, SocketFlags.None, out var error) == hello.Length && error == SocketError.Success;
+    }
+
+    /// <summary>
+    /// Reads what the server sends: nothing from a plain server, <c>OK</c> and <c>ACK v</c> lines from one in
+    /// acknowledged mode; notices when the server closes the socket, without sending into it. A hello that
+    /// gets no answer within <see cref="ClientOptions.HelloTimeout"/> means a plain server.
+    /// </summary>
+    private async Task WatchAsync(ClientConnection connection, Socket socket, int generation, bool awaitingHello)
+    {
+        var buffer = new byte[256];
+        var length = 0;
         try
         {
-            while (await socket.ReceiveAsync(buffer, SocketFlags.None).ConfigureAwait(false) > 0)
+            while (true)
             {
-                // Bytes from a plain-protocol server are unexpected; ignore them.
+                var receive = socket.ReceiveAsync(buffer.AsMemory(length), SocketFlags.None).AsTask();
+                if (awaitingHello)
+                {
+                    awaitingHello = false;
+                    if (await Task.WhenAny(receive, Task.Delay(_options.HelloTimeout)).ConfigureAwait(false) != receive
+                        && connection.NotePlainMode())
+                    {
+                        NotePlainServer();
+                    }
+                }
+
+                var read = await receive.ConfigureAwait(false);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                length += read;
+                length = ReadServerLines(connection, buffer, length);
             }
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
@@ -157,6 +196,43 @@ public sealed partial class LoadClient
         }
 
         connection.NotePeerClosed(generation);
+    }
+
+    /// <summary>Handles every complete line; returns the length of the partial line moved to the front.</summary>
+    private static int ReadServerLines(ClientConnection connection, byte[] buffer, int length)
+    {
+        var start = 0;
+        int newline;
+        while ((newline = buffer.AsSpan(start, length - start).IndexOf((byte)'\n')) >= 0)
+        {
+            if (Handshake.TryParseServerLine(buffer.AsSpan(start, newline), out var ack, out var ok))
+            {
+                connection.NoteAckMode();
+                if (!ok)
+                {
+                    connection.NoteAck(ack);
+                }
+            }
+
+            start += newline + 1;
+        }
+
+        var rest = length - start;
+        if (rest == buffer.Length)
+        {
+            rest = 0; // a line longer than any the protocol has: drop it
+        }
+
+        Buffer.BlockCopy(buffer, start, buffer, 0, rest);
+        return rest;
+    }
+
+    private void NotePlainServer()
+    {
+        if (Interlocked.Exchange(ref _plainServerLogged, 1) == 0)
+        {
+            ClientLog.PlainServer(_logger, _options.Server, _options.HelloTimeout.TotalSeconds);
+        }
     }
 
     private TimeSpan Backoff(int failures)

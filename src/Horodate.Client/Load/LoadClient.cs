@@ -39,11 +39,12 @@ public sealed partial class LoadClient : IDisposable
         // Connection i sends at i/n of the interval (all at 0 when aligned); thread t owns every i ≡ t (mod T),
         // so each thread's sends are spread evenly too.
         var intervalTicks = (long)(options.Interval.TotalSeconds * Stopwatch.Frequency);
+        var unackedLimit = (int)Math.Clamp(options.UnackedWindow / options.Interval, 1, 1 << 20);
         _connections = new ClientConnection[options.Connections];
         for (var i = 0; i < _connections.Length; i++)
         {
             var offset = options.Aligned ? 0 : (long)((double)i * intervalTicks / options.Connections);
-            _connections[i] = new ClientConnection(i, offset);
+            _connections[i] = new ClientConnection(i, offset, unackedLimit);
         }
 
         var threads = Math.Clamp(options.SchedulerThreads, 1, Math.Max(1, options.Connections));
@@ -51,7 +52,7 @@ public sealed partial class LoadClient : IDisposable
         for (var t = 0; t < threads; t++)
         {
             var share = _connections.Where(c => c.Index % threads == t).ToArray();
-            _schedulers[t] = new SendScheduler(t, share, intervalTicks, OnConnectionDown);
+            _schedulers[t] = new SendScheduler(t, share, intervalTicks, options.Acknowledged, OnConnectionDown);
         }
     }
 
@@ -115,6 +116,7 @@ public sealed partial class LoadClient : IDisposable
 
         await ramp.ConfigureAwait(false);
         var sending = Stopwatch.GetElapsedTime(scheduleStart);
+        var unacked = await WaitForAcksAsync().ConfigureAwait(false);
         var up = CloseAll();
 
         long? recorded = null;
@@ -145,6 +147,11 @@ public sealed partial class LoadClient : IDisposable
             LatenessP50Us = lateness.Percentile(50),
             LatenessP99Us = lateness.Percentile(99),
             LatenessMaxUs = lateness.Max,
+            AckMode = !_options.Acknowledged ? "off" : _connections.Any(c => c.Mode == ClientConnection.ModeAck) ? "ack" : "plain",
+            Acked = _connections.Sum(c => c.Acked),
+            Unacked = unacked,
+            DroppedUnacked = _connections.Sum(c => c.DroppedUnacked),
+            Resent = _schedulers.Sum(s => s.Resent),
             CpuSeconds = ProcessStats.CpuSeconds(),
             PeakRssBytes = ProcessStats.PeakRssBytes(),
             Recorded = recorded,
@@ -185,6 +192,45 @@ public sealed partial class LoadClient : IDisposable
                 $" | reconnects {Interlocked.Read(ref _reconnects):N0}")).ConfigureAwait(false);
             await _status.FlushAsync(CancellationToken.None).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// At stop, in acknowledged mode: waits (at most <see cref="ClientOptions.AckWait"/>) until every value sent
+    /// is acknowledged. The schedulers have stopped, so the buffers can be read from here.
+    /// </summary>
+    /// <returns>The values still unacknowledged.</returns>
+    private async Task<long> WaitForAcksAsync()
+    {
+        long Pending()
+        {
+            long pending = 0;
+            foreach (var connection in _connections)
+            {
+                connection.TrimAcked();
+                pending += connection.Mode == ClientConnection.ModePlain ? 0 : connection.Unacked.Count;
+            }
+
+            return pending;
+        }
+
+        if (!_options.Acknowledged)
+        {
+            return 0;
+        }
+
+        var deadline = Stopwatch.GetTimestamp() + (long)(_options.AckWait.TotalSeconds * Stopwatch.Frequency);
+        long left;
+        while ((left = Pending()) > 0 && Stopwatch.GetTimestamp() < deadline)
+        {
+            await Task.Delay(20).ConfigureAwait(false);
+        }
+
+        if (left > 0)
+        {
+            ClientLog.UnackedAtStop(_logger, left, _options.AckWait.TotalSeconds);
+        }
+
+        return left;
     }
 
     private int CloseAll()

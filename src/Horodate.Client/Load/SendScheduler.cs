@@ -25,10 +25,13 @@ internal sealed class SendScheduler
     private long _sent;
     private long _skippedDown;
     private long _skippedBusy;
+    private long _resent;
+    private readonly bool _keepUnacked;
 
-    public SendScheduler(int id, ClientConnection[] connections, long intervalTicks, Action<ClientConnection, string> onDown)
+    public SendScheduler(int id, ClientConnection[] connections, long intervalTicks, bool keepUnacked, Action<ClientConnection, string> onDown)
     {
         _connections = connections;
+        _keepUnacked = keepUnacked;
         _intervalTicks = intervalTicks;
         _onDown = onDown;
         _thread = new Thread(Run) { Name = $"horodate-send-{id}", IsBackground = true, Priority = ThreadPriority.AboveNormal };
@@ -44,6 +47,9 @@ internal sealed class SendScheduler
 
     /// <summary>Sends skipped because the socket buffer was full: the server is not reading.</summary>
     public long SkippedBusy => Volatile.Read(ref _skippedBusy);
+
+    /// <summary>Values sent again after a reconnect because they were not acknowledged.</summary>
+    public long Resent => Volatile.Read(ref _resent);
 
     /// <summary>Starts sending; <paramref name="start"/> (a Stopwatch timestamp) anchors every period of the schedule.</summary>
     public void Start(long start)
@@ -143,7 +149,18 @@ internal sealed class SendScheduler
         }
 
         var socket = connection.Socket!;
-        if (connection.PendingLength > 0 && !FlushPending(connection, socket))
+        var keep = connection.Mode != ClientConnection.ModePlain && _keepUnacked;
+        if (keep)
+        {
+            connection.TrimAcked();
+        }
+        else if (connection.Unacked.Count > 0)
+        {
+            connection.Unacked.Clear(); // the server turned out to be a plain one
+            connection.ResendPending = false;
+        }
+
+        if ((connection.PendingLength > 0 && !FlushPending(connection, socket)) || (connection.ResendPending && !Resend(connection, socket)))
         {
             _skippedBusy++;
             return false;
@@ -157,12 +174,18 @@ internal sealed class SendScheduler
         {
             case SocketError.Success:
                 connection.LastValue = value;
+                if (keep && connection.Unacked.Push(value))
+                {
+                    connection.DroppedUnacked++;
+                }
+
                 if (sent < length)
                 {
                     // The kernel took part of the line: the rest goes first next time, and the value counts then.
                     line[sent..length].CopyTo(connection.Pending);
                     connection.PendingLength = length - sent;
                     connection.PendingValue = value;
+                    connection.PendingIsNew = true;
                     return false;
                 }
 
@@ -185,8 +208,12 @@ internal sealed class SendScheduler
         if (error == SocketError.Success && sent == pending.Length)
         {
             connection.PendingLength = 0;
-            Record.Add(connection.PendingValue);
-            _sent++;
+            if (connection.PendingIsNew)
+            {
+                Record.Add(connection.PendingValue);
+                _sent++;
+            }
+
             return true;
         }
 
@@ -201,6 +228,46 @@ internal sealed class SendScheduler
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// After a reconnect, sends the unacknowledged values again, oldest first, before any new one. Resent
+    /// values are not recorded again: the record lists what was sent, once.
+    /// </summary>
+    /// <returns>True when everything was resent; false if the socket is full (the rest goes next time) or broke.</returns>
+    private bool Resend(ClientConnection connection, Socket socket)
+    {
+        Span<byte> line = stackalloc byte[LineFormat.MaxLineBytes];
+        var unacked = connection.Unacked;
+        while (connection.ResendIndex < unacked.Count)
+        {
+            var value = unacked[connection.ResendIndex];
+            var length = LineFormat.Write(line, value);
+            var sent = socket.Send(line[..length], SocketFlags.None, out var error);
+            if (error == SocketError.WouldBlock)
+            {
+                return false;
+            }
+
+            if (error != SocketError.Success)
+            {
+                _onDown(connection, Describe(error));
+                return false;
+            }
+
+            connection.ResendIndex++;
+            _resent++;
+            if (sent < length)
+            {
+                line[sent..length].CopyTo(connection.Pending);
+                connection.PendingLength = length - sent;
+                connection.PendingIsNew = false;
+                return false;
+            }
+        }
+
+        connection.ResendPending = false;
+        return true;
     }
 
     internal static string Describe(SocketError error) => error switch

@@ -6,6 +6,7 @@ namespace Horodate.Core.Ordering;
 /// <param name="Duplicates">Values dropped because the same value was already stored or buffered (dedupe mode).</param>
 /// <param name="Late">Values below the write point that were not duplicates: stored through <see cref="IOrderedOutput.WriteLate"/>.</param>
 /// <param name="RejectedFuture">Values more than <see cref="OrderingOptions.MaxFutureMs"/> ahead of the clock: not stored.</param>
+/// <param name="Resent">Values an acknowledged client sent again (after a reconnect) that this run had already received: dropped.</param>
 /// <param name="Forced">Values written before the watermark reached them, because of <see cref="OrderingOptions.MaxDelayMs"/>
 /// (or the window bound): a lagging source could still have sent them, and its later copies count as late.</param>
 public readonly record struct OrderingCounters(
@@ -14,4 +15,5 @@ public readonly record struct OrderingCounters(
     long Duplicates,
     long Late,
     long RejectedFuture,
+    long Resent,
     long Forced);

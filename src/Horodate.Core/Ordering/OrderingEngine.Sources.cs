@@ -57,7 +57,7 @@ public sealed partial class OrderingEngine
         }
 
         ref var state = ref _sources[id];
-        state = new SourceState { High = nowMs, LastSeen = nowMs, Open = true, Prev = None, Next = None };
+        state = new SourceState { High = nowMs, LastSeen = nowMs, LastReceived = -1, Open = true, Prev = None, Next = None };
         _openSources++;
         Activate(id, ref state);
         return id;
@@ -203,8 +203,61 @@ public sealed partial class OrderingEngine
         state.Prev = state.Next = None;
     }
 
+    /// <summary>
+    /// Marks <paramref name="source"/> as an acknowledged client, named <paramref name="clientId"/> if it gave a
+    /// name: values of that name at or below what this run already received from it (on any connection) are
+    /// resends, dropped and counted.
+    /// </summary>
+    public void Identify(int source, string? clientId)
+    {
+        ref var state = ref GetOpenSource(source);
+        state.Acknowledged = true;
+        if (clientId is null)
+        {
+            return;
+        }
+
+        if (!_clients.TryGetValue(clientId, out var client))
+        {
+            if (_clients.Count >= MaxClients)
+            {
+                _clients.Clear(); // bounded memory: forgetting only weakens resend detection
+            }
+
+            client = new ClientState();
+            _clients.Add(clientId, client);
+        }
+
+        state.Client = client;
+    }
+
+    /// <summary>
+    /// The highest v such that every value <paramref name="source"/> sent up to v has been written or decided
+    /// (late, duplicate, resent, rejected): <c>min(highest received, Floor - 1)</c>; -1 before any value.
+    /// Durable once the output holding everything below <see cref="Floor"/> is synced.
+    /// </summary>
+    public long AckPoint(int source)
+    {
+        ref var state = ref GetOpenSource(source);
+        return state.LastReceived < 0 ? -1 : Math.Min(state.LastReceived, _floor - 1);
+    }
+
+    /// <summary>Clients named in hellos, at most this many remembered (64 B each).</summary>
+    private const int MaxClients = 1 << 20;
+
+    private readonly Dictionary<string, ClientState> _clients = new(StringComparer.Ordinal);
+
+    private sealed class ClientState
+    {
+        public long ReceivedThrough = -1;
+    }
+
     private struct SourceState
     {
+        /// <summary>The highest value received, future-rejected ones included: what an acknowledgement can cover.</summary>
+        public long LastReceived;
+        public ClientState? Client;
+        public bool Acknowledged;
         /// <summary>The highest value sent, or the clock at open until the first value.</summary>
         public long High;
         public long LastSeen;

@@ -40,6 +40,8 @@ public sealed partial class OrderingEngine
     private long _duplicates;
     private long _late;
     private long _rejectedFuture;
+    private long _resent;
+    private readonly long _graceUntil;
     private long _forced;
 
     /// <summary>Creates an engine that writes to <paramref name="output"/>.</summary>
@@ -71,6 +73,7 @@ public sealed partial class OrderingEngine
         if (lastWritten is { } l && l >= 0)
         {
             MarkStored(l);
+            _graceUntil = nowMs + options.ResumeGraceMs;
         }
     }
 
@@ -84,7 +87,7 @@ public sealed partial class OrderingEngine
     public long BufferedValues => _bufferedSlots;
 
     /// <summary>What the engine has seen and done so far.</summary>
-    public OrderingCounters Counters => new(_received, _written, _duplicates, _late, _rejectedFuture, _forced);
+    public OrderingCounters Counters => new(_received, _written, _duplicates, _late, _rejectedFuture, _resent, _forced);
 
     /// <summary>
     /// Takes values from one source, in the order the source sent them. Values at or above <see cref="Floor"/>
@@ -98,9 +101,27 @@ public sealed partial class OrderingEngine
         ref var state = ref GetOpenSource(source);
         var futureLimit = nowMs + _options.MaxFutureMs;
         var accepted = false;
+        var client = state.Client;
         _received += values.Length;
         foreach (var value in values)
         {
+            if (value > state.LastReceived)
+            {
+                state.LastReceived = value;
+            }
+
+            if (client is not null)
+            {
+                // A client that resends after a reconnect: what this run already received is already taken.
+                if (value <= client.ReceivedThrough)
+                {
+                    _resent++;
+                    continue;
+                }
+
+                client.ReceivedThrough = value;
+            }
+
             if (value > futureLimit)
             {
                 _rejectedFuture++;
@@ -150,9 +171,9 @@ public sealed partial class OrderingEngine
             ForceFloor(bound);
         }
 
-        if (_belowFloor != 0)
+        if (_belowFloor != 0 || nowMs < _graceUntil)
         {
-            return; // a source holds W at the floor
+            return; // a source holds W at the floor, or clients may still come back to resend after a restart
         }
 
         var floor = _floor;

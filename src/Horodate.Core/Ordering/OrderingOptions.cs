@@ -29,6 +29,13 @@ public sealed record OrderingOptions
     public long MaxDelayMs { get; init; } = 5_000;
 
     /// <summary>
+    /// After resuming a file, how long the write point waits at the file's end before moving on (default
+    /// 3,000 ms): clients that were connected before a restart reconnect (with backoff) and resend what was
+    /// not acknowledged, and those values still land in order. Bounded by <see cref="MaxDelayMs"/>.
+    /// </summary>
+    public long ResumeGraceMs { get; init; } = 3_000;
+
+    /// <summary>
     /// How far behind the write point a late value can still be recognised as a duplicate, in dedupe mode
     /// (default 2^20 ms ≈ 17.5 min, 128 KiB of bits). Older late values are stored as late without the check.
     /// </summary>
@@ -42,6 +49,7 @@ public sealed record OrderingOptions
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxDelayMs);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxFutureMs, 3_600_000L);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxDelayMs, 3_600_000L);
+        ArgumentOutOfRangeException.ThrowIfNegative(ResumeGraceMs);
         ArgumentOutOfRangeException.ThrowIfLessThan(DedupeHistoryBits, 6);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(DedupeHistoryBits, 30);
     }

@@ -30,8 +30,15 @@ public sealed class LineDecoder
     public const int MaxBytesWithoutNewline = 4096;
 
     private bool _discarding;
+    private bool _sawLine;
     private long _bytesSinceNewline;
     private int _consecutiveRejects;
+
+    /// <summary>True once the first line was a <see cref="Handshake"/> hello: the peer wants acknowledgements.</summary>
+    public bool AckRequested { get; private set; }
+
+    /// <summary>The id the hello carried, if any.</summary>
+    public string? ClientId { get; private set; }
 
     /// <summary>Lines rejected so far on this connection, all reasons together.</summary>
     public long RejectedLines { get; private set; }
@@ -142,6 +149,18 @@ public sealed class LineDecoder
         }
 
         var status = length > MaxLineLength ? LineStatus.TooLong : Parse(line, out values[count]);
+        if (!_sawLine && status != LineStatus.Empty)
+        {
+            // Only the very first line may be the hello of the acknowledged mode.
+            _sawLine = true;
+            if (status == LineStatus.NotANumber && Handshake.TryParseHello(line, out var id))
+            {
+                AckRequested = true;
+                ClientId = id;
+                return;
+            }
+        }
+
         if (status == LineStatus.Value)
         {
             _consecutiveRejects = 0;

@@ -24,6 +24,12 @@ public sealed record ServerOptions
     /// <summary>How often ready values are written to the file (default 10 ms). Each write is whole lines.</summary>
     public TimeSpan FlushInterval { get; init; } = TimeSpan.FromMilliseconds(10);
 
+    /// <summary>
+    /// How often written values are made durable (fsync) and acknowledged, at most (default 100 ms): one
+    /// fsync and one acknowledgement per client per period, never one per value.
+    /// </summary>
+    public TimeSpan SyncInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+
     /// <summary>How often a status line is printed (default 5 s); <see cref="TimeSpan.Zero"/> for none.</summary>
     public TimeSpan StatusInterval { get; init; } = TimeSpan.FromSeconds(5);
 

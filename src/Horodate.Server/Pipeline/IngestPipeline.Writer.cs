@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Horodate.Core.Diagnostics;
 using Horodate.Core.Storage;
 using Horodate.Server.Diagnostics;
@@ -20,6 +21,9 @@ internal sealed partial class IngestPipeline
     private Thread? _writer;
     private long _reportedFuture;
     private bool _failing;
+    private long _lastSync = Stopwatch.GetTimestamp();
+    private bool _unsynced;
+    private readonly List<Ack> _acks = [];
 
     // Guarded by _statsGate.
     private long _writtenValues;
@@ -74,20 +78,15 @@ internal sealed partial class IngestPipeline
             Thread.Sleep(100); // a failing disk gets a few seconds to come back before we give up
         }
 
-        try
-        {
-            _output.Sync();
-            _lateFile?.Sync();
-        }
-        catch (IOException ex)
-        {
-            ServerLog.WriteFailed(_logger, _output.Path, ex.Message);
-        }
+        _unsynced = true; // the final sync happens whatever was written, as the contract says
+        Sync();
     }
 
     private void Flush(bool final)
     {
         long rejectedFuture;
+        var syncDue = final || Stopwatch.GetElapsedTime(_lastSync) >= _options.SyncInterval;
+        _acks.Clear();
         lock (_gate)
         {
             var filling = _sink.Current;
@@ -110,10 +109,65 @@ internal sealed partial class IngestPipeline
             }
 
             rejectedFuture = _engine.Counters.RejectedFuture;
+            if (syncDue)
+            {
+                CollectAcks();
+            }
         }
 
         WriteOut();
+        if (syncDue && _writing.IsEmpty)
+        {
+            Sync();
+            if (_acks.Count > 0)
+            {
+                Acknowledger?.Acknowledge(_acks);
+            }
+        }
+
         ReportFuture(rejectedFuture);
+    }
+
+    /// <summary>
+    /// Under the lock, right after the engine advanced: what each acknowledged source can be told once this
+    /// flush is written and synced (everything it sent below the floor is in this batch or an earlier one).
+    /// </summary>
+    private void CollectAcks()
+    {
+        foreach (var (source, state) in _acknowledged)
+        {
+            var point = _engine.AckPoint(source);
+            if (point > state.Last)
+            {
+                state.Last = point;
+                _acks.Add(new Ack(state.Connection, point));
+            }
+        }
+    }
+
+    /// <summary>Makes what was written durable, if anything was written since the last sync.</summary>
+    private void Sync()
+    {
+        _lastSync = Stopwatch.GetTimestamp();
+        if (!_unsynced)
+        {
+            return;
+        }
+
+        try
+        {
+            _output.Sync();
+            _lateFile?.Sync();
+            _unsynced = false;
+        }
+        catch (IOException ex)
+        {
+            _acks.Clear(); // not durable: no acknowledgement
+            if (_writeErrorLog.TryAcquire(out _))
+            {
+                ServerLog.WriteFailed(_logger, _output.Path, ex.Message);
+            }
+        }
     }
 
     private void WriteOut()
@@ -139,6 +193,7 @@ internal sealed partial class IngestPipeline
                 }
 
                 batch.ClearOrdered();
+                _unsynced = true;
             }
 
             if (batch.LateLength > 0)
@@ -153,6 +208,7 @@ internal sealed partial class IngestPipeline
                 }
 
                 batch.ClearLate();
+                _unsynced = true;
                 if (_lateLog.TryAcquire(out var suppressed))
                 {
                     ServerLog.LateValues(_logger, late, path, suppressed);

@@ -29,6 +29,16 @@ internal sealed partial class IngestPipeline : IDisposable
     private readonly TimestampFile _output;
 
     private bool _sealed;
+
+    /// <summary>Acknowledged sources, their connection and the last value acknowledged (guarded by <c>_gate</c>).</summary>
+    private readonly Dictionary<int, AckState> _acknowledged = [];
+
+    private sealed class AckState(object connection)
+    {
+        public object Connection { get; } = connection;
+
+        public long Last { get; set; } = -1;
+    }
     private long _droppedAtStop;
 
     private IngestPipeline(ServerOptions options, TimeProvider time, ILogger logger, TimestampFile output)
@@ -125,8 +135,25 @@ internal sealed partial class IngestPipeline : IDisposable
         lock (_gate)
         {
             _engine.CloseSource(source);
+            _acknowledged.Remove(source);
         }
     }
+
+    /// <summary>
+    /// Turns on acknowledgements for <paramref name="source"/> (its hello arrived), named
+    /// <paramref name="clientId"/> across reconnects if it gave a name.
+    /// </summary>
+    public void EnableAcks(int source, string? clientId, object connection)
+    {
+        lock (_gate)
+        {
+            _engine.Identify(source, clientId);
+            _acknowledged[source] = new AckState(connection);
+        }
+    }
+
+    /// <summary>Where acknowledgements go; set by the transport before it accepts connections.</summary>
+    public IAcknowledger? Acknowledger { get; set; }
 
     /// <summary>A consistent snapshot; <paramref name="takeLag"/> hands over (and resets) the lag histogram.</summary>
     public PipelineStatus Snapshot(bool takeLag)

@@ -28,6 +28,9 @@ internal sealed class EpollConnection(Socket socket, int source, string? remote)
     /// <summary>When the connection last delivered bytes (a Stopwatch timestamp), for the read timeout.</summary>
     public long LastRead { get; set; } = System.Diagnostics.Stopwatch.GetTimestamp();
 
+    /// <summary>True once the client's hello asked for acknowledgements.</summary>
+    public bool Acknowledged { get; set; }
+
     /// <summary>Set when the connection must be closed after the current batch has been handed over.</summary>
     public bool Closing { get; set; }
 

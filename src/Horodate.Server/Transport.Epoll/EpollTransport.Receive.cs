@@ -129,6 +129,11 @@ internal sealed partial class EpollTransport
             var room = _batch.Room(connection.Source);
             var count = connection.Decoder.Decode(ref buffer, room);
             _batch.Commit(count);
+            if (connection.Decoder.AckRequested && !connection.Acknowledged)
+            {
+                StartAcknowledging(connection); // before any of its values reach the engine
+            }
+
             connection.Values += count;
             if (count < room.Length || connection.Decoder.ShouldClose)
             {
@@ -150,6 +155,38 @@ internal sealed partial class EpollTransport
         // What is left is the start of a line (the decoder consumes an overlong one itself).
         connection.LeftoverLength = (int)buffer.Length;
         buffer.CopyTo(connection.Leftover);
+    }
+
+    private void StartAcknowledging(EpollConnection connection)
+    {
+        connection.Acknowledged = true;
+        _pipeline.EnableAcks(connection.Source, connection.Decoder.ClientId, connection);
+        _ = connection.Socket.Send(Handshake.Ok, SocketFlags.None, out _);
+    }
+
+    /// <inheritdoc />
+    public void Acknowledge(IReadOnlyList<Ack> acks)
+    {
+        Span<byte> line = stackalloc byte[Handshake.MaxAckLineBytes];
+        foreach (var ack in acks)
+        {
+            var connection = (EpollConnection)ack.Connection;
+            if (connection.Closing)
+            {
+                continue;
+            }
+
+            // Non-blocking: a client that does not read its acknowledgements gets a later, cumulative one.
+            var length = Handshake.WriteAck(line, ack.Value);
+            try
+            {
+                _ = connection.Socket.Send(line[..length], SocketFlags.None, out _);
+            }
+            catch (ObjectDisposedException)
+            {
+                // closed by the receive thread meanwhile
+            }
+        }
     }
 
     /// <summary>Marks for closing every connection silent for longer than the read timeout.</summary>

@@ -59,6 +59,7 @@ internal sealed partial class EpollTransport : ITransport
             _listeners.Add(Listen(endpoint));
         }
 
+        _pipeline.Acknowledger = this;
         _receiver = new Thread(ReceiveLoop) { Name = "horodate-epoll", IsBackground = true };
         _receiver.Start();
         _acceptLoops = Task.WhenAll(_listeners.Select(l => Task.Run(() => AcceptLoopAsync(l))));

@@ -63,6 +63,15 @@ internal sealed class KestrelTransport : ITransport
         });
         _app = builder.Build();
         _listeners = listeners;
+        pipeline.Acknowledger = this;
+    }
+
+    public void Acknowledge(IReadOnlyList<Ack> acks)
+    {
+        foreach (var ack in acks)
+        {
+            ((AckWriter)ack.Connection).Offer(ack.Value);
+        }
     }
 
     public IReadOnlyList<IPEndPoint> Endpoints => _listeners.Select(l => (IPEndPoint)l.EndPoint).ToArray();

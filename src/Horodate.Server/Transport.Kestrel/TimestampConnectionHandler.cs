@@ -44,6 +44,7 @@ internal sealed class TimestampConnectionHandler(
         }
 
         var input = connection.Transport.Input;
+        var output = connection.Transport.Output;
         var remote = connection.RemoteEndPoint?.ToString();
         var decoder = new LineDecoder();
         long values = 0;
@@ -55,6 +56,9 @@ internal sealed class TimestampConnectionHandler(
             .ConnectionClosedRequested.Register(static state => ((PipeReader)state!).CancelPendingRead(), input);
 
         var source = pipeline.OpenSource();
+        AckWriter? acks = null;
+        using var stopAcks = new CancellationTokenSource();
+        var ackLoop = Task.CompletedTask;
         var timer = new CancellationTokenSource(); // the read timeout; once stopping, the drain's quiet time
         var stopping = false;
         long drainDeadline = 0;
@@ -100,7 +104,12 @@ internal sealed class TimestampConnectionHandler(
                 }
 
                 var buffer = result.Buffer;
-                values += Consume(source, decoder, ref buffer, connection.ConnectionId, remote);
+                values += Consume(output, source, decoder, ref buffer, connection.ConnectionId, remote, ref acks);
+                if (acks is not null && ackLoop.IsCompleted && !stopAcks.IsCancellationRequested)
+                {
+                    ackLoop = acks.RunAsync(stopAcks.Token);
+                }
+
                 if (decoder.ShouldClose)
                 {
                     ServerLog.ClosingForGarbage(logger, connection.ConnectionId, remote, decoder.LastReject, decoder.RejectedLines);
@@ -145,6 +154,9 @@ internal sealed class TimestampConnectionHandler(
         {
             timer.Dispose();
             pipeline.CloseSource(source);
+            await stopAcks.CancelAsync().ConfigureAwait(false);
+            await ackLoop.ConfigureAwait(false);
+            acks?.Dispose();
             counters.ConnectionClosed(forGarbage: decoder.ShouldClose);
             ServerLog.ConnectionClosed(logger, connection.ConnectionId, values, decoder.RejectedLines);
             await input.CompleteAsync().ConfigureAwait(false);
@@ -152,7 +164,9 @@ internal sealed class TimestampConnectionHandler(
     }
 
     /// <summary>Decodes and hands over every complete line of <paramref name="buffer"/>, slicing it as it goes.</summary>
-    private long Consume(int source, LineDecoder decoder, ref ReadOnlySequence<byte> buffer, string connectionId, string? remote)
+    private long Consume(
+        PipeWriter output,
+        int source, LineDecoder decoder, ref ReadOnlySequence<byte> buffer, string connectionId, string? remote, ref AckWriter? acks)
     {
         Span<long> chunk = stackalloc long[ChunkValues];
         long total = 0;
@@ -160,6 +174,13 @@ internal sealed class TimestampConnectionHandler(
         while (true)
         {
             var count = decoder.Decode(ref buffer, chunk);
+            if (decoder.AckRequested && acks is null)
+            {
+                // The hello: acknowledge from now on (before any of its values reach the engine).
+                acks = new AckWriter(output);
+                pipeline.EnableAcks(source, decoder.ClientId, acks);
+            }
+
             if (count > 0)
             {
                 pipeline.Ingest(source, chunk[..count]);

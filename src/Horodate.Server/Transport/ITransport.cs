@@ -1,4 +1,5 @@
 using System.Net;
+using Horodate.Server.Pipeline;
 
 namespace Horodate.Server.Transport;
 
@@ -6,7 +7,7 @@ namespace Horodate.Server.Transport;
 /// Accepts plain-protocol connections and hands every decoded value to the ingest pipeline. A transport
 /// owns its sockets; the pipeline owns the ordering and the file.
 /// </summary>
-internal interface ITransport : IAsyncDisposable
+internal interface ITransport : IAcknowledger, IAsyncDisposable
 {
     /// <summary>The endpoints bound (port 0 resolved), in the order they were asked for.</summary>
     IReadOnlyList<IPEndPoint> Endpoints { get; }

@@ -141,15 +141,60 @@ public sealed class OrderingEngineTests
     [Fact]
     public void Resuming_after_a_last_value_makes_values_at_or_below_it_duplicates_or_late()
     {
-        var (engine, output) = Create(lastWritten: T0 + 100, now: T0 + 100);
+        var (engine, output) = Create(new OrderingOptions { ResumeGraceMs = 3_000 }, lastWritten: T0 + 100, now: T0 + 100);
         var a = engine.OpenSource(T0 + 100);
         engine.Ingest(a, [T0 + 100, T0 + 99, T0 + 101], T0 + 101);
         engine.CloseSource(a);
         engine.Advance(T0 + 102);
+        Assert.Empty(output.Written); // the resume grace: clients that were connected may still come back to resend
 
+        engine.Advance(T0 + 100 + 3_000);
         Assert.Equal([T0 + 101], output.Written);
         Assert.Equal([T0 + 99], output.Late);
         Assert.Equal(1, engine.Counters.Duplicates);
+    }
+
+    [Fact]
+    public void A_named_client_resending_after_a_reconnect_is_recognised_whatever_the_mode()
+    {
+        foreach (var dedupe in new[] { true, false })
+        {
+            var (engine, output) = Create(new OrderingOptions { Dedupe = dedupe });
+            var first = engine.OpenSource(T0);
+            engine.Identify(first, "run.7");
+            engine.Ingest(first, [T0 + 1, T0 + 2, T0 + 3], T0 + 3);
+            engine.CloseSource(first); // the connection dies; the client did not get its acknowledgement
+
+            var again = engine.OpenSource(T0 + 4);
+            engine.Identify(again, "run.7");
+            engine.Ingest(again, [T0 + 2, T0 + 3, T0 + 4], T0 + 4); // resends 2 and 3, then goes on
+            engine.CloseSource(again);
+            engine.Advance(T0 + 5);
+
+            Assert.Equal([T0 + 1, T0 + 2, T0 + 3, T0 + 4], output.Written);
+            Assert.Equal(2, engine.Counters.Resent);
+            Assert.Empty(output.Late);
+        }
+    }
+
+    [Fact]
+    public void The_ack_point_covers_what_a_source_sent_below_the_floor_and_no_more()
+    {
+        var (engine, _) = Create();
+        var a = engine.OpenSource(T0);
+        var b = engine.OpenSource(T0);
+        Assert.Equal(-1, engine.AckPoint(a)); // nothing sent yet
+
+        engine.Ingest(a, [T0 + 10, T0 + 20], T0 + 20);
+        engine.Ingest(b, [T0 + 15], T0 + 20);
+        engine.Advance(T0 + 20);
+
+        Assert.Equal(T0 + 14, engine.AckPoint(a)); // floor is 15 (b's high): a's 10 is written, its 20 waits
+        Assert.Equal(T0 + 14, engine.AckPoint(b)); // b's 15 may still come again: not covered
+
+        engine.CloseSource(b);
+        engine.Advance(T0 + 21);
+        Assert.Equal(T0 + 19, engine.AckPoint(a)); // only a holds W now, at its high of 20
     }
 
     [Fact]

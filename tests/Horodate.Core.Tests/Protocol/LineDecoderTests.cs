@@ -115,6 +115,31 @@ public sealed class LineDecoderTests
         Assert.Empty(driver.Values);
     }
 
+    [Theory]
+    [InlineData("HELLO horodate/1 ack\n", true, null)]
+    [InlineData("HELLO horodate/1 ack id=run-1.42\r\n", true, "run-1.42")]
+    [InlineData("HELLO horodate/1 ack id=\n", false, null)]
+    [InlineData("HELLO horodate/1 ack id=bad id\n", false, null)]
+    [InlineData("HELLO horodate/2 ack\n", false, null)]
+    public void Recognises_the_hello_of_the_acknowledged_mode_as_the_first_line(string hello, bool recognised, string? id)
+    {
+        var driver = DecodeDriver.Run(hello + "17\n");
+
+        Assert.Equal(recognised, driver.Decoder.AckRequested);
+        Assert.Equal(id, driver.Decoder.ClientId);
+        Assert.Equal(recognised ? 0 : 1, driver.Decoder.RejectedLines);
+        Assert.Equal([17L], driver.Values);
+    }
+
+    [Fact]
+    public void A_hello_after_the_first_line_is_just_a_bad_line()
+    {
+        var driver = DecodeDriver.Run("17\nHELLO horodate/1 ack\n");
+
+        Assert.False(driver.Decoder.AckRequested);
+        Assert.Equal(1, driver.Decoder.RejectedLines);
+    }
+
     [Fact]
     public void Survives_random_bytes_and_only_yields_values_of_valid_lines()
     {

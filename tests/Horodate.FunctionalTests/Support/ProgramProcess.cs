@@ -121,6 +121,9 @@ internal sealed partial class ProgramProcess : IDisposable
         }
     }
 
+    /// <summary>SIGKILL: the process dies at once, with no chance to flush anything.</summary>
+    public void Kill() => _process.Kill(entireProcessTree: true);
+
     public async Task WaitForExitAsync(TimeSpan timeout)
     {
         await _process.WaitForExitAsync().WaitAsync(timeout);

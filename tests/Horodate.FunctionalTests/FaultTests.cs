@@ -1,0 +1,91 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Horodate.FunctionalTests.Support;
+
+namespace Horodate.FunctionalTests;
+
+/// <summary>Faults injected into real processes: the server killed and restarted, a client killed.</summary>
+public sealed class FaultTests
+{
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task After_the_server_is_killed_and_restarted_acknowledged_clients_resend_and_nothing_is_lost_or_doubled(bool aligned)
+    {
+        using var dir = new TempDirectory();
+        var output = dir.File("timestamps.txt");
+        var record = dir.File("sent.txt");
+        var port = FreePort();
+        string[] serverArgs = ["--listen", $"127.0.0.1:{port}", "--output", output, "--status-interval", "0s"];
+        var server = ProgramProcess.Start(ProgramProcess.Server, serverArgs);
+        try
+        {
+            await server.WaitForLineAsync(l => l.Contains("listening on"), Within.Short);
+            string[] clientArgs = ["--server", $"127.0.0.1:{port}", "-n", "200", "--duration", "6s", "--record", record, "--status-interval", "0s", "--json"];
+            using var client = ProgramProcess.Start(ProgramProcess.Client, aligned ? [.. clientArgs, "--aligned"] : clientArgs);
+
+            // Mid-run: the file holds data, and more is in flight and in memory. Kill -9, then restart a second later.
+            Assert.True(await Within.PollAsync(() => File.Exists(output) && new FileInfo(output).Length > 2_000, Within.Short));
+            server.Kill();
+            await server.WaitForExitAsync(Within.Short);
+            server.Dispose();
+            await Task.Delay(TimeSpan.FromSeconds(1)); // the fault: the server stays down for a second
+            server = ProgramProcess.Start(ProgramProcess.Server, serverArgs);
+
+            await client.WaitForExitAsync(Within.Long);
+            Assert.True(client.ExitCode == 0, client.Stdout + client.Stderr);
+            server.Terminate();
+            await server.WaitForExitAsync(Within.Short);
+            Assert.Equal(0, server.ExitCode);
+
+            using var summary = JsonDocument.Parse(client.Stdout.Split('\n').Last(l => l.StartsWith('{')));
+            Assert.True(summary.RootElement.GetProperty("resent").GetInt64() > 0, "the clients should have resent unacknowledged values");
+            Assert.Equal(0, summary.RootElement.GetProperty("unacked").GetInt64());
+
+            using var verify = await ProgramProcess.RunAsync(ProgramProcess.Server, "verify", output, "--unique", "--expect", record);
+            Assert.True(verify.ExitCode == 0, verify.Stdout);
+            Assert.Contains("missing      0", verify.Stdout);
+            Assert.Contains("unexpected   0", verify.Stdout);
+            Assert.False(File.Exists(output + ".late"), "no value should have been late");
+        }
+        finally
+        {
+            server.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task A_client_killed_mid_run_does_not_disturb_the_others_and_the_file_stays_sorted()
+    {
+        using var dir = new TempDirectory();
+        var output = dir.File("timestamps.txt");
+        var record = dir.File("survivor.txt");
+        using var server = ProgramProcess.Start(ProgramProcess.Server, "--listen", "127.0.0.1:0", "--output", output, "--status-interval", "0s");
+        var line = await server.WaitForLineAsync(l => l.Contains("listening on"), Within.Short);
+        var endpoint = line.Split("listening on ")[1].Split(' ')[0];
+
+        using var victim = ProgramProcess.Start(ProgramProcess.Client, "--server", endpoint, "-n", "100", "--status-interval", "0s");
+        using var survivor = ProgramProcess.Start(ProgramProcess.Client, "--server", endpoint, "-n", "100", "--duration", "3s", "--record", record, "--status-interval", "0s");
+        Assert.True(await Within.PollAsync(() => File.Exists(output) && new FileInfo(output).Length > 2_000, Within.Short));
+        victim.Kill();
+
+        await survivor.WaitForExitAsync(Within.Long);
+        Assert.Equal(0, survivor.ExitCode);
+        server.Terminate();
+        await server.WaitForExitAsync(Within.Short);
+        Assert.Equal(0, server.ExitCode);
+
+        using var verify = await ProgramProcess.RunAsync(ProgramProcess.Server, "verify", output, "--unique", "--expect", record);
+        Assert.Contains("sorted       yes", verify.Stdout);
+        Assert.Contains("duplicates   0", verify.Stdout);
+        Assert.Contains("missing      0", verify.Stdout); // every value of the survivor is there; the victim's are extra
+    }
+
+    private static int FreePort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
+}
