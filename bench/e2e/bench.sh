@@ -2,7 +2,7 @@
 # End-to-end benchmark: server and client as separate processes on this machine, one row per run.
 #
 #   bench/e2e/bench.sh [--reference DIR] [--duration 15] [--interval 50] [--aligned] [--keep-duplicates]
-#                      [--runs 1] [--threads T] [--src-ips K] N [N ...]
+#                      [--runs 1] [--threads T] [--src-ips K] [--ack] N [N ...]
 #
 # For each N: runs horodate-server + horodate-client for --duration seconds, stops the server with
 # SIGTERM, verifies the output against the client's record, and prints one row. With --reference DIR
@@ -13,10 +13,11 @@
 # Limits on this machine: 20,000 file descriptors per process (hard), so at most ~19,990 connections
 # per process; ephemeral ports 32768-60999, and connect() slows down sharply past ~14k connections to
 # one (source, destination) pair: the C client spreads its sources over 127.0.0.1-4 with --src-ips 4.
+# horodate-client runs in plain mode (--no-ack), like the C client; --ack measures the acknowledged mode.
 # Everything stays on 127.0.0.1; every process is bounded in time.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-ref=""; duration=15; interval=50; aligned=0; keep=0; runs=1; threads=""; srcips=""; ns=()
+ref=""; duration=15; interval=50; aligned=0; keep=0; runs=1; threads=""; srcips=""; ack=0; ns=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --reference) ref=$2; shift;;
@@ -27,6 +28,7 @@ while [ $# -gt 0 ]; do
     --runs) runs=$2; shift;;
     --threads) threads=$2; shift;;
     --src-ips) srcips=$2; shift;;
+    --ack) ack=1;;
     -h|--help) sed -n '2,16p' "$0"; exit 0;;
     -*) echo "bench.sh: unknown option $1" >&2; exit 2;;
     *) ns+=("$1");;
@@ -68,7 +70,7 @@ stop_server() { # stop_server PID: SIGTERM, 30 s, then SIGKILL
   kill -KILL "$1" 2>/dev/null; wait "$1" 2>/dev/null
 }
 
-mode=$([ $keep = 1 ] && echo keep || echo dedupe)$([ $aligned = 1 ] && echo ",aligned" || echo ",spread")
+mode=$([ $keep = 1 ] && echo keep || echo dedupe)$([ $aligned = 1 ] && echo ",aligned" || echo ",spread")$([ $ack = 1 ] && echo ",horodate in ack mode")
 printf "# %s, interval %s ms, %s s per run, %s\n" "$mode" "$interval" "$duration" "$(date -u +%FT%TZ)"
 header="%-9s %6s %9s %9s %8s %8s %8s %8s %8s %8s %7s %7s %6s %-8s %s\n"
 printf "$header" impl N target/s achieved srv_us cli_us srv_MiB cli_MiB late_p50 late_p99 lag_p50 lag_p99 late verify keeps_up
@@ -85,6 +87,7 @@ run_horodate() { # n -> row; sets H_SRV_US H_CLI_US
   local sopt=(); [ $keep = 1 ] && sopt+=(--keep-duplicates)
   local copt=(); [ $aligned = 1 ] && copt+=(--aligned); [ -n "$threads" ] && copt+=(--threads "$threads")
   [ -n "$srcips" ] && copt+=(--source-ips "$srcips")
+  [ $ack = 0 ] && copt+=(--no-ack)
   "$server" --listen 127.0.0.1:0 --output "$dir/out.txt" --status-interval 0s --json "${sopt[@]}" >"$dir/server.out" 2>"$dir/server.err" &
   local spid=$!
   local port; port=$(wait_port "$dir/server.out" '.*listening on 127\.0\.0\.1:\([0-9]*\).*')

@@ -60,6 +60,8 @@ internal static class ServerCommand
             TimeSpan.FromMilliseconds(1), TimeSpan.FromHours(1));
         var flushInterval = CliParsing.Duration("--flush-interval",
             "How often ready values are appended to the file. [default: 10ms]", TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(10));
+        var syncInterval = CliParsing.Duration("--sync-interval",
+            "How often written values are fsynced and acknowledged to clients in acknowledged mode. [default: 250ms]", TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(1));
         var statusInterval = CliParsing.Duration("--status-interval",
             "How often a status line is printed; 0s for none. [default: 5s]", TimeSpan.Zero, TimeSpan.FromHours(1));
         var readTimeout = CliParsing.Duration("--read-timeout",
@@ -112,7 +114,7 @@ internal static class ServerCommand
               horodate-server verify timestamps.txt --unique --expect sent.txt
             """)
         {
-            listen, output, keepDuplicates, idleTimeout, maxFuture, maxDelay, flushInterval, readTimeout, maxConnections, allow, statusInterval, transport, json, logLevel,
+            listen, output, keepDuplicates, idleTimeout, maxFuture, maxDelay, flushInterval, syncInterval, readTimeout, maxConnections, allow, statusInterval, transport, json, logLevel,
         };
         root.Add(VerifyCommand.Create());
 
@@ -125,6 +127,7 @@ internal static class ServerCommand
                 Listen = parse.GetValue(listen) is { Length: > 0 } endpoints ? endpoints : defaults.Listen,
                 Output = parse.GetValue(output) ?? defaults.Output,
                 FlushInterval = parse.GetValue(flushInterval) ?? defaults.FlushInterval,
+                SyncInterval = parse.GetValue(syncInterval) ?? defaults.SyncInterval,
                 StatusInterval = parse.GetValue(statusInterval) ?? defaults.StatusInterval,
                 Transport = parse.GetValue(transport) ?? defaults.Transport,
                 ReadTimeout = parse.GetValue(readTimeout) ?? defaults.ReadTimeout,

@@ -25,10 +25,11 @@ public sealed record ServerOptions
     public TimeSpan FlushInterval { get; init; } = TimeSpan.FromMilliseconds(10);
 
     /// <summary>
-    /// How often written values are made durable (fsync) and acknowledged, at most (default 100 ms): one
-    /// fsync and one acknowledgement per client per period, never one per value.
+    /// While acknowledged clients are connected, how often written values are made durable (fsync) and
+    /// acknowledged (default 250 ms): one fsync and one acknowledgement per client per period, never one per
+    /// value. Without acknowledged clients the file is fsynced at the graceful stop only.
     /// </summary>
-    public TimeSpan SyncInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+    public TimeSpan SyncInterval { get; init; } = TimeSpan.FromMilliseconds(250);
 
     /// <summary>How often a status line is printed (default 5 s); <see cref="TimeSpan.Zero"/> for none.</summary>
     public TimeSpan StatusInterval { get; init; } = TimeSpan.FromSeconds(5);

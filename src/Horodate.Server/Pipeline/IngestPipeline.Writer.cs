@@ -22,8 +22,16 @@ internal sealed partial class IngestPipeline
     private long _reportedFuture;
     private bool _failing;
     private long _lastSync = Stopwatch.GetTimestamp();
-    private bool _unsynced;
     private readonly List<Ack> _acks = [];
+
+    // Handed from the writer to the sync thread (guarded by _syncGate): fsync runs beside the writes, never
+    // in front of them, and the acknowledgements wait for it.
+    private readonly object _syncGate = new(); // Monitor.Wait/Pulse: Lock has no condition variable
+    private List<Ack> _syncAcks = [];
+    private List<Ack> _syncAcksSpare = [];
+    private bool _syncRequested;
+    private bool _syncStopping;
+    private Thread? _syncer;
 
     // Guarded by _statsGate.
     private long _writtenValues;
@@ -36,7 +44,9 @@ internal sealed partial class IngestPipeline
     public void Start()
     {
         _writer = new Thread(WriterLoop) { Name = "horodate-writer", IsBackground = true };
+        _syncer = new Thread(SyncLoop) { Name = "horodate-sync", IsBackground = true };
         _writer.Start();
+        _syncer.Start();
     }
 
     /// <summary>
@@ -78,8 +88,14 @@ internal sealed partial class IngestPipeline
             Thread.Sleep(100); // a failing disk gets a few seconds to come back before we give up
         }
 
-        _unsynced = true; // the final sync happens whatever was written, as the contract says
-        Sync();
+        lock (_syncGate)
+        {
+            _syncStopping = true;
+            Monitor.PulseAll(_syncGate);
+        }
+
+        _syncer?.Join();
+        Sync(_acks); // the final sync, whatever was written, as the contract says
     }
 
     private void Flush(bool final)
@@ -109,6 +125,10 @@ internal sealed partial class IngestPipeline
             }
 
             rejectedFuture = _engine.Counters.RejectedFuture;
+
+            // Periodic fsync only serves acknowledged clients; plain mode is made durable at the stop, and
+            // spares its writes the wait an fsync of the same file imposes on them.
+            syncDue &= final || _acknowledged.Count > 0;
             if (syncDue)
             {
                 CollectAcks();
@@ -116,16 +136,52 @@ internal sealed partial class IngestPipeline
         }
 
         WriteOut();
-        if (syncDue && _writing.IsEmpty)
+        if (syncDue && _writing.IsEmpty && !final)
         {
-            Sync();
-            if (_acks.Count > 0)
-            {
-                Acknowledger?.Acknowledge(_acks);
-            }
+            RequestSync();
         }
 
         ReportFuture(rejectedFuture);
+    }
+
+    /// <summary>Asks the sync thread to fsync what was written so far, then send the acknowledgements collected.</summary>
+    private void RequestSync()
+    {
+        _lastSync = Stopwatch.GetTimestamp();
+        lock (_syncGate)
+        {
+            _syncAcks.AddRange(_acks);
+            _syncRequested = true;
+            Monitor.Pulse(_syncGate);
+        }
+    }
+
+    private void SyncLoop()
+    {
+        while (true)
+        {
+            List<Ack> acks;
+            lock (_syncGate)
+            {
+                while (!_syncRequested && !_syncStopping)
+                {
+                    Monitor.Wait(_syncGate);
+                }
+
+                if (_syncStopping)
+                {
+                    return;
+                }
+
+                _syncRequested = false;
+                acks = _syncAcks;
+                _syncAcks = _syncAcksSpare;
+                _syncAcksSpare = acks;
+            }
+
+            Sync(acks);
+            acks.Clear();
+        }
     }
 
     /// <summary>
@@ -145,28 +201,27 @@ internal sealed partial class IngestPipeline
         }
     }
 
-    /// <summary>Makes what was written durable, if anything was written since the last sync.</summary>
-    private void Sync()
+    /// <summary>Makes everything written so far durable, then sends <paramref name="acks"/>; no acknowledgement if it fails.</summary>
+    private void Sync(List<Ack> acks)
     {
-        _lastSync = Stopwatch.GetTimestamp();
-        if (!_unsynced)
-        {
-            return;
-        }
-
         try
         {
             _output.Sync();
-            _lateFile?.Sync();
-            _unsynced = false;
+            Volatile.Read(ref _lateFile)?.Sync();
         }
         catch (IOException ex)
         {
-            _acks.Clear(); // not durable: no acknowledgement
             if (_writeErrorLog.TryAcquire(out _))
             {
                 ServerLog.WriteFailed(_logger, _output.Path, ex.Message);
             }
+
+            return; // not durable: no acknowledgement
+        }
+
+        if (acks.Count > 0)
+        {
+            Acknowledger?.Acknowledge(acks);
         }
     }
 
@@ -193,13 +248,16 @@ internal sealed partial class IngestPipeline
                 }
 
                 batch.ClearOrdered();
-                _unsynced = true;
             }
 
             if (batch.LateLength > 0)
             {
                 path = _options.LateOutput;
-                _lateFile ??= TimestampFile.Open(path, sorted: false);
+                if (_lateFile is null)
+                {
+                    Volatile.Write(ref _lateFile, TimestampFile.Open(path, sorted: false));
+                }
+
                 _lateFile.Append(batch.Late);
                 var late = batch.LateValues;
                 lock (_statsGate)
@@ -208,7 +266,6 @@ internal sealed partial class IngestPipeline
                 }
 
                 batch.ClearLate();
-                _unsynced = true;
                 if (_lateLog.TryAcquire(out var suppressed))
                 {
                     ServerLog.LateValues(_logger, late, path, suppressed);
