@@ -195,6 +195,11 @@ internal static class ServerCommand
             string.Create(CultureInfo.InvariantCulture, $"  late         {s.Late:N0} values{(s.Late > 0 ? $" (in {options.LateOutput})" : "")}"),
             string.Create(CultureInfo.InvariantCulture, $"  output lag   p50 {s.LagP50Ms:N0} ms, p99 {s.LagP99Ms:N0} ms, max {s.LagMaxMs:N0} ms"),
         };
+        if (s.WriteErrors > 0)
+        {
+            lines.Add(string.Create(CultureInfo.InvariantCulture, $"  write errors {s.WriteErrors:N0} failed writes, retried (see the log)"));
+        }
+
         if (s.DroppedAtStop > 0 || s.Unwritten > 0)
         {
             lines.Add(string.Create(CultureInfo.InvariantCulture, $"  NOT STORED   {s.DroppedAtStop:N0} values from connections cut at the shutdown timeout; {Units.Bytes(s.Unwritten)} that the disk refused"));

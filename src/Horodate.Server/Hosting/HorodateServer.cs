@@ -157,6 +157,7 @@ public sealed class HorodateServer : IAsyncDisposable
         RejectedFuture = s.Counters.RejectedFuture,
         DroppedAtStop = s.DroppedAtStop,
         Unwritten = s.PendingBytes,
+        WriteErrors = s.WriteErrors,
         OutputBytes = s.OutputBytes,
         LagP50Ms = s.RunLag.Percentile(50),
         LagP99Ms = s.RunLag.Percentile(99),

@@ -39,6 +39,9 @@ public sealed record ServerSummary
     /// <summary>Values received after the final write of a stop, from connections cut by the shutdown timeout.</summary>
     public required long DroppedAtStop { get; init; }
 
+    /// <summary>Writes that failed (a full disk, an I/O error) and were retried.</summary>
+    public required long WriteErrors { get; init; }
+
     /// <summary>Bytes left unwritten because the file could not be written (0 unless the disk failed to the end).</summary>
     public required long Unwritten { get; init; }
 

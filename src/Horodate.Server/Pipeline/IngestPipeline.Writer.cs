@@ -20,7 +20,9 @@ internal sealed partial class IngestPipeline
     private TimestampFile? _lateFile;
     private Thread? _writer;
     private long _reportedFuture;
-    private bool _failing;
+    private volatile bool _failing;
+    private static readonly TaskCompletionSource CompletedWritable = CreateCompleted();
+    private TaskCompletionSource _writable = CompletedWritable;
     private long _lastSync = Stopwatch.GetTimestamp();
     private readonly List<Ack> _acks = [];
 
@@ -39,6 +41,19 @@ internal sealed partial class IngestPipeline
     private long _writtenBytes;
     private long _pendingBytes;
     private long _writeErrors;
+
+    /// <summary>True while writes fail: transports must not read more until <see cref="WhenWritable"/> completes.</summary>
+    public bool Backpressured => _failing;
+
+    /// <summary>Completes when writes work (at once when they do).</summary>
+    public Task WhenWritable => Volatile.Read(ref _writable).Task;
+
+    private static TaskCompletionSource CreateCompleted()
+    {
+        var done = new TaskCompletionSource();
+        done.SetResult();
+        return done;
+    }
 
     /// <summary>Starts the writer thread.</summary>
     public void Start()
@@ -276,11 +291,19 @@ internal sealed partial class IngestPipeline
             {
                 _failing = false;
                 ServerLog.WriteRecovered(_logger, path, _writtenBytes);
+                Interlocked.Exchange(ref _writable, CompletedWritable).TrySetResult();
             }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException)
         {
-            _failing = true;
+            if (!_failing)
+            {
+                // Push back: the transports stop reading until a write works again, so that memory stays
+                // bounded and clients are slowed by TCP rather than their values dropped.
+                _failing = true;
+                Interlocked.CompareExchange(ref _writable, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), CompletedWritable);
+            }
+
             lock (_statsGate)
             {
                 _writeErrors++;

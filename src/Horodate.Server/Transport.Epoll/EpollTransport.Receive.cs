@@ -34,7 +34,7 @@ internal sealed partial class EpollTransport
     {
         var events = GC.AllocateArray<Interop.EpollEvent>(MaxEvents, pinned: true);
         var scratch = GC.AllocateUninitializedArray<byte>(LineDecoder.MaxLineLength + ReadSize);
-        long drainStarted = 0, lastData = 0, lastSweep = Stopwatch.GetTimestamp();
+        long drainStarted = 0, lastData = 0, lastSweep = Stopwatch.GetTimestamp(), pausedSince = 0;
         fixed (Interop.EpollEvent* ev = events)
         {
             while (true)
@@ -52,6 +52,20 @@ internal sealed partial class EpollTransport
                     {
                         break;
                     }
+                }
+
+                if (_pipeline.Backpressured && !_stopping)
+                {
+                    // The disk refuses writes: read nothing, let the sockets fill and TCP push back.
+                    _pipeline.WhenWritable.Wait(100);
+                    pausedSince = pausedSince == 0 ? now : pausedSince;
+                    continue;
+                }
+
+                if (pausedSince != 0)
+                {
+                    ForgiveSilence(); // nobody was read while paused: nobody was silent
+                    pausedSince = 0;
                 }
 
                 var ready = Interop.EpollWait(_epoll, ev, MaxEvents, _stopping ? 5 : 100);
@@ -186,6 +200,15 @@ internal sealed partial class EpollTransport
             {
                 // closed by the receive thread meanwhile
             }
+        }
+    }
+
+    private void ForgiveSilence()
+    {
+        var now = Stopwatch.GetTimestamp();
+        foreach (var connection in Volatile.Read(ref _connections))
+        {
+            connection?.LastRead = now;
         }
     }
 

@@ -84,6 +84,13 @@ internal sealed class TimestampConnectionHandler(
                     timer.CancelAfter(wait);
                 }
 
+                if (pipeline.Backpressured && !stopping)
+                {
+                    // The disk refuses writes: read nothing more until it takes them again.
+                    await pipeline.WhenWritable.ConfigureAwait(false);
+                    continue;
+                }
+
                 ReadResult result;
                 try
                 {
