@@ -58,6 +58,9 @@ internal static class ServerCommand
         var maxDelay = CliParsing.Duration("--max-delay",
             "Never hold a value back longer than this waiting for a lagging connection; its older values then count as late. [default: 5s]",
             TimeSpan.FromMilliseconds(1), TimeSpan.FromHours(1));
+        var resumeGrace = CliParsing.Duration("--resume-grace",
+            "After a restart on an existing file, hold the write point at its end this long so that reconnecting clients' resends land in order. [default: 3s]",
+            TimeSpan.Zero, TimeSpan.FromHours(1));
         var flushInterval = CliParsing.Duration("--flush-interval",
             "How often ready values are appended to the file. [default: 10ms]", TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(10));
         var syncInterval = CliParsing.Duration("--sync-interval",
@@ -114,7 +117,7 @@ internal static class ServerCommand
               horodate-server verify timestamps.txt --unique --expect sent.txt
             """)
         {
-            listen, output, keepDuplicates, idleTimeout, maxFuture, maxDelay, flushInterval, syncInterval, readTimeout, maxConnections, allow, statusInterval, transport, json, logLevel,
+            listen, output, keepDuplicates, idleTimeout, maxFuture, maxDelay, resumeGrace, flushInterval, syncInterval, readTimeout, maxConnections, allow, statusInterval, transport, json, logLevel,
         };
         root.Add(VerifyCommand.Create());
 
@@ -139,6 +142,7 @@ internal static class ServerCommand
                     IdleTimeoutMs = Ms(parse.GetValue(idleTimeout)) ?? ordering.IdleTimeoutMs,
                     MaxFutureMs = Ms(parse.GetValue(maxFuture)) ?? ordering.MaxFutureMs,
                     MaxDelayMs = Ms(parse.GetValue(maxDelay)) ?? ordering.MaxDelayMs,
+                    ResumeGraceMs = Ms(parse.GetValue(resumeGrace)) ?? ordering.ResumeGraceMs,
                 },
             };
             return await RunAsync(options, parse.GetValue(logLevel) ?? LogLevel.Warning, parse.GetValue(json)).ConfigureAwait(false);
