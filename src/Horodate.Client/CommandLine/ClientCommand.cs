@@ -48,6 +48,8 @@ internal static class ClientCommand
         {
             Description = "Plain mode: send no hello, keep nothing for resending (the statement's protocol). By default the client asks for acknowledgements, keeps unacknowledged values and resends them after a reconnect.",
         };
+        var tls = new Option<bool>("--tls") { Description = "Speak TLS to the server (horodate-server --tls-cert)." };
+        var tlsInsecure = new Option<bool>("--tls-insecure") { Description = "With --tls: accept any certificate (self-signed). For tests only." };
         var threads = CliParsing.Integer("--threads", "", $"Scheduler threads sending on the connections. [default: {new ClientOptions().SchedulerThreads}]", 1, 64);
         var sourceIps = CliParsing.Integer("--source-ips", "", "Spread connections over 127.0.0.1 to 127.0.0.K (loopback servers; keeps connect() fast past ~14,000 connections). [default: 0, the system chooses]", 0, 254);
         var statusInterval = CliParsing.Duration("--status-interval", "How often a status line is printed; 0s for none. [default: 5s]", TimeSpan.Zero, TimeSpan.FromHours(1));
@@ -69,7 +71,7 @@ internal static class ClientCommand
               horodate-client -s [::1]:7890 -n 2000 --aligned --duration 1m
             """)
         {
-            server, connections, interval, duration, aligned, record, noAck, threads, sourceIps, statusInterval, json, logLevel,
+            server, connections, interval, duration, aligned, record, noAck, tls, tlsInsecure, threads, sourceIps, statusInterval, json, logLevel,
         };
 
         root.SetAction(async (parse, cancel) =>
@@ -102,6 +104,8 @@ internal static class ClientCommand
                 Aligned = parse.GetValue(aligned),
                 RecordPath = parse.GetValue(record),
                 Acknowledged = !parse.GetValue(noAck),
+                Tls = parse.GetValue(tls),
+                TlsInsecure = parse.GetValue(tlsInsecure),
                 SchedulerThreads = parse.GetValue(threads) ?? defaults.SchedulerThreads,
                 SourceAddresses = parse.GetValue(sourceIps) ?? defaults.SourceAddresses,
                 StatusInterval = parse.GetValue(statusInterval) ?? defaults.StatusInterval,

@@ -32,6 +32,9 @@ internal sealed class ClientConnection(int index, long offsetTicks, int unackedL
 
     public Socket? Socket { get; private set; }
 
+    /// <summary>The TLS stream over <see cref="Socket"/>, when the client speaks TLS.</summary>
+    public Stream? Tls { get; private set; }
+
     public int State => _state;
 
     /// <summary>True once the connection has been up: a send skipped before that is part of the ramp, not a loss.</summary>
@@ -97,9 +100,10 @@ internal sealed class ClientConnection(int index, long offsetTicks, int unackedL
     public bool PeerClosed => Volatile.Read(ref _closedGeneration) == Volatile.Read(ref _generation);
 
     /// <summary>Called by the connector: the connection is up on <paramref name="socket"/>.</summary>
-    public int BringUp(Socket socket)
+    public int BringUp(Socket socket, Stream? tls)
     {
         Socket = socket;
+        Tls = tls;
         PendingLength = 0;
         ResendPending = Unacked.Count > 0;
         ResendIndex = 0;
@@ -114,7 +118,42 @@ internal sealed class ClientConnection(int index, long offsetTicks, int unackedL
     {
         _state = Down;
         PendingLength = 0;
+        Tls?.Dispose();
         Socket?.Dispose();
+    }
+
+    /// <summary>
+    /// Sends what it can of <paramref name="data"/> without blocking (plain), or all of it with a bounded
+    /// blocking write (TLS, where a record cannot be split). Returns the bytes taken.
+    /// </summary>
+    public int Send(ReadOnlySpan<byte> data, out SocketError error)
+    {
+        if (Tls is null)
+        {
+            return Socket!.Send(data, SocketFlags.None, out error);
+        }
+
+        try
+        {
+            Tls.Write(data);
+            error = SocketError.Success;
+            return data.Length;
+        }
+        catch (IOException ex)
+        {
+            error = ex.InnerException is SocketException se ? se.SocketErrorCode : SocketError.ConnectionAborted;
+            if (error is SocketError.WouldBlock or SocketError.Success)
+            {
+                error = SocketError.TimedOut; // a half-written record: the stream is unusable, reconnect
+            }
+
+            return 0;
+        }
+        catch (ObjectDisposedException)
+        {
+            error = SocketError.Shutdown;
+            return 0;
+        }
     }
 
     /// <summary>Called by the watcher: the server closed socket <paramref name="generation"/>.</summary>

@@ -70,6 +70,15 @@ public sealed record ClientOptions
     /// <summary>How long a hello may go unanswered before the server is taken for a plain one (default 2 s).</summary>
     public TimeSpan HelloTimeout { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// Speak TLS (default false). Sends are then blocking writes with a 1 s timeout (a stalled server costs a
+    /// reconnect rather than a stalled schedule), so TLS suits modest n better than the plain path.
+    /// </summary>
+    public bool Tls { get; init; }
+
+    /// <summary>Accept any server certificate (self-signed, wrong name): for tests only.</summary>
+    public bool TlsInsecure { get; init; }
+
     /// <summary>How often a status line is printed (default 5 s); <see cref="TimeSpan.Zero"/> for none.</summary>
     public TimeSpan StatusInterval { get; init; } = TimeSpan.FromSeconds(5);
 

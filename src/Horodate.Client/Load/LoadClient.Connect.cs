@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using Horodate.Client.Diagnostics;
 using Horodate.Core.Diagnostics;
 using Horodate.Core.Protocol;
@@ -84,22 +86,24 @@ public sealed partial class LoadClient
                     continue;
                 }
 
-                if (_options.Acknowledged && !SendHello(socket, connection))
+                var tls = _options.Tls ? await TryTlsAsync(socket, cancel).ConfigureAwait(false) : null;
+                if ((_options.Tls && tls is null) || (_options.Acknowledged && !SendHello(socket, tls, connection)))
                 {
+                    tls?.Dispose();
                     socket.Dispose();
                     connection.Failures++;
                     continue;
                 }
 
                 connection.Failures = 0;
-                var generation = connection.BringUp(socket);
+                var generation = connection.BringUp(socket, tls);
                 Interlocked.Increment(ref _up);
                 if (reconnect)
                 {
                     Interlocked.Increment(ref _reconnects);
                 }
 
-                _ = WatchAsync(connection, socket, generation, _options.Acknowledged && connection.Mode == ClientConnection.ModeUnknown);
+                _ = WatchAsync(connection, socket, tls, generation, _options.Acknowledged && connection.Mode == ClientConnection.ModeUnknown);
                 return;
             }
         }
@@ -126,8 +130,17 @@ public sealed partial class LoadClient
             timeout.CancelAfter(ConnectTimeout);
             await socket.ConnectAsync(_endpoint, timeout.Token).ConfigureAwait(false);
 
-            // Sends are synchronous calls from the scheduler threads: they must never block.
-            socket.Blocking = false;
+            // Sends are synchronous calls from the scheduler threads: they must never block. TLS cannot split a
+            // record, so there a send blocks, for one second at most.
+            if (_options.Tls)
+            {
+                socket.SendTimeout = 1_000;
+            }
+            else
+            {
+                socket.Blocking = false;
+            }
+
             return socket;
         }
         catch (Exception ex) when (ex is SocketException or OperationCanceledException)
@@ -150,10 +163,52 @@ public sealed partial class LoadClient
     }
 
     /// <summary>The first line in acknowledged mode; its id stays the same across this connection's reconnects.</summary>
-    private bool SendHello(Socket socket, ClientConnection connection)
+    private bool SendHello(Socket socket, Stream? tls, ClientConnection connection)
     {
         var hello = Handshake.HelloLine($"{_runId}.{connection.Index}");
-        return socket.Send(hello, SocketFlags.None, out var error) == hello.Length && error == SocketError.Success;
+        if (tls is null)
+        {
+            return socket.Send(hello, SocketFlags.None, out var error) == hello.Length && error == SocketError.Success;
+        }
+
+        try
+        {
+            tls.Write(hello);
+            return true;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    private async Task<Stream?> TryTlsAsync(Socket socket, CancellationToken cancel)
+    {
+        var tls = new SslStream(new NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: false);
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+            timeout.CancelAfter(ConnectTimeout);
+#pragma warning disable CA5359 // --tls-insecure asks, explicitly, to accept any certificate (self-signed test servers)
+            var validation = _options.TlsInsecure ? (RemoteCertificateValidationCallback)((_, _, _, _) => true) : null;
+#pragma warning restore CA5359
+            await tls.AuthenticateAsClientAsync(
+                new SslClientAuthenticationOptions { TargetHost = _options.Host, RemoteCertificateValidationCallback = validation },
+                timeout.Token).ConfigureAwait(false);
+            return tls;
+        }
+        catch (Exception ex) when (ex is AuthenticationException or IOException or OperationCanceledException)
+        {
+            await tls.DisposeAsync().ConfigureAwait(false);
+            cancel.ThrowIfCancellationRequested();
+            Interlocked.Increment(ref _connectFailures);
+            if (_connectFailLog.TryAcquire(out var suppressed))
+            {
+                ClientLog.ConnectFailed(_logger, _options.Server, $"TLS: {ex.Message}", suppressed);
+            }
+
+            return null;
+        }
     }
 
     /// <summary>
@@ -161,7 +216,7 @@ public sealed partial class LoadClient
     /// acknowledged mode; notices when the server closes the socket, without sending into it. A hello that
     /// gets no answer within <see cref="ClientOptions.HelloTimeout"/> means a plain server.
     /// </summary>
-    private async Task WatchAsync(ClientConnection connection, Socket socket, int generation, bool awaitingHello)
+    private async Task WatchAsync(ClientConnection connection, Socket socket, Stream? tls, int generation, bool awaitingHello)
     {
         var buffer = new byte[256];
         var length = 0;
@@ -169,7 +224,9 @@ public sealed partial class LoadClient
         {
             while (true)
             {
-                var receive = socket.ReceiveAsync(buffer.AsMemory(length), SocketFlags.None).AsTask();
+                var receive = tls is null
+                    ? socket.ReceiveAsync(buffer.AsMemory(length), SocketFlags.None).AsTask()
+                    : tls.ReadAsync(buffer.AsMemory(length)).AsTask();
                 if (awaitingHello)
                 {
                     awaitingHello = false;
@@ -190,7 +247,7 @@ public sealed partial class LoadClient
                 length = ReadServerLines(connection, buffer, length);
             }
         }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException)
         {
             // closed by us, or reset by the server
         }

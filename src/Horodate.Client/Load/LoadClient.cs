@@ -243,9 +243,10 @@ public sealed partial class LoadClient : IDisposable
                 up++;
                 try
                 {
+                    connection.Tls?.Flush();
                     connection.Socket!.Shutdown(System.Net.Sockets.SocketShutdown.Send);
                 }
-                catch (System.Net.Sockets.SocketException)
+                catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException or ObjectDisposedException)
                 {
                     // already gone
                 }

@@ -148,7 +148,6 @@ internal sealed class SendScheduler
             return false;
         }
 
-        var socket = connection.Socket!;
         var keep = connection.Mode != ClientConnection.ModePlain && _keepUnacked;
         if (keep)
         {
@@ -160,7 +159,7 @@ internal sealed class SendScheduler
             connection.ResendPending = false;
         }
 
-        if ((connection.PendingLength > 0 && !FlushPending(connection, socket)) || (connection.ResendPending && !Resend(connection, socket)))
+        if ((connection.PendingLength > 0 && !FlushPending(connection)) || (connection.ResendPending && !Resend(connection)))
         {
             _skippedBusy++;
             return false;
@@ -169,7 +168,7 @@ internal sealed class SendScheduler
         var value = Math.Max(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), connection.LastValue);
         Span<byte> line = stackalloc byte[LineFormat.MaxLineBytes];
         var length = LineFormat.Write(line, value);
-        var sent = socket.Send(line[..length], SocketFlags.None, out var error);
+        var sent = connection.Send(line[..length], out var error);
         switch (error)
         {
             case SocketError.Success:
@@ -201,10 +200,10 @@ internal sealed class SendScheduler
         }
     }
 
-    private bool FlushPending(ClientConnection connection, Socket socket)
+    private bool FlushPending(ClientConnection connection)
     {
         var pending = connection.Pending.AsSpan(0, connection.PendingLength);
-        var sent = socket.Send(pending, SocketFlags.None, out var error);
+        var sent = connection.Send(pending, out var error);
         if (error == SocketError.Success && sent == pending.Length)
         {
             connection.PendingLength = 0;
@@ -235,7 +234,7 @@ internal sealed class SendScheduler
     /// values are not recorded again: the record lists what was sent, once.
     /// </summary>
     /// <returns>True when everything was resent; false if the socket is full (the rest goes next time) or broke.</returns>
-    private bool Resend(ClientConnection connection, Socket socket)
+    private bool Resend(ClientConnection connection)
     {
         Span<byte> line = stackalloc byte[LineFormat.MaxLineBytes];
         var unacked = connection.Unacked;
@@ -243,7 +242,7 @@ internal sealed class SendScheduler
         {
             var value = unacked[connection.ResendIndex];
             var length = LineFormat.Write(line, value);
-            var sent = socket.Send(line[..length], SocketFlags.None, out var error);
+            var sent = connection.Send(line[..length], out var error);
             if (error == SocketError.WouldBlock)
             {
                 return false;

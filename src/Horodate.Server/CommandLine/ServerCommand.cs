@@ -93,6 +93,12 @@ internal static class ServerCommand
                 return [.. networks];
             },
         };
+        var tlsCert = new Option<string?>("--tls-cert")
+        {
+            Description = "Serve TLS with this certificate (PEM, key in --tls-key or in the same file; or PKCS#12). Uses the Kestrel transport. [default: plain TCP]",
+            HelpName = "file",
+        };
+        var tlsKey = new Option<string?>("--tls-key") { Description = "The PEM private key of --tls-cert.", HelpName = "file" };
         var transport = new Option<TransportKind?>("--transport")
         {
             Description = "How connections are read: Epoll (one receive thread, the lean path; Linux x64), Kestrel (portable), or Auto. [default: Auto]",
@@ -117,7 +123,7 @@ internal static class ServerCommand
               horodate-server verify timestamps.txt --unique --expect sent.txt
             """)
         {
-            listen, output, keepDuplicates, idleTimeout, maxFuture, maxDelay, resumeGrace, flushInterval, syncInterval, readTimeout, maxConnections, allow, statusInterval, transport, json, logLevel,
+            listen, output, keepDuplicates, idleTimeout, maxFuture, maxDelay, resumeGrace, flushInterval, syncInterval, readTimeout, maxConnections, allow, statusInterval, tlsCert, tlsKey, transport, json, logLevel,
         };
         root.Add(VerifyCommand.Create());
 
@@ -125,6 +131,11 @@ internal static class ServerCommand
         {
             var defaults = new ServerOptions();
             var ordering = new OrderingOptions();
+            if (parse.GetValue(tlsKey) is not null && parse.GetValue(tlsCert) is null)
+            {
+                return CliParsing.Fail(Name, "--tls-key needs --tls-cert.");
+            }
+
             var options = defaults with
             {
                 Listen = parse.GetValue(listen) is { Length: > 0 } endpoints ? endpoints : defaults.Listen,
@@ -133,6 +144,8 @@ internal static class ServerCommand
                 SyncInterval = parse.GetValue(syncInterval) ?? defaults.SyncInterval,
                 StatusInterval = parse.GetValue(statusInterval) ?? defaults.StatusInterval,
                 Transport = parse.GetValue(transport) ?? defaults.Transport,
+                TlsCertificatePath = parse.GetValue(tlsCert),
+                TlsKeyPath = parse.GetValue(tlsKey),
                 ReadTimeout = parse.GetValue(readTimeout) ?? defaults.ReadTimeout,
                 MaxConnections = parse.GetValue(maxConnections) ?? defaults.MaxConnections,
                 Allow = parse.GetValue(allow) is { Length: > 0 } networks ? networks : defaults.Allow,

@@ -75,9 +75,11 @@ public sealed class HorodateServer : IAsyncDisposable
         TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        var tls = options.TlsCertificatePath is not null;
         var kind = options.Transport switch
         {
-            TransportKind.Auto => Interop.IsSupported ? TransportKind.Epoll : TransportKind.Kestrel,
+            TransportKind.Epoll when tls => throw new PlatformNotSupportedException("TLS runs on the Kestrel transport; drop --transport epoll."),
+            TransportKind.Auto => Interop.IsSupported && !tls ? TransportKind.Epoll : TransportKind.Kestrel,
             TransportKind.Epoll when !Interop.IsSupported => throw new PlatformNotSupportedException("The epoll transport needs Linux on x64; use --transport kestrel."),
             var k => k,
         };

@@ -56,6 +56,15 @@ public sealed record ServerOptions
     /// <summary>Networks allowed to connect; empty (the default) allows every peer that can reach the listener.</summary>
     public IReadOnlyList<IPNetwork> Allow { get; init; } = [];
 
+    /// <summary>
+    /// A certificate to serve TLS with (PEM, with its key in <see cref="TlsKeyPath"/> or in the same file; or
+    /// PKCS#12 without a password). TLS runs on the Kestrel transport. Default: none, plain TCP.
+    /// </summary>
+    public string? TlsCertificatePath { get; init; }
+
+    /// <summary>The PEM private key of <see cref="TlsCertificatePath"/>, when it is in a file of its own.</summary>
+    public string? TlsKeyPath { get; init; }
+
     /// <summary>The path of the side file for late values.</summary>
     public string LateOutput => Output + ".late";
 }

@@ -152,6 +152,15 @@ internal sealed partial class IngestPipeline : IDisposable
         }
     }
 
+    /// <summary>Stops acknowledging <paramref name="source"/> (its connection is ending).</summary>
+    public void DisableAcks(int source)
+    {
+        lock (_gate)
+        {
+            _acknowledged.Remove(source);
+        }
+    }
+
     /// <summary>Where acknowledgements go; set by the transport before it accepts connections.</summary>
     public IAcknowledger? Acknowledger { get; set; }
 

@@ -29,6 +29,10 @@ internal sealed class AckWriter(PipeWriter output) : IDisposable
         {
             // already signalled
         }
+        catch (ObjectDisposedException)
+        {
+            // the connection ended after the acknowledgement was collected
+        }
     }
 
     /// <summary>Writes the OK, then acknowledgements until <paramref name="stop"/> fires or the connection fails.</summary>

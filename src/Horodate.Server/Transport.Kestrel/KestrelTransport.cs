@@ -35,9 +35,11 @@ internal sealed class KestrelTransport : ITransport
         builder.Services.AddSingleton(counters);
         builder.Services.AddSingleton(pipeline);
         builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton(new Admission(options, counters, loggerFactory.CreateLogger("Horodate.Server")));
+        var admission = new Admission(options, counters, loggerFactory.CreateLogger("Horodate.Server"));
+        builder.Services.AddSingleton(admission);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);
 
+        var certificate = options.TlsCertificatePath is { } certPath ? TlsCertificate.Load(certPath, options.TlsKeyPath) : null;
         var listeners = new List<ListenOptions>();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -46,16 +48,12 @@ internal sealed class KestrelTransport : ITransport
             {
                 kestrel.Listen(endpoint, listen =>
                 {
-                    listen.Use(next => context =>
+                    listen.Use(next => context => AcceptAsync(context, next, admission, pipeline));
+                    if (certificate is not null)
                     {
-                        // TCP keepalive on every accepted socket, as the epoll transport does.
-                        if (context.Features.Get<IConnectionSocketFeature>()?.Socket is { } socket)
-                        {
-                            Admission.KeepAlive(socket);
-                        }
+                        listen.UseHttps(certificate); // TLS on a raw TCP endpoint: no HTTP involved
+                    }
 
-                        return next(context);
-                    });
                     listen.UseConnectionHandler<TimestampConnectionHandler>();
                     listeners.Add(listen);
                 });
@@ -75,6 +73,39 @@ internal sealed class KestrelTransport : ITransport
     }
 
     public IReadOnlyList<IPEndPoint> Endpoints => _listeners.Select(l => (IPEndPoint)l.EndPoint).ToArray();
+
+    /// <summary>The engine source of a connection, opened at TCP accept, before any TLS handshake.</summary>
+    public static readonly object SourceKey = new();
+
+    /// <summary>
+    /// Runs first on every accepted socket, before TLS: admission (refusing is cheaper before a handshake),
+    /// keepalive, and the engine source, so that the connection holds the watermark from its accept (a TLS
+    /// handshake can take longer than the client waits before sending).
+    /// </summary>
+    private static async Task AcceptAsync(ConnectionContext context, ConnectionDelegate next, Admission admission, IngestPipeline pipeline)
+    {
+        if (!admission.TryAdmit(context.RemoteEndPoint))
+        {
+            context.Abort();
+            return;
+        }
+
+        if (context.Features.Get<IConnectionSocketFeature>()?.Socket is { } socket)
+        {
+            Admission.KeepAlive(socket);
+        }
+
+        var source = pipeline.OpenSource();
+        context.Items[SourceKey] = source;
+        try
+        {
+            await next(context).ConfigureAwait(false);
+        }
+        finally
+        {
+            pipeline.CloseSource(source);
+        }
+    }
 
     public Task StartAsync() => _app.StartAsync();
 

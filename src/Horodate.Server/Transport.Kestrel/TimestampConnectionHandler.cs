@@ -37,12 +37,6 @@ internal sealed class TimestampConnectionHandler(
 
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
-        if (!admission.TryAdmit(connection.RemoteEndPoint))
-        {
-            connection.Abort();
-            return;
-        }
-
         var input = connection.Transport.Input;
         var output = connection.Transport.Output;
         var remote = connection.RemoteEndPoint?.ToString();
@@ -55,7 +49,7 @@ internal sealed class TimestampConnectionHandler(
         using var closeRequested = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?
             .ConnectionClosedRequested.Register(static state => ((PipeReader)state!).CancelPendingRead(), input);
 
-        var source = pipeline.OpenSource();
+        var source = (int)connection.Items[KestrelTransport.SourceKey]!; // opened at accept, closed after this handler
         AckWriter? acks = null;
         using var stopAcks = new CancellationTokenSource();
         var ackLoop = Task.CompletedTask;
@@ -160,7 +154,7 @@ internal sealed class TimestampConnectionHandler(
         finally
         {
             timer.Dispose();
-            pipeline.CloseSource(source);
+            pipeline.DisableAcks(source);
             await stopAcks.CancelAsync().ConfigureAwait(false);
             await ackLoop.ConfigureAwait(false);
             acks?.Dispose();

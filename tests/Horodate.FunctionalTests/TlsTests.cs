@@ -1,0 +1,105 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Horodate.Client.Load;
+using Horodate.Core.Verification;
+using Horodate.FunctionalTests.Support;
+using Horodate.Server.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Horodate.FunctionalTests;
+
+/// <summary>TLS on the raw TCP protocol, with a self-signed certificate made for the test.</summary>
+public sealed class TlsTests
+{
+    [Fact]
+    public async Task A_tls_client_is_served_acknowledged_and_stored_like_a_plain_one()
+    {
+        using var dir = new TempDirectory();
+        await using var harness = await StartTlsServerAsync(dir);
+        Assert.Equal(TransportKind.Kestrel, harness.Server.Transport); // TLS picks the Kestrel transport
+        var record = dir.File("sent.txt");
+
+        var client = await RunClientAsync(harness, insecure: true, record, logs: null);
+        var server = await harness.StopAsync();
+
+        Assert.True(client.Sent > 100, $"sent {client.Sent}");
+        Assert.Equal("ack", client.AckMode);
+        Assert.Equal(client.Sent, client.Acked);
+        var report = TimestampVerifier.Verify(harness.Output, unique: true, record);
+        Assert.True(report.Passed, EndToEndTests.VerifyText(report) + $" | server: {server}");
+    }
+
+    [Fact]
+    public async Task A_tls_client_refuses_an_untrusted_certificate_and_says_why()
+    {
+        using var dir = new TempDirectory();
+        await using var harness = await StartTlsServerAsync(dir);
+        var logs = new CapturingLoggerProvider();
+
+        var client = await RunClientAsync(harness, insecure: false, record: null, logs);
+        await harness.StopAsync();
+
+        Assert.Equal(0, client.Sent);
+        Assert.Empty(harness.ReadOutput());
+        Assert.Contains(logs.Messages, m => m.Message.Contains("TLS:"));
+    }
+
+    [Fact]
+    public async Task A_plain_peer_cannot_slip_values_past_a_tls_server()
+    {
+        using var dir = new TempDirectory();
+        await using var harness = await StartTlsServerAsync(dir);
+        await using var peer = await RawPeer.ConnectAsync(harness.Endpoint);
+        try
+        {
+            await peer.SendAsync($"{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}\n");
+            await peer.ReadUntilClosedAsync(Within.Short); // the TLS handshake fails: closed
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            // reset: closed just as well
+        }
+
+        var summary = await harness.StopAsync();
+        Assert.Equal(0, summary.Received);
+        Assert.Empty(harness.ReadOutput());
+    }
+
+    private static async Task<ServerHarness> StartTlsServerAsync(TempDirectory dir)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256);
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddHours(1));
+        var certPath = dir.File("server.crt");
+        var keyPath = dir.File("server.key");
+        await File.WriteAllTextAsync(certPath, certificate.ExportCertificatePem());
+        await File.WriteAllTextAsync(keyPath, key.ExportPkcs8PrivateKeyPem());
+        return await ServerHarness.StartAsync(dir, o => o with { TlsCertificatePath = certPath, TlsKeyPath = keyPath });
+    }
+
+    private static async Task<ClientSummary> RunClientAsync(ServerHarness harness, bool insecure, string? record, CapturingLoggerProvider? logs)
+    {
+        using var factory = LoggerFactory.Create(l =>
+        {
+            if (logs is not null)
+            {
+                l.AddProvider(logs);
+            }
+        });
+        return await LoadClient.RunAsync(
+            new ClientOptions
+            {
+                Host = "127.0.0.1",
+                Port = harness.Endpoint.Port,
+                Connections = 10,
+                Duration = TimeSpan.FromSeconds(1.5),
+                Tls = true,
+                TlsInsecure = insecure,
+                RecordPath = record,
+                StatusInterval = TimeSpan.Zero,
+            },
+            TextWriter.Null,
+            factory.CreateLogger("client"),
+            CancellationToken.None).WaitAsync(Within.Long);
+    }
+}
