@@ -32,7 +32,7 @@ public sealed class EndToEndTests
         var server = await harness.StopAsync();
 
         var report = TimestampVerifier.Verify(harness.Output, unique: !keepDuplicates, record);
-        Assert.True(report.Passed, VerifyText(report));
+        Assert.True(report.Passed, VerifyText(report) + $" | server: {server} | client: {client}");
         Assert.Equal(client.Sent, report.Expected);
         Assert.True(client.Sent >= 50 * 40, $"only {client.Sent} values sent in 3 s");
         Assert.Equal(0, server.Late);

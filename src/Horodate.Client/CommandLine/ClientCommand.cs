@@ -48,6 +48,7 @@ internal static class ClientCommand
         {
             Description = "Plain mode: send no hello, keep nothing for resending (the statement's protocol). By default the client asks for acknowledgements, keeps unacknowledged values and resends them after a reconnect.",
         };
+        var ackWait = CliParsing.Duration("--ack-wait", "At stop, wait this long at most for the last acknowledgements. [default: 3s]", TimeSpan.Zero, TimeSpan.FromMinutes(10));
         var tls = new Option<bool>("--tls") { Description = "Speak TLS to the server (horodate-server --tls-cert)." };
         var tlsInsecure = new Option<bool>("--tls-insecure") { Description = "With --tls: accept any certificate (self-signed). For tests only." };
         var threads = CliParsing.Integer("--threads", "", $"Scheduler threads sending on the connections. [default: {new ClientOptions().SchedulerThreads}]", 1, 64);
@@ -71,7 +72,7 @@ internal static class ClientCommand
               horodate-client -s [::1]:7890 -n 2000 --aligned --duration 1m
             """)
         {
-            server, connections, interval, duration, aligned, record, noAck, tls, tlsInsecure, threads, sourceIps, statusInterval, json, logLevel,
+            server, connections, interval, duration, aligned, record, noAck, ackWait, tls, tlsInsecure, threads, sourceIps, statusInterval, json, logLevel,
         };
 
         root.SetAction(async (parse, cancel) =>
@@ -104,6 +105,7 @@ internal static class ClientCommand
                 Aligned = parse.GetValue(aligned),
                 RecordPath = parse.GetValue(record),
                 Acknowledged = !parse.GetValue(noAck),
+                AckWait = parse.GetValue(ackWait) ?? defaults.AckWait,
                 Tls = parse.GetValue(tls),
                 TlsInsecure = parse.GetValue(tlsInsecure),
                 SchedulerThreads = parse.GetValue(threads) ?? defaults.SchedulerThreads,
@@ -151,7 +153,7 @@ internal static class ClientCommand
             string.Create(inv, $"{Name}: stopped after {seconds:0.0} s of sending"),
             string.Create(inv, $"  connections  {s.ConnectionsUp:N0}/{s.Connections:N0} up at the end (ramp {s.Ramp.TotalSeconds:0.00} s); {s.Reconnects:N0} reconnects, {s.ConnectFailures:N0} failed attempts"),
             string.Create(inv, $"  sent         {s.Sent:N0} values ({s.Sent / seconds:N0}/s; schedule {s.TargetRate:N0}/s)"),
-            string.Create(inv, $"  skipped      {s.SkippedDown:N0} while a connection was being re-established, {s.SkippedBusy:N0} because the server was not reading"),
+            string.Create(inv, $"  skipped      {s.SkippedDown:N0} while a connection was being re-established, {s.SkippedBusy:N0} because the server was not reading, {s.SkippedClock:N0} because the clock had not advanced"),
             string.Create(inv, $"  acknowledged {s.Acked:N0} ({s.AckMode}); {s.Unacked:N0} unacknowledged at exit, {s.Resent:N0} resent after reconnects, {s.DroppedUnacked:N0} dropped from full buffers"),
             string.Create(inv, $"  send late    p50 {s.LatenessP50Us / 1000.0:0.00} ms, p99 {s.LatenessP99Us / 1000.0:0.00} ms, max {s.LatenessMaxUs / 1000.0:0.00} ms (versus schedule)"),
         };

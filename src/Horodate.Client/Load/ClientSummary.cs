@@ -27,6 +27,10 @@ public sealed record ClientSummary
     /// <summary>Sends skipped because the socket buffer was full (the server was not reading).</summary>
     public required long SkippedBusy { get; init; }
 
+    /// <summary>Sends skipped because the clock had not moved past the connection's previous value (a schedule catching up
+    /// within a millisecond, or a clock stepping back): values on one connection strictly increase.</summary>
+    public required long SkippedClock { get; init; }
+
     /// <summary>Connections lost and brought back.</summary>
     public required long Reconnects { get; init; }
 

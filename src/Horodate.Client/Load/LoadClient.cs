@@ -142,6 +142,7 @@ public sealed partial class LoadClient : IDisposable
             TargetRate = _options.Connections / _options.Interval.TotalSeconds,
             SkippedDown = _schedulers.Sum(s => s.SkippedDown),
             SkippedBusy = _schedulers.Sum(s => s.SkippedBusy),
+            SkippedClock = _schedulers.Sum(s => s.SkippedClock),
             Reconnects = Interlocked.Read(ref _reconnects),
             ConnectFailures = Interlocked.Read(ref _connectFailures),
             LatenessP50Us = lateness.Percentile(50),

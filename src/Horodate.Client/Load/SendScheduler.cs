@@ -26,6 +26,7 @@ internal sealed class SendScheduler
     private long _skippedDown;
     private long _skippedBusy;
     private long _resent;
+    private long _skippedClock;
     private readonly bool _keepUnacked;
 
     public SendScheduler(int id, ClientConnection[] connections, long intervalTicks, bool keepUnacked, Action<ClientConnection, string> onDown)
@@ -50,6 +51,9 @@ internal sealed class SendScheduler
 
     /// <summary>Values sent again after a reconnect because they were not acknowledged.</summary>
     public long Resent => Volatile.Read(ref _resent);
+
+    /// <summary>Sends skipped because the clock had not moved past the connection's last value.</summary>
+    public long SkippedClock => Volatile.Read(ref _skippedClock);
 
     /// <summary>Starts sending; <paramref name="start"/> (a Stopwatch timestamp) anchors every period of the schedule.</summary>
     public void Start(long start)
@@ -165,7 +169,16 @@ internal sealed class SendScheduler
             return false;
         }
 
-        var value = Math.Max(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), connection.LastValue);
+        var value = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        if (value <= connection.LastValue)
+        {
+            // Catching up on the schedule within one millisecond, or a clock that stepped back: the same (or an
+            // older) time again says nothing new, and the server would take it for a resend. Values on one
+            // connection strictly increase.
+            _skippedClock++;
+            return false;
+        }
+
         Span<byte> line = stackalloc byte[LineFormat.MaxLineBytes];
         var length = LineFormat.Write(line, value);
         var sent = connection.Send(line[..length], out var error);
