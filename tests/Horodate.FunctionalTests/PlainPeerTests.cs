@@ -156,8 +156,7 @@ public abstract class PlainPeerTests(TransportKind transport)
         await second.SendAsync($"{_t}\n");
         Assert.True(await Within.PollAsync(() => harness.Server.Summary.Received == 2, Within.Short)); // both admitted
 
-        await using var third = await RawPeer.ConnectAsync(harness.Endpoint);
-        await third.ReadUntilClosedAsync(Within.Short); // refused: closed at once
+        await RawPeer.ExpectRefusedAsync(harness.Endpoint, $"{_t + 5}\n"); // the third: refused, closed at once
         await first.SendAsync($"{_t + 1}\n");
         first.Finish();
         await first.ReadUntilClosedAsync(Within.Short);
@@ -177,17 +176,7 @@ public abstract class PlainPeerTests(TransportKind transport)
             Transport = transport,
             Allow = [System.Net.IPNetwork.Parse("10.0.0.0/8")],
         });
-        await using var peer = await RawPeer.ConnectAsync(harness.Endpoint);
-        try
-        {
-            await peer.SendAsync($"{_t}\n");
-        }
-        catch (System.Net.Sockets.SocketException)
-        {
-            // the refusal may reset the connection before the send
-        }
-
-        await peer.ReadUntilClosedAsync(Within.Short);
+        await RawPeer.ExpectRefusedAsync(harness.Endpoint, $"{_t}\n");
 
         var summary = await harness.StopAsync();
         Assert.Equal(1, summary.ConnectionsRefused);

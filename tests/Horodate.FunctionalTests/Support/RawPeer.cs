@@ -18,6 +18,24 @@ internal sealed class RawPeer : IAsyncDisposable
         return new RawPeer(socket);
     }
 
+    /// <summary>
+    /// Connects, sends <paramref name="text"/>, and waits for the server to close: what a refused peer sees. The
+    /// refusal may reset the connection at any step, even before <c>connect()</c> returns; all of those count.
+    /// </summary>
+    public static async Task ExpectRefusedAsync(IPEndPoint endpoint, string text)
+    {
+        try
+        {
+            await using var peer = await ConnectAsync(endpoint);
+            await peer.SendAsync(text);
+            await peer.ReadUntilClosedAsync(Within.Short);
+        }
+        catch (SocketException)
+        {
+            // reset: refused just as well
+        }
+    }
+
     public Task SendAsync(string text) => SendAsync(Encoding.ASCII.GetBytes(text));
 
     public async Task SendAsync(byte[] bytes)
