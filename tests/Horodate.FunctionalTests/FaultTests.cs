@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using Horodate.Core.Verification;
 using Horodate.FunctionalTests.Support;
 
 namespace Horodate.FunctionalTests;
@@ -53,6 +54,32 @@ public sealed class FaultTests
         {
             server.Dispose();
         }
+    }
+
+    [Fact]
+    public async Task Sigterm_under_load_writes_everything_received_and_every_acknowledged_value_is_in_the_file()
+    {
+        using var dir = new TempDirectory();
+        var output = dir.File("timestamps.txt");
+        var acked = dir.File("acked.txt");
+        using var server = ProgramProcess.Start(ProgramProcess.Server, "--listen", "127.0.0.1:0", "--output", output, "--status-interval", "0s");
+        var line = await server.WaitForLineAsync(l => l.Contains("listening on"), Within.Short);
+        var endpoint = line.Split("listening on ")[1].Split(' ')[0];
+        using var client = ProgramProcess.Start(ProgramProcess.Client,
+            "--server", endpoint, "-n", "100", "--duration", "4s", "--ack-wait", "1s", "--record-acked", acked, "--status-interval", "0s");
+
+        // Mid-run, while the client sends: stop the server.
+        Assert.True(await Within.PollAsync(() => File.Exists(output) && new FileInfo(output).Length > 5_000, Within.Short));
+        server.Terminate();
+        await server.WaitForExitAsync(Within.Short);
+        Assert.True(server.ExitCode == 0, server.Stdout + server.Stderr);
+        await client.WaitForExitAsync(Within.Long);
+
+        var stored = new TimestampReader(output).ReadAll().ToHashSet();
+        var acknowledged = new TimestampReader(acked).ReadAll().ToArray();
+        Assert.True(acknowledged.Length > 500, $"only {acknowledged.Length} values acknowledged before the stop");
+        Assert.All(acknowledged, value => Assert.Contains(value, stored));
+        Assert.True(TimestampVerifier.Verify(output, unique: true, recordPath: null).Passed);
     }
 
     [Fact]

@@ -44,6 +44,11 @@ internal static class ClientCommand
             Description = "At exit, write every value sent, sorted, one per line (for horodate-server verify --expect).",
             HelpName = "file",
         };
+        var recordAcked = new Option<string?>("--record-acked")
+        {
+            Description = "At exit, write every value the server acknowledged, sorted, one per line: each must be in the server's files.",
+            HelpName = "file",
+        };
         var noAck = new Option<bool>("--no-ack")
         {
             Description = "Plain mode: send no hello, keep nothing for resending (the statement's protocol). By default the client asks for acknowledgements, keeps unacknowledged values and resends them after a reconnect.",
@@ -72,7 +77,7 @@ internal static class ClientCommand
               horodate-client -s [::1]:7890 -n 2000 --aligned --duration 1m
             """)
         {
-            server, connections, interval, duration, aligned, record, noAck, ackWait, tls, tlsInsecure, threads, sourceIps, statusInterval, json, logLevel,
+            server, connections, interval, duration, aligned, record, recordAcked, noAck, ackWait, tls, tlsInsecure, threads, sourceIps, statusInterval, json, logLevel,
         };
 
         root.SetAction(async (parse, cancel) =>
@@ -104,6 +109,7 @@ internal static class ClientCommand
                 Duration = parse.GetValue(duration),
                 Aligned = parse.GetValue(aligned),
                 RecordPath = parse.GetValue(record),
+                AckedRecordPath = parse.GetValue(recordAcked),
                 Acknowledged = !parse.GetValue(noAck),
                 AckWait = parse.GetValue(ackWait) ?? defaults.AckWait,
                 Tls = parse.GetValue(tls),

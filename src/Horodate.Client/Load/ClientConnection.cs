@@ -94,7 +94,10 @@ internal sealed class ClientConnection(int index, long offsetTicks, int unackedL
     }
 
     /// <summary>Forgets the acknowledged values (scheduler thread, or after the schedulers stopped).</summary>
-    public void TrimAcked() => Acked += Unacked.TrimThrough(AckedThrough);
+    public void TrimAcked() => Acked += Unacked.TrimThrough(AckedThrough, AckedRecord);
+
+    /// <summary>Where acknowledged values are listed (<c>--record-acked</c>): the owning scheduler's record, or none.</summary>
+    public SentRecord? AckedRecord { get; set; }
 
     /// <summary>True when the server closed the current socket (seen by the watcher).</summary>
     public bool PeerClosed => Volatile.Read(ref _closedGeneration) == Volatile.Read(ref _generation);

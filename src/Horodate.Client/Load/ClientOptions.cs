@@ -27,6 +27,9 @@ public sealed record ClientOptions
     /// <summary>Where to write every value sent, sorted, at exit; <see langword="null"/> for no record.</summary>
     public string? RecordPath { get; init; }
 
+    /// <summary>Where to write every value the server acknowledged, sorted, at exit (an audit of the guarantee).</summary>
+    public string? AckedRecordPath { get; init; }
+
     /// <summary>
     /// Scheduler threads (default: one per core, at most 4). Each owns a share of the connections and sends
     /// on them synchronously when due: no timer per connection, no thread hop per send.

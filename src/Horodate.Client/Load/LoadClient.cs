@@ -53,6 +53,13 @@ public sealed partial class LoadClient : IDisposable
         {
             var share = _connections.Where(c => c.Index % threads == t).ToArray();
             _schedulers[t] = new SendScheduler(t, share, intervalTicks, options.Acknowledged, OnConnectionDown);
+            if (options.AckedRecordPath is not null)
+            {
+                foreach (var connection in share)
+                {
+                    connection.AckedRecord = _schedulers[t].AckedRecord;
+                }
+            }
         }
     }
 
@@ -124,6 +131,12 @@ public sealed partial class LoadClient : IDisposable
         {
             recorded = SentRecord.WriteSorted(_schedulers.Select(s => s.Record).ToArray(), path);
             ClientLog.RecordWritten(_logger, recorded.Value, path);
+        }
+
+        if (_options.AckedRecordPath is { } ackedPath)
+        {
+            var acked = SentRecord.WriteSorted(_schedulers.Select(s => s.AckedRecord).ToArray(), ackedPath);
+            ClientLog.RecordWritten(_logger, acked, ackedPath);
         }
 
         var lateness = _runLateness;

@@ -41,6 +41,9 @@ internal sealed class SendScheduler
     /// <summary>Every value this thread sent.</summary>
     public SentRecord Record { get; } = new();
 
+    /// <summary>Every value of this thread's connections that the server acknowledged.</summary>
+    public SentRecord AckedRecord { get; } = new();
+
     public long Sent => Volatile.Read(ref _sent);
 
     /// <summary>Sends skipped because the connection was down after having been up (reconnecting).</summary>

@@ -38,12 +38,13 @@ internal sealed class UnackedBuffer(int limit)
         return dropped;
     }
 
-    /// <summary>Forgets every value ≤ <paramref name="ackedThrough"/>; returns how many.</summary>
-    public int TrimThrough(long ackedThrough)
+    /// <summary>Forgets every value ≤ <paramref name="ackedThrough"/>, adding it to <paramref name="acked"/> if given; returns how many.</summary>
+    public int TrimThrough(long ackedThrough, SentRecord? acked)
     {
         var trimmed = 0;
         while (Count > 0 && _values[_head] <= ackedThrough)
         {
+            acked?.Add(_values[_head]);
             _head = (_head + 1) & (_values.Length - 1);
             Count--;
             trimmed++;
