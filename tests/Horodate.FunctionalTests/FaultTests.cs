@@ -10,15 +10,17 @@ namespace Horodate.FunctionalTests;
 public sealed class FaultTests
 {
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task After_the_server_is_killed_and_restarted_acknowledged_clients_resend_and_nothing_is_lost_or_doubled(bool aligned)
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    public async Task After_the_server_is_killed_and_restarted_acknowledged_clients_resend_and_nothing_is_lost_or_doubled(bool aligned, bool keepDuplicates)
     {
         using var dir = new TempDirectory();
         var output = dir.File("timestamps.txt");
         var record = dir.File("sent.txt");
         var port = FreePort();
-        string[] serverArgs = ["--listen", $"127.0.0.1:{port}", "--output", output, "--status-interval", "0s"];
+        string[] serverArgs = ["--listen", $"127.0.0.1:{port}", "--output", output, "--status-interval", "0s", .. (keepDuplicates ? new[] { "--keep-duplicates" } : [])];
         var server = ProgramProcess.Start(ProgramProcess.Server, serverArgs);
         try
         {
@@ -44,7 +46,8 @@ public sealed class FaultTests
             Assert.True(summary.RootElement.GetProperty("resent").GetInt64() > 0, "the clients should have resent unacknowledged values");
             Assert.True(summary.RootElement.GetProperty("unacked").GetInt64() == 0, client.Stdout + client.Stderr + server.Stdout);
 
-            using var verify = await ProgramProcess.RunAsync(ProgramProcess.Server, "verify", output, "--unique", "--expect", record);
+            // Dedupe: the same set. Keep-duplicates: the same multiset, every copy sent stored exactly once.
+            using var verify = await ProgramProcess.RunAsync(ProgramProcess.Server, ["verify", output, "--expect", record, .. (keepDuplicates ? Array.Empty<string>() : ["--unique"])]);
             Assert.True(verify.ExitCode == 0, verify.Stdout);
             Assert.Contains("missing      0", verify.Stdout);
             Assert.Contains("unexpected   0", verify.Stdout);

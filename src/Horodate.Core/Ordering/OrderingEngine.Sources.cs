@@ -232,6 +232,21 @@ public sealed partial class OrderingEngine
     }
 
     /// <summary>
+    /// Remembers, from a journal, that the files already hold every value of client <paramref name="clientId"/>
+    /// up to <paramref name="storedThrough"/>: its resends up to there are recognised after a restart.
+    /// </summary>
+    public void RememberClient(string clientId, long storedThrough)
+    {
+        if (!_clients.TryGetValue(clientId, out var client))
+        {
+            client = new ClientState();
+            _clients.Add(clientId, client);
+        }
+
+        client.ReceivedThrough = Math.Max(client.ReceivedThrough, storedThrough);
+    }
+
+    /// <summary>
     /// The highest v such that every value <paramref name="source"/> sent up to v has been written or decided
     /// (late, duplicate, resent, rejected): <c>min(highest received, Floor - 1)</c>; -1 before any value.
     /// Durable once the output holding everything below <see cref="Floor"/> is synced.

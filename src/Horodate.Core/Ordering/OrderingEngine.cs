@@ -49,7 +49,9 @@ public sealed partial class OrderingEngine
     /// <param name="output">Receives the ordered values and the late ones.</param>
     /// <param name="lastWritten">The last value already in the output (when resuming a file), or <see langword="null"/>.</param>
     /// <param name="nowMs">The clock, in Unix milliseconds.</param>
-    public OrderingEngine(OrderingOptions options, IOrderedOutput output, long? lastWritten, long nowMs)
+    /// <param name="resumed">A restart (an existing file, a recovered journal): clients may come back to resend, so
+    /// the write point waits <see cref="OrderingOptions.ResumeGraceMs"/>. Implied by <paramref name="lastWritten"/>.</param>
+    public OrderingEngine(OrderingOptions options, IOrderedOutput output, long? lastWritten, long nowMs, bool resumed = false)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(output);
@@ -73,6 +75,11 @@ public sealed partial class OrderingEngine
         if (lastWritten is { } l && l >= 0)
         {
             MarkStored(l);
+            resumed = true;
+        }
+
+        if (resumed)
+        {
             _graceUntil = nowMs + options.ResumeGraceMs;
         }
     }

@@ -66,6 +66,17 @@ public sealed class TimestampFile : IDisposable
         }
     }
 
+    /// <summary>Cuts the file at <paramref name="path"/> back to <paramref name="length"/> bytes (a journal's durable state).</summary>
+    public static void CutTo(string path, long length)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.Read);
+        if (stream.Length > length)
+        {
+            stream.SetLength(length);
+            stream.Flush(flushToDisk: true);
+        }
+    }
+
     /// <summary>
     /// Appends whole lines, all or nothing: if the write fails (a full disk), whatever part of it reached the
     /// file is cut off again, so that a retry of the same lines leaves no half line behind.

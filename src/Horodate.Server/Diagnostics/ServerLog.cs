@@ -48,6 +48,9 @@ internal static partial class ServerLog
     [LoggerMessage(205, LogLevel.Warning, "{Count} values more than {MaxFutureMs} ms ahead of the server's clock were rejected; {Suppressed} more reports held back.")]
     public static partial void FutureValues(ILogger logger, long count, long maxFutureMs, long suppressed);
 
+    [LoggerMessage(206, LogLevel.Warning, "Cut {MainBytes} bytes of {Path} (and {LateBytes} of its .late file) written after the last durable state, never acknowledged: the clients that sent them resend them.")]
+    public static partial void CutToJournal(ILogger logger, string path, long mainBytes, long lateBytes);
+
     [LoggerMessage(300, LogLevel.Information, "Stopping: no new connections; writing everything received.")]
     public static partial void Stopping(ILogger logger);
 }

@@ -5,7 +5,7 @@ namespace Horodate.Server.Pipeline;
 /// carries the transport's own connection object, not the engine's source id: ids are reused after a close,
 /// and an acknowledgement must never reach a client that did not earn it.
 /// </summary>
-internal readonly record struct Ack(object Connection, long Value);
+internal readonly record struct Ack(object Connection, long Value, string? ClientId);
 
 /// <summary>
 /// Sends acknowledgements to acknowledged clients; implemented by each transport. Called on the writer

@@ -34,6 +34,14 @@ internal sealed partial class IngestPipeline
     private bool _syncRequested;
     private bool _syncStopping;
     private Thread? _syncer;
+    private long _syncMainLength;
+    private long _syncLateLength;
+    private bool _syncAcknowledging;
+    private long _syncRequestId;
+    private long _syncDoneId;
+
+    // Writer thread: whether the journal's last word is that acknowledged clients are connected.
+    private bool _journalAcknowledging;
 
     // Guarded by _statsGate.
     private long _writtenValues;
@@ -81,6 +89,7 @@ internal sealed partial class IngestPipeline
         Stop();
         _output.Dispose();
         _lateFile?.Dispose();
+        _journal?.Dispose();
         _stopRequested.Dispose();
     }
 
@@ -110,12 +119,13 @@ internal sealed partial class IngestPipeline
         }
 
         _syncer?.Join();
-        Sync(_acks); // the final sync, whatever was written, as the contract says
+        Sync(_acks, _output.Length, _lateFile?.Length ?? _lateStartLength, acknowledging: false); // the final sync, as the contract says
     }
 
     private void Flush(bool final)
     {
         long rejectedFuture;
+        bool acknowledging;
         var syncDue = final || Stopwatch.GetElapsedTime(_lastSync) >= _options.SyncInterval;
         _acks.Clear();
         lock (_gate)
@@ -141,33 +151,55 @@ internal sealed partial class IngestPipeline
 
             rejectedFuture = _engine.Counters.RejectedFuture;
 
-            // Periodic fsync only serves acknowledged clients; plain mode is made durable at the stop, and
-            // spares its writes the wait an fsync of the same file imposes on them.
-            syncDue &= final || _acknowledged.Count > 0;
+            // Periodic fsync only serves acknowledged clients (and the journal's note that the last one left);
+            // plain mode is made durable at the stop, and spares its writes the wait an fsync imposes on them.
+            acknowledging = _acknowledged.Count > 0;
+            syncDue &= final || acknowledging || _journalAcknowledging;
             if (syncDue)
             {
                 CollectAcks();
             }
         }
 
+        if (_journal is not null && acknowledging && !_journalAcknowledging)
+        {
+            // Before any acknowledged client's value reaches the files, the journal must say so: after a crash,
+            // what follows is then cut and resent rather than kept and doubled.
+            RequestSync(acknowledging: true, wait: true);
+            _journalAcknowledging = true;
+        }
+
         WriteOut();
         if (syncDue && _writing.IsEmpty && !final)
         {
-            RequestSync();
+            RequestSync(acknowledging, wait: false);
+            _journalAcknowledging = acknowledging;
         }
 
         ReportFuture(rejectedFuture);
     }
 
-    /// <summary>Asks the sync thread to fsync what was written so far, then send the acknowledgements collected.</summary>
-    private void RequestSync()
+    /// <summary>
+    /// Asks the sync thread to fsync what was written so far, note it in the journal, then send the
+    /// acknowledgements collected; with <paramref name="wait"/>, until it is done.
+    /// </summary>
+    private void RequestSync(bool acknowledging, bool wait)
     {
         _lastSync = Stopwatch.GetTimestamp();
         lock (_syncGate)
         {
             _syncAcks.AddRange(_acks);
+            _acks.Clear();
+            _syncMainLength = _output.Length;
+            _syncLateLength = _lateFile?.Length ?? _lateStartLength;
+            _syncAcknowledging = acknowledging;
             _syncRequested = true;
+            var id = ++_syncRequestId;
             Monitor.Pulse(_syncGate);
+            while (wait && _syncDoneId < id && !_syncStopping)
+            {
+                Monitor.Wait(_syncGate, 100);
+            }
         }
     }
 
@@ -176,6 +208,8 @@ internal sealed partial class IngestPipeline
         while (true)
         {
             List<Ack> acks;
+            long main, late, id;
+            bool acknowledging;
             lock (_syncGate)
             {
                 while (!_syncRequested && !_syncStopping)
@@ -192,10 +226,16 @@ internal sealed partial class IngestPipeline
                 acks = _syncAcks;
                 _syncAcks = _syncAcksSpare;
                 _syncAcksSpare = acks;
+                (main, late, acknowledging, id) = (_syncMainLength, _syncLateLength, _syncAcknowledging, _syncRequestId);
             }
 
-            Sync(acks);
+            Sync(acks, main, late, acknowledging);
             acks.Clear();
+            lock (_syncGate)
+            {
+                _syncDoneId = id;
+                Monitor.PulseAll(_syncGate);
+            }
         }
     }
 
@@ -211,18 +251,22 @@ internal sealed partial class IngestPipeline
             if (point > state.Last)
             {
                 state.Last = point;
-                _acks.Add(new Ack(state.Connection, point));
+                _acks.Add(new Ack(state.Connection, point, state.ClientId));
             }
         }
     }
 
-    /// <summary>Makes everything written so far durable, then sends <paramref name="acks"/>; no acknowledgement if it fails.</summary>
-    private void Sync(List<Ack> acks)
+    /// <summary>
+    /// Makes everything written so far durable, notes it in the journal (keep-duplicates mode), then sends
+    /// <paramref name="acks"/>. No acknowledgement if any of it fails.
+    /// </summary>
+    private void Sync(List<Ack> acks, long mainLength, long lateLength, bool acknowledging)
     {
         try
         {
             _output.Sync();
             Volatile.Read(ref _lateFile)?.Sync();
+            _journal?.Append(mainLength, lateLength, acknowledging, StoredThrough(acks));
         }
         catch (IOException ex)
         {
@@ -238,6 +282,21 @@ internal sealed partial class IngestPipeline
         {
             Acknowledger?.Acknowledge(acks);
         }
+    }
+
+    /// <summary>Per named client, the highest acknowledgement in <paramref name="acks"/>.</summary>
+    private static Dictionary<string, long> StoredThrough(List<Ack> acks)
+    {
+        var marks = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var ack in acks)
+        {
+            if (ack.ClientId is { } id && (!marks.TryGetValue(id, out var seen) || ack.Value > seen))
+            {
+                marks[id] = ack.Value;
+            }
+        }
+
+        return marks;
     }
 
     private void WriteOut()

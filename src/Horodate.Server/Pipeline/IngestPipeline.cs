@@ -29,30 +29,42 @@ internal sealed partial class IngestPipeline : IDisposable
     private readonly TimestampFile _output;
 
     private bool _sealed;
+    private readonly ClientJournal? _journal;
+    private readonly long _lateStartLength;
 
     /// <summary>Acknowledged sources, their connection and the last value acknowledged (guarded by <c>_gate</c>).</summary>
     private readonly Dictionary<int, AckState> _acknowledged = [];
 
-    private sealed class AckState(object connection)
+    private sealed class AckState(object connection, string? clientId)
     {
         public object Connection { get; } = connection;
+
+        public string? ClientId { get; } = clientId;
 
         public long Last { get; set; } = -1;
     }
     private long _droppedAtStop;
 
-    private IngestPipeline(ServerOptions options, TimeProvider time, ILogger logger, TimestampFile output)
+    private IngestPipeline(ServerOptions options, TimeProvider time, ILogger logger, TimestampFile output, ClientJournal? journal, ClientJournal.State? recovered, long lateLength)
     {
+        _journal = journal;
+        _lateStartLength = lateLength;
         _options = options;
         _time = time;
         _logger = logger;
         _output = output;
         _sink = new BatchSink(new OutputBatch());
         _writing = new OutputBatch();
-        _engine = new OrderingEngine(options.Ordering, _sink, output.Resume.LastValue, NowMs());
+        var resumed = output.Resume.Length > 0 || recovered is not null;
+        _engine = new OrderingEngine(options.Ordering, _sink, output.Resume.LastValue, NowMs(), resumed);
         foreach (var value in output.Resume.RecentValues)
         {
             _engine.RememberStored(value);
+        }
+
+        foreach (var (id, storedThrough) in recovered?.Clients ?? new Dictionary<string, long>())
+        {
+            _engine.RememberClient(id, storedThrough);
         }
 
         _writtenBytes = output.Length;
@@ -80,7 +92,39 @@ internal sealed partial class IngestPipeline : IDisposable
             ServerLog.Resuming(logger, options.Output, last, output.Resume.Length);
         }
 
-        return new IngestPipeline(options, time, logger, output);
+        if (options.Ordering.Dedupe)
+        {
+            return new IngestPipeline(options, time, logger, output, null, null, 0);
+        }
+
+        // Keep-duplicates: the journal says which part of the files is durable and what each client has in
+        // them. After a crash with acknowledged clients connected, what lies past that was never acknowledged:
+        // it is cut, and those clients resend it, so that no copy is stored twice.
+        var journalPath = options.Output + ".clients";
+        long lateLength = 0;
+        if (File.Exists(options.LateOutput))
+        {
+            using var late = TimestampFile.Open(options.LateOutput, sorted: false);
+            lateLength = late.Length;
+        }
+
+        var state = ClientJournal.Recover(journalPath, output.Length, lateLength);
+        if (state is { Acknowledging: true } && (state.MainLength < output.Length || state.LateLength < lateLength))
+        {
+            ServerLog.CutToJournal(logger, options.Output, output.Length - state.MainLength, lateLength - state.LateLength);
+            output.Dispose();
+            TimestampFile.CutTo(options.Output, state.MainLength);
+            if (lateLength > 0)
+            {
+                TimestampFile.CutTo(options.LateOutput, state.LateLength);
+                lateLength = state.LateLength;
+            }
+
+            output = TimestampFile.Open(options.Output, sorted: true);
+        }
+
+        var journal = ClientJournal.Create(journalPath, new ClientJournal.State(output.Length, lateLength, false, state?.Clients ?? new Dictionary<string, long>()));
+        return new IngestPipeline(options, time, logger, output, journal, state, lateLength);
     }
 
     /// <summary>Registers a connection; it holds the watermark from now until its first value.</summary>
@@ -148,7 +192,7 @@ internal sealed partial class IngestPipeline : IDisposable
         lock (_gate)
         {
             _engine.Identify(source, clientId);
-            _acknowledged[source] = new AckState(connection);
+            _acknowledged[source] = new AckState(connection, clientId);
         }
     }
 

@@ -1,0 +1,73 @@
+using Horodate.Core.Storage;
+
+namespace Horodate.Core.Tests.Storage;
+
+public sealed class ClientJournalTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("horodate-test-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void Recovers_the_last_state_that_fits_the_files_with_every_client_mark_accumulated()
+    {
+        var path = Path.Combine(_dir, "out.txt.clients");
+        using (var journal = ClientJournal.Create(path, new ClientJournal.State(0, 0, false, new Dictionary<string, long>())))
+        {
+            journal.Append(100, 0, true, [new("a", 10), new("b", 20)]);
+            journal.Append(200, 14, true, [new("a", 30)]);
+            journal.Append(300, 14, true, [new("b", 40)]);
+        }
+
+        var fitting = ClientJournal.Recover(path, mainLength: 250, lateLength: 14)!; // the 300 record does not fit
+
+        Assert.Equal(200, fitting.MainLength);
+        Assert.Equal(14, fitting.LateLength);
+        Assert.True(fitting.Acknowledging);
+        Assert.Equal(30, fitting.Clients["a"]);
+        Assert.Equal(20, fitting.Clients["b"]); // b's 40 belongs to the record that does not fit
+    }
+
+    [Fact]
+    public void A_record_torn_by_a_crash_is_ignored()
+    {
+        var path = Path.Combine(_dir, "out.txt.clients");
+        using (var journal = ClientJournal.Create(path, new ClientJournal.State(0, 0, false, new Dictionary<string, long>())))
+        {
+            journal.Append(100, 0, true, [new("a", 10)]);
+        }
+
+        File.AppendAllText(path, "L 200 0 1\nC a 99\n"); // no closing dot
+
+        var state = ClientJournal.Recover(path, 1_000, 0)!;
+
+        Assert.Equal(100, state.MainLength);
+        Assert.Equal(10, state.Clients["a"]);
+    }
+
+    [Fact]
+    public void Starting_again_rewrites_the_journal_as_one_record_holding_the_whole_state()
+    {
+        var path = Path.Combine(_dir, "out.txt.clients");
+        var clients = new Dictionary<string, long> { ["a"] = 10, ["b"] = 20 };
+        using (ClientJournal.Create(path, new ClientJournal.State(500, 0, false, clients)))
+        {
+        }
+
+        var state = ClientJournal.Recover(path, 500, 0)!;
+
+        Assert.False(state.Acknowledging);
+        Assert.Equal(clients, state.Clients);
+        Assert.Equal(3 + 1, File.ReadAllLines(path).Length); // L, two C, the dot
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+        }
+    }
+
+    [Fact]
+    public void No_journal_means_no_state()
+    {
+        Assert.Null(ClientJournal.Recover(Path.Combine(_dir, "none.clients"), 100, 0));
+    }
+}
