@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Horodate.Core.Protocol;
+using Horodate.Core.Verification;
 using Horodate.FunctionalTests.Support;
 using Horodate.Server.Hosting;
 using Microsoft.Extensions.Logging;
@@ -182,6 +183,41 @@ public abstract class PlainPeerTests(TransportKind transport)
         Assert.Equal(1, summary.ConnectionsRefused);
         Assert.Equal(0, summary.Received);
         Assert.Empty(harness.ReadOutput());
+    }
+
+    [Fact]
+    public async Task A_peer_that_never_reads_its_acknowledgements_slows_nobody_down()
+    {
+        using var dir = new TempDirectory();
+        await using var harness = await ServerHarness.StartAsync(dir, o => o with { Transport = transport, SyncInterval = TimeSpan.FromMilliseconds(1) });
+        var record = dir.File("sent.txt");
+
+        // The deaf peer: asks for acknowledgements, reads none of them, with a receive buffer as small as Linux allows.
+        using var deaf = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { ReceiveBufferSize = 1024 };
+        await deaf.ConnectAsync(harness.Endpoint).WaitAsync(Within.Short);
+        await deaf.SendAsync("HELLO horodate/1 ack id=deaf\n"u8.ToArray()).WaitAsync(Within.Short);
+        using var stop = new CancellationTokenSource();
+        var deafSent = 0;
+        var flooding = Task.Run(async () =>
+        {
+            for (long value = 0; !stop.IsCancellationRequested; deafSent++)
+            {
+                value = Math.Max(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), value + 1); // the clock, as a client sends it
+                await deaf.SendAsync(System.Text.Encoding.ASCII.GetBytes($"{value}\n"));
+                await Task.Delay(1);
+            }
+        });
+
+        var client = await EndToEndTests.RunClientAsync(harness, aligned: false, record, TimeSpan.FromSeconds(3));
+        await stop.CancelAsync();
+        await flooding.WaitAsync(Within.Short);
+        deaf.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+        var summary = await harness.StopAsync();
+
+        Assert.Equal(client.Sent, client.Acked); // the others were acknowledged as usual
+        Assert.Equal(client.Sent + deafSent, summary.Received);
+        Assert.Equal(0, summary.Late);
+        Assert.True(TimestampVerifier.Verify(harness.Output, unique: true, record).Missing == 0);
     }
 
     private static async Task<long[]> RunPerlAsync(string script, int port, int count)
