@@ -65,9 +65,8 @@ public sealed class FaultTests
         using var dir = new TempDirectory();
         var output = dir.File("timestamps.txt");
         var acked = dir.File("acked.txt");
-        using var server = ProgramProcess.Start(ProgramProcess.Server, "--listen", "127.0.0.1:0", "--output", output, "--status-interval", "0s");
-        var line = await server.WaitForLineAsync(l => l.Contains("listening on"), Within.Short);
-        var endpoint = line.Split("listening on ")[1].Split(' ')[0];
+        var (server, endpoint) = await ProgramProcess.StartServerAsync("--listen", "127.0.0.1:0", "--output", output, "--status-interval", "0s");
+        using var _ = server;
         using var client = ProgramProcess.Start(ProgramProcess.Client,
             "--server", endpoint, "-n", "100", "--duration", "4s", "--ack-wait", "1s", "--record-acked", acked, "--status-interval", "0s");
 
@@ -91,9 +90,8 @@ public sealed class FaultTests
         using var dir = new TempDirectory();
         var output = dir.File("timestamps.txt");
         var record = dir.File("survivor.txt");
-        using var server = ProgramProcess.Start(ProgramProcess.Server, "--listen", "127.0.0.1:0", "--output", output, "--status-interval", "0s");
-        var line = await server.WaitForLineAsync(l => l.Contains("listening on"), Within.Short);
-        var endpoint = line.Split("listening on ")[1].Split(' ')[0];
+        var (server, endpoint) = await ProgramProcess.StartServerAsync("--listen", "127.0.0.1:0", "--output", output, "--status-interval", "0s");
+        using var _ = server;
 
         using var victim = ProgramProcess.Start(ProgramProcess.Client, "--server", endpoint, "-n", "100", "--status-interval", "0s");
         using var survivor = ProgramProcess.Start(ProgramProcess.Client, "--server", endpoint, "-n", "100", "--duration", "3s", "--record", record, "--status-interval", "0s");

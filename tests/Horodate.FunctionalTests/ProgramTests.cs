@@ -1,25 +1,21 @@
-using System.Text.RegularExpressions;
 using Horodate.FunctionalTests.Support;
 
 namespace Horodate.FunctionalTests;
 
 /// <summary>The two executables as a user runs them: real processes, real signals, real exit codes.</summary>
-public sealed partial class ProgramTests
+public sealed class ProgramTests
 {
-    [GeneratedRegex(@"listening on 127\.0\.0\.1:(\d+)")]
-    private static partial Regex ListeningPort();
-
     [Fact]
     public async Task The_whole_job_runs_with_the_two_programs_and_verify_passes()
     {
         using var dir = new TempDirectory();
         var output = dir.File("timestamps.txt");
         var record = dir.File("sent.txt");
-        using var server = ProgramProcess.Start(ProgramProcess.Server, "--listen", "127.0.0.1:0", "--output", output);
-        var port = await ReadPortAsync(server);
+        var (server, endpoint) = await ProgramProcess.StartServerAsync("--listen", "127.0.0.1:0", "--output", output);
+        using var _ = server;
 
         using var client = await ProgramProcess.RunAsync(ProgramProcess.Client,
-            "--server", $"127.0.0.1:{port}", "-n", "50", "--duration", "2s", "--aligned", "--record", record);
+            "--server", endpoint, "-n", "50", "--duration", "2s", "--aligned", "--record", record);
         Assert.True(client.ExitCode == 0, client.Stdout + client.Stderr);
         Assert.Contains("record", client.Stdout);
 
@@ -38,12 +34,12 @@ public sealed partial class ProgramTests
     {
         using var dir = new TempDirectory();
         var output = dir.File("timestamps.txt");
-        using var server = ProgramProcess.Start(ProgramProcess.Server, "--listen", "127.0.0.1:0", "--output", output, "--idle-timeout", "1h");
-        var port = await ReadPortAsync(server);
+        var (server, endpoint) = await ProgramProcess.StartServerAsync("--listen", "127.0.0.1:0", "--output", output, "--idle-timeout", "1h");
+        using var _ = server;
         var t = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
         // The connection stays open: its source holds the watermark, so nothing is written before the stop.
-        await using var peer = await RawPeer.ConnectAsync(new(System.Net.IPAddress.Loopback, port));
+        await using var peer = await RawPeer.ConnectAsync(System.Net.IPEndPoint.Parse(endpoint));
         await peer.SendAsync(string.Concat(Enumerable.Range(0, 1_000).Select(i => $"{t + (i / 10)}\n")));
         server.Terminate();
         await server.WaitForExitAsync(Within.Short);
@@ -126,11 +122,5 @@ public sealed partial class ProgramTests
         Assert.Equal(1, client.ExitCode); // nothing could be sent
         Assert.Contains("Cannot connect to 127.0.0.1", client.Stderr);
         Assert.Contains("connection refused", client.Stderr);
-    }
-
-    private static async Task<int> ReadPortAsync(ProgramProcess server)
-    {
-        var line = await server.WaitForLineAsync(l => ListeningPort().IsMatch(l), Within.Short);
-        return int.Parse(ListeningPort().Match(line).Groups[1].Value);
     }
 }

@@ -19,29 +19,9 @@ internal static class ServerCommand
 
     public static RootCommand Create()
     {
-        var listen = new Option<IPEndPoint[]>("--listen", "-l")
-        {
-            Description = "Address to accept connections on; repeat for several. Port 0 picks a free port. [default: 127.0.0.1:7890]",
-            HelpName = "address:port",
-            Arity = ArgumentArity.OneOrMore,
-            CustomParser = result =>
-            {
-                var endpoints = new List<IPEndPoint>();
-                foreach (var token in result.Tokens)
-                {
-                    if (EndpointParser.TryParseListen(token.Value, out var endpoint, out var error))
-                    {
-                        endpoints.Add(endpoint);
-                    }
-                    else
-                    {
-                        result.AddError($"--listen: {error}");
-                    }
-                }
-
-                return [.. endpoints];
-            },
-        };
+        var listen = CliParsing.Repeatable<IPEndPoint>("--listen", "-l",
+            "Address to accept connections on; repeat for several. Port 0 picks a free port. [default: 127.0.0.1:7890]",
+            "address:port", EndpointParser.TryParseListen);
         var output = new Option<string>("--output", "-o")
         {
             Description = "The ordered output file; appended to if it exists. Late values go to <output>.late. [default: timestamps.txt]",
@@ -70,29 +50,9 @@ internal static class ServerCommand
         var readTimeout = CliParsing.Duration("--read-timeout",
             "Close a connection that sends nothing for this long; 0s for never. [default: 30s]", TimeSpan.Zero, TimeSpan.FromDays(1));
         var maxConnections = CliParsing.Integer("--max-connections", "", "Refuse connections beyond this many (counted, logged). [default: 20000]", 1, 1_000_000);
-        var allow = new Option<IPNetwork[]>("--allow")
-        {
-            Description = "Only accept peers from this network (CIDR, e.g. 127.0.0.0/8, 10.1.0.0/16, ::1/128); repeat for several. [default: any peer that reaches --listen]",
-            HelpName = "cidr",
-            Arity = ArgumentArity.OneOrMore,
-            CustomParser = result =>
-            {
-                var networks = new List<IPNetwork>();
-                foreach (var token in result.Tokens)
-                {
-                    if (IPNetwork.TryParse(token.Value, out var network))
-                    {
-                        networks.Add(network);
-                    }
-                    else
-                    {
-                        result.AddError($"--allow: '{token.Value}' is not a network in CIDR form (e.g. 127.0.0.0/8).");
-                    }
-                }
-
-                return [.. networks];
-            },
-        };
+        var allow = CliParsing.Repeatable<IPNetwork>("--allow", null,
+            "Only accept peers from this network (CIDR, e.g. 127.0.0.0/8, 10.1.0.0/16, ::1/128); repeat for several. [default: any peer that reaches --listen]",
+            "cidr", TryParseNetwork);
         var tlsCert = new Option<string?>("--tls-cert")
         {
             Description = "Serve TLS with this certificate (PEM, key in --tls-key or in the same file; or PKCS#12). Uses the Kestrel transport. [default: plain TCP]",
@@ -161,6 +121,12 @@ internal static class ServerCommand
             return await RunAsync(options, parse.GetValue(logLevel) ?? LogLevel.Warning, parse.GetValue(json)).ConfigureAwait(false);
         });
         return root;
+    }
+
+    private static bool TryParseNetwork(string token, out IPNetwork network, out string error)
+    {
+        error = IPNetwork.TryParse(token, out network) ? "" : $"'{token}' is not a network in CIDR form (e.g. 127.0.0.0/8).";
+        return error.Length == 0;
     }
 
     private static long? Ms(TimeSpan? duration) => duration is { } d ? (long)d.TotalMilliseconds : null;

@@ -34,6 +34,36 @@ internal static class CliParsing
         },
     };
 
+    /// <summary>Parses one token: the value, or false and what is wrong with it.</summary>
+    public delegate bool TokenParser<T>(string token, out T value, out string error);
+
+    /// <summary>A repeatable option (<c>--name a --name b</c>) whose every token goes through <paramref name="parse"/>.</summary>
+    public static Option<T[]> Repeatable<T>(string name, string? alias, string description, string helpName, TokenParser<T> parse)
+    {
+        var option = alias is null ? new Option<T[]>(name) : new Option<T[]>(name, alias);
+        option.Description = description;
+        option.HelpName = helpName;
+        option.Arity = ArgumentArity.OneOrMore;
+        option.CustomParser = result =>
+        {
+            var values = new List<T>();
+            foreach (var token in result.Tokens)
+            {
+                if (parse(token.Value, out var value, out var error))
+                {
+                    values.Add(value);
+                }
+                else
+                {
+                    result.AddError($"{name}: {error}");
+                }
+            }
+
+            return [.. values];
+        };
+        return option;
+    }
+
     /// <summary>An integer option that must lie in [<paramref name="min"/>, <paramref name="max"/>].</summary>
     public static Option<int?> Integer(string name, string alias, string description, int min, int max)
     {

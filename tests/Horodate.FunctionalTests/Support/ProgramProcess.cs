@@ -86,6 +86,15 @@ internal sealed partial class ProgramProcess : IDisposable
         return wrapper;
     }
 
+    /// <summary>Starts <c>horodate-server</c> with <paramref name="args"/> and waits until it says where it listens.</summary>
+    /// <returns>The process and its first endpoint, as <c>host:port</c>.</returns>
+    public static async Task<(ProgramProcess Server, string Endpoint)> StartServerAsync(params string[] args)
+    {
+        var server = Start(Server, args);
+        var line = await server.WaitForLineAsync(l => l.Contains("listening on ", StringComparison.Ordinal), Within.Short);
+        return (server, line.Split("listening on ")[1].Split(' ', ',')[0]);
+    }
+
     /// <summary>Runs a program to its end and returns its exit code; output stays readable.</summary>
     public static async Task<ProgramProcess> RunAsync(string program, params string[] args)
     {
