@@ -64,6 +64,21 @@ internal static class ServerCommand
             Description = "How connections are read: Epoll (one receive thread, the lean path; Linux x64), Kestrel (portable), or Auto. [default: Auto]",
             HelpName = "kind",
         };
+        var http = new Option<IPEndPoint?>("--http")
+        {
+            Description = "Serve /metrics (Prometheus), /healthz and /status (JSON) over HTTP here, e.g. 127.0.0.1:8080. No authentication: keep it on loopback. [default: off]",
+            HelpName = "address:port",
+            CustomParser = result =>
+            {
+                if (EndpointParser.TryParseListen(result.Tokens.Count == 1 ? result.Tokens[0].Value : "", out var endpoint, out var error))
+                {
+                    return endpoint;
+                }
+
+                result.AddError($"--http: {error}");
+                return null;
+            },
+        };
         var json = new Option<bool>("--json") { Description = "At exit, print the summary as one JSON object instead of text (for scripts)." };
         var logLevel = new Option<LogLevel?>("--log-level")
         {
@@ -83,7 +98,7 @@ internal static class ServerCommand
               horodate-server verify timestamps.txt --unique --expect sent.txt
             """)
         {
-            listen, output, keepDuplicates, idleTimeout, maxFuture, maxDelay, resumeGrace, flushInterval, syncInterval, readTimeout, maxConnections, allow, statusInterval, tlsCert, tlsKey, transport, json, logLevel,
+            listen, output, keepDuplicates, idleTimeout, maxFuture, maxDelay, resumeGrace, flushInterval, syncInterval, readTimeout, maxConnections, allow, statusInterval, tlsCert, tlsKey, transport, http, json, logLevel,
         };
         root.Add(VerifyCommand.Create());
 
@@ -105,6 +120,7 @@ internal static class ServerCommand
                 StatusInterval = parse.GetValue(statusInterval) ?? defaults.StatusInterval,
                 Transport = parse.GetValue(transport) ?? defaults.Transport,
                 TlsCertificatePath = parse.GetValue(tlsCert),
+                Http = parse.GetValue(http),
                 TlsKeyPath = parse.GetValue(tlsKey),
                 ReadTimeout = parse.GetValue(readTimeout) ?? defaults.ReadTimeout,
                 MaxConnections = parse.GetValue(maxConnections) ?? defaults.MaxConnections,
@@ -149,7 +165,8 @@ internal static class ServerCommand
         {
             var mode = options.Ordering.Dedupe ? "each distinct value once" : "every value, duplicates kept";
             var resumed = server.ResumedAfter is { } last ? $", resuming after {last}" : "";
-            Console.WriteLine($"{Name}: listening on {string.Join(", ", server.Endpoints)} ({server.Transport.ToString().ToLowerInvariant()}); writing {options.Output} ({mode}{resumed}); late values go to {options.LateOutput}. Ctrl-C to stop.");
+            var httpAt = server.HttpEndpoint is { } h ? $"; metrics on http://{h}/metrics" : "";
+            Console.WriteLine($"{Name}: listening on {string.Join(", ", server.Endpoints)} ({server.Transport.ToString().ToLowerInvariant()}){httpAt}; writing {options.Output} ({mode}{resumed}); late values go to {options.LateOutput}. Ctrl-C to stop.");
             try
             {
                 await Task.Delay(Timeout.Infinite, signal.Token).ConfigureAwait(false);

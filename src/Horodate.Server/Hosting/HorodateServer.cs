@@ -2,11 +2,14 @@ using System.Diagnostics;
 using System.Net;
 using Horodate.Core.Diagnostics;
 using Horodate.Logging;
+using System.Diagnostics.Metrics;
 using Horodate.Server.Diagnostics;
+using Horodate.Server.Http;
 using Horodate.Server.Pipeline;
 using Horodate.Server.Transport;
 using Horodate.Server.Transport.Epoll;
 using Horodate.Server.Transport.Kestrel;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Horodate.Server.Hosting;
@@ -29,12 +32,16 @@ public sealed class HorodateServer : IAsyncDisposable
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
     private readonly long _started = Stopwatch.GetTimestamp();
+    private readonly ServiceProvider _services;
+    private readonly HttpEndpoint? _http;
     private ServerSummary? _summary;
 
     private HorodateServer(
         ITransport transport, TransportKind kind, IngestPipeline pipeline, ServerCounters counters, StatusReporter status,
-        ILoggerFactory loggerFactory, ILogger logger)
+        ILoggerFactory loggerFactory, ILogger logger, ServiceProvider services, HttpEndpoint? http)
     {
+        _services = services;
+        _http = http;
         _transport = transport;
         Transport = kind;
         _pipeline = pipeline;
@@ -47,6 +54,9 @@ public sealed class HorodateServer : IAsyncDisposable
 
     /// <summary>The endpoints actually bound (port 0 resolved to the port the system picked), in <c>--listen</c> order.</summary>
     public IReadOnlyList<IPEndPoint> Endpoints { get; }
+
+    /// <summary>Where <c>/metrics</c>, <c>/healthz</c> and <c>/status</c> are served, or <see langword="null"/>.</summary>
+    public IPEndPoint? HttpEndpoint => _http?.Endpoint;
 
     /// <summary>The transport in use (<see cref="TransportKind.Auto"/> resolved).</summary>
     public TransportKind Transport { get; }
@@ -114,9 +124,35 @@ public sealed class HorodateServer : IAsyncDisposable
             throw;
         }
 
+        // Metrics: one meter from IMeterFactory, as hosted services do, so that dotnet-counters and
+        // OpenTelemetry find it by name; the HTTP endpoint renders the same instruments.
+        var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var metrics = new ServerMetrics(services.GetRequiredService<IMeterFactory>(), pipeline, counters);
+        pipeline.Metrics = metrics;
+        HttpEndpoint? http = null;
         var reporter = new StatusReporter(pipeline, counters, status ?? TextWriter.Null, options.StatusInterval);
+        var server = default(HorodateServer);
+        if (options.Http is { } httpAt)
+        {
+            var exporter = new PrometheusExporter(metrics.Meter);
+            http = new HttpEndpoint(httpAt, exporter, () => server!.Summary, () => !pipeline.Backpressured, loggerFactory);
+            try
+            {
+                await http.StartAsync().ConfigureAwait(false);
+            }
+            catch
+            {
+                await transport.DisposeAsync().ConfigureAwait(false);
+                pipeline.Dispose();
+                await services.DisposeAsync().ConfigureAwait(false);
+                loggerFactory.Dispose();
+                throw;
+            }
+        }
+
         reporter.Start();
-        return new HorodateServer(transport, kind, pipeline, counters, reporter, loggerFactory, logger);
+        server = new HorodateServer(transport, kind, pipeline, counters, reporter, loggerFactory, logger, services, http);
+        return server;
     }
 
     /// <summary>Graceful stop; returns what the server did. Calling it again returns the same summary.</summary>
@@ -139,8 +175,14 @@ public sealed class HorodateServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync().ConfigureAwait(false);
+        if (_http is not null)
+        {
+            await _http.DisposeAsync().ConfigureAwait(false);
+        }
+
         await _transport.DisposeAsync().ConfigureAwait(false);
         _pipeline.Dispose();
+        await _services.DisposeAsync().ConfigureAwait(false);
         _loggerFactory.Dispose();
     }
 

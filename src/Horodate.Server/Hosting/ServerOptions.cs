@@ -65,6 +65,12 @@ public sealed record ServerOptions
     /// <summary>The PEM private key of <see cref="TlsCertificatePath"/>, when it is in a file of its own.</summary>
     public string? TlsKeyPath { get; init; }
 
+    /// <summary>
+    /// Where to serve <c>/metrics</c>, <c>/healthz</c> and <c>/status</c> over HTTP; <see langword="null"/> (the
+    /// default) for nowhere. Loopback is advised: the endpoint has no authentication.
+    /// </summary>
+    public IPEndPoint? Http { get; init; }
+
     /// <summary>The path of the side file for late values.</summary>
     public string LateOutput => Output + ".late";
 }

@@ -264,9 +264,11 @@ internal sealed partial class IngestPipeline
     {
         try
         {
+            var started = Stopwatch.GetTimestamp();
             _output.Sync();
             Volatile.Read(ref _lateFile)?.Sync();
             _journal?.Append(mainLength, lateLength, acknowledging, StoredThrough(acks));
+            Metrics?.RecordSync(started);
         }
         catch (IOException ex)
         {
@@ -312,7 +314,9 @@ internal sealed partial class IngestPipeline
         {
             if (batch.OrderedLength > 0)
             {
+                var started = Stopwatch.GetTimestamp();
                 _output.Append(batch.Ordered);
+                Metrics?.RecordWrite(started);
                 lock (_statsGate)
                 {
                     _writtenValues += batch.OrderedValues;

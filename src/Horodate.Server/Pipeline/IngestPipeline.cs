@@ -205,6 +205,9 @@ internal sealed partial class IngestPipeline : IDisposable
         }
     }
 
+    /// <summary>Where write and sync durations are recorded, if anywhere.</summary>
+    public ServerMetrics? Metrics { get; set; }
+
     /// <summary>Where acknowledgements go; set by the transport before it accepts connections.</summary>
     public IAcknowledger? Acknowledger { get; set; }
 
