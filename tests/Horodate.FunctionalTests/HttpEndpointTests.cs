@@ -29,6 +29,48 @@ public sealed class HttpEndpointTests
     }
 
     [Fact]
+    public async Task The_client_meter_reports_its_sends_while_it_runs()
+    {
+        using var dir = new TempDirectory();
+        await using var harness = await ServerHarness.StartAsync(dir);
+        long sent = 0;
+        var lateness = 0;
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == "Horodate.Client")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
+        {
+            if (instrument.Name == "horodate.client.values.sent")
+            {
+                Interlocked.Exchange(ref sent, value);
+            }
+        });
+        listener.SetMeasurementEventCallback<double>((instrument, _, _, _) =>
+        {
+            if (instrument.Name == "horodate.client.send.lateness")
+            {
+                Interlocked.Increment(ref lateness);
+            }
+        });
+        listener.Start();
+
+        var run = EndToEndTests.RunClientAsync(harness, aligned: false, record: null, TimeSpan.FromSeconds(2));
+        Assert.True(await Within.PollAsync(() =>
+        {
+            listener.RecordObservableInstruments();
+            return Interlocked.Read(ref sent) > 100;
+        }, Within.Short), "the client's meter never reported sends");
+        await run.WaitAsync(Within.Long);
+
+        Assert.True(Volatile.Read(ref lateness) > 100, "send lateness is recorded while a listener is attached");
+    }
+
+    [Fact]
     public async Task Without_http_nothing_listens()
     {
         using var dir = new TempDirectory();

@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using System.Diagnostics.Metrics;
 using Horodate.Client.Diagnostics;
 using Horodate.Core.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Horodate.Client.Load;
@@ -87,6 +89,18 @@ public sealed partial class LoadClient : IDisposable
 
     private async Task<ClientSummary> RunAsync(CancellationToken stop)
     {
+        await using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var metrics = new ClientMetrics(services.GetRequiredService<IMeterFactory>(), () => new ClientCounts(
+            Volatile.Read(ref _up),
+            Interlocked.Read(ref _reconnects),
+            _schedulers.Sum(s => s.Sent),
+            _schedulers.Sum(s => s.SkippedDown + s.SkippedBusy + s.SkippedClock),
+            _schedulers.Sum(s => s.Resent)));
+        foreach (var scheduler in _schedulers)
+        {
+            scheduler.Metrics = metrics;
+        }
+
         // Connect first (bounded), then run the schedule for the duration: the duration measures sending,
         // not connecting. Connections still down after the ramp keep trying in the background.
         var ramp = RampAsync();

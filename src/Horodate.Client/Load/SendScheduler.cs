@@ -38,6 +38,9 @@ internal sealed class SendScheduler
         _thread = new Thread(Run) { Name = $"horodate-send-{id}", IsBackground = true, Priority = ThreadPriority.AboveNormal };
     }
 
+    /// <summary>Where send lateness goes when something listens to the client's meter.</summary>
+    public Diagnostics.ClientMetrics? Metrics { get; set; }
+
     /// <summary>Every value this thread sent.</summary>
     public SentRecord Record { get; } = new();
 
@@ -112,7 +115,12 @@ internal sealed class SendScheduler
                     var connection = _connections[next];
                     if (Send(connection))
                     {
-                        _latenessUs.Record((long)((Stopwatch.GetTimestamp() - due) / ticksPerUs));
+                        var lateTicks = Stopwatch.GetTimestamp() - due;
+                        _latenessUs.Record((long)(lateTicks / ticksPerUs));
+                        if (Metrics?.LatenessEnabled == true)
+                        {
+                            Metrics.RecordLateness((double)lateTicks / Stopwatch.Frequency);
+                        }
                     }
 
                     if (++next == _connections.Length)
