@@ -17,10 +17,21 @@ public static class TimestampVerifier
         long? min = null, max = null;
         (long, long, long)? firstInversion = null;
         long previous = long.MinValue;
+        var gaps = new List<(long From, long To)>();
+        var perSecond = new List<(long Second, int Values, long MaxGapMs)>();
         foreach (var value in reader.ReadAll())
         {
             line++;
             values++;
+            if (value >= previous)
+            {
+                CountSecond(perSecond, value, previous == long.MinValue ? 0 : value - previous);
+                if (previous != long.MinValue && value - previous > 1)
+                {
+                    KeepLargest(gaps, (previous, value));
+                }
+            }
+
             if (value < previous)
             {
                 inversions++;
@@ -52,6 +63,8 @@ public static class TimestampVerifier
             TornTail = reader.TornTail,
             RequireUnique = unique,
             FirstInversion = firstInversion,
+            LargestGaps = gaps,
+            PerSecond = perSecond,
         };
         return recordPath is null ? report : Compare(report, path, recordPath, unique, sortedFile: inversions == 0);
     }
@@ -106,6 +119,38 @@ public static class TimestampVerifier
             UnexpectedSamples = unexpectedSamples,
             MalformedLines = report.MalformedLines + recordReader.MalformedLines,
         };
+    }
+
+    private const int GapsKept = 5;
+
+    /// <summary>Per-second bins in file order; at most 10 million of them (115 days), the rest is not binned.</summary>
+    private static void CountSecond(List<(long Second, int Values, long MaxGapMs)> bins, long value, long gap)
+    {
+        var second = value / 1000;
+        if (bins.Count > 0 && bins[^1].Second == second)
+        {
+            var last = bins[^1];
+            bins[^1] = (second, last.Values + 1, Math.Max(last.MaxGapMs, gap));
+        }
+        else if (bins.Count < 10_000_000)
+        {
+            bins.Add((second, 1, gap));
+        }
+    }
+
+    private static void KeepLargest(List<(long From, long To)> gaps, (long From, long To) gap)
+    {
+        if (gaps.Count == GapsKept && gap.To - gap.From <= gaps[^1].To - gaps[^1].From)
+        {
+            return;
+        }
+
+        gaps.Add(gap);
+        gaps.Sort((a, b) => (b.To - b.From).CompareTo(a.To - a.From));
+        if (gaps.Count > GapsKept)
+        {
+            gaps.RemoveAt(GapsKept);
+        }
     }
 
     private static void AddSample(List<long> samples, long value)

@@ -48,6 +48,18 @@ public sealed record VerifyReport
     /// <summary>The first inversion, as (line, value, previous), or <see langword="null"/>.</summary>
     public (long Line, long Value, long Previous)? FirstInversion { get; init; }
 
+    /// <summary>The largest holes in the timeline (from, to: consecutive values), largest first, at most five.</summary>
+    public IReadOnlyList<(long From, long To)> LargestGaps { get; init; } = [];
+
+    /// <summary>Per second of the timeline (Unix seconds): how many values, and the largest gap ending in it (ms).</summary>
+    public IReadOnlyList<(long Second, int Values, long MaxGapMs)> PerSecond { get; init; } = [];
+
+    /// <summary>Values per second over the file's span (0 for fewer than two values).</summary>
+    public double ValuesPerSecond => Min is { } min && Max is { } max && max > min ? Values * 1000.0 / (max - min) : 0;
+
+    /// <summary>The busiest second's count.</summary>
+    public int PeakPerSecond => PerSecond.Count == 0 ? 0 : PerSecond.Max(p => p.Values);
+
     /// <summary>True when every check passed.</summary>
     public bool Passed =>
         Inversions == 0 && MalformedLines == 0 && !TornTail && (!RequireUnique || Duplicates == 0) && Missing == 0 && Unexpected == 0;

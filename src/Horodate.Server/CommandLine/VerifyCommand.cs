@@ -18,9 +18,14 @@ internal static class VerifyCommand
             Description = "A record of the values sent (horodate-client --record): the file must hold exactly these (as a set with --unique).",
             HelpName = "record",
         };
+        var plot = new Option<string?>("--plot")
+        {
+            Description = "Also draw values per second and the largest gap of each second over time, as an SVG file.",
+            HelpName = "file.svg",
+        };
         var command = new Command("verify", "Check that a file is sorted (and unique), and optionally that it holds exactly the values of a record. Exits 0 when every check passes, 1 otherwise.")
         {
-            file, unique, expect,
+            file, unique, expect, plot,
         };
         command.SetAction(parse =>
         {
@@ -36,6 +41,12 @@ internal static class VerifyCommand
 
             var report = TimestampVerifier.Verify(path, parse.GetValue(unique), record);
             Console.WriteLine(Format(path, record, report));
+            if (parse.GetValue(plot) is { } svg)
+            {
+                File.WriteAllText(svg, SvgPlot.Render(report, Path.GetFileName(path)));
+                Console.WriteLine($"plot: {svg}");
+            }
+
             return report.Passed ? 0 : 1;
         });
         return command;
@@ -51,6 +62,12 @@ internal static class VerifyCommand
         sb.AppendLine(r.FirstInversion is { } f ? string.Create(inv, $"; first at line {f.Line}: {f.Value} after {f.Previous})") : ")");
         sb.AppendLine(string.Create(inv, $"  duplicates   {r.Duplicates:N0}{(r.RequireUnique && r.Duplicates > 0 ? "  (--unique: FAIL)" : "")}"));
         sb.AppendLine(string.Create(inv, $"  malformed    {r.MalformedLines:N0} lines{(r.TornTail ? ", and the last line has no newline" : "")}"));
+        sb.AppendLine(string.Create(inv, $"  rate         {r.ValuesPerSecond:N1} values/s on average, {r.PeakPerSecond:N0} in the busiest second"));
+        if (r.LargestGaps.Count > 0)
+        {
+            sb.AppendLine("  largest gaps " + string.Join(", ", r.LargestGaps.Select(g => string.Create(inv, $"{g.To - g.From:N0} ms after {g.From}"))));
+        }
+
         if (r.Expected is { } expected)
         {
             sb.AppendLine(string.Create(inv, $"  expected     {expected:N0} values from {record}{(r.RequireUnique ? " (compared as sets)" : " (compared with their counts)")}"));

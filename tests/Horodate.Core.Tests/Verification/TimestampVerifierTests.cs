@@ -81,6 +81,26 @@ public sealed class TimestampVerifierTests : IDisposable
     }
 
     [Fact]
+    public void Reports_the_largest_gaps_the_rate_and_plots_them()
+    {
+        // Two seconds at one value per 10 ms, with a 700 ms hole in the middle.
+        var values = Enumerable.Range(0, 200).Select(i => 1_732_200_000_000L + (i * 10)).Where(v => v is < 1_732_200_000_800 or >= 1_732_200_001_500).ToArray();
+        var file = Write("out.txt", string.Concat(values.Select(v => $"{v}\n")));
+
+        var report = TimestampVerifier.Verify(file, unique: true, recordPath: null);
+
+        Assert.Equal((1_732_200_000_790L, 1_732_200_001_500L), report.LargestGaps[0]);
+        Assert.Equal(10, report.LargestGaps[1].To - report.LargestGaps[1].From);
+        Assert.Equal(2, report.PerSecond.Count);
+        Assert.Equal(80, report.PerSecond[0].Values);
+        Assert.Equal(710, report.PerSecond[1].MaxGapMs);
+        Assert.InRange(report.ValuesPerSecond, 60, 70);
+        var svg = SvgPlot.Render(report, "out.txt");
+        Assert.StartsWith("<svg", svg);
+        Assert.Equal(2, svg.Split("<polyline").Length - 1);
+    }
+
+    [Fact]
     public void Reads_files_larger_than_its_buffer()
     {
         var values = Enumerable.Range(0, 100_000).Select(i => 1_732_200_000_000L + i).ToArray();
