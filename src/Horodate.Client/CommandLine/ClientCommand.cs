@@ -60,6 +60,7 @@ internal static class ClientCommand
         var sourceIps = CliParsing.Integer("--source-ips", "", "Spread connections over 127.0.0.1 to 127.0.0.K (loopback servers; keeps connect() fast past ~14,000 connections). [default: 0, the system chooses]", 0, 254);
         var statusInterval = CliParsing.Duration("--status-interval", "How often a status line is printed; 0s for none. [default: 5s]", TimeSpan.Zero, TimeSpan.FromHours(1));
         var json = new Option<bool>("--json") { Description = "At exit, print the summary as one JSON object instead of text (for scripts)." };
+        var config = ConfigLayers.ConfigOption();
         var logLevel = new Option<LogLevel?>("--log-level")
         {
             Description = "Log messages from this level up, on standard error: Debug, Information, Warning, Error. [default: Information]",
@@ -77,7 +78,7 @@ internal static class ClientCommand
               horodate-client -s [::1]:7890 -n 2000 --aligned --duration 1m
             """)
         {
-            server, connections, interval, duration, aligned, record, recordAcked, noAck, ackWait, tls, tlsInsecure, threads, sourceIps, statusInterval, json, logLevel,
+            server, connections, interval, duration, aligned, record, recordAcked, noAck, ackWait, tls, tlsInsecure, threads, sourceIps, statusInterval, json, config, logLevel,
         };
 
         root.SetAction(async (parse, cancel) =>

@@ -80,6 +80,7 @@ internal static class ServerCommand
             },
         };
         var json = new Option<bool>("--json") { Description = "At exit, print the summary as one JSON object instead of text (for scripts)." };
+        var config = ConfigLayers.ConfigOption();
         var logLevel = new Option<LogLevel?>("--log-level")
         {
             Description = "Log messages from this level up, on standard error: Trace, Debug, Information, Warning, Error. [default: Warning]",
@@ -98,7 +99,7 @@ internal static class ServerCommand
               horodate-server verify timestamps.txt --unique --expect sent.txt
             """)
         {
-            listen, output, keepDuplicates, idleTimeout, maxFuture, maxDelay, resumeGrace, flushInterval, syncInterval, readTimeout, maxConnections, allow, statusInterval, tlsCert, tlsKey, transport, http, json, logLevel,
+            listen, output, keepDuplicates, idleTimeout, maxFuture, maxDelay, resumeGrace, flushInterval, syncInterval, readTimeout, maxConnections, allow, statusInterval, tlsCert, tlsKey, transport, http, json, config, logLevel,
         };
         root.Add(VerifyCommand.Create());
 

@@ -87,6 +87,15 @@ internal static class CliParsing
     /// </summary>
     public static async Task<int> RunAsync(RootCommand root, string[] args)
     {
+        try
+        {
+            args = ConfigLayers.Apply(root, args);
+        }
+        catch (InvalidDataException ex)
+        {
+            return Fail(root.Name, ex.Message);
+        }
+
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {

@@ -45,7 +45,10 @@ internal sealed partial class ProgramProcess : IDisposable
 
     public int ExitCode => _process.ExitCode;
 
-    public static ProgramProcess Start(string program, params string[] args)
+    public static ProgramProcess Start(string program, params string[] args) => Start(program, new Dictionary<string, string>(), args);
+
+    /// <summary>Starts <paramref name="program"/> with extra environment variables.</summary>
+    public static ProgramProcess Start(string program, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var info = new ProcessStartInfo(program, args)
         {
@@ -53,6 +56,11 @@ internal sealed partial class ProgramProcess : IDisposable
             RedirectStandardError = true,
             RedirectStandardInput = true, // a closed stdin, as under CI
         };
+        foreach (var (name, value) in environment)
+        {
+            info.Environment[name] = value;
+        }
+
         var process = new Process { StartInfo = info };
         var wrapper = new ProgramProcess(process);
         process.OutputDataReceived += (_, e) =>

@@ -1,0 +1,108 @@
+using System.CommandLine;
+using Microsoft.Extensions.Configuration;
+
+namespace Horodate.CommandLine;
+
+/// <summary>
+/// Layers the usual sources under the command line: a flag wins over an environment variable
+/// (<c>HORODATE_IDLE_TIMEOUT=2s</c>), which wins over the JSON file given with <c>--config</c>
+/// (<c>{ "idle-timeout": "2s", "listen": ["127.0.0.1:7890"] }</c>), which wins over the default. Values from the
+/// environment and the file are turned into the flags they stand for and parsed like them, so a bad value
+/// gets the same message and exit code wherever it came from.
+/// </summary>
+internal static class ConfigLayers
+{
+    public const string EnvironmentPrefix = "HORODATE_";
+
+    /// <summary>An option that names the JSON file to read.</summary>
+    public static Option<string?> ConfigOption() => new("--config")
+    {
+        Description = $"Read options from this JSON file ({{ \"output\": \"ts.txt\", \"idle-timeout\": \"2s\" }}). Precedence: flag > environment ({EnvironmentPrefix}OPTION_NAME) > file > default.",
+        HelpName = "file.json",
+    };
+
+    /// <summary>
+    /// <paramref name="args"/> with, appended, the flags the environment and the file supply for options of
+    /// <paramref name="command"/> that the command line leaves out. Subcommands are left alone.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The file cannot be read as JSON.</exception>
+    public static string[] Apply(RootCommand command, string[] args)
+    {
+        var parse = command.Parse(args);
+        if (parse.CommandResult.Command != command)
+        {
+            return args; // a subcommand (verify): its options are its own
+        }
+
+        var builder = new ConfigurationBuilder();
+        if (parse.GetValue<string?>("--config") is { } file)
+        {
+            if (!File.Exists(file))
+            {
+                throw new InvalidDataException($"--config: no such file: {file}");
+            }
+
+            builder.AddJsonFile(Path.GetFullPath(file), optional: false, reloadOnChange: false);
+        }
+
+        builder.AddEnvironmentVariables(EnvironmentPrefix);
+        IConfiguration config;
+        try
+        {
+            config = builder.Build();
+        }
+        catch (Exception ex) when (ex is FormatException or IOException or InvalidDataException)
+        {
+            throw new InvalidDataException($"--config: {ex.Message} {ex.InnerException?.Message}".TrimEnd(), ex);
+        }
+
+        var extra = new List<string>();
+        foreach (var option in command.Options)
+        {
+            if (option.Name is "--config" or "--help" or "--version" || parse.GetResult(option) is { Implicit: false })
+            {
+                continue; // given on the command line, or not an option a file sets
+            }
+
+            var values = Lookup(config, option.Name.TrimStart('-'));
+            if (option.ValueType == typeof(bool))
+            {
+                if (values.Count == 1 && bool.TryParse(values[0], out var on) && on)
+                {
+                    extra.Add(option.Name);
+                }
+            }
+            else
+            {
+                foreach (var value in values)
+                {
+                    extra.Add(option.Name);
+                    extra.Add(value);
+                }
+            }
+        }
+
+        return [.. args, .. extra];
+    }
+
+    /// <summary>The values of <paramref name="key"/>: <c>idle-timeout</c> in the file, <c>IDLE_TIMEOUT</c> in the environment; lists as JSON arrays or comma-separated.</summary>
+    private static List<string> Lookup(IConfiguration config, string key)
+    {
+        foreach (var name in new[] { key, key.Replace('-', '_') })
+        {
+            var section = config.GetSection(name);
+            var children = section.GetChildren().Where(c => c.Value is not null).Select(c => c.Value!).ToList();
+            if (children.Count > 0)
+            {
+                return children;
+            }
+
+            if (section.Value is { } value)
+            {
+                return [.. value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)];
+            }
+        }
+
+        return [];
+    }
+}

@@ -1,0 +1,56 @@
+using Horodate.FunctionalTests.Support;
+
+namespace Horodate.FunctionalTests;
+
+/// <summary>Options from the command line, the environment and a JSON file, in that order of precedence.</summary>
+public sealed class ConfigurationTests
+{
+    [Fact]
+    public async Task Options_come_from_flags_then_the_environment_then_the_config_file()
+    {
+        using var dir = new TempDirectory();
+        var config = dir.File("horodate.json");
+        var fromFile = dir.File("from-file.txt");
+        await File.WriteAllTextAsync(config, "{ \"output\": \"" + fromFile + "\", \"listen\": [\"127.0.0.1:0\"], \"keep-duplicates\": true }");
+        var fromEnvironment = new Dictionary<string, string> { ["HORODATE_OUTPUT"] = dir.File("from-env.txt") };
+
+        Assert.Contains("from-file.txt (every value, duplicates kept)", await ListeningLineAsync(new Dictionary<string, string>(), "--config", config));
+        Assert.Contains("from-env.txt", await ListeningLineAsync(fromEnvironment, "--config", config));
+        Assert.Contains("from-flag.txt", await ListeningLineAsync(fromEnvironment, "--config", config, "--output", dir.File("from-flag.txt")));
+    }
+
+    [Fact]
+    public async Task A_bad_value_from_the_environment_is_refused_like_a_bad_flag()
+    {
+        using var run = ProgramProcess.Start(ProgramProcess.Server, new Dictionary<string, string> { ["HORODATE_IDLE_TIMEOUT"] = "soon" }, "--listen", "127.0.0.1:0");
+        await run.WaitForExitAsync(Within.Short);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("--idle-timeout: 'soon' is not a duration", run.Stderr);
+    }
+
+    [Fact]
+    public async Task A_missing_or_broken_config_file_is_a_usage_error()
+    {
+        using var dir = new TempDirectory();
+        var broken = dir.File("broken.json");
+        await File.WriteAllTextAsync(broken, "{ not json");
+
+        using var missing = await ProgramProcess.RunAsync(ProgramProcess.Server, "--config", dir.File("none.json"));
+        using var bad = await ProgramProcess.RunAsync(ProgramProcess.Server, "--config", broken);
+
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Contains("no such file", missing.Stderr);
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("--config", bad.Stderr);
+    }
+
+    private static async Task<string> ListeningLineAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
+    {
+        using var server = ProgramProcess.Start(ProgramProcess.Server, environment, args);
+        var line = await server.WaitForLineAsync(l => l.Contains("listening on", StringComparison.Ordinal), Within.Short);
+        server.Terminate();
+        await server.WaitForExitAsync(Within.Short);
+        return line;
+    }
+}
