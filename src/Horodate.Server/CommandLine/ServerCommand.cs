@@ -192,7 +192,7 @@ internal static class ServerCommand
             string.Create(CultureInfo.InvariantCulture, $"{Name}: stopped after {seconds:0.0} s"),
             string.Create(CultureInfo.InvariantCulture, $"  connections  {s.ConnectionsAccepted:N0} accepted, {s.ConnectionsRefused:N0} refused; closed {s.ConnectionsClosedForGarbage:N0} for not speaking the protocol, {s.ConnectionsClosedIdle:N0} for silence"),
             string.Create(CultureInfo.InvariantCulture, $"  received     {s.Received:N0} values ({s.Received / seconds:N0}/s); rejected {s.RejectedLines:N0} bad lines, {s.RejectedFuture:N0} values too far in the future"),
-            string.Create(CultureInfo.InvariantCulture, $"  written      {s.Written:N0} values to {options.Output} ({Units.Bytes(s.OutputBytes)}); {s.Duplicates:N0} duplicates dropped"),
+            string.Create(CultureInfo.InvariantCulture, $"  written      {s.Written:N0} values to {options.Output} ({Units.Bytes(s.OutputBytes)}); {s.Duplicates:N0} duplicates dropped, {s.Resent:N0} resends recognised"),
             string.Create(CultureInfo.InvariantCulture, $"  late         {s.Late:N0} values{(s.Late > 0 ? $" (in {options.LateOutput})" : "")}"),
             string.Create(CultureInfo.InvariantCulture, $"  output lag   p50 {s.LagP50Ms:N0} ms, p99 {s.LagP99Ms:N0} ms, max {s.LagMaxMs:N0} ms"),
         };

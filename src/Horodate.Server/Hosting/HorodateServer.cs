@@ -197,6 +197,7 @@ public sealed class HorodateServer : IAsyncDisposable
         Written = s.WrittenValues,
         Duplicates = s.Counters.Duplicates,
         Late = s.Counters.Late,
+        Resent = s.Counters.Resent,
         RejectedLines = _counters.RejectedLines,
         RejectedFuture = s.Counters.RejectedFuture,
         DroppedAtStop = s.DroppedAtStop,

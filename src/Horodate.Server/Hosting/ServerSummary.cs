@@ -30,6 +30,9 @@ public sealed record ServerSummary
     /// <summary>Values stored in the late side file.</summary>
     public required long Late { get; init; }
 
+    /// <summary>Values acknowledged clients sent again that were already taken: dropped, not doubled.</summary>
+    public required long Resent { get; init; }
+
     /// <summary>Lines that were not values.</summary>
     public required long RejectedLines { get; init; }
 

@@ -13,9 +13,10 @@ using Microsoft.Extensions.Logging;
 namespace Horodate.Server.Transport.Kestrel;
 
 /// <summary>
-/// Serves one plain-protocol connection on Kestrel: reads with the connection's <see cref="PipeReader"/>,
-/// decodes every complete line, hands the values to the <see cref="IngestPipeline"/> in chunks, and never
-/// writes to the socket.
+/// Serves one connection on Kestrel: reads with the connection's <see cref="PipeReader"/>, decodes every
+/// complete line, hands the values to the <see cref="IngestPipeline"/> in chunks. It writes to the socket only
+/// for a client whose hello asked for acknowledgements (through an <see cref="AckWriter"/>); a plain client
+/// never receives a byte. Admission and the engine source belong to <see cref="KestrelTransport"/>'s accept step.
 /// </summary>
 internal sealed class TimestampConnectionHandler(
     IngestPipeline pipeline, ServerCounters counters, Admission admission, ServerOptions options, ILogger<TimestampConnectionHandler> logger)
