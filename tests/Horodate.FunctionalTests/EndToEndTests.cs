@@ -103,7 +103,7 @@ public sealed class EndToEndTests
                 HelloTimeout = TimeSpan.FromMilliseconds(300),
                 StatusInterval = TimeSpan.Zero,
             },
-            TextWriter.Null,
+            null,
             factory.CreateLogger("test"),
             CancellationToken.None).WaitAsync(Within.Long);
         await stopSink.CancelAsync();
@@ -146,7 +146,7 @@ public sealed class EndToEndTests
             RecordPath = record,
             StatusInterval = TimeSpan.Zero,
         };
-        return await LoadClient.RunAsync(options, TextWriter.Null, NullLogger.Instance, CancellationToken.None).WaitAsync(Within.Long);
+        return await LoadClient.RunAsync(options, null, NullLogger.Instance, CancellationToken.None).WaitAsync(Within.Long);
     }
 
     private static long Length(string path) => File.Exists(path) ? new FileInfo(path).Length : 0;

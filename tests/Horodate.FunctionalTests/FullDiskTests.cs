@@ -38,7 +38,7 @@ public sealed class FullDiskTests
                     StatusInterval = TimeSpan.Zero,
                     AckWait = TimeSpan.FromSeconds(5),
                 },
-                TextWriter.Null,
+                null,
                 NullLogger.Instance,
                 CancellationToken.None);
 

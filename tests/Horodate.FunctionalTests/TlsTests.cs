@@ -89,7 +89,7 @@ public sealed class TlsTests
                 RecordPath = record,
                 StatusInterval = TimeSpan.Zero,
             },
-            TextWriter.Null,
+            null,
             factory.CreateLogger("client"),
             CancellationToken.None).WaitAsync(Within.Long);
     }

@@ -58,7 +58,9 @@ internal static class ClientCommand
         var tlsInsecure = new Option<bool>("--tls-insecure") { Description = "With --tls: accept any certificate (self-signed). For tests only." };
         var threads = CliParsing.Integer("--threads", "", $"Scheduler threads sending on the connections. [default: {new ClientOptions().SchedulerThreads}]", 1, 64);
         var sourceIps = CliParsing.Integer("--source-ips", "", "Spread connections over 127.0.0.1 to 127.0.0.K (loopback servers; keeps connect() fast past ~14,000 connections). [default: 0, the system chooses]", 0, 254);
-        var statusInterval = CliParsing.Duration("--status-interval", "How often a status line is printed; 0s for none. [default: 5s]", TimeSpan.Zero, TimeSpan.FromHours(1));
+        var statusInterval = CliParsing.Duration("--report-interval", "On a redirected output or with --quiet: how often a status line is printed; 0s for none. [default: 5s]", TimeSpan.Zero, TimeSpan.FromHours(1));
+        statusInterval.Aliases.Add("--status-interval");
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "No live panel on a terminal: plain status lines every --report-interval, as on a redirected output." };
         var json = new Option<bool>("--json") { Description = "At exit, print the summary as one JSON object instead of text (for scripts)." };
         var config = ConfigLayers.ConfigOption();
         var logLevel = new Option<LogLevel?>("--log-level")
@@ -78,7 +80,7 @@ internal static class ClientCommand
               horodate-client -s [::1]:7890 -n 2000 --aligned --duration 1m
             """)
         {
-            server, connections, interval, duration, aligned, record, recordAcked, noAck, ackWait, tls, tlsInsecure, threads, sourceIps, statusInterval, json, config, logLevel,
+            server, connections, interval, duration, aligned, record, recordAcked, noAck, ackWait, tls, tlsInsecure, threads, sourceIps, statusInterval, quiet, json, config, logLevel,
         };
 
         root.SetAction(async (parse, cancel) =>
@@ -119,12 +121,13 @@ internal static class ClientCommand
                 SourceAddresses = parse.GetValue(sourceIps) ?? defaults.SourceAddresses,
                 StatusInterval = parse.GetValue(statusInterval) ?? defaults.StatusInterval,
             };
-            return await RunAsync(options, parse.GetValue(logLevel) ?? LogLevel.Information, parse.GetValue(json)).ConfigureAwait(false);
+            var live = !parse.GetValue(quiet) && !parse.GetValue(json) && !Console.IsOutputRedirected;
+            return await RunAsync(options, parse.GetValue(logLevel) ?? LogLevel.Information, parse.GetValue(json), live).ConfigureAwait(false);
         });
         return root;
     }
 
-    private static async Task<int> RunAsync(ClientOptions options, LogLevel level, bool json)
+    private static async Task<int> RunAsync(ClientOptions options, LogLevel level, bool json, bool live)
     {
         using var signal = new StopSignal();
         using var loggerFactory = LoggerFactory.Create(logging => ConsoleLogging.Configure(logging, level));
@@ -134,7 +137,17 @@ internal static class ClientCommand
         ClientSummary summary;
         try
         {
-            summary = await LoadClient.RunAsync(options, Console.Out, logger, signal.Token).ConfigureAwait(false);
+            if (live)
+            {
+                var panel = new LivePanel();
+                var run = LoadClient.RunAsync(options with { StatusInterval = LivePanel.Refresh }, panel, logger, signal.Token);
+                await panel.ShowAsync(run, options).ConfigureAwait(false);
+                summary = await run.ConfigureAwait(false);
+            }
+            else
+            {
+                summary = await LoadClient.RunAsync(options, new StatusLines(Console.Out), logger, signal.Token).ConfigureAwait(false);
+            }
         }
         catch (SocketException ex)
         {

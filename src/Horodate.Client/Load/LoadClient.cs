@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Net;
 using System.Diagnostics.Metrics;
 using Horodate.Client.Diagnostics;
@@ -17,7 +16,7 @@ namespace Horodate.Client.Load;
 public sealed partial class LoadClient : IDisposable
 {
     private readonly ClientOptions _options;
-    private readonly TextWriter _status;
+    private readonly IProgress<ClientStatus>? _progress;
     private readonly ILogger _logger;
     private readonly IPEndPoint _endpoint;
     private readonly ClientConnection[] _connections;
@@ -30,11 +29,11 @@ public sealed partial class LoadClient : IDisposable
     /// <summary>The longest the schedule waits for the first connection attempts to succeed.</summary>
     private static readonly TimeSpan RampTimeout = TimeSpan.FromSeconds(10);
 
-    private LoadClient(ClientOptions options, IPEndPoint endpoint, TextWriter status, ILogger logger)
+    private LoadClient(ClientOptions options, IPEndPoint endpoint, IProgress<ClientStatus>? progress, ILogger logger)
     {
         _options = options;
         _endpoint = endpoint;
-        _status = status;
+        _progress = progress;
         _logger = logger;
         _connectGate = new SemaphoreSlim(options.ConnectConcurrency);
 
@@ -70,13 +69,16 @@ public sealed partial class LoadClient : IDisposable
     /// every connection cleanly (so the server reads everything sent) and writes the record.
     /// </summary>
     /// <exception cref="System.Net.Sockets.SocketException">The server's name does not resolve.</exception>
-    public static async Task<ClientSummary> RunAsync(ClientOptions options, TextWriter status, ILogger logger, CancellationToken stop)
+    /// <param name="options">What to run.</param>
+    /// <param name="progress">Gets a <see cref="ClientStatus"/> every <see cref="ClientOptions.StatusInterval"/>, from the ramp on; or nothing.</param>
+    /// <param name="logger">Where connection trouble is told.</param>
+    /// <param name="stop">Stops the run early (Ctrl-C).</param>
+    public static async Task<ClientSummary> RunAsync(ClientOptions options, IProgress<ClientStatus>? progress, ILogger logger, CancellationToken stop)
     {
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(status);
         ArgumentNullException.ThrowIfNull(logger);
         var endpoint = await ResolveAsync(options, stop).ConfigureAwait(false);
-        using var client = new LoadClient(options, endpoint, status, logger);
+        using var client = new LoadClient(options, endpoint, progress, logger);
         return await client.RunAsync(stop).ConfigureAwait(false);
     }
 
@@ -103,6 +105,8 @@ public sealed partial class LoadClient : IDisposable
 
         // Connect first (bounded), then run the schedule for the duration: the duration measures sending,
         // not connecting. Connections still down after the ramp keep trying in the background.
+        using var stopReporting = new CancellationTokenSource();
+        var reporting = ReportAsync(stopReporting.Token);
         var ramp = RampAsync();
         try
         {
@@ -126,7 +130,18 @@ public sealed partial class LoadClient : IDisposable
             end.CancelAfter(duration);
         }
 
-        await ReportUntilAsync(end.Token).ConfigureAwait(false);
+        _ramping = false;
+        try
+        {
+            await Task.Delay(Timeout.InfiniteTimeSpan, end.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // the duration is over, or the client was stopped
+        }
+
+        await stopReporting.CancelAsync().ConfigureAwait(false);
+        await reporting.ConfigureAwait(false);
 
         // Stop: no more connects, no more sends, then close every socket with a FIN after its last byte.
         await _connecting.CancelAsync().ConfigureAwait(false);
@@ -186,39 +201,48 @@ public sealed partial class LoadClient : IDisposable
         };
     }
 
-    private async Task ReportUntilAsync(CancellationToken end)
+    private volatile bool _ramping = true;
+
+    /// <summary>Reports a <see cref="ClientStatus"/> every status interval, from the ramp on, until stopped.</summary>
+    private async Task ReportAsync(CancellationToken stop)
     {
-        var interval = _options.StatusInterval > TimeSpan.Zero ? _options.StatusInterval : Timeout.InfiniteTimeSpan;
+        if (_progress is null || _options.StatusInterval <= TimeSpan.Zero)
+        {
+            return;
+        }
+
         var previousSent = 0L;
         var previousTime = Stopwatch.GetTimestamp();
-        while (!end.IsCancellationRequested)
+        using var timer = new PeriodicTimer(_options.StatusInterval);
+        try
         {
-            try
+            while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
             {
-                await Task.Delay(interval, end).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
+                var lateness = new LatencyHistogram();
+                foreach (var scheduler in _schedulers)
+                {
+                    scheduler.TakeLateness(lateness);
+                }
 
-            var lateness = new LatencyHistogram();
-            foreach (var scheduler in _schedulers)
-            {
-                scheduler.TakeLateness(lateness);
-            }
+                _runLateness.Add(lateness);
+                var now = Stopwatch.GetTimestamp();
+                var sent = _schedulers.Sum(s => s.Sent);
+                var rate = (sent - previousSent) / Math.Max(Stopwatch.GetElapsedTime(previousTime, now).TotalSeconds, 0.001);
+                previousSent = sent;
+                previousTime = now;
 
-            _runLateness.Add(lateness);
-            var now = Stopwatch.GetTimestamp();
-            var sent = _schedulers.Sum(s => s.Sent);
-            var rate = (sent - previousSent) / Math.Max(Stopwatch.GetElapsedTime(previousTime, now).TotalSeconds, 0.001);
-            previousSent = sent;
-            previousTime = now;
-            await _status.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"{DateTime.Now:HH:mm:ss} conns {Volatile.Read(ref _up):N0}/{_options.Connections:N0} | sent {rate,8:N0}/s (total {sent:N0})" +
-                $" | skipped {_schedulers.Sum(s => s.SkippedDown + s.SkippedBusy):N0} | send late p50 {lateness.Percentile(50) / 1000.0:0.0} ms p99 {lateness.Percentile(99) / 1000.0:0.0} ms" +
-                $" | reconnects {Interlocked.Read(ref _reconnects):N0}")).ConfigureAwait(false);
-            await _status.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+                // Read across threads without locks: a display, not an account (the summary is exact).
+                _progress.Report(new ClientStatus(
+                    Volatile.Read(ref _up), _options.Connections, _ramping, rate, sent,
+                    _schedulers.Sum(s => s.SkippedDown + s.SkippedBusy + s.SkippedClock),
+                    lateness.Percentile(50) / 1000.0, lateness.Percentile(99) / 1000.0,
+                    Interlocked.Read(ref _reconnects),
+                    _connections.Sum(c => c.Acked), _connections.Sum(c => (long)c.Unacked.Count)));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // stopped
         }
     }
 

@@ -45,8 +45,10 @@ internal static class ServerCommand
             "How often ready values are appended to the file. [default: 10ms]", TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(10));
         var syncInterval = CliParsing.Duration("--sync-interval",
             "How often written values are fsynced and acknowledged to clients in acknowledged mode. [default: 250ms]", TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(1));
-        var statusInterval = CliParsing.Duration("--status-interval",
-            "How often a status line is printed; 0s for none. [default: 5s]", TimeSpan.Zero, TimeSpan.FromHours(1));
+        var statusInterval = CliParsing.Duration("--report-interval",
+            "On a redirected output or with --quiet: how often a status line is printed; 0s for none. [default: 5s]", TimeSpan.Zero, TimeSpan.FromHours(1));
+        statusInterval.Aliases.Add("--status-interval");
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "No live panel on a terminal: plain status lines every --report-interval, as on a redirected output." };
         var readTimeout = CliParsing.Duration("--read-timeout",
             "Close a connection that sends nothing for this long; 0s for never. [default: 30s]", TimeSpan.Zero, TimeSpan.FromDays(1));
         var maxConnections = CliParsing.Integer("--max-connections", "", "Refuse connections beyond this many (counted, logged). [default: 20000]", 1, 1_000_000);
@@ -99,7 +101,7 @@ internal static class ServerCommand
               horodate-server verify timestamps.txt --unique --expect sent.txt
             """)
         {
-            listen, output, keepDuplicates, idleTimeout, maxFuture, maxDelay, resumeGrace, flushInterval, syncInterval, readTimeout, maxConnections, allow, statusInterval, tlsCert, tlsKey, transport, http, json, config, logLevel,
+            listen, output, keepDuplicates, idleTimeout, maxFuture, maxDelay, resumeGrace, flushInterval, syncInterval, readTimeout, maxConnections, allow, statusInterval, quiet, tlsCert, tlsKey, transport, http, json, config, logLevel,
         };
         root.Add(VerifyCommand.Create());
 
@@ -135,7 +137,8 @@ internal static class ServerCommand
                     ResumeGraceMs = Ms(parse.GetValue(resumeGrace)) ?? ordering.ResumeGraceMs,
                 },
             };
-            return await RunAsync(options, parse.GetValue(logLevel) ?? LogLevel.Warning, parse.GetValue(json)).ConfigureAwait(false);
+            var live = !parse.GetValue(quiet) && !parse.GetValue(json) && !Console.IsOutputRedirected;
+            return await RunAsync(options, parse.GetValue(logLevel) ?? LogLevel.Warning, parse.GetValue(json), live).ConfigureAwait(false);
         });
         return root;
     }
@@ -148,13 +151,13 @@ internal static class ServerCommand
 
     private static long? Ms(TimeSpan? duration) => duration is { } d ? (long)d.TotalMilliseconds : null;
 
-    private static async Task<int> RunAsync(ServerOptions options, LogLevel logLevel, bool json)
+    private static async Task<int> RunAsync(ServerOptions options, LogLevel logLevel, bool json, bool live)
     {
         using var signal = new StopSignal();
         HorodateServer server;
         try
         {
-            server = await HorodateServer.StartAsync(options, Console.Out, logging => ConsoleLogging.Configure(logging, logLevel)).ConfigureAwait(false);
+            server = await HorodateServer.StartAsync(options, live ? TextWriter.Null : Console.Out, logging => ConsoleLogging.Configure(logging, logLevel)).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException or PlatformNotSupportedException)
         {
@@ -170,12 +173,21 @@ internal static class ServerCommand
             Console.WriteLine($"{Name}: listening on {string.Join(", ", server.Endpoints)} ({server.Transport.ToString().ToLowerInvariant()}){httpAt}; writing {options.Output} ({mode}{resumed}); late values go to {options.LateOutput}. Ctrl-C to stop.");
             try
             {
-                await Task.Delay(Timeout.Infinite, signal.Token).ConfigureAwait(false);
+                if (live)
+                {
+                    await LivePanel.RunAsync(server, options.Output, signal.Token).ConfigureAwait(false);
+                }
+                else
+                {
+                    await Task.Delay(Timeout.Infinite, signal.Token).ConfigureAwait(false);
+                }
             }
             catch (OperationCanceledException)
             {
-                Console.WriteLine($"{Name}: stopping: writing everything received...");
+                // the stop
             }
+
+            Console.WriteLine($"{Name}: stopping: writing everything received...");
 
             var summary = await server.StopAsync().ConfigureAwait(false);
             Console.WriteLine(json ? JsonSerializer.Serialize(summary, ServerJsonContext.Default.ServerSummary) : FormatSummary(summary, options));

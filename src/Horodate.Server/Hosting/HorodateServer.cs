@@ -171,6 +171,9 @@ public sealed class HorodateServer : IAsyncDisposable
         return _summary;
     }
 
+    /// <summary>The pipeline and connection counters right now, for the live panel.</summary>
+    internal (PipelineStatus Pipeline, ServerCounters Counters) Sample() => (_pipeline.Snapshot(takeLag: true), _counters);
+
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
