@@ -35,7 +35,7 @@ out=$dir/timestamps.txt; record=$dir/sent.txt
 rm -f "$out" "$out.late" "$record"
 
 echo "== server: $server --listen 127.0.0.1:0 --output $out ${keep[*]}"
-"$server" --listen 127.0.0.1:0 --output "$out" --status-interval 2s "${keep[@]}" >"$dir/server.log" 2>&1 &
+"$server" --listen 127.0.0.1:0 --output "$out" --report-interval 2s "${keep[@]}" >"$dir/server.log" 2>&1 &
 spid=$!
 trap 'kill -KILL $spid 2>/dev/null || true' EXIT
 port=""
@@ -48,7 +48,7 @@ done
 [ -n "$port" ] || { echo "the server did not start:" >&2; cat "$dir/server.log" >&2; exit 1; }
 
 echo "== client: $client --server 127.0.0.1:$port -n $n --duration $duration ${aligned[*]} --record $record"
-timeout 600 "$client" --server "127.0.0.1:$port" -n "$n" --duration "$duration" --status-interval 2s "${aligned[@]}" --record "$record"
+timeout 600 "$client" --server "127.0.0.1:$port" -n "$n" --duration "$duration" --report-interval 2s "${aligned[@]}" --record "$record"
 
 echo "== stopping the server (SIGTERM)"
 kill -TERM $spid
