@@ -25,7 +25,7 @@ public sealed class FaultTests
         try
         {
             await server.WaitForLineAsync(l => l.Contains("listening on"), Within.Short);
-            string[] clientArgs = ["--server", $"127.0.0.1:{port}", "-n", "200", "--duration", "6s", "--ack-wait", "10s", "--record", record, "--status-interval", "0s", "--json"];
+            string[] clientArgs = ["--server", $"127.0.0.1:{port}", "-n", "200", "--duration", "10s", "--ack-wait", "10s", "--record", record, "--status-interval", "0s", "--json"];
             using var client = ProgramProcess.Start(ProgramProcess.Client, aligned ? [.. clientArgs, "--aligned"] : clientArgs);
 
             // Mid-run: the file holds data, and more is in flight and in memory. Kill -9, then restart a second later.

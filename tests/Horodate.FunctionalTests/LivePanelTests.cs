@@ -15,12 +15,13 @@ public sealed class LivePanelTests
         var port = FreePort();
         var output = dir.File("timestamps.txt");
         using var server = ProgramProcess.Start("script", "-qec",
-            $"timeout -s INT 4 {ProgramProcess.Server} --listen 127.0.0.1:{port} --output {output}", "/dev/null");
+            $"{ProgramProcess.Server} --listen 127.0.0.1:{port} --output {output}", "/dev/null");
         Assert.True(await Within.PollAsync(() => server.Stdout.Contains("listening on", StringComparison.Ordinal), Within.Short));
 
         using var client = ProgramProcess.Start("script", "-qec",
             $"{ProgramProcess.Client} --server 127.0.0.1:{port} -n 20 --duration 1500ms", "/dev/null");
         await client.WaitForExitAsync(Within.Long);
+        Assert.True(ProgramProcess.Interrupt(output), "the server under script was not found"); // Ctrl-C, as at the terminal
         await server.WaitForExitAsync(Within.Long);
 
         var clientScreen = Plain(client.Stdout);

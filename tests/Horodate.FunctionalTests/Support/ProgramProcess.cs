@@ -9,6 +9,7 @@ namespace Horodate.FunctionalTests.Support;
 internal sealed partial class ProgramProcess : IDisposable
 {
     private const int SigTerm = 15;
+    private const int SigInt = 2;
 
     private readonly Process _process;
     private readonly StringBuilder _stdout = new();
@@ -136,6 +137,24 @@ internal sealed partial class ProgramProcess : IDisposable
         {
             throw new InvalidOperationException($"kill failed: {Marshal.GetLastPInvokeError()}");
         }
+    }
+
+    /// <summary>Sends SIGINT (Ctrl-C) to the process whose command line contains <paramref name="marker"/>; returns whether one was found.</summary>
+    public static bool Interrupt(string marker)
+    {
+        foreach (var process in Process.GetProcessesByName("horodate-server").Concat(Process.GetProcessesByName("horodate-client")))
+        {
+            using (process)
+            {
+                var commandLine = File.Exists($"/proc/{process.Id}/cmdline") ? File.ReadAllText($"/proc/{process.Id}/cmdline") : "";
+                if (commandLine.Contains(marker, StringComparison.Ordinal))
+                {
+                    return Kill(process.Id, SigInt) == 0;
+                }
+            }
+        }
+
+        return false;
     }
 
     /// <summary>SIGKILL: the process dies at once, with no chance to flush anything.</summary>
