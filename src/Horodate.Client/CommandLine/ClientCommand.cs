@@ -58,9 +58,7 @@ internal static class ClientCommand
         var tlsInsecure = new Option<bool>("--tls-insecure") { Description = "With --tls: accept any certificate (self-signed). For tests only." };
         var threads = CliParsing.Integer("--threads", "", $"Scheduler threads sending on the connections. [default: {new ClientOptions().SchedulerThreads}]", 1, 64);
         var sourceIps = CliParsing.Integer("--source-ips", "", "Spread connections over 127.0.0.1 to 127.0.0.K (loopback servers; keeps connect() fast past ~14,000 connections). [default: 0, the system chooses]", 0, 254);
-        var statusInterval = CliParsing.Duration("--report-interval", "On a redirected output or with --quiet: how often a status line is printed; 0s for none. [default: 5s]", TimeSpan.Zero, TimeSpan.FromHours(1));
-        statusInterval.Aliases.Add("--status-interval");
-        var quiet = new Option<bool>("--quiet", "-q") { Description = "No live panel on a terminal: plain status lines every --report-interval, as on a redirected output." };
+        var (statusInterval, quiet) = CliParsing.ReportOptions();
         var json = new Option<bool>("--json") { Description = "At exit, print the summary as one JSON object instead of text (for scripts)." };
         var config = ConfigLayers.ConfigOption();
         var logLevel = new Option<LogLevel?>("--log-level")

@@ -45,10 +45,7 @@ internal static class ServerCommand
             "How often ready values are appended to the file. [default: 10ms]", TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(10));
         var syncInterval = CliParsing.Duration("--sync-interval",
             "How often written values are fsynced and acknowledged to clients in acknowledged mode. [default: 250ms]", TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(1));
-        var statusInterval = CliParsing.Duration("--report-interval",
-            "On a redirected output or with --quiet: how often a status line is printed; 0s for none. [default: 5s]", TimeSpan.Zero, TimeSpan.FromHours(1));
-        statusInterval.Aliases.Add("--status-interval");
-        var quiet = new Option<bool>("--quiet", "-q") { Description = "No live panel on a terminal: plain status lines every --report-interval, as on a redirected output." };
+        var (statusInterval, quiet) = CliParsing.ReportOptions();
         var readTimeout = CliParsing.Duration("--read-timeout",
             "Close a connection that sends nothing for this long; 0s for never. [default: 30s]", TimeSpan.Zero, TimeSpan.FromDays(1));
         var maxConnections = CliParsing.Integer("--max-connections", "", "Refuse connections beyond this many (counted, logged). [default: 20000]", 1, 1_000_000);

@@ -64,6 +64,19 @@ internal static class CliParsing
         return option;
     }
 
+    /// <summary>
+    /// Both programs' reporting options: <c>--report-interval</c> (alias <c>--status-interval</c>) for the plain
+    /// status line, and <c>--quiet</c> to use that line instead of the live panel on a terminal.
+    /// </summary>
+    public static (Option<TimeSpan?> Interval, Option<bool> Quiet) ReportOptions()
+    {
+        var interval = Duration("--report-interval",
+            "On a redirected output or with --quiet: how often a status line is printed; 0s for none. [default: 5s]", TimeSpan.Zero, TimeSpan.FromHours(1));
+        interval.Aliases.Add("--status-interval");
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "No live panel on a terminal: plain status lines every --report-interval, as on a redirected output." };
+        return (interval, quiet);
+    }
+
     /// <summary>An integer option that must lie in [<paramref name="min"/>, <paramref name="max"/>].</summary>
     public static Option<int?> Integer(string name, string alias, string description, int min, int max)
     {
