@@ -154,7 +154,11 @@ internal static class ServerCommand
         HorodateServer server;
         try
         {
-            server = await HorodateServer.StartAsync(options, live ? TextWriter.Null : Console.Out, logging => ConsoleLogging.Configure(logging, logLevel)).ConfigureAwait(false);
+            // With the live panel, no plain status reporter: it would write nowhere and take the interval lag the panel shows.
+            server = await HorodateServer.StartAsync(
+                live ? options with { StatusInterval = TimeSpan.Zero } : options,
+                live ? TextWriter.Null : Console.Out,
+                logging => ConsoleLogging.Configure(logging, logLevel)).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException or PlatformNotSupportedException)
         {
