@@ -63,10 +63,4 @@ public static class EndpointParser
         return true;
     }
 
-    /// <summary>Formats an endpoint as <c>host:port</c> with IPv6 in brackets.</summary>
-    public static string Format(IPEndPoint endpoint)
-    {
-        ArgumentNullException.ThrowIfNull(endpoint);
-        return endpoint.ToString();
-    }
 }

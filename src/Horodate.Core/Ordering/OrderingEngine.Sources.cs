@@ -204,14 +204,13 @@ public sealed partial class OrderingEngine
     }
 
     /// <summary>
-    /// Marks <paramref name="source"/> as an acknowledged client, named <paramref name="clientId"/> if it gave a
-    /// name: values of that name at or below what this run already received from it (on any connection) are
-    /// resends, dropped and counted.
+    /// Ties <paramref name="source"/> to the acknowledged client named <paramref name="clientId"/> (nothing happens
+    /// without a name): values of that name at or below what this run already received from it (on any
+    /// connection) are resends, dropped and counted.
     /// </summary>
     public void Identify(int source, string? clientId)
     {
         ref var state = ref GetOpenSource(source);
-        state.Acknowledged = true;
         if (clientId is null)
         {
             return;
@@ -272,7 +271,6 @@ public sealed partial class OrderingEngine
         /// <summary>The highest value received, future-rejected ones included: what an acknowledgement can cover.</summary>
         public long LastReceived;
         public ClientState? Client;
-        public bool Acknowledged;
         /// <summary>The highest value sent, or the clock at open until the first value.</summary>
         public long High;
         public long LastSeen;

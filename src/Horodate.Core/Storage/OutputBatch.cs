@@ -36,9 +36,6 @@ public sealed class OutputBatch : IOrderedOutput
     /// <summary>Late values collected.</summary>
     public long LateValues { get; private set; }
 
-    /// <summary>The highest ordered value collected, or -1.</summary>
-    public long LastOrdered { get; private set; } = -1;
-
     /// <summary>The clock reading output lag is measured against: set it before the engine writes.</summary>
     public long NowMs { get; set; }
 
@@ -59,7 +56,6 @@ public sealed class OutputBatch : IOrderedOutput
     {
         OrderedLength = 0;
         OrderedValues = 0;
-        LastOrdered = -1;
         Lag.Clear();
     }
 
@@ -90,11 +86,6 @@ public sealed class OutputBatch : IOrderedOutput
         LateLength += newer.LateLength;
         OrderedValues += newer.OrderedValues;
         LateValues += newer.LateValues;
-        if (newer.LastOrdered >= 0)
-        {
-            LastOrdered = newer.LastOrdered;
-        }
-
         Lag.Add(newer.Lag);
         newer.Reset();
     }
@@ -119,7 +110,6 @@ public sealed class OutputBatch : IOrderedOutput
         }
 
         OrderedValues += count;
-        LastOrdered = value;
         Lag.Record(NowMs - value, count);
     }
 

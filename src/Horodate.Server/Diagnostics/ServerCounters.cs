@@ -1,5 +1,3 @@
-using Horodate.Core.Protocol;
-
 namespace Horodate.Server.Diagnostics;
 
 /// <summary>Counters the connection handlers bump concurrently (the engine keeps its own under the pipeline lock).</summary>
@@ -43,5 +41,5 @@ internal sealed class ServerCounters
         }
     }
 
-    public void LinesRejected(long count, LineStatus _) => Interlocked.Add(ref _rejectedLines, count);
+    public void LinesRejected(long count) => Interlocked.Add(ref _rejectedLines, count);
 }

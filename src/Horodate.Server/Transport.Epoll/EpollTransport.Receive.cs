@@ -277,7 +277,7 @@ internal sealed partial class EpollTransport
             return;
         }
 
-        _counters.LinesRejected(rejected, connection.Decoder.LastReject);
+        _counters.LinesRejected(rejected);
         if (_rejectLog.TryAcquire(out var suppressed))
         {
             ServerLog.LineRejected(_logger, connection.Id, connection.Remote, connection.Decoder.LastReject, suppressed);

@@ -8,8 +8,6 @@ internal static partial class Interop
     public const int EpollCtlAdd = 1;
     public const int EpollCloexec = 0x80000;
     public const uint EpollIn = 0x001;
-    public const uint EpollErr = 0x008;
-    public const uint EpollHup = 0x010;
     public const uint EpollRdHup = 0x2000;
     public const int Eintr = 4;
 

@@ -206,7 +206,7 @@ internal sealed class TimestampConnectionHandler(
             return;
         }
 
-        counters.LinesRejected(rejected, decoder.LastReject);
+        counters.LinesRejected(rejected);
         if (_rejectLog.TryAcquire(out var suppressed))
         {
             ServerLog.LineRejected(logger, connectionId, remote, decoder.LastReject, suppressed);
