@@ -1,4 +1,5 @@
 using Horodate.Core.Protocol;
+using Microsoft.Win32.SafeHandles;
 
 namespace Horodate.Core.Verification;
 
@@ -18,6 +19,72 @@ public sealed class TimestampReader
 
     /// <summary>True when the file does not end with a newline (a torn last line, not counted as a value).</summary>
     public bool TornTail { get; private set; }
+
+    /// <summary>
+    /// The last <paramref name="count"/> values of the file, in file order, read from its end: a torn last line
+    /// (a write in progress) and lines that are not values are skipped. Fewer when the file is shorter; none when
+    /// it does not exist. Reads at most <paramref name="count"/> full-length lines' worth of bytes.
+    /// </summary>
+    public long[] ReadLast(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        using var handle = OpenOrNull();
+        if (handle is null || count == 0)
+        {
+            return [];
+        }
+
+        // Each line is at most MaxLineLength digits and a newline, plus the newline that ends the line before.
+        var length = RandomAccess.GetLength(handle);
+        var window = (int)Math.Min(length, ((long)count * (LineDecoder.MaxLineLength + 1)) + 1);
+        var buffer = new byte[window];
+        var read = 0;
+        while (read < window)
+        {
+            var n = RandomAccess.Read(handle, buffer.AsSpan(read), length - window + read);
+            if (n == 0)
+            {
+                break; // cut since we measured it
+            }
+
+            read += n;
+        }
+
+        var text = buffer.AsSpan(0, read);
+        text = text[..(text.LastIndexOf((byte)'\n') + 1)]; // drop a torn last line
+        var values = new long[count];
+        var found = 0;
+        while (found < count && text.Length > 0)
+        {
+            var line = text[..^1];
+            var start = line.LastIndexOf((byte)'\n') + 1;
+            if (start == 0 && window < length)
+            {
+                break; // the window's first line may be the end of a longer one
+            }
+
+            if (LineDecoder.Parse(line[start..], out var value) == LineStatus.Value)
+            {
+                values[count - ++found] = value;
+            }
+
+            text = text[..start];
+        }
+
+        return values[(count - found)..];
+    }
+
+    private SafeFileHandle? OpenOrNull()
+    {
+        try
+        {
+            return File.OpenHandle(_path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>Streams the values, in file order.</summary>
     public IEnumerable<long> ReadAll()
