@@ -1,5 +1,7 @@
 using System.Net;
+using System.Net.Http.Headers;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Horodate.FunctionalTests.Support;
 
 namespace Horodate.FunctionalTests;
@@ -26,6 +28,72 @@ public sealed class HttpEndpointTests
         Assert.Contains("horodate_server_write_duration_seconds_count ", metrics); // the writer recorded its appends
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
         Assert.Equal(client.Sent, status.RootElement.GetProperty("received").GetInt64());
+    }
+
+    [Fact]
+    public async Task The_dashboard_is_served_from_the_assembly_and_loads_nothing_from_elsewhere()
+    {
+        using var dir = new TempDirectory();
+        await using var harness = await ServerHarness.StartAsync(dir, o => o with { Http = new IPEndPoint(IPAddress.Loopback, 0) });
+        using var http = new HttpClient { BaseAddress = new Uri($"http://{harness.Server.HttpEndpoint}"), Timeout = Within.Short };
+
+        using var page = await http.GetAsync("/");
+        var html = await page.Content.ReadAsStringAsync();
+        var linked = Regex.Matches(html, "(?:src|href)=\"([^\"]+)\"").Select(m => m.Groups[1].Value).ToArray();
+
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("default-src 'none'", page.Headers.GetValues("Content-Security-Policy").Single());
+        Assert.Contains("dashboard/dashboard.js", linked);
+        Assert.Contains("dashboard/dashboard.css", linked);
+        foreach (var link in linked)
+        {
+            Assert.DoesNotContain("//", link); // relative: this server only, and it works behind a path prefix
+            using var asset = await http.GetAsync("/" + link);
+            Assert.True(asset.StatusCode == HttpStatusCode.OK, $"{link}: {asset.StatusCode}");
+            var text = await asset.Content.ReadAsStringAsync();
+            Assert.Empty(Regex.Matches(text, "https?://(?!www\\.w3\\.org/2000/svg)").Select(m => m.Value)); // only the SVG namespace
+        }
+
+        using var again = new HttpRequestMessage(HttpMethod.Get, "/dashboard/dashboard.js");
+        again.Headers.IfNoneMatch.Add(EntityTagHeaderValue.Parse((await http.GetAsync("/dashboard/dashboard.js")).Headers.ETag!.ToString()));
+        Assert.Equal(HttpStatusCode.NotModified, (await http.SendAsync(again)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/dashboard/secrets.txt")).StatusCode);
+    }
+
+    [Fact]
+    public async Task History_and_tail_give_the_dashboard_the_last_seconds_and_the_files_last_values()
+    {
+        using var dir = new TempDirectory();
+        await using var harness = await ServerHarness.StartAsync(dir, o => o with { Http = new IPEndPoint(IPAddress.Loopback, 0) });
+        var client = await EndToEndTests.RunClientAsync(harness, aligned: false, record: null, TimeSpan.FromSeconds(1.5));
+        using var http = new HttpClient { BaseAddress = new Uri($"http://{harness.Server.HttpEndpoint}"), Timeout = Within.Short };
+
+        // A sample a second: wait for the one taken after the client's last value was counted.
+        JsonElement last = default;
+        Assert.True(await Within.PollAsync(async () =>
+        {
+            using var history = JsonDocument.Parse(await http.GetStringAsync("/history"));
+            last = history.RootElement.GetProperty("samples").EnumerateArray().Last().Clone();
+            return last.GetProperty("received").GetInt64() == client.Sent && last.GetProperty("connections").GetInt64() == 0;
+        }, Within.Short), $"no sample counted the {client.Sent} values sent: {last}");
+        using var all = JsonDocument.Parse(await http.GetStringAsync("/history?after=0"));
+        var samples = all.RootElement.GetProperty("samples").EnumerateArray().ToArray();
+        var times = samples.Select(s => s.GetProperty("time").GetInt64()).ToArray();
+        using var later = JsonDocument.Parse(await http.GetStringAsync($"/history?after={times[^1]}"));
+        await harness.StopAsync();
+        using var tail = JsonDocument.Parse(await http.GetStringAsync("/tail?count=5"));
+
+        Assert.Equal(Path.GetFullPath(harness.Output), all.RootElement.GetProperty("output").GetString());
+        Assert.Equal(1000, all.RootElement.GetProperty("interval_ms").GetInt64());
+        Assert.True(samples.Length >= 2, $"{samples.Length} samples");
+        Assert.Equal(times.Order(), times);
+        Assert.Contains(samples, s => s.GetProperty("connections").GetInt64() == 50);
+        Assert.All(later.RootElement.GetProperty("samples").EnumerateArray(), s => Assert.True(s.GetProperty("time").GetInt64() > times[^1]));
+        Assert.Equal(harness.ReadOutput()[^5..], tail.RootElement.GetProperty("values").EnumerateArray().Select(v => v.GetInt64()));
+        Assert.Equal(HttpStatusCode.BadRequest, (await http.GetAsync("/tail?count=0")).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await http.GetAsync("/tail?count=1001")).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await http.GetAsync("/history?after=yesterday")).StatusCode);
     }
 
     [Fact]

@@ -55,7 +55,7 @@ public sealed class HorodateServer : IAsyncDisposable
     /// <summary>The endpoints actually bound (port 0 resolved to the port the system picked), in <c>--listen</c> order.</summary>
     public IReadOnlyList<IPEndPoint> Endpoints { get; }
 
-    /// <summary>Where <c>/metrics</c>, <c>/healthz</c> and <c>/status</c> are served, or <see langword="null"/>.</summary>
+    /// <summary>Where the dashboard, <c>/metrics</c>, <c>/healthz</c> and <c>/status</c> are served, or <see langword="null"/>.</summary>
     public IPEndPoint? HttpEndpoint => _http?.Endpoint;
 
     /// <summary>The transport in use (<see cref="TransportKind.Auto"/> resolved).</summary>
@@ -101,11 +101,12 @@ public sealed class HorodateServer : IAsyncDisposable
         });
         var logger = loggerFactory.CreateLogger("Horodate.Server");
         var counters = new ServerCounters();
+        var clock = time ?? TimeProvider.System;
         IngestPipeline? pipeline = null;
         ITransport? transport = null;
         try
         {
-            pipeline = IngestPipeline.Open(options, time ?? TimeProvider.System, logger);
+            pipeline = IngestPipeline.Open(options, clock, logger);
             transport = kind == TransportKind.Epoll
                 ? new EpollTransport(options, pipeline, counters, logger)
                 : new KestrelTransport(options, pipeline, counters, loggerFactory);
@@ -134,8 +135,17 @@ public sealed class HorodateServer : IAsyncDisposable
         var server = default(HorodateServer);
         if (options.Http is { } httpAt)
         {
-            var exporter = new PrometheusExporter(metrics.Meter);
-            http = new HttpEndpoint(httpAt, exporter, () => server!.Summary, () => !pipeline.Backpressured, loggerFactory);
+            http = new HttpEndpoint(httpAt, new HttpSources
+            {
+                Exporter = new PrometheusExporter(metrics.Meter),
+                Status = () => server!.Summary,
+                Healthy = () => !pipeline.Backpressured,
+                History = new StatusHistory(pipeline, counters, clock, TimeSpan.FromSeconds(1)),
+                Output = Path.GetFullPath(options.Output),
+                Transport = kind,
+                Listen = transport.Endpoints,
+                StartedAt = clock.GetUtcNow().ToUnixTimeMilliseconds(),
+            }, loggerFactory);
             try
             {
                 await http.StartAsync().ConfigureAwait(false);

@@ -10,13 +10,16 @@ internal static class Within
     public static readonly TimeSpan Long = TimeSpan.FromSeconds(60);
 
     /// <summary>Polls <paramref name="condition"/> until it holds or <paramref name="timeout"/> passes.</summary>
-    public static async Task<bool> PollAsync(Func<bool> condition, TimeSpan timeout)
+    public static Task<bool> PollAsync(Func<bool> condition, TimeSpan timeout) => PollAsync(() => Task.FromResult(condition()), timeout);
+
+    /// <summary>Polls an asynchronous <paramref name="condition"/> (each call also bounded by the timeout).</summary>
+    public static async Task<bool> PollAsync(Func<Task<bool>> condition, TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(20));
         try
         {
-            while (!condition())
+            while (!await condition().WaitAsync(timeout))
             {
                 await timer.WaitForNextTickAsync(cts.Token);
             }
@@ -25,7 +28,7 @@ internal static class Within
         }
         catch (OperationCanceledException)
         {
-            return condition();
+            return await condition().WaitAsync(timeout);
         }
     }
 }

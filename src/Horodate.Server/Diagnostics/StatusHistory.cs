@@ -1,0 +1,110 @@
+using Horodate.Server.Pipeline;
+
+namespace Horodate.Server.Diagnostics;
+
+/// <summary>
+/// The last minutes of the server's life, one <see cref="StatusSample"/> a second, for the dashboard: a page
+/// opened late still draws the whole window. Runs only with <c>--http</c>; one pipeline snapshot a second.
+/// </summary>
+internal sealed class StatusHistory : IAsyncDisposable
+{
+    /// <summary>Ten minutes at one sample a second: 600 samples of about 100 bytes.</summary>
+    public const int Capacity = 600;
+
+    private readonly IngestPipeline _pipeline;
+    private readonly ServerCounters _counters;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _interval;
+    private readonly StatusSample[] _ring = new StatusSample[Capacity];
+    private readonly Lock _gate = new();
+    private readonly CancellationTokenSource _stop = new();
+    private long _count;
+    private Task _loop = Task.CompletedTask;
+
+    public StatusHistory(IngestPipeline pipeline, ServerCounters counters, TimeProvider time, TimeSpan interval)
+    {
+        _pipeline = pipeline;
+        _counters = counters;
+        _time = time;
+        _interval = interval;
+    }
+
+    /// <summary>The time between samples.</summary>
+    public TimeSpan Interval => _interval;
+
+    public void Start()
+    {
+        Take();
+        _loop = RunAsync();
+    }
+
+    /// <summary>The samples taken after <paramref name="afterTime"/> (Unix ms), oldest first.</summary>
+    public StatusSample[] Since(long afterTime)
+    {
+        lock (_gate)
+        {
+            var available = (int)Math.Min(_count, Capacity);
+            var result = new List<StatusSample>(available);
+            for (var i = _count - available; i < _count; i++)
+            {
+                var sample = _ring[i % Capacity];
+                if (sample.Time > afterTime)
+                {
+                    result.Add(sample);
+                }
+            }
+
+            return [.. result];
+        }
+    }
+
+    /// <summary>Takes a sample now (the loop does it every interval).</summary>
+    public StatusSample Take()
+    {
+        var s = _pipeline.Snapshot(takeLag: false);
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        var sample = new StatusSample
+        {
+            Time = now,
+            Connections = _counters.Open,
+            Received = s.Counters.Received,
+            Written = s.WrittenValues,
+            WatermarkLagMs = s.OpenSources > 0 ? Math.Max(0, now - s.Floor) : null,
+            Duplicates = s.Counters.Duplicates,
+            Late = s.Counters.Late,
+            Rejected = _counters.RejectedLines + s.Counters.RejectedFuture,
+            Refused = _counters.Refused,
+            OutputBytes = s.OutputBytes,
+            WriteFailing = _pipeline.Backpressured,
+        };
+        lock (_gate)
+        {
+            _ring[_count++ % Capacity] = sample;
+        }
+
+        return sample;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _loop.ConfigureAwait(false);
+        _stop.Dispose();
+    }
+
+    private async Task RunAsync()
+    {
+        using var timer = new PeriodicTimer(_interval, _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
+            {
+                Take();
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // stopping
+        }
+    }
+}
