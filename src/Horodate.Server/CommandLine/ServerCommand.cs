@@ -65,7 +65,7 @@ internal static class ServerCommand
         };
         var http = new Option<IPEndPoint?>("--http")
         {
-            Description = "Serve /metrics (Prometheus), /healthz and /status (JSON) over HTTP here, e.g. 127.0.0.1:8080. No authentication: keep it on loopback. [default: off]",
+            Description = "Serve a live dashboard (/), /metrics (Prometheus), /healthz and /status (JSON) over HTTP here, e.g. 127.0.0.1:8080. No authentication: keep it on loopback. [default: off]",
             HelpName = "address:port",
             CustomParser = result =>
             {
@@ -170,7 +170,7 @@ internal static class ServerCommand
         {
             var mode = options.Ordering.Dedupe ? "each distinct value once" : "every value, duplicates kept";
             var resumed = server.ResumedAfter is { } last ? $", resuming after {last}" : "";
-            var httpAt = server.HttpEndpoint is { } h ? $"; metrics on http://{h}/metrics" : "";
+            var httpAt = server.HttpEndpoint is { } h ? $"; dashboard on http://{h}/ (metrics at /metrics)" : "";
             Console.WriteLine($"{Name}: listening on {string.Join(", ", server.Endpoints)} ({server.Transport.ToString().ToLowerInvariant()}){httpAt}; writing {options.Output} ({mode}{resumed}); late values go to {options.LateOutput}. Ctrl-C to stop.");
             try
             {

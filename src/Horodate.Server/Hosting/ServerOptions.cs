@@ -66,8 +66,9 @@ public sealed record ServerOptions
     public string? TlsKeyPath { get; init; }
 
     /// <summary>
-    /// Where to serve <c>/metrics</c>, <c>/healthz</c> and <c>/status</c> over HTTP; <see langword="null"/> (the
-    /// default) for nowhere. Loopback is advised: the endpoint has no authentication.
+    /// Where to serve the dashboard (<c>/</c>), <c>/metrics</c>, <c>/healthz</c>, <c>/status</c>, <c>/history</c> and
+    /// <c>/tail</c> over HTTP; <see langword="null"/> (the default) for nowhere. Loopback is advised: the endpoint
+    /// has no authentication, and <c>/tail</c> shows the file's last values.
     /// </summary>
     public IPEndPoint? Http { get; init; }
 

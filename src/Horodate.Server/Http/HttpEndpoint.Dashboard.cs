@@ -1,3 +1,4 @@
+using System.Globalization;
 using Horodate.Core.Verification;
 using Horodate.Server.Hosting;
 using Microsoft.AspNetCore.Builder;
@@ -27,7 +28,7 @@ internal sealed partial class HttpEndpoint
         app.MapGet("/history", (string? after) =>
         {
             long since = 0;
-            if (after is not null && !long.TryParse(after, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out since))
+            if (after is not null && !long.TryParse(after, NumberStyles.None, CultureInfo.InvariantCulture, out since))
             {
                 return Results.Text($"after: expected Unix milliseconds, got '{after}'\n", statusCode: StatusCodes.Status400BadRequest);
             }
@@ -46,7 +47,7 @@ internal sealed partial class HttpEndpoint
         app.MapGet("/tail", (string? count) =>
         {
             var n = 20;
-            if (count is not null && (!int.TryParse(count, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out n) || n is < 1 or > MaxTail))
+            if (count is not null && (!int.TryParse(count, NumberStyles.None, CultureInfo.InvariantCulture, out n) || n is < 1 or > MaxTail))
             {
                 return Results.Text($"count: expected 1 to {MaxTail}, got '{count}'\n", statusCode: StatusCodes.Status400BadRequest);
             }
