@@ -1,4 +1,3 @@
-using System.Net;
 using Horodate.BrowserTests.Support;
 using Horodate.Client.Load;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -18,7 +17,7 @@ public sealed class DashboardTests(Chromium chromium) : IClassFixture<Chromium>
     public async Task The_dashboard_loads_and_its_numbers_move_while_a_client_runs()
     {
         using var dir = new TempDirectory();
-        await using var harness = await ServerHarness.StartAsync(dir, o => o with { Http = new IPEndPoint(IPAddress.Loopback, 0) });
+        await using var harness = await ServerHarness.StartAsync(dir, ServerHarness.WithHttp);
         using var stop = new CancellationTokenSource();
         var client = RunClientAsync(harness, stop.Token);
         await using var browser = await chromium.OpenAsync(DashboardUrl(harness));
@@ -60,7 +59,7 @@ public sealed class DashboardTests(Chromium chromium) : IClassFixture<Chromium>
     public async Task A_page_opened_late_draws_the_minutes_before_it_and_the_window_buttons_change_the_axis()
     {
         using var dir = new TempDirectory();
-        await using var harness = await ServerHarness.StartAsync(dir, o => o with { Http = new IPEndPoint(IPAddress.Loopback, 0) });
+        await using var harness = await ServerHarness.StartAsync(dir, ServerHarness.WithHttp);
         using var stop = new CancellationTokenSource();
         var client = RunClientAsync(harness, stop.Token);
         Assert.True(await Within.PollAsync(() => harness.Server.Summary.Received > Connections * 40, Within.Short), "the client never got going");
@@ -88,7 +87,7 @@ public sealed class DashboardTests(Chromium chromium) : IClassFixture<Chromium>
     public async Task The_dashboard_says_so_when_the_server_goes_away_and_keeps_the_last_figures()
     {
         using var dir = new TempDirectory();
-        var harness = await ServerHarness.StartAsync(dir, o => o with { Http = new IPEndPoint(IPAddress.Loopback, 0) });
+        var harness = await ServerHarness.StartAsync(dir, ServerHarness.WithHttp);
         await using var browser = await chromium.OpenAsync(DashboardUrl(harness));
         await browser.WaitUntilAsync("() => document.getElementById('state').dataset.state === 'idle'");
 

@@ -13,9 +13,9 @@ public sealed class HttpEndpointTests
     public async Task Metrics_health_and_status_report_what_the_server_did()
     {
         using var dir = new TempDirectory();
-        await using var harness = await ServerHarness.StartAsync(dir, o => o with { Http = new IPEndPoint(IPAddress.Loopback, 0) });
+        await using var harness = await ServerHarness.StartAsync(dir, ServerHarness.WithHttp);
         var client = await EndToEndTests.RunClientAsync(harness, aligned: false, record: null, TimeSpan.FromSeconds(1.5));
-        using var http = new HttpClient { BaseAddress = new Uri($"http://{harness.Server.HttpEndpoint}"), Timeout = Within.Short };
+        using var http = harness.CreateHttpClient();
 
         var metrics = await http.GetStringAsync("/metrics");
         var health = await http.GetAsync("/healthz");
@@ -34,8 +34,8 @@ public sealed class HttpEndpointTests
     public async Task The_dashboard_is_served_from_the_assembly_and_loads_nothing_from_elsewhere()
     {
         using var dir = new TempDirectory();
-        await using var harness = await ServerHarness.StartAsync(dir, o => o with { Http = new IPEndPoint(IPAddress.Loopback, 0) });
-        using var http = new HttpClient { BaseAddress = new Uri($"http://{harness.Server.HttpEndpoint}"), Timeout = Within.Short };
+        await using var harness = await ServerHarness.StartAsync(dir, ServerHarness.WithHttp);
+        using var http = harness.CreateHttpClient();
 
         using var page = await http.GetAsync("/");
         var html = await page.Content.ReadAsStringAsync();
@@ -65,9 +65,9 @@ public sealed class HttpEndpointTests
     public async Task History_and_tail_give_the_dashboard_the_last_seconds_and_the_files_last_values()
     {
         using var dir = new TempDirectory();
-        await using var harness = await ServerHarness.StartAsync(dir, o => o with { Http = new IPEndPoint(IPAddress.Loopback, 0) });
+        await using var harness = await ServerHarness.StartAsync(dir, ServerHarness.WithHttp);
         var client = await EndToEndTests.RunClientAsync(harness, aligned: false, record: null, TimeSpan.FromSeconds(1.5));
-        using var http = new HttpClient { BaseAddress = new Uri($"http://{harness.Server.HttpEndpoint}"), Timeout = Within.Short };
+        using var http = harness.CreateHttpClient();
 
         // A sample a second: wait for the one taken after the client's last value was counted.
         JsonElement last = default;

@@ -25,6 +25,12 @@ internal sealed class ServerHarness : IAsyncDisposable
 
     public string Output => Options.Output;
 
+    /// <summary>Adds the <c>--http</c> endpoint on 127.0.0.1, port 0: <c>StartAsync(dir, ServerHarness.WithHttp)</c>.</summary>
+    public static ServerOptions WithHttp(ServerOptions options) => options with { Http = new IPEndPoint(IPAddress.Loopback, 0) };
+
+    /// <summary>A client of the <c>--http</c> endpoint, each request bounded by <see cref="Within.Short"/>.</summary>
+    public HttpClient CreateHttpClient() => new() { BaseAddress = new Uri($"http://{Server.HttpEndpoint}"), Timeout = Within.Short };
+
     public static async Task<ServerHarness> StartAsync(TempDirectory dir, Func<ServerOptions, ServerOptions>? configure = null, string output = "out.txt")
     {
         var options = new ServerOptions
