@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
 using Horodate.Client.Load;
 using Horodate.Core.Verification;
 using Horodate.FunctionalTests.Support;
@@ -25,7 +27,8 @@ public sealed class FullDiskTests
             var filler = Path.Combine(disk, "filler");
             await File.WriteAllBytesAsync(filler, new byte[(256 - 24) * 1024]);
             var record = dir.File("sent.txt");
-            await using var harness = await ServerHarness.StartAsync(dir, o => o with { Output = Path.Combine(disk, "out.txt") });
+            await using var harness = await ServerHarness.StartAsync(dir, o => ServerHarness.WithHttp(o) with { Output = Path.Combine(disk, "out.txt") });
+            using var http = harness.CreateHttpClient();
 
             var run = LoadClient.RunAsync(
                 new ClientOptions
@@ -45,7 +48,20 @@ public sealed class FullDiskTests
             // The disk fills: writes fail, and keep failing for a while.
             Assert.True(await Within.PollAsync(() => harness.Server.Summary.WriteErrors > 0, Within.Long), "the disk never filled");
             var failedAt = harness.Server.Summary;
-            await Task.Delay(TimeSpan.FromSeconds(1)); // the fault lasts a second
+            var fault = Stopwatch.StartNew();
+
+            // Monitoring sees it: /healthz turns 503, and the dashboard's next sample says writes are failing.
+            Assert.True(await Within.PollAsync(async () => (await http.GetAsync("/healthz")).StatusCode == HttpStatusCode.ServiceUnavailable, Within.Short), "/healthz stayed 200");
+            Assert.True(await Within.PollAsync(async () =>
+            {
+                using var history = JsonDocument.Parse(await http.GetStringAsync("/history"));
+                return history.RootElement.GetProperty("samples").EnumerateArray().Last().GetProperty("write_failing").GetBoolean();
+            }, Within.Short), "no sample said writes were failing");
+            var rest = TimeSpan.FromSeconds(1) - fault.Elapsed; // the fault lasts a second at least
+            if (rest > TimeSpan.Zero)
+            {
+                await Task.Delay(rest);
+            }
 
             // Room again: the server must catch up, in order, and go on.
             File.Delete(filler);
@@ -61,6 +77,7 @@ public sealed class FullDiskTests
             Assert.True(failedAt.Written < summary.Written);
             Assert.Contains(harness.Logs.Messages, m => m.Level == LogLevel.Error && m.Message.Contains("failed"));
             Assert.Contains(harness.Logs.Messages, m => m.Message.Contains("works again"));
+            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/healthz")).StatusCode);
         }
         finally
         {
