@@ -38,6 +38,7 @@ public sealed class DashboardTests(Chromium chromium) : IClassFixture<Chromium>
         await browser.WaitUntilAsync("([last]) => Number(document.querySelector('#tail tr:last-child td').textContent) > last", new object[] { tailBefore[^1] });
         var tailAfter = await TailAsync(page);
         var watermark = await browser.ValueAsync("lag");
+        var pill = await page.Locator("#state").TextContentAsync();
         await SaveScreenshotAsync(page, "dashboard-live");
 
         await stop.CancelAsync();
@@ -45,7 +46,7 @@ public sealed class DashboardTests(Chromium chromium) : IClassFixture<Chromium>
         await harness.StopAsync();
         var file = harness.ReadOutput();
 
-        Assert.Equal("live", await page.Locator("#state").TextContentAsync());
+        Assert.Equal("live", pill);
         Assert.Equal(tailAfter.Order(), tailAfter);
         Assert.Equal(20, tailAfter.Length);
         Assert.Subset(file.ToHashSet(), tailAfter.ToHashSet()); // the tail shows values that are in the file
