@@ -89,6 +89,7 @@ public sealed class HttpEndpointTests
         Assert.True(samples.Length >= 2, $"{samples.Length} samples");
         Assert.Equal(times.Order(), times);
         Assert.Contains(samples, s => s.GetProperty("connections").GetInt64() == 50);
+        Assert.InRange(last.GetProperty("output_lag_p99_ms").GetInt64(), 1, 5_000); // written, within --max-delay
         Assert.All(later.RootElement.GetProperty("samples").EnumerateArray(), s => Assert.True(s.GetProperty("time").GetInt64() > times[^1]));
         Assert.Equal(harness.ReadOutput()[^5..], tail.RootElement.GetProperty("values").EnumerateArray().Select(v => v.GetInt64()));
         Assert.Equal(HttpStatusCode.BadRequest, (await http.GetAsync("/tail?count=0")).StatusCode);

@@ -70,6 +70,7 @@ internal sealed class StatusHistory : IAsyncDisposable
             Received = s.Counters.Received,
             Written = s.WrittenValues,
             WatermarkLagMs = s.OpenSources > 0 ? Math.Max(0, now - s.Floor) : null,
+            OutputLagP99Ms = s.RunLag.Percentile(99),
             Duplicates = s.Counters.Duplicates,
             Late = s.Counters.Late,
             Rejected = _counters.RejectedLines + s.Counters.RejectedFuture,

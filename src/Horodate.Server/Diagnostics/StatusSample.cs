@@ -18,6 +18,9 @@ internal sealed record StatusSample
     /// <summary>The clock minus the write point, in ms; null while no source is open (idle, nothing to hold).</summary>
     public required long? WatermarkLagMs { get; init; }
 
+    /// <summary>99th percentile of the output lag (clock at write minus value) since the start, in ms; 0 before any write.</summary>
+    public required long OutputLagP99Ms { get; init; }
+
     public required long Duplicates { get; init; }
 
     public required long Late { get; init; }

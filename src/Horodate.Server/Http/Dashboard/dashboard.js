@@ -1,5 +1,5 @@
 // The horodate-server dashboard. Once a second it asks the server for the samples it has not drawn yet
-// (/history), the running summary (/status) and the last lines of the output file (/tail), then draws them.
+// (/history) and the last lines of the output file (/tail), then draws them.
 // No dependencies, no build step: the file is served as written, from the server's assembly.
 'use strict';
 
@@ -18,7 +18,6 @@ const state = {
   startedAt: null, // the server's start: when it changes, the server restarted and the history starts over
   info: null,      // output file, transport, endpoints
   samples: [],     // oldest first, as /history returns them
-  status: null,
   tail: [],
   error: null,
   windowMs: 5 * 60 * 1000,
@@ -40,8 +39,7 @@ async function getJson(path) {
 async function poll() {
   try {
     const after = state.samples.length ? state.samples.at(-1).time : 0;
-    let [history, status, tail] = await Promise.all([
-      getJson(`history?after=${after}`), getJson('status'), getJson(`tail?count=${TAIL_LINES}`)]);
+    let [history, tail] = await Promise.all([getJson(`history?after=${after}`), getJson(`tail?count=${TAIL_LINES}`)]);
     if (history.started_at !== state.startedAt) {
       // First load, or the server restarted: its totals started again from zero.
       if (state.startedAt !== null && after !== 0) {
@@ -56,7 +54,6 @@ async function poll() {
     while (state.samples.length && state.samples[0].time < oldest) {
       state.samples.shift();
     }
-    state.status = status;
     state.tail = tail.values;
     state.error = null;
   } catch (e) {
@@ -143,7 +140,6 @@ function show(id, value, text) {
 function render() {
   const latest = state.samples.at(-1);
   const rate = rates(state.samples.slice(-2)).at(-1);
-  const status = state.status;
 
   const pill = $('state');
   let [mode, label] = ['connecting', 'connecting'];
@@ -170,6 +166,8 @@ function render() {
     show('connections', latest.connections, formatCount(latest.connections));
     show('lag', latest.watermark_lag_ms, latest.watermark_lag_ms === null ? 'idle' : formatMs(latest.watermark_lag_ms));
     show('file-size', latest.output_bytes, formatBytes(latest.output_bytes));
+    show('written', latest.written, `${formatCount(latest.written)} values written`);
+    show('lag-p99', latest.output_lag_p99_ms, latest.written > 0 ? formatMs(latest.output_lag_p99_ms) : '–');
     show('received', latest.received, formatCount(latest.received));
     show('duplicates', latest.duplicates, formatCount(latest.duplicates));
     show('late', latest.late, formatCount(latest.late));
@@ -183,10 +181,6 @@ function render() {
   if (rate) {
     show('in-rate', rate.in, formatCount(rate.in));
     show('out-rate', rate.out, formatCount(rate.out));
-  }
-  if (status) {
-    show('lag-p99', status.lag_p99_ms, status.written > 0 ? formatMs(status.lag_p99_ms) : '–');
-    show('written', status.written, `${formatCount(status.written)} values written`);
   }
 
   drawCharts();
@@ -334,14 +328,11 @@ function element(name, attributes, text) {
   return node;
 }
 
-let shownMax = -Infinity; // the newest value shown so far: rows above it are new, and flash once
-
+// No animation anywhere: a running CSS animation repaints the page 60 times a second (a third of a core in
+// headless Chromium, measured), where one redraw a second costs 2% of one.
 function drawTail() {
   const rows = state.tail.map((value, i) => {
     const row = document.createElement('tr');
-    if (value > shownMax && shownMax !== -Infinity) {
-      row.className = 'fresh';
-    }
     const step = i === 0 ? '' : `+${integer.format(value - state.tail[i - 1])}`;
     for (const text of [String(value), formatUtc(value), step]) {
       const cell = document.createElement('td');
@@ -351,9 +342,6 @@ function drawTail() {
     return row;
   });
   $('tail').replaceChildren(...rows);
-  if (state.tail.length) {
-    shownMax = Math.max(shownMax, state.tail.at(-1));
-  }
 }
 
 // ---- start -------------------------------------------------------------------------------------------
