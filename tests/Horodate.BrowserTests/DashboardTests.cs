@@ -100,6 +100,28 @@ public sealed class DashboardTests(Chromium chromium) : IClassFixture<Chromium>
         Assert.All(browser.Errors, e => Assert.Contains("Failed to load resource", e)); // the refused requests, nothing else
     }
 
+    [Fact]
+    public async Task After_a_restart_on_the_same_port_the_dashboard_starts_its_history_again()
+    {
+        using var dir = new TempDirectory();
+        var first = await ServerHarness.StartAsync(dir, ServerHarness.WithHttp);
+        var http = first.Server.HttpEndpoint!;
+        await using var browser = await chromium.OpenAsync(DashboardUrl(first));
+        await browser.WaitForValueAsync("uptime", ">=", 3_000);
+        var pointsBefore = int.Parse((await browser.Page.Locator("#chart-connections path").GetAttributeAsync("data-points"))!);
+
+        await first.DisposeAsync();
+        await browser.WaitUntilAsync("() => document.getElementById('state').dataset.state === 'unreachable'");
+        await using var second = await ServerHarness.StartAsync(dir, o => o with { Http = http });
+        await browser.WaitUntilAsync("() => document.getElementById('state').dataset.state === 'idle'");
+        await browser.WaitForValueAsync("uptime", "<", 3_000);
+        var pointsAfter = int.Parse((await browser.Page.Locator("#chart-connections path").GetAttributeAsync("data-points"))!);
+
+        Assert.True(pointsBefore >= 3, $"{pointsBefore} points before the restart");
+        Assert.True(pointsAfter < pointsBefore, $"the old server's {pointsBefore} samples were kept: {pointsAfter} points");
+        Assert.All(browser.Errors, e => Assert.Contains("Failed to load resource", e)); // the refused requests, nothing else
+    }
+
     private static Uri DashboardUrl(ServerHarness harness) => new($"http://{harness.Server.HttpEndpoint}/");
 
     private static Task<ClientSummary> RunClientAsync(ServerHarness harness, CancellationToken stop) =>
