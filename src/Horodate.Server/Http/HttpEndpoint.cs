@@ -4,8 +4,6 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Horodate.Server.Http;
@@ -25,14 +23,7 @@ internal sealed partial class HttpEndpoint : IAsyncDisposable
 
     public HttpEndpoint(IPEndPoint endpoint, HttpSources sources, ILoggerFactory loggerFactory)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
-        {
-            ApplicationName = "horodate-server",
-            ContentRootPath = AppContext.BaseDirectory,
-        });
-        builder.Logging.ClearProviders();
-        builder.Services.AddSingleton(loggerFactory);
-        builder.Services.AddSingleton<IHostLifetime, NullHostLifetime>();
+        var builder = EmbeddedWebHost.CreateBuilder(loggerFactory);
         ListenOptions? listen = null;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {

@@ -24,14 +24,7 @@ internal sealed class KestrelTransport : ITransport
 
     public KestrelTransport(ServerOptions options, IngestPipeline pipeline, ServerCounters counters, ILoggerFactory loggerFactory)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
-        {
-            ApplicationName = "horodate-server",
-            ContentRootPath = AppContext.BaseDirectory,
-        });
-        builder.Logging.ClearProviders();
-        builder.Services.AddSingleton(loggerFactory);
-        builder.Services.AddSingleton<IHostLifetime, NullHostLifetime>();
+        var builder = EmbeddedWebHost.CreateBuilder(loggerFactory);
         builder.Services.AddSingleton(counters);
         builder.Services.AddSingleton(pipeline);
         builder.Services.AddSingleton(options);
