@@ -38,7 +38,7 @@ internal static class LivePanel
                     var seconds = Math.Max(Stopwatch.GetElapsedTime(previousAt).TotalSeconds, 0.001);
                     previousAt = Stopwatch.GetTimestamp();
                     var c = now.Counters;
-                    var lagMs = Math.Max(0, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - now.Floor);
+                    var lagMs = now.WatermarkLagMs(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
                     Set(table, 0, $"{counters.Open:N0} open, {now.ActiveSources:N0} active", $"{counters.Accepted:N0} accepted, {counters.Refused:N0} refused");
                     Set(table, 1, $"{(c.Received - previous.Counters.Received) / seconds:N0}/s", $"{c.Received:N0}");
                     Set(table, 2, $"{(now.WrittenValues - previous.WrittenValues) / seconds:N0}/s", $"{now.WrittenValues:N0}");
@@ -46,7 +46,8 @@ internal static class LivePanel
                     Set(table, 4, $"{now.Lag.Percentile(99):N0} ms", $"{now.RunLag.Percentile(99):N0} ms");
                     Set(table, 5, "", $"{c.Duplicates:N0}");
                     Set(table, 6, "", c.Late > 0 ? $"[yellow]{c.Late:N0}[/]" : "0");
-                    Set(table, 7, "", counters.RejectedLines + c.RejectedFuture > 0 ? $"[yellow]{counters.RejectedLines + c.RejectedFuture:N0}[/]" : "0");
+                    var rejected = counters.Rejected(c);
+                    Set(table, 7, "", rejected > 0 ? $"[yellow]{rejected:N0}[/]" : "0");
                     Set(table, 8, now.PendingBytes > 0 ? $"[red]WRITES FAILING, {Units.Bytes(now.PendingBytes)} pending[/]" : "", Units.Bytes(now.OutputBytes));
                     context.Refresh();
                     previous = now;

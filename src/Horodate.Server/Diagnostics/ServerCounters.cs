@@ -1,3 +1,5 @@
+using Horodate.Core.Ordering;
+
 namespace Horodate.Server.Diagnostics;
 
 /// <summary>Counters the connection handlers bump concurrently (the engine keeps its own under the pipeline lock).</summary>
@@ -25,6 +27,10 @@ internal sealed class ServerCounters
     public long ClosedIdle => Volatile.Read(ref _closedIdle);
 
     public long Open => Accepted - Closed;
+
+    /// <summary>What the status line, the live panel and the dashboard call rejected: lines that were not values,
+    /// plus the values <paramref name="engine"/> refused as too far ahead of the clock.</summary>
+    public long Rejected(in OrderingCounters engine) => RejectedLines + engine.RejectedFuture;
 
     public void ConnectionRefused() => Interlocked.Increment(ref _refused);
 

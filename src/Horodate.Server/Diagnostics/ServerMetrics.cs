@@ -80,5 +80,5 @@ internal sealed class ServerMetrics
         }
     }
 
-    private double WatermarkLag() => Math.Max(0, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - Status().Floor) / 1000.0;
+    private double WatermarkLag() => Status().WatermarkLagMs(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()) / 1000.0;
 }

@@ -58,7 +58,7 @@ internal sealed class StatusReporter(IngestPipeline pipeline, ServerCounters cou
         var problems = current.PendingBytes > 0 ? $" | WRITE FAILING, {Units.Bytes(current.PendingBytes)} pending" : "";
         return string.Create(CultureInfo.InvariantCulture,
             $"{now.ToLocalTime():HH:mm:ss} conns {counters.Open,5:N0} (active {current.ActiveSources:N0}) | in {inRate,8:N0}/s | written {outRate,8:N0}/s" +
-            $" | dup {c.Duplicates:N0} | late {c.Late:N0} | rejected {counters.RejectedLines + c.RejectedFuture:N0}" +
+            $" | dup {c.Duplicates:N0} | late {c.Late:N0} | rejected {counters.Rejected(c):N0}" +
             $" | lag p50 {current.Lag.Percentile(50):N0} ms p99 {current.Lag.Percentile(99):N0} ms | {Units.Bytes(current.OutputBytes)}{problems}");
     }
 }

@@ -10,7 +10,7 @@ internal sealed record HistoryResponse
 
     public required long IntervalMs { get; init; }
 
-    /// <summary>The ordered output file, as given to the server.</summary>
+    /// <summary>The ordered output file, as a full path.</summary>
     public required string Output { get; init; }
 
     public required string Transport { get; init; }

@@ -21,6 +21,7 @@ internal sealed partial class HttpEndpoint
         var assets = DashboardAssets.Load();
         var output = new TimestampReader(sources.Output);
         var listen = sources.Listen.Select(e => e.ToString()).ToArray();
+        var transport = sources.Transport.ToString().ToLowerInvariant();
 
         app.MapGet("/", (HttpContext context) => Serve(context, assets, DashboardAssets.Index));
         app.MapGet("/dashboard/{name}", (HttpContext context, string name) => Serve(context, assets, name));
@@ -38,7 +39,7 @@ internal sealed partial class HttpEndpoint
                 StartedAt = sources.StartedAt,
                 IntervalMs = (long)sources.History.Interval.TotalMilliseconds,
                 Output = sources.Output,
-                Transport = sources.Transport.ToString().ToLowerInvariant(),
+                Transport = transport,
                 Listen = listen,
                 Samples = sources.History.Since(since),
             }, ServerJsonContext.Default.HistoryResponse);

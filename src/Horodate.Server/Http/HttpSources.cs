@@ -1,3 +1,4 @@
+using System.Net;
 using Horodate.Server.Diagnostics;
 using Horodate.Server.Hosting;
 
@@ -22,7 +23,7 @@ internal sealed record HttpSources
 
     public required TransportKind Transport { get; init; }
 
-    public required IReadOnlyList<System.Net.IPEndPoint> Listen { get; init; }
+    public required IReadOnlyList<IPEndPoint> Listen { get; init; }
 
     /// <summary>When the server started, in Unix ms.</summary>
     public required long StartedAt { get; init; }

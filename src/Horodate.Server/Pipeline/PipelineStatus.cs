@@ -15,6 +15,9 @@ internal sealed record PipelineStatus
     /// <summary>The lowest value that can still be written in order.</summary>
     public required long Floor { get; init; }
 
+    /// <summary>The watermark lag: how far the write point is behind <paramref name="nowMs"/> (Unix ms), never negative.</summary>
+    public long WatermarkLagMs(long nowMs) => Math.Max(0, nowMs - Floor);
+
     public required long BufferedValues { get; init; }
 
     /// <summary>Ordered values that reached the file.</summary>
