@@ -72,8 +72,9 @@ internal sealed record CheckReport(IReadOnlyList<Violation> Violations, long Mai
 /// <c>--keep-duplicates</c> (at least as many copies as were acknowledged, and no more than were sent);</item>
 /// <item>dedupe: no value twice, in particular not in both files;</item>
 /// <item>nothing is stored that no client sent;</item>
-/// <item>acknowledged clients' values land in order after a restart (the write point waits at the file's end for their
-/// resends): an acknowledged copy found only in <c>.late</c> broke that;</item>
+/// <item>acknowledged clients' values land in order: after a restart the write point waits at the file's end for their
+/// resends, and after a full disk the server "resumes in order"; an acknowledged copy found only in <c>.late</c> broke that
+/// (horodate-client's values are its clock's, so only a fault can make them late);</item>
 /// <item>plain clients: what the server received is written — checked for the values sent outside the excused windows
 /// around server stops and crashes, where the README lets in-flight and in-memory values go.</item>
 /// </list>
@@ -151,7 +152,7 @@ internal static class Check
         var lost = new Tally("lost-acked", input.KeepDuplicates
             ? "every acknowledged copy is stored (main + .late hold at least as many copies as were acknowledged)"
             : "every acknowledged value is stored (in the main file or .late)");
-        var ackedLate = new Tally("acked-late", "acknowledged values land in order: after a restart the write point waits at the file's end for the resends (found only in .late)");
+        var ackedLate = new Tally("acked-late", "acknowledged values land in order, in the main file: after a restart the write point waits at the file's end for the resends; after a full disk the server resumes in order (found only in .late)");
         foreach (var (value, count) in acked)
         {
             var need = input.KeepDuplicates ? count : 1;

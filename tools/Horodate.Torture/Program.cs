@@ -1,0 +1,53 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Horodate.Torture;
+
+// horodate-torture [--minutes M] [--seed S] [--schedules N] [--work DIR] [--keep]
+//   --seed S alone replays schedule S; with --minutes, S is the first seed of the run.
+// Ends with "N schedules, N faults, N violations"; exit code 0 when no violation, 1 otherwise, 2 on bad usage.
+double? minutes = null;
+long? seed = null;
+int? count = null;
+string? work = null;
+var keep = false;
+try
+{
+    for (var i = 0; i < args.Length; i++)
+    {
+        string Next() => i + 1 < args.Length ? args[++i] : throw new FormatException($"{args[i]} needs a value");
+        switch (args[i])
+        {
+            case "--minutes": minutes = double.Parse(Next(), CultureInfo.InvariantCulture); break;
+            case "--seed": seed = long.Parse(Next(), CultureInfo.InvariantCulture); break;
+            case "--schedules": count = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+            case "--work": work = Next(); break;
+            case "--keep": keep = true; break;
+            default: throw new FormatException($"unknown option {args[i]}");
+        }
+    }
+}
+catch (FormatException ex)
+{
+    Console.Error.WriteLine($"horodate-torture: {ex.Message}");
+    return 2;
+}
+
+using var stop = new CancellationTokenSource();
+using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+void Stop(PosixSignalContext context)
+{
+    context.Cancel = true; // stop after cleaning up: every process killed, the tmpfs unmounted
+    stop.Cancel();
+}
+
+var options = await TortureRun.DefaultOptionsAsync(work, keep);
+if (!options.DiskFaults)
+{
+    Console.WriteLine("(no tmpfs could be mounted — not root? — so no disk-full faults)");
+}
+
+var budget = minutes is { } m ? TimeSpan.FromMinutes(m) : TimeSpan.Zero;
+var totals = await TortureRun.RunAsync(options, seed ?? TortureRun.SeedFromClock(), budget, count ?? (minutes is null && seed is not null ? 1 : int.MaxValue), Console.Out, stop.Token);
+Console.WriteLine(totals);
+return totals.Violations == 0 && !stop.IsCancellationRequested ? 0 : 1;

@@ -1,0 +1,534 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Horodate.Torture;
+
+/// <summary>Where the programs are, where the files go, what this machine allows.</summary>
+internal sealed record HarnessOptions
+{
+    public required string Server { get; init; }
+
+    public required string Client { get; init; }
+
+    public required string Checker { get; init; }
+
+    /// <summary>Each schedule works in <c>WorkDir/seed-S</c>, kept when it fails (or always with <see cref="KeepFiles"/>).</summary>
+    public required string WorkDir { get; init; }
+
+    public bool KeepFiles { get; init; }
+
+    /// <summary>Whether a tmpfs can be mounted (root): without it no disk-full window is drawn.</summary>
+    public bool DiskFaults { get; init; }
+}
+
+/// <summary>What one schedule did and found.</summary>
+internal sealed record ScheduleResult(Schedule Schedule, int FaultsInjected, IReadOnlyList<string> Violations, TimeSpan Elapsed, string Directory)
+{
+    public bool Ok => Violations.Count == 0;
+}
+
+/// <summary>
+/// Runs one schedule over the real processes on 127.0.0.1: the server on a tmpfs, the client processes,
+/// the faults at their instants; then stops everything, and hands the files and the clients' records to
+/// <c>horodate-checker</c>.
+/// </summary>
+internal sealed class ScheduleRunner : IAsyncDisposable
+{
+    /// <summary>
+    /// Plain values sent this long before a SIGTERM may be lost: a value is read from the clock a little
+    /// before it is sent (a busy scheduler, a slow peer's bytes), and the server reads in-flight data for
+    /// 250 ms at most while clients keep sending.
+    /// </summary>
+    private static readonly TimeSpan TermExcuse = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Plain values sent this long before a kill -9 may be lost: the README lets values in the server's memory
+    /// go, and a lagging connection holds them there up to --max-delay (5 s); keep-duplicates' journal cuts back
+    /// to the last sync (--sync-interval, 250 ms); plus the same second as for a SIGTERM.
+    /// </summary>
+    private static readonly TimeSpan KillExcuse = TimeSpan.FromMilliseconds(5000 + 250 + 1000);
+
+    /// <summary>After a restart is listening, the clients' connections still in their backoff come back; a second's slack for a stale socket's last send.</summary>
+    private static readonly TimeSpan RestartExcuse = TimeSpan.FromSeconds(1);
+
+    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly Schedule _schedule;
+    private readonly HarnessOptions _options;
+    private readonly string _dir;
+    private readonly Random _rng;
+    private readonly List<string> _violations = [];
+    private readonly List<ClientRun> _clients = [];
+    private readonly ClientRun?[] _slots;
+    private readonly List<(long From, long To)> _excused = [];
+    private readonly List<(long From, long To)> _unrecorded = [];
+    private readonly List<string> _peerRecords = [];
+    private readonly List<Task> _peers = [];
+    private readonly CancellationTokenSource _peerStop = new();
+    private readonly Lock _gate = new();
+    private Disk? _disk;
+    private ChildProcess? _server;
+    private int _port;
+    private int _faults;
+    private int _serverStarts;
+    private long _t0;
+
+    private ScheduleRunner(Schedule schedule, HarnessOptions options)
+    {
+        _schedule = schedule;
+        _options = options;
+        _dir = Path.Combine(options.WorkDir, string.Create(CultureInfo.InvariantCulture, $"seed-{schedule.Seed}"));
+        _rng = new Random(unchecked((int)schedule.Seed * 31));
+        _slots = new ClientRun?[schedule.Clients.Count];
+    }
+
+    private string Output => Path.Combine(_disk!.Path, "out.txt");
+
+    private static long NowMs => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+    private TimeSpan Elapsed => Stopwatch.GetElapsedTime(_t0);
+
+    public static async Task<ScheduleResult> RunAsync(Schedule schedule, HarnessOptions options, CancellationToken stop)
+    {
+        var started = Stopwatch.GetTimestamp();
+        await using var runner = new ScheduleRunner(schedule, options);
+        try
+        {
+            await runner.RunAsync(stop).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            runner._violations.Add("(interrupted: the schedule did not finish)");
+        }
+
+        return new ScheduleResult(schedule, runner._faults, runner._violations, Stopwatch.GetElapsedTime(started), runner._dir);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _peerStop.CancelAsync().ConfigureAwait(false);
+        foreach (var run in _clients)
+        {
+            run.Process.Dispose();
+        }
+
+        _server?.Dispose();
+        _disk?.Dispose();
+        _peerStop.Dispose();
+        if (_violations.Count == 0 && !_options.KeepFiles && Directory.Exists(_dir))
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+    }
+
+    private async Task RunAsync(CancellationToken stop)
+    {
+        if (Directory.Exists(_dir))
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+
+        Directory.CreateDirectory(_dir);
+        _disk = await Disk.MountAsync(Path.Combine(_dir, "disk")).ConfigureAwait(false);
+        _port = FreePort();
+        if (!await StartServerAsync(stop).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        _t0 = Stopwatch.GetTimestamp();
+        for (var slot = 0; slot < _schedule.Clients.Count; slot++)
+        {
+            StartClient(slot, _schedule.Duration);
+        }
+
+        await Task.WhenAll(_schedule.Faults.Select(f => InjectAsync(f, stop))).ConfigureAwait(false);
+
+        // The clients end by themselves (their duration, then at most --ack-wait for the last acknowledgements).
+        var deadline = _schedule.Duration + TimeSpan.FromSeconds(60) - Elapsed;
+        foreach (var run in _clients)
+        {
+            if (!await run.Process.WaitForExitAsync(deadline > TimeSpan.Zero ? deadline : TimeSpan.FromSeconds(1)).ConfigureAwait(false))
+            {
+                _violations.Add($"client {run.Slot}.{run.Generation} did not finish within its duration + 60 s (killed; its records are lost)");
+                run.Process.KillHard();
+                await run.Process.WaitForExitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+            }
+        }
+
+        await _peerStop.CancelAsync().ConfigureAwait(false);
+        await Task.WhenAll(_peers).ConfigureAwait(false);
+
+        // The final graceful stop; then the files are read where the server left them.
+        if (_server is not null)
+        {
+            await StopServerAsync(hard: false).ConfigureAwait(false);
+        }
+
+        foreach (var name in new[] { "out.txt", "out.txt.late", "out.txt.clients" })
+        {
+            var from = Path.Combine(_disk.Path, name);
+            if (File.Exists(from))
+            {
+                File.Copy(from, Path.Combine(_dir, name), overwrite: true);
+            }
+        }
+
+        await CheckAsync(stop).ConfigureAwait(false);
+    }
+
+    private async Task InjectAsync(Fault fault, CancellationToken stop)
+    {
+        var wait = fault.At - Elapsed;
+        if (wait > TimeSpan.Zero)
+        {
+            await Task.Delay(wait, stop).ConfigureAwait(false);
+        }
+
+        var injected = fault.Kind switch
+        {
+            FaultKind.ServerTerm or FaultKind.ServerKill => await BounceServerAsync(fault, stop).ConfigureAwait(false),
+            FaultKind.DiskFull => await FillDiskAsync(fault, stop).ConfigureAwait(false),
+            FaultKind.ClientTerm or FaultKind.ClientKill => await BounceClientAsync(fault, stop).ConfigureAwait(false),
+            _ => StartPeer(fault),
+        };
+        if (injected)
+        {
+            Interlocked.Increment(ref _faults);
+        }
+    }
+
+    private async Task<bool> BounceServerAsync(Fault fault, CancellationToken stop)
+    {
+        if (_server is null)
+        {
+            return false;
+        }
+
+        var hard = fault.Kind == FaultKind.ServerKill;
+        var at = NowMs;
+        await StopServerAsync(hard).ConfigureAwait(false);
+        var rest = TimeSpan.FromMilliseconds(at + fault.Length.TotalMilliseconds - NowMs);
+        if (rest > TimeSpan.Zero)
+        {
+            await Task.Delay(rest, stop).ConfigureAwait(false);
+        }
+
+        var started = await StartServerAsync(stop).ConfigureAwait(false);
+        var excuse = hard ? KillExcuse : TermExcuse;
+        lock (_gate)
+        {
+            _excused.Add((at - (long)excuse.TotalMilliseconds, NowMs + (long)RestartExcuse.TotalMilliseconds));
+        }
+
+        return started;
+    }
+
+    private async Task StopServerAsync(bool hard)
+    {
+        var server = _server!;
+        _server = null;
+        if (hard)
+        {
+            server.KillHard();
+            await server.WaitForExitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        }
+        else
+        {
+            server.Terminate();
+            if (!await server.WaitForExitAsync(StopTimeout).ConfigureAwait(false))
+            {
+                Violation($"graceful stop: the server did not exit within {StopTimeout.TotalSeconds:0} s of SIGTERM (killed)");
+                server.KillHard();
+                await server.WaitForExitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+            }
+            else if (server.ExitCode != 0)
+            {
+                Violation($"graceful stop: the server exited with code {server.ExitCode} after SIGTERM (README: exits 0); see server.log");
+            }
+        }
+
+        server.Dispose();
+    }
+
+    private async Task<bool> StartServerAsync(CancellationToken stop)
+    {
+        List<string> args = ["--listen", string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{_port}"), "--output", Output, "--quiet"];
+        if (_schedule.KeepDuplicates)
+        {
+            args.Add("--keep-duplicates");
+        }
+
+        // A restart right after a stop can find the port still held for a moment: a few tries.
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            var server = ChildProcess.Start(_options.Server, args, Path.Combine(_dir, "server.log"));
+            _serverStarts++;
+            if (await server.WaitForLineAsync(l => l.Contains("listening on ", StringComparison.Ordinal), StartTimeout).ConfigureAwait(false) is not null)
+            {
+                _server = server;
+                return true;
+            }
+
+            var code = server.HasExited ? server.ExitCode : -1;
+            server.Dispose();
+            if (code != 1 || !Tail("server.log").Contains("in use", StringComparison.OrdinalIgnoreCase))
+            {
+                Violation($"restart: the server did not start again on its file (exit code {code}): {Tail("server.log").ReplaceLineEndings(" | ")}");
+                return false;
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(1), stop).ConfigureAwait(false);
+        }
+
+        Violation("restart: the port stayed in use");
+        return false;
+    }
+
+    private void StartClient(int slot, TimeSpan duration)
+    {
+        var spec = _schedule.Clients[slot];
+        var generation = _clients.Count(c => c.Slot == slot);
+        var name = string.Create(CultureInfo.InvariantCulture, $"client-{slot}.{generation}");
+        var sent = Path.Combine(_dir, name + ".sent");
+        var acked = Path.Combine(_dir, name + ".acked");
+        List<string> args =
+        [
+            "--server", string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{_port}"),
+            "-n", spec.Connections.ToString(CultureInfo.InvariantCulture),
+            "--duration", string.Create(CultureInfo.InvariantCulture, $"{(long)duration.TotalMilliseconds}ms"),
+            "--record", sent,
+            "--quiet",
+        ];
+        args.AddRange(spec.Acknowledged ? ["--record-acked", acked] : ["--no-ack"]);
+        var run = new ClientRun(slot, generation, spec, ChildProcess.Start(_options.Client, args, Path.Combine(_dir, name + ".log")), sent, acked);
+        lock (_gate)
+        {
+            _clients.Add(run);
+            _slots[slot] = run;
+        }
+    }
+
+    private async Task<bool> BounceClientAsync(Fault fault, CancellationToken stop)
+    {
+        var slot = fault.Target;
+        var run = _slots[slot];
+        if (run is null || run.Process.HasExited)
+        {
+            return false;
+        }
+
+        _slots[slot] = null;
+        if (fault.Kind == FaultKind.ClientKill)
+        {
+            run.KilledMs = NowMs;
+            run.Process.KillHard();
+            await run.Process.WaitForExitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        }
+        else
+        {
+            run.Process.Terminate();
+            if (!await run.Process.WaitForExitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false))
+            {
+                Violation($"client {run.Slot}.{run.Generation} did not exit within 30 s of SIGTERM (killed; its records are lost)");
+                run.KilledMs = NowMs;
+                run.Process.KillHard();
+                await run.Process.WaitForExitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+            }
+        }
+
+        await Task.Delay(fault.Length, stop).ConfigureAwait(false);
+        var left = _schedule.Duration - Elapsed;
+        if (left > TimeSpan.FromSeconds(3))
+        {
+            StartClient(slot, left);
+        }
+
+        return true;
+    }
+
+    private async Task<bool> FillDiskAsync(Fault fault, CancellationToken stop)
+    {
+        if (!_disk!.Mounted)
+        {
+            return false;
+        }
+
+        _disk.Fill();
+        try
+        {
+            await Task.Delay(fault.Length, stop).ConfigureAwait(false);
+        }
+        finally
+        {
+            _disk.Free();
+        }
+
+        return true;
+    }
+
+    private bool StartPeer(Fault fault)
+    {
+        if (_server is null)
+        {
+            return false; // down for an outage: a peer would only be refused
+        }
+
+        var endpoint = new IPEndPoint(IPAddress.Loopback, _port);
+        var rng = new Random(_rng.Next());
+        var record = Path.Combine(_dir, string.Create(CultureInfo.InvariantCulture, $"peer-{_peers.Count}.sent"));
+        var token = _peerStop.Token;
+        Task peer = fault.Kind switch
+        {
+            FaultKind.SlowPeer => RawPeer.SlowAsync(endpoint, fault.Length, rng, record, token),
+            FaultKind.HalfOpenPeer => RawPeer.HalfOpenAsync(endpoint, fault.Length, record, token),
+            _ => RawPeer.GarbageAsync(endpoint, fault.Target, rng, token),
+        };
+        lock (_gate)
+        {
+            _peers.Add(peer);
+            if (fault.Kind != FaultKind.Garbage)
+            {
+                _peerRecords.Add(record);
+            }
+        }
+
+        return true;
+    }
+
+    private async Task CheckAsync(CancellationToken stop)
+    {
+        List<string> args = ["--output", Path.Combine(_dir, "out.txt")];
+        if (_schedule.KeepDuplicates)
+        {
+            args.Add("--keep-duplicates");
+        }
+
+        foreach (var run in _clients)
+        {
+            if (run.KilledMs is not null || !File.Exists(run.SentPath))
+            {
+                // A client killed with SIGKILL never wrote its records: whatever it sent while it lived needs none.
+                var to = run.KilledMs ?? NowMs;
+                _unrecorded.Add((run.Process.StartedMs - 1000, to + 1000));
+                continue;
+            }
+
+            args.AddRange(["--sent", run.SentPath]);
+            if (run.Spec.Acknowledged)
+            {
+                args.AddRange(["--acked", run.AckedPath]);
+            }
+            else
+            {
+                args.AddRange(["--required", run.SentPath]);
+            }
+        }
+
+        foreach (var record in _peerRecords)
+        {
+            args.AddRange(["--sent", record, "--required", record]);
+        }
+
+        foreach (var (from, to) in _excused)
+        {
+            args.AddRange(["--excuse", string.Create(CultureInfo.InvariantCulture, $"{from}-{to}")]);
+        }
+
+        foreach (var (from, to) in _unrecorded)
+        {
+            args.AddRange(["--unrecorded", string.Create(CultureInfo.InvariantCulture, $"{from}-{to}")]);
+        }
+
+        using var checker = ChildProcess.Start(_options.Checker, args, Path.Combine(_dir, "checker.log"));
+        if (!await checker.WaitForExitAsync(TimeSpan.FromMinutes(2)).ConfigureAwait(false))
+        {
+            Violation("the checker did not finish within 2 minutes");
+            return;
+        }
+
+        stop.ThrowIfCancellationRequested();
+        var lines = File.ReadAllLines(Path.Combine(_dir, "checker.log")).Skip(2).ToList(); // the command line, the figures
+        switch (checker.ExitCode)
+        {
+            case 0:
+                break;
+            case 1:
+                _violations.AddRange(lines.Where(l => l.Contains(" — ", StringComparison.Ordinal)));
+                break;
+            default:
+                Violation($"the checker could not check (exit code {checker.ExitCode}): {string.Join(" | ", lines)}");
+                break;
+        }
+    }
+
+    private void Violation(string text)
+    {
+        lock (_gate)
+        {
+            _violations.Add(text);
+        }
+    }
+
+    private string Tail(string log)
+    {
+        var path = Path.Combine(_dir, log);
+        return File.Exists(path) ? string.Join('\n', File.ReadLines(path).TakeLast(4)) : "";
+    }
+
+    /// <summary>
+    /// A free port below the ephemeral range: the clients keep connecting while the server is down, and a
+    /// connect to a port in the ephemeral range can draw that very port as its source and connect to itself.
+    /// </summary>
+    private int FreePort()
+    {
+        var low = 32768;
+        try
+        {
+            low = int.Parse(File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split('\t', ' ')[0], CultureInfo.InvariantCulture);
+        }
+        catch (Exception ex) when (ex is IOException or FormatException or UnauthorizedAccessException)
+        {
+            // keep Linux's default
+        }
+
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            var port = 10000 + _rng.Next(Math.Max(1000, low - 10000));
+            try
+            {
+                using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                probe.Bind(new IPEndPoint(IPAddress.Loopback, port));
+                return port;
+            }
+            catch (SocketException)
+            {
+                // taken: draw another
+            }
+        }
+
+        throw new InvalidOperationException("no free port below the ephemeral range");
+    }
+
+    /// <summary>One client process: the slot it fills, its generation in that slot, its records.</summary>
+    private sealed class ClientRun(int slot, int generation, ClientSpec spec, ChildProcess process, string sentPath, string ackedPath)
+    {
+        public int Slot { get; } = slot;
+
+        public int Generation { get; } = generation;
+
+        public ClientSpec Spec { get; } = spec;
+
+        public ChildProcess Process { get; } = process;
+
+        public string SentPath { get; } = sentPath;
+
+        public string AckedPath { get; } = ackedPath;
+
+        /// <summary>When it got SIGKILL: its records were never written.</summary>
+        public long? KilledMs { get; set; }
+    }
+}
