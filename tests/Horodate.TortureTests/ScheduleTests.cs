@@ -37,6 +37,7 @@ public sealed class ScheduleTests
 
             Assert.All(exclusive, f => Assert.True(f.At + f.Length <= schedule.Duration - TimeSpan.FromSeconds(10), $"seed {seed}: {f} ends too late"));
             Assert.All(schedule.Faults.Where(f => f.HitsServer), f => Assert.InRange(f.Length, TimeSpan.Zero, Schedule.MaxOutage));
+            Assert.False(schedule.KeepDuplicates && schedule.Faults.Any(f => f.Kind == FaultKind.ClientKill), $"seed {seed}: a client's records lost in keep-duplicates mode");
             kinds.UnionWith(schedule.Faults.Select(f => f.Kind));
         }
 

@@ -48,6 +48,9 @@ internal sealed record CheckInput
 
     /// <summary>The lifetimes of clients whose records were lost (<c>kill -9</c>): values stored from then need no record.</summary>
     public IReadOnlyList<Window> Unrecorded { get; init; } = [];
+
+    /// <summary>When set (Unix ms, the run's start), each example also says when in the run its value was sent (<c>@+12.3s</c>).</summary>
+    public long? Origin { get; init; }
 }
 
 /// <summary>One broken promise: how many values break it, and a few of them.</summary>
@@ -149,10 +152,10 @@ internal static class Check
         bool Unrecorded(long value) => input.Unrecorded.Any(w => w.Contains(value));
 
         // Every acknowledged value (copy) stored; and in order, not in .late.
-        var lost = new Tally("lost-acked", input.KeepDuplicates
+        var lost = new Tally(input.Origin, "lost-acked", input.KeepDuplicates
             ? "every acknowledged copy is stored (main + .late hold at least as many copies as were acknowledged)"
             : "every acknowledged value is stored (in the main file or .late)");
-        var ackedLate = new Tally("acked-late", "acknowledged values land in order, in the main file: after a restart the write point waits at the file's end for the resends; after a full disk the server resumes in order (found only in .late)");
+        var ackedLate = new Tally(input.Origin, "acked-late", "acknowledged values land in order, in the main file: after a restart the write point waits at the file's end for the resends; after a full disk the server resumes in order (found only in .late)");
         foreach (var (value, count) in acked)
         {
             var need = input.KeepDuplicates ? count : 1;
@@ -169,7 +172,7 @@ internal static class Check
         }
 
         // Plain clients: what was sent outside the windows around server stops must be stored, next to the acknowledged copies.
-        var lostPlain = new Tally("lost-plain", "plain clients: everything the server received is written (values sent outside the windows around server stops and crashes)");
+        var lostPlain = new Tally(input.Origin, "lost-plain", "plain clients: everything the server received is written (values sent outside the windows around server stops and crashes)");
         foreach (var (value, count) in required)
         {
             if (Excused(value))
@@ -186,11 +189,11 @@ internal static class Check
         }
 
         // Nothing doubled, nothing invented.
-        var doubled = new Tally("doubled", input.KeepDuplicates
+        var doubled = new Tally(input.Origin, "doubled", input.KeepDuplicates
             ? "nothing is doubled: no more copies stored than were sent"
             : "each distinct value is stored once, the main file and .late together");
-        var both = new Tally("main-and-late", "dedupe: no value in both the main file and .late");
-        var unsent = new Tally("unsent", "nothing is stored that no client sent");
+        var both = new Tally(input.Origin, "main-and-late", "dedupe: no value in both the main file and .late");
+        var unsent = new Tally(input.Origin, "unsent", "nothing is stored that no client sent");
         foreach (var (value, have) in stored)
         {
             var wasSent = sent.GetValueOrDefault(value);
@@ -270,7 +273,7 @@ internal static class Check
     }
 
     /// <summary>Counts the values that break one promise and keeps the first few, smallest value first.</summary>
-    private sealed class Tally(string kind, string promise)
+    private sealed class Tally(long? origin, string kind, string promise)
     {
         private readonly SortedList<long, string> _examples = [];
 
@@ -279,7 +282,7 @@ internal static class Check
         public void Add(long value, long count, string example)
         {
             Count += count;
-            _examples.TryAdd(value, example);
+            _examples.TryAdd(value, origin is { } start ? string.Create(CultureInfo.InvariantCulture, $"{example} @+{(value - start) / 1000.0:0.0}s") : example);
             if (_examples.Count > MaxExamples)
             {
                 _examples.RemoveAt(_examples.Count - 1);

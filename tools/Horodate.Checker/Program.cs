@@ -2,10 +2,11 @@ using System.Globalization;
 using Horodate.Checker;
 
 // horodate-checker --output FILE [--keep-duplicates] [--acked REC]... [--sent REC]... [--required REC]...
-//                  [--excuse FROM-TO]... [--unrecorded FROM-TO]...
+//                  [--excuse FROM-TO]... [--unrecorded FROM-TO]... [--origin UNIX_MS]
 // Prints OK, or one line per broken promise with examples. Exit code: 0 OK, 1 violations, 2 bad input.
 string? output = null;
 var keep = false;
+long? origin = null;
 List<string> acked = [], sent = [], required = [];
 List<Window> excused = [], unrecorded = [];
 try
@@ -22,6 +23,7 @@ try
             case "--required": required.Add(Next()); break;
             case "--excuse": excused.Add(Window.Parse(Next())); break;
             case "--unrecorded": unrecorded.Add(Window.Parse(Next())); break;
+            case "--origin": origin = long.Parse(Next(), CultureInfo.InvariantCulture); break;
             default: throw new FormatException($"unknown option {args[i]}");
         }
     }
@@ -40,6 +42,7 @@ try
         Required = required,
         Excused = excused,
         Unrecorded = unrecorded,
+        Origin = origin,
     });
     var inv = CultureInfo.InvariantCulture;
     Console.WriteLine(string.Create(inv, $"{report.MainLines:N0} lines in the main file, {report.LateLines:N0} in .late; {report.SentValues:N0} values sent, {report.AckedValues:N0} acknowledged, {report.RequiredValues:N0} plain"));

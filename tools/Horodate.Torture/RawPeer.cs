@@ -28,10 +28,13 @@ internal static class RawPeer
                 for (var i = 0; i < line.Length; i++)
                 {
                     await socket.SendAsync(line.AsMemory(i, 1), stop).ConfigureAwait(false);
+                    if (i == line.Length - 1)
+                    {
+                        sent.Add(value); // whole on the wire: recorded before anything can interrupt the pause
+                    }
+
                     await Task.Delay(pause, stop).ConfigureAwait(false);
                 }
-
-                sent.Add(value);
             }
 
             socket.Shutdown(SocketShutdown.Send);

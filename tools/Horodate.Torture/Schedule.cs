@@ -131,6 +131,14 @@ internal sealed record Schedule(long Seed, bool KeepDuplicates, TimeSpan Duratio
         for (var i = 0; i < others; i++)
         {
             var kind = (FaultKind)((int)FaultKind.ClientTerm + rng.Next(5));
+            if (kind == FaultKind.ClientKill && keep)
+            {
+                // A SIGKILLed client never writes its records; in keep-duplicates mode the copies of every value
+                // sent while it lived could then not be bounded (the check for doubled copies would go blind for
+                // its whole life), so there it is stopped with SIGTERM.
+                kind = FaultKind.ClientTerm;
+            }
+
             var at = TimeSpan.FromMilliseconds(2000 + rng.Next((int)(duration.TotalMilliseconds - 8000)));
             faults.Add(kind switch
             {

@@ -75,6 +75,7 @@ internal sealed class ScheduleRunner : IAsyncDisposable
     private int _faults;
     private int _serverStarts;
     private long _t0;
+    private long _t0Ms;
 
     private ScheduleRunner(Schedule schedule, HarnessOptions options)
     {
@@ -140,6 +141,7 @@ internal sealed class ScheduleRunner : IAsyncDisposable
         }
 
         _t0 = Stopwatch.GetTimestamp();
+        _t0Ms = NowMs;
         for (var slot = 0; slot < _schedule.Clients.Count; slot++)
         {
             StartClient(slot, _schedule.Duration);
@@ -401,7 +403,7 @@ internal sealed class ScheduleRunner : IAsyncDisposable
 
     private async Task CheckAsync(CancellationToken stop)
     {
-        List<string> args = ["--output", Path.Combine(_dir, "out.txt")];
+        List<string> args = ["--output", Path.Combine(_dir, "out.txt"), "--origin", _t0Ms.ToString(CultureInfo.InvariantCulture)];
         if (_schedule.KeepDuplicates)
         {
             args.Add("--keep-duplicates");
