@@ -5,6 +5,8 @@ using Horodate.Torture;
 // horodate-torture [--minutes M] [--seed S] [--schedules N] [--work DIR] [--keep]
 //   --seed S alone replays schedule S; with --minutes, S is the first seed of the run.
 // Ends with "N schedules, N faults, N violations"; exit code 0 when no violation, 1 otherwise, 2 on bad usage.
+// Ctrl-C or SIGTERM stops it cleanly (every process killed, the tmpfs unmounted); the schedule under way is not
+// counted. (A shell that starts it in the background with & makes it ignore SIGINT: use SIGTERM there.)
 double? minutes = null;
 long? seed = null;
 int? count = null;

@@ -24,7 +24,7 @@ internal sealed record HarnessOptions
 }
 
 /// <summary>What one schedule did and found.</summary>
-internal sealed record ScheduleResult(Schedule Schedule, int FaultsInjected, IReadOnlyList<string> Violations, TimeSpan Elapsed, string Directory)
+internal sealed record ScheduleResult(Schedule Schedule, int FaultsInjected, IReadOnlyList<string> Violations, TimeSpan Elapsed, string Directory, bool Interrupted = false)
 {
     public bool Ok => Violations.Count == 0;
 }
@@ -76,6 +76,7 @@ internal sealed class ScheduleRunner : IAsyncDisposable
     private int _serverStarts;
     private long _t0;
     private long _t0Ms;
+    private bool _interrupted;
 
     private ScheduleRunner(Schedule schedule, HarnessOptions options)
     {
@@ -102,10 +103,10 @@ internal sealed class ScheduleRunner : IAsyncDisposable
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
-            runner._violations.Add("(interrupted: the schedule did not finish)");
+            runner._interrupted = true; // stopped by hand: no verdict, the files are left for a look
         }
 
-        return new ScheduleResult(schedule, runner._faults, runner._violations, Stopwatch.GetElapsedTime(started), runner._dir);
+        return new ScheduleResult(schedule, runner._faults, runner._violations, Stopwatch.GetElapsedTime(started), runner._dir, runner._interrupted);
     }
 
     public async ValueTask DisposeAsync()
@@ -119,7 +120,7 @@ internal sealed class ScheduleRunner : IAsyncDisposable
         _server?.Dispose();
         _disk?.Dispose();
         _peerStop.Dispose();
-        if (_violations.Count == 0 && !_options.KeepFiles && Directory.Exists(_dir))
+        if (_violations.Count == 0 && !_interrupted && !_options.KeepFiles && Directory.Exists(_dir))
         {
             Directory.Delete(_dir, recursive: true);
         }

@@ -33,6 +33,12 @@ internal static class TortureRun
 
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"seed {seed}: {schedule}"));
             var result = await ScheduleRunner.RunAsync(schedule, options, stop).ConfigureAwait(false);
+            if (result.Interrupted)
+            {
+                output.WriteLine($"  interrupted after {result.Elapsed.TotalSeconds:0.0} s: not counted (files in {result.Directory})");
+                break;
+            }
+
             schedules++;
             faults += result.FaultsInjected;
             violations += result.Violations.Count;
