@@ -75,6 +75,22 @@ public sealed class JsonOutputTests
         Assert.Contains(error, server.Stderr); // the same words for a person reading the terminal
     }
 
+    [Theory]
+    [InlineData("Epoll")]
+    [InlineData("Kestrel")]
+    public async Task A_second_server_on_the_port_of_a_running_one_cannot_start_and_prints_a_json_error(string transport)
+    {
+        using var dir = new TempDirectory();
+        var (first, endpoint) = await ProgramProcess.StartServerAsync("--listen", "127.0.0.1:0", "--output", dir.File("first.txt"));
+        using var _ = first;
+
+        using var second = await ProgramProcess.RunAsync(ProgramProcess.Server,
+            "--listen", endpoint, "--output", dir.File("second.txt"), "--transport", transport, "--json");
+
+        Assert.True(second.ExitCode == 1, second.Stdout + second.Stderr);
+        Assert.Contains(endpoint, Error(second.Stdout));
+    }
+
     [Fact]
     public async Task A_server_refusing_a_foreign_output_file_prints_a_json_error_and_exits_1()
     {
