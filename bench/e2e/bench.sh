@@ -90,19 +90,18 @@ run_horodate() { # n -> row; sets H_SRV_US H_CLI_US
   [ $ack = 0 ] && copt+=(--no-ack)
   "$server" --listen 127.0.0.1:0 --output "$dir/out.txt" --report-interval 0s --json "${sopt[@]}" >"$dir/server.out" 2>"$dir/server.err" &
   local spid=$!
-  local port; port=$(wait_port "$dir/server.out" '.*listening on 127\.0\.0\.1:\([0-9]*\).*')
+  local port; port=$(wait_port "$dir/server.err" '.*listening on 127\.0\.0\.1:\([0-9]*\).*')
   [ -n "$port" ] || { echo "horodate-server did not start" >&2; cat "$dir/server.err" >&2; kill -KILL $spid; return 1; }
   timeout $((duration + 180)) "$client" --server "127.0.0.1:$port" -n "$n" --interval "${interval}ms" --duration "${duration}s" \
     --record "$dir/rec.txt" --report-interval 0s --json "${copt[@]}" >"$dir/client.out" 2>"$dir/client.err"
   stop_server $spid
-  local c s; c=$(grep '^{' "$dir/client.out" | tail -1); s=$(grep '^{' "$dir/server.out" | tail -1)
+  local c s; c=$(cat "$dir/client.out"); s=$(cat "$dir/server.out") # --json: stdout is the one summary object
   [ -n "$c" ] && [ -n "$s" ] || { echo "horodate run failed; logs in $dir" >&2; return 1; }
   local vopt=(); [ $keep = 0 ] && vopt+=(--unique)
   local verdict; verdict=$("$server" verify "$dir/out.txt" "${vopt[@]}" --expect "$dir/rec.txt" | tail -1)
-  local sent elapsed recv scpu ccpu
-  sent=$(json "$c" sent); elapsed=$(json "$c" elapsed); recv=$(json "$s" received)
+  local sent elapsed_s recv scpu ccpu
+  sent=$(json "$c" sent); elapsed_s=$(json "$c" elapsed_s); recv=$(json "$s" received)
   scpu=$(json "$s" cpu_seconds); ccpu=$(json "$c" cpu_seconds)
-  elapsed_s=$(awk -v e="$elapsed" 'BEGIN{split(e,a,":"); print a[1]*3600+a[2]*60+a[3]}')
   H_SRV_US=$(awk -v c="$scpu" -v r="$recv" 'BEGIN{printf "%.2f", (r>0 ? c*1e6/r : 0)}')
   H_CLI_US=$(awk -v c="$ccpu" -v r="$sent" 'BEGIN{printf "%.2f", (r>0 ? c*1e6/r : 0)}')
   row horodate "$n" "$(awk -v n="$n" -v i="$interval" 'BEGIN{printf "%.0f", n*1000/i}')" \

@@ -59,7 +59,10 @@ internal static class ClientCommand
         var threads = CliParsing.Integer("--threads", "", $"Scheduler threads sending on the connections. [default: {new ClientOptions().SchedulerThreads}]", 1, 64);
         var sourceIps = CliParsing.Integer("--source-ips", "", "Spread connections over 127.0.0.1 to 127.0.0.K (loopback servers; keeps connect() fast past ~14,000 connections). [default: 0, the system chooses]", 0, 254);
         var (statusInterval, quiet) = CliParsing.ReportOptions();
-        var json = new Option<bool>("--json") { Description = "At exit, print the summary as one JSON object instead of text (for scripts)." };
+        var json = new Option<bool>("--json")
+        {
+            Description = "Standard output holds one JSON object only, printed at exit: the summary, with an error field if the run failed. Every other line goes to standard error.",
+        };
         var config = ConfigLayers.ConfigOption();
         var logLevel = new Option<LogLevel?>("--log-level")
         {
@@ -88,17 +91,17 @@ internal static class ClientCommand
             var port = defaults.Port;
             if (parse.GetValue(server) is { } text && !EndpointParser.TryParse(text, out host, out port, out var error))
             {
-                return CliParsing.Fail(Name, $"--server: {error}"); // the validator already said so; kept for safety
+                return CliParsing.Fail(Name, $"--server: {error}", parse.GetValue(json)); // the validator already said so; kept for safety
             }
 
             if (port == 0)
             {
-                return CliParsing.Fail(Name, "--server: port 0 is not a server's port.");
+                return CliParsing.Fail(Name, "--server: port 0 is not a server's port.", parse.GetValue(json));
             }
 
             if (parse.GetValue(sourceIps) > 0 && !(System.Net.IPAddress.TryParse(host, out var address) && address.GetAddressBytes() is [127, _, _, _]))
             {
-                return CliParsing.Fail(Name, "--source-ips works with a server on 127.0.0.0/8 only.");
+                return CliParsing.Fail(Name, "--source-ips works with a server on 127.0.0.0/8 only.", parse.GetValue(json));
             }
 
             var options = defaults with
@@ -130,8 +133,9 @@ internal static class ClientCommand
         using var signal = new StopSignal();
         using var loggerFactory = LoggerFactory.Create(logging => ConsoleLogging.Configure(logging, level));
         var logger = loggerFactory.CreateLogger("Horodate.Client");
+        var notes = JsonOutput.Notes(json);
         var until = options.Duration is { } d ? $"for {DurationParser.Format(d)}" : "until Ctrl-C";
-        Console.WriteLine($"{Name}: {options.Connections:N0} connections to {options.Server}, one value every {DurationParser.Format(options.Interval)} each ({(options.Aligned ? "aligned" : "spread")}), {until}.");
+        await notes.WriteLineAsync($"{Name}: {options.Connections:N0} connections to {options.Server}, one value every {DurationParser.Format(options.Interval)} each ({(options.Aligned ? "aligned" : "spread")}), {until}.").ConfigureAwait(false);
         ClientSummary summary;
         try
         {
@@ -144,22 +148,46 @@ internal static class ClientCommand
             }
             else
             {
-                summary = await LoadClient.RunAsync(options, new StatusLines(Console.Out), logger, signal.Token).ConfigureAwait(false);
+                summary = await LoadClient.RunAsync(options, new StatusLines(notes), logger, signal.Token).ConfigureAwait(false);
             }
         }
         catch (SocketException ex)
         {
-            await Console.Error.WriteLineAsync($"{Name}: cannot resolve {options.Host}: {ex.Message}").ConfigureAwait(false);
-            return 1;
+            return await FailAsync($"cannot resolve {options.Host}: {ex.Message}", json).ConfigureAwait(false);
         }
         catch (IOException ex)
         {
-            await Console.Error.WriteLineAsync($"{Name}: {ex.Message}").ConfigureAwait(false);
-            return 1;
+            return await FailAsync(ex.Message, json).ConfigureAwait(false);
         }
 
-        Console.WriteLine(json ? JsonSerializer.Serialize(summary, ClientJsonContext.Default.ClientSummary) : FormatSummary(summary, options));
+        if (!json)
+        {
+            Console.WriteLine(FormatSummary(summary, options));
+        }
+        else
+        {
+            // A run that sent nothing failed (exit code 1): its object says why, beside the counts that show it.
+            var failed = summary.Sent > 0 ? summary : summary with { Error = NothingSent(summary, options) };
+            Console.WriteLine(JsonSerializer.Serialize(failed, ClientJsonContext.Default.ClientSummary));
+        }
+
         return summary.Sent > 0 ? 0 : 1;
+    }
+
+    /// <summary>Why a run sent nothing, in words: the server could not be reached, or the run stopped first.</summary>
+    private static string NothingSent(ClientSummary s, ClientOptions options) => s.ConnectionsUp == 0 && s.ConnectFailures > 0
+        ? string.Create(CultureInfo.InvariantCulture, $"sent nothing: cannot connect to {options.Server} ({s.ConnectFailures:N0} failed attempts; standard error says why)")
+        : $"sent nothing: {s.ConnectionsUp:N0} of {s.Connections:N0} connections to {options.Server} were up, and the run stopped before a value was due";
+
+    private static async Task<int> FailAsync(string message, bool json)
+    {
+        await Console.Error.WriteLineAsync($"{Name}: {message}").ConfigureAwait(false);
+        if (json)
+        {
+            JsonOutput.WriteError(message);
+        }
+
+        return 1;
     }
 
     internal static string FormatSummary(ClientSummary s, ClientOptions options)

@@ -1,12 +1,19 @@
+using System.Text.Json.Serialization;
+using Horodate.CommandLine;
+
 namespace Horodate.Client.Load;
 
 /// <summary>What a client run did; printed at exit.</summary>
 public sealed record ClientSummary
 {
-    /// <summary>How long the client sent: from the end of the connect ramp to the stop.</summary>
+    /// <summary>How long the client sent: from the end of the connect ramp to the stop; in JSON <c>elapsed_s</c>, seconds.</summary>
+    [JsonPropertyName("elapsed_s")]
+    [JsonConverter(typeof(SecondsConverter))]
     public required TimeSpan Elapsed { get; init; }
 
-    /// <summary>How long the connect ramp took (every connection up, or 10 s at most).</summary>
+    /// <summary>How long the connect ramp took (every connection up, or 10 s at most); in JSON <c>ramp_s</c>, seconds.</summary>
+    [JsonPropertyName("ramp_s")]
+    [JsonConverter(typeof(SecondsConverter))]
     public required TimeSpan Ramp { get; init; }
 
     /// <summary>Connections asked for.</summary>
@@ -72,4 +79,11 @@ public sealed record ClientSummary
 
     /// <summary>Values written to the record file, or <see langword="null"/> without <c>--record</c>.</summary>
     public long? Recorded { get; init; }
+
+    /// <summary>
+    /// Why the run failed (it sent nothing: the server could not be reached), set by the command line; absent from
+    /// the JSON of a run that succeeded.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Error { get; init; }
 }

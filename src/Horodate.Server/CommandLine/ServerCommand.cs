@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Net;
+using System.Net.Sockets;
 using System.Text.Json;
 using Horodate.CommandLine;
 using Horodate.Core.Configuration;
@@ -78,7 +79,10 @@ internal static class ServerCommand
                 return null;
             },
         };
-        var json = new Option<bool>("--json") { Description = "At exit, print the summary as one JSON object instead of text (for scripts)." };
+        var json = new Option<bool>("--json")
+        {
+            Description = "Standard output holds one JSON object only, printed at exit: the summary, or {\"error\": ...} if the server cannot start. Every other line goes to standard error.",
+        };
         var config = ConfigLayers.ConfigOption();
         var logLevel = new Option<LogLevel?>("--log-level")
         {
@@ -108,7 +112,7 @@ internal static class ServerCommand
             var ordering = new OrderingOptions();
             if (parse.GetValue(tlsKey) is not null && parse.GetValue(tlsCert) is null)
             {
-                return CliParsing.Fail(Name, "--tls-key needs --tls-cert.");
+                return CliParsing.Fail(Name, "--tls-key needs --tls-cert.", parse.GetValue(json));
             }
 
             var options = defaults with
@@ -151,18 +155,25 @@ internal static class ServerCommand
     private static async Task<int> RunAsync(ServerOptions options, LogLevel logLevel, bool json, bool live)
     {
         using var signal = new StopSignal();
+        var notes = JsonOutput.Notes(json);
         HorodateServer server;
         try
         {
             // With the live panel, no plain status reporter: it would write nowhere and take the interval lag the panel shows.
             server = await HorodateServer.StartAsync(
                 live ? options with { StatusInterval = TimeSpan.Zero } : options,
-                live ? TextWriter.Null : Console.Out,
+                live ? TextWriter.Null : notes,
                 logging => ConsoleLogging.Configure(logging, logLevel)).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException or PlatformNotSupportedException)
+        catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException or PlatformNotSupportedException or SocketException)
         {
-            await Console.Error.WriteLineAsync($"{Name}: cannot start: {ex.Message}").ConfigureAwait(false);
+            var error = $"cannot start: {ex.Message}";
+            await Console.Error.WriteLineAsync($"{Name}: {error}").ConfigureAwait(false);
+            if (json)
+            {
+                JsonOutput.WriteError(error);
+            }
+
             return 1;
         }
 
@@ -171,7 +182,8 @@ internal static class ServerCommand
             var mode = options.Ordering.Dedupe ? "each distinct value once" : "every value, duplicates kept";
             var resumed = server.ResumedAfter is { } last ? $", resuming after {last}" : "";
             var httpAt = server.HttpEndpoint is { } h ? $"; dashboard on http://{h}/ (metrics at /metrics)" : "";
-            Console.WriteLine($"{Name}: listening on {string.Join(", ", server.Endpoints)} ({server.Transport.ToString().ToLowerInvariant()}){httpAt}; writing {options.Output} ({mode}{resumed}); late values go to {options.LateOutput}. Ctrl-C to stop.");
+            await notes.WriteLineAsync($"{Name}: listening on {string.Join(", ", server.Endpoints)} ({server.Transport.ToString().ToLowerInvariant()}){httpAt}; writing {options.Output} ({mode}{resumed}); late values go to {options.LateOutput}. Ctrl-C to stop.").ConfigureAwait(false);
+            await notes.FlushAsync(CancellationToken.None).ConfigureAwait(false);
             try
             {
                 if (live)
@@ -188,7 +200,7 @@ internal static class ServerCommand
                 // the stop
             }
 
-            Console.WriteLine($"{Name}: stopping: writing everything received...");
+            await notes.WriteLineAsync($"{Name}: stopping: writing everything received...").ConfigureAwait(false);
 
             var summary = await server.StopAsync().ConfigureAwait(false);
             Console.WriteLine(json ? JsonSerializer.Serialize(summary, ServerJsonContext.Default.ServerSummary) : FormatSummary(summary, options));

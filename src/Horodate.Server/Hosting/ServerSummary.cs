@@ -1,9 +1,14 @@
+using System.Text.Json.Serialization;
+using Horodate.CommandLine;
+
 namespace Horodate.Server.Hosting;
 
 /// <summary>What a server did over its life, printed at exit and returned by <see cref="HorodateServer.StopAsync"/>.</summary>
 public sealed record ServerSummary
 {
-    /// <summary>How long the server ran.</summary>
+    /// <summary>How long the server ran; in JSON <c>uptime_s</c>, seconds.</summary>
+    [JsonPropertyName("uptime_s")]
+    [JsonConverter(typeof(SecondsConverter))]
     public required TimeSpan Uptime { get; init; }
 
     /// <summary>Connections accepted over the run.</summary>

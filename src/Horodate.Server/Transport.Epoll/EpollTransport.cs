@@ -105,8 +105,10 @@ internal sealed partial class EpollTransport : ITransport
         var listener = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
-            // As Kestrel does on Unix: a restart must not wait for the previous run's TIME_WAIT sockets.
-            listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            // As Kestrel does on Unix: a restart must not wait for the previous run's TIME_WAIT sockets. SO_REUSEADDR
+            // alone, set raw (SOL_SOCKET 1, SO_REUSEADDR 2 on Linux): SocketOptionName.ReuseAddress also sets
+            // SO_REUSEPORT there, which let a second server bind a port a running one holds and take half its peers.
+            listener.SetRawSocketOption(1, 2, BitConverter.GetBytes(1));
             listener.Bind(endpoint);
             listener.Listen(4096); // the kernel caps it at net.core.somaxconn
             return listener;

@@ -95,8 +95,8 @@ internal static class CliParsing
 
     /// <summary>
     /// Parses <paramref name="args"/>; on a bad flag prints every error and a hint to standard error and
-    /// returns <see cref="UsageError"/>; otherwise runs the chosen command. Ctrl-C and SIGTERM are left to
-    /// the commands, which stop gracefully.
+    /// returns <see cref="UsageError"/> (with <c>--json</c>, also the first error as one JSON object on standard
+    /// output); otherwise runs the chosen command. Ctrl-C and SIGTERM are left to the commands, which stop gracefully.
     /// </summary>
     public static async Task<int> RunAsync(RootCommand root, string[] args)
     {
@@ -106,7 +106,7 @@ internal static class CliParsing
         }
         catch (InvalidDataException ex)
         {
-            return Fail(root.Name, ex.Message);
+            return Fail(root.Name, ex.Message, JsonRequested(root, root.Parse(args)));
         }
 
         var parse = root.Parse(args);
@@ -118,17 +118,37 @@ internal static class CliParsing
             }
 
             await Console.Error.WriteLineAsync($"Try '{root.Name} --help'.").ConfigureAwait(false);
+            if (JsonRequested(root, parse))
+            {
+                JsonOutput.WriteError(string.Join(" ", parse.Errors.Select(e => e.Message)));
+            }
+
             return UsageError;
         }
 
         return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }).ConfigureAwait(false);
     }
 
-    /// <summary>Reports a bad combination of values found after parsing, the same way as a parse error.</summary>
-    public static int Fail(string program, string message)
+    /// <summary>
+    /// Reports a bad combination of values found after parsing, the same way as a parse error: on standard error,
+    /// and with <paramref name="json"/> as one JSON object on standard output.
+    /// </summary>
+    public static int Fail(string program, string message, bool json = false)
     {
         Console.Error.WriteLine($"{program}: {message}");
         Console.Error.WriteLine($"Try '{program} --help'.");
+        if (json)
+        {
+            JsonOutput.WriteError(message);
+        }
+
         return UsageError;
     }
+
+    /// <summary>Whether the command line asked for <c>--json</c>, even when other flags are bad (then it is read on its own).</summary>
+    private static bool JsonRequested(RootCommand root, ParseResult parse) =>
+        parse.CommandResult.Command == root
+        && root.Options.OfType<Option<bool>>().FirstOrDefault(o => o.Name == "--json") is { } json
+        && parse.GetResult(json) is { } given && !given.Errors.Any()
+        && parse.GetValue(json);
 }

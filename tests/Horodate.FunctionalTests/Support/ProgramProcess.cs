@@ -14,7 +14,7 @@ internal sealed partial class ProgramProcess : IDisposable
     private readonly Process _process;
     private readonly StringBuilder _stdout = new();
     private readonly StringBuilder _stderr = new();
-    private readonly BlockingCollection<string> _lines = [];
+    private readonly BlockingCollection<string> _lines = []; // standard output and standard error, as they come
 
     private ProgramProcess(Process process) => _process = process;
 
@@ -80,13 +80,17 @@ internal sealed partial class ProgramProcess : IDisposable
         };
         process.ErrorDataReceived += (_, e) =>
         {
-            if (e.Data is not null)
+            if (e.Data is null)
             {
-                lock (wrapper._stderr)
-                {
-                    wrapper._stderr.AppendLine(e.Data);
-                }
+                return;
             }
+
+            lock (wrapper._stderr)
+            {
+                wrapper._stderr.AppendLine(e.Data);
+            }
+
+            wrapper._lines.Add(e.Data); // with --json the listening line and the logs are here
         };
         process.Start();
         process.BeginOutputReadLine();
@@ -112,7 +116,10 @@ internal sealed partial class ProgramProcess : IDisposable
         return process;
     }
 
-    /// <summary>Waits for a line of standard output that satisfies <paramref name="match"/>.</summary>
+    /// <summary>
+    /// Waits for a line of standard output or standard error that satisfies <paramref name="match"/>: the
+    /// <c>listening on</c> line is on standard error with <c>--json</c>, on standard output otherwise.
+    /// </summary>
     public async Task<string> WaitForLineAsync(Func<string, bool> match, TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);
