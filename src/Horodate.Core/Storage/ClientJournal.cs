@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Horodate.Core.Durability;
 
 namespace Horodate.Core.Storage;
 
@@ -16,12 +17,14 @@ namespace Horodate.Core.Storage;
 public sealed class ClientJournal : IDisposable
 {
     private readonly string _path;
-    private readonly FileStream _stream;
+    private readonly IStorageFile _stream;
+    private long _length;
 
-    private ClientJournal(string path, FileStream stream)
+    private ClientJournal(string path, IStorageFile stream)
     {
         _path = path;
         _stream = stream;
+        _length = stream.Length;
     }
 
     /// <summary>
@@ -35,9 +38,13 @@ public sealed class ClientJournal : IDisposable
     /// Reads the journal at <paramref name="path"/> (if any) and returns the last state whose lengths fit in
     /// files of <paramref name="mainLength"/> and <paramref name="lateLength"/> bytes, or <see langword="null"/>.
     /// </summary>
-    public static State? Recover(string path, long mainLength, long lateLength)
+    public static State? Recover(string path, long mainLength, long lateLength) => Recover(PhysicalFileSystem.Instance, path, mainLength, lateLength);
+
+    /// <summary>Like <see cref="Recover(string, long, long)"/>, on the file seam <paramref name="files"/>.</summary>
+    public static State? Recover(IFileSystem files, string path, long mainLength, long lateLength)
     {
-        if (!File.Exists(path))
+        ArgumentNullException.ThrowIfNull(files);
+        if (!files.Exists(path))
         {
             return null;
         }
@@ -47,7 +54,7 @@ public sealed class ClientJournal : IDisposable
         var pending = new Dictionary<string, long>(StringComparer.Ordinal);
         long main = -1, late = -1;
         var acknowledging = false;
-        foreach (var line in File.ReadLines(path))
+        foreach (var line in ReadLines(files, path))
         {
             var parts = line.Split(' ');
             switch (parts[0])
@@ -84,25 +91,44 @@ public sealed class ClientJournal : IDisposable
     }
 
     /// <summary>Starts a fresh journal holding <paramref name="state"/> (written to a temp file, then renamed over).</summary>
-    public static ClientJournal Create(string path, State state)
+    public static ClientJournal Create(string path, State state) => Create(PhysicalFileSystem.Instance, path, state);
+
+    /// <summary>Like <see cref="Create(string, State)"/>, on the file seam <paramref name="files"/>.</summary>
+    public static ClientJournal Create(IFileSystem files, string path, State state)
     {
+        ArgumentNullException.ThrowIfNull(files);
         ArgumentNullException.ThrowIfNull(state);
         var temp = path + ".tmp";
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, Share = FileShare.None };
-        if (!OperatingSystem.IsWindows())
+        using (var stream = files.Open(temp, truncate: true))
         {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite; // like the output it describes
+            stream.Write(0, Format(state.MainLength, state.LateLength, state.Acknowledging, state.Clients));
+            stream.Sync();
         }
 
-        using (var stream = new FileStream(temp, options))
+        files.Rename(temp, path);
+        return new ClientJournal(path, files.Open(path));
+    }
+
+    private static string[] ReadLines(IFileSystem files, string path)
+    {
+        byte[] bytes;
+        using (var file = files.Open(path))
         {
-            stream.Write(Format(state.MainLength, state.LateLength, state.Acknowledging, state.Clients));
-            stream.Flush(flushToDisk: true);
+            bytes = new byte[file.Length];
+            for (var read = 0; read < bytes.Length;)
+            {
+                var n = file.Read(read, bytes.AsSpan(read));
+                if (n <= 0)
+                {
+                    Array.Resize(ref bytes, read);
+                    break;
+                }
+
+                read += n;
+            }
         }
 
-        File.Move(temp, path, overwrite: true);
-        var appending = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read, 1, FileOptions.None);
-        return new ClientJournal(path, appending);
+        return Encoding.ASCII.GetString(bytes).Split('\n');
     }
 
     /// <summary>Appends a state and makes it durable; only the clients that moved need to be given.</summary>
@@ -111,8 +137,26 @@ public sealed class ClientJournal : IDisposable
     {
         lock (_stream)
         {
-            _stream.Write(Format(mainLength, lateLength, acknowledging, moved));
-            _stream.Flush(flushToDisk: true);
+            var record = Format(mainLength, lateLength, acknowledging, moved);
+            try
+            {
+                _stream.Write(_length, record);
+                _stream.Sync();
+                _length += record.Length;
+            }
+            catch (IOException)
+            {
+                try
+                {
+                    _stream.SetLength(_length); // a torn record must not stay in front of the next one
+                }
+                catch (IOException)
+                {
+                    // the next record overwrites it
+                }
+
+                throw;
+            }
         }
     }
 

@@ -1,3 +1,4 @@
+using Horodate.Core.Durability;
 using Horodate.Core.Protocol;
 
 namespace Horodate.Core.Storage;
@@ -12,10 +13,10 @@ public sealed class TimestampFile : IDisposable
     /// <summary>How much of the end of an existing file is read back to resume (16 MiB: 17 minutes of distinct milliseconds).</summary>
     public const int ResumeTailBytes = 16 * 1024 * 1024;
 
-    private readonly FileStream _stream;
+    private readonly IStorageFile _stream;
     private long _length;
 
-    private TimestampFile(string path, FileStream stream, ResumeInfo resume)
+    private TimestampFile(string path, IStorageFile stream, ResumeInfo resume)
     {
         Path = path;
         _stream = stream;
@@ -40,21 +41,13 @@ public sealed class TimestampFile : IDisposable
     /// </summary>
     /// <exception cref="InvalidDataException">The file holds something other than timestamp lines.</exception>
     /// <exception cref="IOException">The file cannot be opened or read.</exception>
-    public static TimestampFile Open(string path, bool sorted)
-    {
-        var options = new FileStreamOptions
-        {
-            Mode = FileMode.OpenOrCreate,
-            Access = FileAccess.ReadWrite,
-            Share = FileShare.Read,
-            BufferSize = 0,
-        };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
+    public static TimestampFile Open(string path, bool sorted) => Open(PhysicalFileSystem.Instance, path, sorted);
 
-        var stream = new FileStream(path, options);
+    /// <summary>Like <see cref="Open(string, bool)"/>, on the file seam <paramref name="files"/>.</summary>
+    public static TimestampFile Open(IFileSystem files, string path, bool sorted)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        var stream = files.Open(path);
         try
         {
             return new TimestampFile(path, stream, ReadTail(path, stream, sorted));
@@ -67,13 +60,17 @@ public sealed class TimestampFile : IDisposable
     }
 
     /// <summary>Cuts the file at <paramref name="path"/> back to <paramref name="length"/> bytes (a journal's durable state).</summary>
-    public static void CutTo(string path, long length)
+    public static void CutTo(string path, long length) => CutTo(PhysicalFileSystem.Instance, path, length);
+
+    /// <summary>Like <see cref="CutTo(string, long)"/>, on the file seam <paramref name="files"/>.</summary>
+    public static void CutTo(IFileSystem files, string path, long length)
     {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.Read);
+        ArgumentNullException.ThrowIfNull(files);
+        using var stream = files.Open(path);
         if (stream.Length > length)
         {
             stream.SetLength(length);
-            stream.Flush(flushToDisk: true);
+            stream.Sync();
         }
     }
 
@@ -91,7 +88,7 @@ public sealed class TimestampFile : IDisposable
 
         try
         {
-            RandomAccess.Write(_stream.SafeFileHandle, lines, _length);
+            _stream.Write(_length, lines);
             _length += lines.Length;
         }
         catch (IOException)
@@ -102,7 +99,7 @@ public sealed class TimestampFile : IDisposable
     }
 
     /// <summary>Makes everything appended so far durable (fsync).</summary>
-    public void Sync() => _stream.Flush(flushToDisk: true);
+    public void Sync() => _stream.Sync();
 
     /// <inheritdoc />
     public void Dispose() => _stream.Dispose();
@@ -119,7 +116,7 @@ public sealed class TimestampFile : IDisposable
         }
     }
 
-    private static ResumeInfo ReadTail(string path, FileStream stream, bool sorted)
+    private static ResumeInfo ReadTail(string path, IStorageFile stream, bool sorted)
     {
         var length = stream.Length;
         if (length == 0)
@@ -129,8 +126,11 @@ public sealed class TimestampFile : IDisposable
 
         var tailLength = (int)Math.Min(length, ResumeTailBytes);
         var tail = new byte[tailLength];
-        stream.Seek(length - tailLength, SeekOrigin.Begin);
-        stream.ReadExactly(tail);
+        for (var read = 0; read < tailLength;)
+        {
+            var n = stream.Read(length - tailLength + read, tail.AsSpan(read));
+            read += n > 0 ? n : throw new EndOfStreamException($"{path} shrank while it was read.");
+        }
 
         // A crash can leave a partial last line: everything after the last newline is cut off.
         var lastNewline = Array.LastIndexOf(tail, (byte)'\n');
