@@ -67,7 +67,7 @@ public sealed class IngestCore : IDisposable
         public List<AckTracker.Pending> Acks { get; } = acks;
     }
 
-    private IngestCore(IngestOptions options, IFileSystem files, TimeProvider time, IIngestEvents events, TimestampFile output, ClientJournal? journal, ClientJournal.State? recovered, long lateLength)
+    private IngestCore(IngestOptions options, IFileSystem files, TimeProvider time, IIngestEvents events, TimestampFile output, ClientJournal? journal, ClientJournal.State? recovered, long lateLength, bool existed)
     {
         _options = options;
         _time = time;
@@ -77,7 +77,7 @@ public sealed class IngestCore : IDisposable
         _writer = new BatchWriter(files, output, options.LateOutput, lateLength, events, time);
         var now = EngineTime.From(time);
         _cadence = new SyncCadence(options.SyncIntervalMs, now.MonoMs);
-        var resumed = output.Resume.Length > 0 || recovered is not null;
+        var resumed = existed || recovered is not null;
         _engine = new OrderingEngine(options.Ordering, _sink, output.Resume.LastValue, now, resumed);
         foreach (var value in output.Resume.RecentValues)
         {
@@ -103,13 +103,14 @@ public sealed class IngestCore : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(files);
         ArgumentNullException.ThrowIfNull(events);
+        var existed = files.Exists(options.Output);
         var output = TimestampFile.Open(files, options.Output, sorted: true);
         try
         {
             events.Opened(options.Output, output.Resume);
             if (options.Ordering.Dedupe)
             {
-                return new IngestCore(options, files, time, events, output, null, null, 0);
+                return new IngestCore(options, files, time, events, output, null, null, 0, existed);
             }
 
             long lateLength = 0;
@@ -135,7 +136,7 @@ public sealed class IngestCore : IDisposable
             }
 
             var journal = ClientJournal.Create(files, options.JournalPath, new ClientJournal.State(output.Length, lateLength, false, state?.Clients ?? new Dictionary<string, long>()));
-            return new IngestCore(options, files, time, events, output, journal, state, lateLength);
+            return new IngestCore(options, files, time, events, output, journal, state, lateLength, existed);
         }
         catch
         {

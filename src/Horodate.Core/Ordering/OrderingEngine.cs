@@ -99,6 +99,12 @@ public sealed partial class OrderingEngine
             // the file's end, whatever MaxDelay says, so that the resends land in order (not in .late).
             _floor = resumeAt + 1;
         }
+        else if (lastWritten is null && resumed)
+        {
+            // A restart on a file left empty (a crash before anything was synced): its end is unknown, so the write
+            // point waits as far back as the outage bound reaches.
+            _floor = nowMs - CoveredOutageMs;
+        }
 
         _floor = Math.Max(_floor, 0);
         _maxBuffered = _floor - 1;
