@@ -222,6 +222,7 @@ internal sealed class Simulator
     }
 
     private long _outage;
+    private readonly long _firstWall = SimClock.Epoch;
     private long _maxWallOffset = SimClock.Epoch;
 
     private void Start()
@@ -235,7 +236,7 @@ internal sealed class Simulator
 
     private void Restart()
     {
-        Note($"restart at {_clock.MonoMs} ms (wall {_clock.WallMs})");
+        Note($"restart at {_clock.MonoMs} ms (wall {_clock.WallMs}); main {_files.Content(Output).Length} B, journal [{Encoding.ASCII.GetString(_files.Content(_options.JournalPath)).Replace('\n', '|')}]");
         try
         {
             _core = IngestCore.Open(_options, _files, _clock, NullEvents.Instance);
@@ -249,6 +250,10 @@ internal sealed class Simulator
         }
 
         _resumeLast = _core.Resume.LastValue ?? -1;
+        if (_clock.WallMs - (_resumeLast >= 0 ? _resumeLast : _firstWall) > _options.Ordering.ResumeOutageMs)
+        {
+            _longOutage++; // beyond the stated bound: resends may be late
+        }
         foreach (var client in _clients)
         {
             // Resends below the file's end (a graceful stop during the previous run's grace drained past them).
@@ -269,10 +274,6 @@ internal sealed class Simulator
     {
         _downSinceMs = _clock.MonoMs;
         _outage = _random.Chance(100) ? 2_000 + _random.Next(3_000) : _random.Next(1_500);
-        if (_outage > _options.Ordering.ResumeOutageMs)
-        {
-            _longOutage++;
-        }
 
         foreach (var client in _clients)
         {
@@ -294,7 +295,9 @@ internal sealed class Simulator
         }
 
         _core = null; // the process is gone: nothing of it runs again
+        Note($"before crash: main {_files.Content(Output).Length} B");
         _files.Crash();
+        Note($"after crash: main {_files.Content(Output).Length} B");
         Down();
     }
 
@@ -430,8 +433,14 @@ internal sealed class Simulator
     private void Flush()
     {
         _lastFlushMs = _clock.MonoMs;
+        var lateBefore = _tracing ? _files.Content(_options.LateOutput).Length : 0;
         _ = _core!.Flush(final: false);
         var status = _core.Snapshot(takeLag: false);
+        if (_tracing && _files.Content(_options.LateOutput).Length != lateBefore)
+        {
+            Note($"late written; floor {status.Floor - SimClock.Epoch}, sources {status.OpenSources}/{status.ActiveSources}, clients {string.Join(' ', _clients.Select(c => $"{c.Id}:{(c.Connection is null ? "down" : "up")}:last {c.LastValue - SimClock.Epoch}:acked {c.AckedThrough - SimClock.Epoch}:unacked {c.Unacked.Count}"))}");
+        }
+
         if (status.BufferedValues > _core.WindowSize)
         {
             throw new InvalidOperationException($"memory: {status.BufferedValues} values buffered, window {_core.WindowSize}");

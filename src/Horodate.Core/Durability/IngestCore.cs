@@ -135,6 +135,16 @@ public sealed class IngestCore : IDisposable
                 output = TimestampFile.Open(files, options.Output, sorted: true);
             }
 
+            // The fresh journal vouches for these lengths: they must be durable first. A cut whose fsync failed (or
+            // a torn line cut at open) would otherwise come back after another crash, past a record that no longer
+            // says acknowledged clients were connected: kept, and doubled by the resends.
+            output.Sync();
+            if (files.Exists(options.LateOutput))
+            {
+                using var late = TimestampFile.Open(files, options.LateOutput, sorted: false);
+                late.Sync();
+            }
+
             var journal = ClientJournal.Create(files, options.JournalPath, new ClientJournal.State(output.Length, lateLength, false, state?.Clients ?? new Dictionary<string, long>()));
             return new IngestCore(options, files, time, events, output, journal, state, lateLength, existed);
         }
