@@ -435,15 +435,15 @@ internal sealed class Simulator
         _lastFlushMs = _clock.MonoMs;
         var lateBefore = _tracing ? _files.Content(_options.LateOutput).Length : 0;
         _ = _core!.Flush(final: false);
-        var status = _core.Snapshot(takeLag: false);
         if (_tracing && _files.Content(_options.LateOutput).Length != lateBefore)
         {
+            var status = _core.Snapshot(takeLag: false);
             Note($"late written; floor {status.Floor - SimClock.Epoch}, sources {status.OpenSources}/{status.ActiveSources}, clients {string.Join(' ', _clients.Select(c => $"{c.Id}:{(c.Connection is null ? "down" : "up")}:last {c.LastValue - SimClock.Epoch}:acked {c.AckedThrough - SimClock.Epoch}:unacked {c.Unacked.Count}"))}");
         }
 
-        if (status.BufferedValues > _core.WindowSize)
+        if (_core.BufferedValues > _core.WindowSize)
         {
-            throw new InvalidOperationException($"memory: {status.BufferedValues} values buffered, window {_core.WindowSize}");
+            throw new InvalidOperationException($"memory: {_core.BufferedValues} values buffered, window {_core.WindowSize}");
         }
     }
 

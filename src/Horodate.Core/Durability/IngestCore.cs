@@ -164,6 +164,18 @@ public sealed class IngestCore : IDisposable
     /// <summary>Completes when writes work (at once when they do).</summary>
     public Task WhenWritable => _writer.WhenWritable;
 
+    /// <summary>Distinct values waiting for the watermark (at most <see cref="WindowSize"/>: the memory bound).</summary>
+    public long BufferedValues
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _engine.BufferedValues;
+            }
+        }
+    }
+
     /// <summary>The engine's ring size in ms (for memory bounds).</summary>
     public long WindowSize => _engine.WindowSize;
 
