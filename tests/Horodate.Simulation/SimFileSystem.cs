@@ -18,6 +18,9 @@ internal sealed class SimFileSystem(SimRandom random) : IFileSystem
     /// <summary>Per mille of writes that fail (after a random prefix of them reached the file).</summary>
     public int WriteFaultPerMille { get; set; }
 
+    /// <summary>A file every write to which fails (a targeted fault), or null.</summary>
+    public string? FailingPath { get; set; }
+
     /// <summary>Per mille of fsyncs that fail.</summary>
     public int SyncFaultPerMille { get; set; }
 
@@ -49,7 +52,7 @@ internal sealed class SimFileSystem(SimRandom random) : IFileSystem
             file.Length = 0;
         }
 
-        return new Handle(this, file);
+        return new Handle(this, file, path);
     }
 
     public void Rename(string source, string destination)
@@ -120,14 +123,14 @@ internal sealed class SimFileSystem(SimRandom random) : IFileSystem
         }
     }
 
-    private sealed class Handle(SimFileSystem system, SimFile file) : IStorageFile
+    private sealed class Handle(SimFileSystem system, SimFile file, string path) : IStorageFile
     {
         public long Length => file.Length;
 
         public void Write(long offset, ReadOnlySpan<byte> bytes)
         {
             var room = system.Capacity - system.Used + Math.Max(0, file.Length - offset);
-            var fault = system.WriteFaultPerMille > 0 && system.Next(1000) < system.WriteFaultPerMille;
+            var fault = (system.WriteFaultPerMille > 0 && system.Next(1000) < system.WriteFaultPerMille) || system.FailingPath == path;
             var take = bytes.Length;
             if (fault || room < bytes.Length)
             {
@@ -168,7 +171,7 @@ internal sealed class SimFileSystem(SimRandom random) : IFileSystem
 
         public void Sync()
         {
-            if (system.SyncFaultPerMille > 0 && system.Next(1000) < system.SyncFaultPerMille)
+            if ((system.SyncFaultPerMille > 0 && system.Next(1000) < system.SyncFaultPerMille) || system.FailingPath == path)
             {
                 throw new IOException("Input/output error on fsync (simulated)");
             }
