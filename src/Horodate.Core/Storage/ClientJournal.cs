@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Horodate.Core.Ordering;
 
 namespace Horodate.Core.Storage;
 
@@ -34,17 +35,70 @@ public sealed class ClientJournal : IDisposable
     /// <summary>
     /// Reads the journal at <paramref name="path"/> (if any) and returns the last state whose lengths fit in
     /// files of <paramref name="mainLength"/> and <paramref name="lateLength"/> bytes, or <see langword="null"/>.
+    /// Each client's mark is the highest the records up to that state hold for it (a reconnected client's first
+    /// acknowledgements can be lower than what an earlier connection had acknowledged). At most
+    /// <see cref="OrderingEngine.MaxClients"/> clients are kept, the most recently marked ones: as many as the
+    /// engine remembers, so that the journal rewritten at each start stays bounded however many clients came
+    /// and went (at most 2^20 lines of at most 62 bytes: 40-character ids and 18-digit values).
     /// </summary>
-    public static State? Recover(string path, long mainLength, long lateLength)
+    public static State? Recover(string path, long mainLength, long lateLength) =>
+        Recover(path, mainLength, lateLength, OrderingEngine.MaxClients);
+
+    /// <inheritdoc cref="Recover(string, long, long)"/>
+    /// <param name="path">The journal.</param>
+    /// <param name="mainLength">The main file's length.</param>
+    /// <param name="lateLength">The <c>.late</c> file's length.</param>
+    /// <param name="maxClients">How many clients to keep, the most recently marked ones.</param>
+    internal static State? Recover(string path, long mainLength, long lateLength, int maxClients)
     {
         if (!File.Exists(path))
         {
             return null;
         }
 
-        State? best = null;
-        var clients = new Dictionary<string, long>(StringComparer.Ordinal);
-        var pending = new Dictionary<string, long>(StringComparer.Ordinal);
+        // First pass: the last complete record that fits the files. Second: the clients' marks up to it.
+        Record? best = null;
+        foreach (var record in ReadRecords(path))
+        {
+            if (record.MainLength <= mainLength && record.LateLength <= lateLength)
+            {
+                best = record;
+            }
+        }
+
+        if (best is null)
+        {
+            return null;
+        }
+
+        var marks = new Dictionary<string, (long Value, long Record)>(StringComparer.Ordinal);
+        foreach (var record in ReadRecords(path))
+        {
+            foreach (var (id, value) in record.Clients)
+            {
+                var highest = marks.TryGetValue(id, out var mark) ? Math.Max(mark.Value, value) : value;
+                marks[id] = (highest, record.Index);
+            }
+
+            if (record.Index == best.Index)
+            {
+                break;
+            }
+        }
+
+        var kept = marks.Count <= maxClients ? marks : marks.OrderByDescending(m => m.Value.Record).Take(maxClients);
+        var clients = kept.ToDictionary(m => m.Key, m => m.Value.Value, StringComparer.Ordinal);
+        return new State(best.MainLength, best.LateLength, best.Acknowledging, clients);
+    }
+
+    /// <summary>One complete record of the journal, the <paramref name="Index"/>-th (from 0).</summary>
+    private sealed record Record(long Index, long MainLength, long LateLength, bool Acknowledging, List<KeyValuePair<string, long>> Clients);
+
+    /// <summary>The complete records of the journal at <paramref name="path"/>; a record cut by a crash or by a failed write is skipped.</summary>
+    private static IEnumerable<Record> ReadRecords(string path)
+    {
+        var index = 0L;
+        var pending = new List<KeyValuePair<string, long>>();
         long main = -1, late = -1;
         var acknowledging = false;
         foreach (var line in File.ReadLines(path))
@@ -54,33 +108,22 @@ public sealed class ClientJournal : IDisposable
             {
                 case "L" when parts.Length == 4 && long.TryParse(parts[1], CultureInfo.InvariantCulture, out main) && long.TryParse(parts[2], CultureInfo.InvariantCulture, out late):
                     acknowledging = parts[3] == "1";
-                    pending.Clear();
+                    pending = [];
                     break;
                 case "C" when parts.Length == 3 && long.TryParse(parts[2], CultureInfo.InvariantCulture, out var value):
-                    pending[parts[1]] = value;
+                    pending.Add(new(parts[1], value));
                     break;
                 case "." when main >= 0:
-                    foreach (var (id, value) in pending)
-                    {
-                        clients[id] = value;
-                    }
-
-                    if (main <= mainLength && late <= lateLength)
-                    {
-                        best = new State(main, late, acknowledging, new Dictionary<string, long>(clients, StringComparer.Ordinal));
-                    }
-
-                    pending.Clear();
+                    yield return new Record(index++, main, late, acknowledging, pending);
+                    pending = [];
                     main = late = -1;
                     break;
                 default:
-                    pending.Clear(); // a torn or foreign line: this record is not trusted
+                    pending = []; // a torn or foreign line: this record is not trusted
                     main = late = -1;
                     break;
             }
         }
-
-        return best;
     }
 
     /// <summary>Starts a fresh journal holding <paramref name="state"/> (written to a temp file, then renamed over).</summary>

@@ -66,6 +66,52 @@ public sealed class ClientJournalTests : IDisposable
     }
 
     [Fact]
+    public void A_later_record_with_a_lower_mark_for_a_client_does_not_lower_what_the_files_are_known_to_hold()
+    {
+        var path = Path.Combine(_dir, "out.txt.clients");
+        using (var journal = ClientJournal.Create(path, new ClientJournal.State(0, 0, false, new Dictionary<string, long>())))
+        {
+            journal.Append(100, 0, true, [new("a", 50)]);
+            journal.Append(200, 0, true, [new("a", 30)]); // a reconnected: its new connection's first acknowledgement
+        }
+
+        var state = ClientJournal.Recover(path, 1_000, 0)!;
+
+        Assert.Equal(200, state.MainLength);
+        Assert.Equal(50, state.Clients["a"]);
+    }
+
+    [Fact]
+    public void Restarts_keep_only_the_most_recently_marked_clients_up_to_the_cap_so_the_journal_stays_bounded()
+    {
+        const int cap = 3;
+        var path = Path.Combine(_dir, "out.txt.clients");
+        var length = 0L;
+        for (var run = 0; run < 4; run++)
+        {
+            var state = ClientJournal.Recover(path, length, 0, cap) ?? new ClientJournal.State(0, 0, false, new Dictionary<string, long>());
+            using var journal = ClientJournal.Create(path, state);
+            for (var i = 0; i < 3; i++)
+            {
+                length += 10;
+                journal.Append(length, 0, true, [new($"run{run}.c{i}", length)]);
+            }
+
+            journal.Append(length, 0, false, [new("run0.c0", length)]); // an old client, marked again: recent
+        }
+
+        var last = ClientJournal.Recover(path, length, 0, cap)!;
+
+        Assert.Equal(["run0.c0", "run3.c1", "run3.c2"], last.Clients.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(length, last.Clients["run0.c0"]);
+        using (ClientJournal.Create(path, last))
+        {
+        }
+
+        Assert.Equal(1 + cap + 1, File.ReadAllLines(path).Length); // L, three C, the dot: no more after any number of restarts
+    }
+
+    [Fact]
     public void No_journal_means_no_state()
     {
         Assert.Null(ClientJournal.Recover(Path.Combine(_dir, "none.clients"), 100, 0));
