@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Horodate.Core.Ordering;
+using Horodate.Core.Protocol;
 
 namespace Horodate.Core.Storage;
 
@@ -18,6 +19,7 @@ public sealed class ClientJournal : IDisposable
 {
     private readonly string _path;
     private readonly FileStream _stream;
+    private long _length;
 
     private ClientJournal(string path, FileStream stream)
     {
@@ -94,24 +96,51 @@ public sealed class ClientJournal : IDisposable
     /// <summary>One complete record of the journal, the <paramref name="Index"/>-th (from 0).</summary>
     private sealed record Record(long Index, long MainLength, long LateLength, bool Acknowledging, List<KeyValuePair<string, long>> Clients);
 
-    /// <summary>The complete records of the journal at <paramref name="path"/>; a record cut by a crash or by a failed write is skipped.</summary>
+    /// <summary>
+    /// The complete records of the journal at <paramref name="path"/>; a record cut by a crash is skipped. The
+    /// file is judged as it is read: every line must be a record line, except a last line without a newline,
+    /// which may be any beginning of one (a crash during an append). A journal is read whole: it is rewritten
+    /// at each start and grows by one short record per sync.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The file is not a journal: it must not be overwritten.</exception>
     private static IEnumerable<Record> ReadRecords(string path)
     {
+        var endsWithNewline = EndsWithNewline(path);
         var index = 0L;
+        var number = 0L;
         var pending = new List<KeyValuePair<string, long>>();
         long main = -1, late = -1;
         var acknowledging = false;
-        foreach (var line in File.ReadLines(path))
+        using var lines = File.ReadLines(path, Encoding.Latin1).GetEnumerator();
+        var more = lines.MoveNext();
+        while (more)
         {
+            var line = lines.Current;
+            more = lines.MoveNext();
+            number++;
+            var torn = !more && !endsWithNewline;
             var parts = line.Split(' ');
+            if (!(torn ? IsRecordLineStart(parts) : IsRecordLine(parts)))
+            {
+                throw new InvalidDataException(
+                    $"{path}: line {number} is \"{TimestampFile.Printable(Encoding.Latin1.GetBytes(line))}\"{(torn ? " (with no newline)" : "")}, not a journal record; refusing to overwrite a file that is not a Horodate client journal");
+            }
+
+            if (torn)
+            {
+                break; // the beginning of a record that a crash cut short
+            }
+
             switch (parts[0])
             {
-                case "L" when parts.Length == 4 && long.TryParse(parts[1], CultureInfo.InvariantCulture, out main) && long.TryParse(parts[2], CultureInfo.InvariantCulture, out late):
+                case "L":
+                    main = long.Parse(parts[1], CultureInfo.InvariantCulture);
+                    late = long.Parse(parts[2], CultureInfo.InvariantCulture);
                     acknowledging = parts[3] == "1";
                     pending = [];
                     break;
-                case "C" when parts.Length == 3 && long.TryParse(parts[2], CultureInfo.InvariantCulture, out var value):
-                    pending.Add(new(parts[1], value));
+                case "C" when main >= 0:
+                    pending.Add(new(parts[1], long.Parse(parts[2], CultureInfo.InvariantCulture)));
                     break;
                 case "." when main >= 0:
                     yield return new Record(index++, main, late, acknowledging, pending);
@@ -119,12 +148,73 @@ public sealed class ClientJournal : IDisposable
                     main = late = -1;
                     break;
                 default:
-                    pending = []; // a torn or foreign line: this record is not trusted
+                    pending = []; // out of sequence: this record is not trusted
                     main = late = -1;
                     break;
             }
         }
     }
+
+    private static bool EndsWithNewline(string path)
+    {
+        using var handle = File.OpenHandle(path);
+        var length = RandomAccess.GetLength(handle);
+        Span<byte> last = stackalloc byte[1];
+        return length == 0 || (RandomAccess.Read(handle, last, length - 1) == 1 && last[0] == (byte)'\n');
+    }
+
+    /// <summary><c>L main late 0|1</c>, <c>C id value</c> or <c>.</c>, as <see cref="Format"/> writes them.</summary>
+    private static bool IsRecordLine(string[] parts) => parts[0] switch
+    {
+        "L" => parts.Length == 4 && IsNumber(parts[1], false) && IsNumber(parts[2], false) && parts[3] is "0" or "1",
+        "C" => parts.Length == 3 && IsId(parts[1], false) && IsNumber(parts[2], true),
+        "." => parts.Length == 1,
+        _ => false,
+    };
+
+    /// <summary>Whether the fields can be the beginning of a record line: each whole but the last, which may be cut.</summary>
+    private static bool IsRecordLineStart(string[] parts)
+    {
+        var fields = parts[0] switch
+        {
+            "" => parts.Length == 1 ? 1 : -1,
+            "L" => 4,
+            "C" => 3,
+            "." => 1,
+            _ => -1,
+        };
+        if (parts.Length > fields)
+        {
+            return false;
+        }
+
+        for (var i = 1; i < parts.Length; i++)
+        {
+            var cut = i == parts.Length - 1;
+            var ok = (parts[0], i) switch
+            {
+                ("L", 3) => parts[3] is "0" or "1" || (cut && parts[3].Length == 0),
+                ("L", _) => IsNumber(parts[i], false, cut),
+                ("C", 1) => IsId(parts[1], cut),
+                _ => IsNumber(parts[i], true, cut),
+            };
+            if (!ok)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool IsNumber(string text, bool signed, bool cut = false)
+    {
+        var digits = signed && text.StartsWith('-') ? text[1..] : text;
+        return (cut || digits.Length > 0) && digits.Length <= LineDecoder.MaxDigits && !digits.AsSpan().ContainsAnyExceptInRange('0', '9');
+    }
+
+    private static bool IsId(string text, bool cut) =>
+        (cut && text.Length == 0) || (text.Length <= Handshake.MaxIdLength && Handshake.IsValidId(Encoding.Latin1.GetBytes(text)));
 
     /// <summary>Starts a fresh journal holding <paramref name="state"/> (written to a temp file, then renamed over).</summary>
     public static ClientJournal Create(string path, State state)
@@ -144,23 +234,47 @@ public sealed class ClientJournal : IDisposable
         }
 
         File.Move(temp, path, overwrite: true);
-        var appending = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read, 1, FileOptions.None);
-        return new ClientJournal(path, appending);
+        var appending = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.Read, 0, FileOptions.None);
+        return new ClientJournal(path, appending) { _length = appending.Length };
     }
 
     /// <summary>Appends a state and makes it durable; only the clients that moved need to be given.</summary>
     /// <exception cref="IOException">The journal could not be written: no acknowledgement may be sent.</exception>
     public void Append(long mainLength, long lateLength, bool acknowledging, IEnumerable<KeyValuePair<string, long>> moved)
     {
+        var record = Format(mainLength, lateLength, acknowledging, moved);
         lock (_stream)
         {
-            _stream.Write(Format(mainLength, lateLength, acknowledging, moved));
+            try
+            {
+                RandomAccess.Write(_stream.SafeFileHandle, record, _length);
+            }
+            catch (IOException)
+            {
+                // All or nothing (a full disk): a half record left in the middle would make the journal foreign.
+                TryCutBackTo(_length);
+                throw;
+            }
+
+            _length += record.Length;
             _stream.Flush(flushToDisk: true);
         }
     }
 
     /// <inheritdoc />
     public void Dispose() => _stream.Dispose();
+
+    private void TryCutBackTo(long length)
+    {
+        try
+        {
+            _stream.SetLength(length);
+        }
+        catch (IOException)
+        {
+            // The next Append writes at the same offset, over whatever is there.
+        }
+    }
 
     private static byte[] Format(long mainLength, long lateLength, bool acknowledging, IEnumerable<KeyValuePair<string, long>> clients)
     {

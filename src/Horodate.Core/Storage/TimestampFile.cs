@@ -226,7 +226,8 @@ public sealed class TimestampFile : IDisposable
     private static InvalidDataException NotOurs(string path, string found) =>
         new($"{path}: {found}; refusing to append to a file that is not a Horodate output");
 
-    private static string Printable(ReadOnlySpan<byte> line)
+    /// <summary>At most 40 characters of <paramref name="line"/> for a message, anything but printable ASCII shown as <c>?</c>.</summary>
+    internal static string Printable(ReadOnlySpan<byte> line)
     {
         var shown = line[..Math.Min(line.Length, 40)];
         var chars = new char[shown.Length];

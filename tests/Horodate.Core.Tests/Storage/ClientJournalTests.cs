@@ -111,6 +111,41 @@ public sealed class ClientJournalTests : IDisposable
         Assert.Equal(1 + cap + 1, File.ReadAllLines(path).Length); // L, three C, the dot: no more after any number of restarts
     }
 
+    [Theory]
+    [InlineData("my notes\nsomething\n", "line 1 is \"my notes\"")]
+    [InlineData("L 100 0 1\nC a 10\n.\nhello\n", "line 4 is \"hello\"")]
+    [InlineData("L 100 0 1\nC a 10\n.\nL 200 0 1\nC a 1x", "line 5 is \"C a 1x\" (with no newline)")]
+    [InlineData("L 100 0 2\n.\n", "line 1 is \"L 100 0 2\"")]
+    [InlineData("L 100 0 1\nC a b 10\n.\n", "line 2 is \"C a b 10\"")]
+    public void A_foreign_journal_is_refused_and_left_untouched(string content, string found)
+    {
+        var path = Path.Combine(_dir, "out.txt.clients");
+        File.WriteAllText(path, content);
+
+        var error = Record.Exception(() => ClientJournal.Recover(path, 1_000, 0));
+
+        Assert.Equal(content, File.ReadAllText(path));
+        Assert.Equal(
+            $"{path}: {found}, not a journal record; refusing to overwrite a file that is not a Horodate client journal",
+            Assert.IsType<InvalidDataException>(error).Message);
+    }
+
+    [Theory]
+    [InlineData("L 2")]
+    [InlineData("L 200 0 ")]
+    [InlineData("C")]
+    [InlineData("C run.7 9")]
+    public void A_last_line_torn_by_a_crash_is_not_taken_for_a_foreign_one(string torn)
+    {
+        var path = Path.Combine(_dir, "out.txt.clients");
+        File.WriteAllText(path, "L 100 0 1\nC a 10\n.\nL 200 0 1\n" + torn);
+
+        var state = ClientJournal.Recover(path, 1_000, 0)!;
+
+        Assert.Equal(100, state.MainLength);
+        Assert.Equal(10, state.Clients["a"]);
+    }
+
     [Fact]
     public void No_journal_means_no_state()
     {
