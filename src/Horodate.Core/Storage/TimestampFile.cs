@@ -68,6 +68,32 @@ public sealed class TimestampFile : IDisposable
         }
     }
 
+    /// <summary>
+    /// The values of the last <see cref="ResumeTailBytes"/> of the side file at <paramref name="path"/>, in file
+    /// order (none if there is no file), changing nothing: in dedupe mode, what <c>.late</c> already holds within
+    /// the dedupe history's reach, so that a late value resent after a restart is not stored twice. The file is
+    /// judged as <see cref="Open"/> judges it (a torn last line is left for <see cref="Open"/> to cut).
+    /// </summary>
+    /// <remarks>
+    /// The bound: the history reaches 2^20 ms behind the write point and holds each value once, so at most 2^20
+    /// of <c>.late</c>'s values can matter; at 14 bytes a line (13-digit milliseconds and a newline) they take
+    /// 14 MiB, within the 16 MiB read. Only older values written in between (a client whose clock lags by more
+    /// than the history's reach, whose late values are stored without the check) can push a value that
+    /// matters out of the tail read.
+    /// </remarks>
+    /// <exception cref="InvalidDataException">The file holds something other than timestamp lines.</exception>
+    /// <exception cref="IOException">The file cannot be read.</exception>
+    public static IReadOnlyList<long> ReadRecent(string path)
+    {
+        if (!File.Exists(path))
+        {
+            return [];
+        }
+
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 0);
+        return Inspect(path, stream, sorted: false).Values;
+    }
+
     /// <summary>Cuts the file at <paramref name="path"/> back to <paramref name="length"/> bytes (a journal's durable state).</summary>
     public static void CutTo(string path, long length)
     {

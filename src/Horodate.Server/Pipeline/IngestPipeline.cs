@@ -94,7 +94,26 @@ internal sealed partial class IngestPipeline : IDisposable
 
         if (options.Ordering.Dedupe)
         {
-            return new IngestPipeline(options, time, logger, output, null, null, 0);
+            // What .late already holds within the dedupe history's reach: a late value resent after a restart is a
+            // duplicate, not stored twice. Reading it also refuses a foreign .late now rather than at the first late value.
+            IReadOnlyList<long> late;
+            try
+            {
+                late = TimestampFile.ReadRecent(options.LateOutput);
+            }
+            catch
+            {
+                output.Dispose();
+                throw;
+            }
+
+            var pipeline = new IngestPipeline(options, time, logger, output, null, null, 0);
+            foreach (var value in late)
+            {
+                pipeline._engine.RememberStored(value);
+            }
+
+            return pipeline;
         }
 
         // Keep-duplicates: the journal says which part of the files is durable and what each client has in

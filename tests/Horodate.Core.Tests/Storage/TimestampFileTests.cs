@@ -137,6 +137,19 @@ public sealed class TimestampFileTests : IDisposable
     }
 
     [Fact]
+    public void Reading_back_a_side_file_returns_its_values_in_file_order_and_changes_nothing()
+    {
+        var path = PathOf("out.txt.late");
+        File.WriteAllText(path, "300\n100\n200\n4");
+
+        Assert.Equal([300L, 100L, 200L], TimestampFile.ReadRecent(path));
+        Assert.Equal("300\n100\n200\n4", File.ReadAllText(path)); // the torn line is for Open to cut
+        Assert.Empty(TimestampFile.ReadRecent(PathOf("none.late")));
+        File.WriteAllText(path, "300\nnotes\n");
+        Assert.Throws<InvalidDataException>(() => TimestampFile.ReadRecent(path));
+    }
+
+    [Fact]
     public void Refuses_a_file_whose_last_line_is_far_too_long_to_be_a_torn_value()
     {
         var path = PathOf("binary.bin");
