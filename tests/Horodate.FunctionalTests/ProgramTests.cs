@@ -77,6 +77,23 @@ public sealed class ProgramTests
         }
     }
 
+    [Fact]
+    public async Task A_foreign_client_journal_is_refused_with_exit_code_1_not_overwritten()
+    {
+        using var dir = new TempDirectory();
+        var output = dir.File("timestamps.txt");
+        var journal = output + ".clients";
+        await File.WriteAllTextAsync(journal, "client list\nalice\n");
+
+        using var run = ProgramProcess.Start(ProgramProcess.Server, "--listen", "127.0.0.1:0", "--output", output, "--keep-duplicates");
+        var exited = await run.WaitForExitAsync(Within.Short).ContinueWith(t => t.IsCompletedSuccessfully, TaskScheduler.Default);
+
+        Assert.True(exited, "the server started and overwrote the foreign journal");
+        Assert.True(run.ExitCode == 1, $"exit code {run.ExitCode}\n{run.Stdout}{run.Stderr}");
+        Assert.Contains("timestamps.txt.clients: line 1 is \"client list\", not a journal record; refusing to overwrite", run.Stderr);
+        Assert.Equal("client list\nalice\n", await File.ReadAllTextAsync(journal));
+    }
+
     [Theory]
     [InlineData("--bogus")]
     [InlineData("--idle-timeout", "5")]
