@@ -182,7 +182,12 @@ public sealed class TimestampFile : IDisposable
         var tailLength = (int)Math.Min(length, ResumeTailBytes);
         var tail = new byte[tailLength];
         var tailStart = length - tailLength;
-        RandomAccess.Read(stream.SafeFileHandle, tail, tailStart);
+        for (var read = 0; read < tailLength;)
+        {
+            var n = RandomAccess.Read(stream.SafeFileHandle, tail.AsSpan(read), tailStart + read);
+            read += n > 0 ? n : throw new EndOfStreamException($"{path} shrank while it was read back");
+        }
+
         var lines = tail.AsSpan();
         var lineNumber = 1L; // exact only while the window reaches the start of the file
         if (tailStart > 0)
