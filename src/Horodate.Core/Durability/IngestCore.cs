@@ -110,7 +110,16 @@ public sealed class IngestCore : IDisposable
             events.Opened(options.Output, output.Resume);
             if (options.Ordering.Dedupe)
             {
-                return new IngestCore(options, files, time, events, output, null, null, 0, existed);
+                // What .late already holds within the dedupe history's reach: a late value resent after a restart is a
+                // duplicate, not stored twice. Reading it also refuses a foreign .late now rather than at the first late value.
+                var lateValues = TimestampFile.ReadRecent(files, options.LateOutput);
+                var core = new IngestCore(options, files, time, events, output, null, null, 0, existed);
+                foreach (var value in lateValues)
+                {
+                    core._engine.RememberStored(value);
+                }
+
+                return core;
             }
 
             long lateLength = 0;

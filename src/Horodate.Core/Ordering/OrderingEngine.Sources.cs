@@ -260,8 +260,11 @@ public sealed partial class OrderingEngine
         return state.LastReceived < 0 ? -1 : Math.Min(state.LastReceived, _floor - 1);
     }
 
-    /// <summary>Clients named in hellos, at most this many remembered (64 B each).</summary>
-    private const int MaxClients = 1 << 20;
+    /// <summary>
+    /// Clients named in hellos, at most this many remembered (64 B each: 64 MiB at most); the journal of
+    /// keep-duplicates mode restores no more than this many either.
+    /// </summary>
+    internal const int MaxClients = 1 << 20;
 
     private readonly Dictionary<string, ClientState> _clients = new(StringComparer.Ordinal);
 

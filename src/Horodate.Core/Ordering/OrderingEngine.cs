@@ -110,7 +110,7 @@ public sealed partial class OrderingEngine
         _maxBuffered = _floor - 1;
         if (lastWritten is { } l && l >= 0)
         {
-            MarkStored(l);
+            RememberStored(l); // within the history's reach only: after a long downtime its bit is another value's
             resumed = true;
         }
 
