@@ -635,7 +635,7 @@ internal sealed class NullEvents : IIngestEvents
     {
     }
 
-    public void FutureRejected(long total)
+    public void FutureRejected(long count)
     {
     }
 

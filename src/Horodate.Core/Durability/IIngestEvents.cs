@@ -20,8 +20,8 @@ public interface IIngestEvents
     /// <summary><paramref name="count"/> late values went to <paramref name="path"/>.</summary>
     void LateWritten(long count, string path);
 
-    /// <summary>More values were rejected as too far in the future (<paramref name="total"/> so far).</summary>
-    void FutureRejected(long total);
+    /// <summary><paramref name="count"/> more values were rejected as too far in the future.</summary>
+    void FutureRejected(long count);
 
     /// <summary>A write of ordered lines took from <paramref name="startedTimestamp"/> (a <see cref="TimeProvider"/> timestamp) until now.</summary>
     void Wrote(long startedTimestamp);

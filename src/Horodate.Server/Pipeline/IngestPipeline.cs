@@ -251,9 +251,9 @@ internal sealed class IngestPipeline : IDisposable
             }
         }
 
-        public void FutureRejected(long total)
+        public void FutureRejected(long count)
         {
-            _unreportedFuture += total;
+            _unreportedFuture += count;
             if (_futureLog.TryAcquire(out var suppressed))
             {
                 ServerLog.FutureValues(logger, _unreportedFuture, maxFutureMs, suppressed);
