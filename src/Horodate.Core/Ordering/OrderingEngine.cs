@@ -228,7 +228,7 @@ public sealed partial class OrderingEngine
         ExpireIdleSources(now.MonoMs);
         var elapsed = Math.Max(0, now.MonoMs - _lastMonoMs);
         _lastMonoMs = now.MonoMs;
-        _delayBound = Math.Max(Math.Min(now.WallMs - _options.MaxDelayMs, _delayBound + elapsed), Math.Min(now.WallMs - _options.MaxDelayMs, _floor));
+        _delayBound = Math.Min(now.WallMs - _options.MaxDelayMs, _delayBound + elapsed); // never faster than real time
         if (now.MonoMs < _graceUntil)
         {
             return; // clients may still come back to resend after a restart: the write point waits at the file's end
