@@ -50,6 +50,51 @@ public sealed class ProgramTests
     }
 
     [Theory]
+    [InlineData("timestamps.txt", "abc", "timestamps.txt: line 1 is \"abc\" (with no newline), not a timestamp")]
+    [InlineData("timestamps.txt", "hello\nworld", "timestamps.txt: line 1 is \"hello\", not a timestamp")]
+    [InlineData("timestamps.txt.late", "notes", "timestamps.txt.late: line 1 is \"notes\" (with no newline), not a timestamp")]
+    public async Task A_foreign_output_or_late_file_is_refused_with_exit_code_1_and_left_exactly_as_it_was(string name, string content, string found)
+    {
+        using var dir = new TempDirectory();
+        var output = dir.File("timestamps.txt");
+        var foreign = dir.File(name);
+        await File.WriteAllTextAsync(foreign, content);
+        var modified = new DateTime(2020, 1, 2, 3, 4, 5, DateTimeKind.Utc);
+        File.SetLastWriteTimeUtc(foreign, modified);
+
+        // Both modes (dedupe is the default): keep-duplicates opens .late at start, dedupe reads it back to remember its values.
+        foreach (var mode in new[] { "", "--keep-duplicates" })
+        {
+            string[] args = ["--listen", "127.0.0.1:0", "--output", output, .. mode.Length > 0 ? [mode] : Array.Empty<string>()];
+            using var run = ProgramProcess.Start(ProgramProcess.Server, args);
+            var exited = await run.WaitForExitAsync(Within.Short).ContinueWith(t => t.IsCompletedSuccessfully, TaskScheduler.Default);
+
+            Assert.True(exited, $"{mode}: the server started on the foreign file");
+            Assert.True(run.ExitCode == 1, $"{mode}: exit code {run.ExitCode}\n{run.Stdout}{run.Stderr}");
+            Assert.Contains(found + "; refusing to append to a file that is not a Horodate output", run.Stderr);
+            Assert.Equal(content, await File.ReadAllTextAsync(foreign));
+            Assert.Equal(modified, File.GetLastWriteTimeUtc(foreign));
+        }
+    }
+
+    [Fact]
+    public async Task A_foreign_client_journal_is_refused_with_exit_code_1_not_overwritten()
+    {
+        using var dir = new TempDirectory();
+        var output = dir.File("timestamps.txt");
+        var journal = output + ".clients";
+        await File.WriteAllTextAsync(journal, "client list\nalice\n");
+
+        using var run = ProgramProcess.Start(ProgramProcess.Server, "--listen", "127.0.0.1:0", "--output", output, "--keep-duplicates");
+        var exited = await run.WaitForExitAsync(Within.Short).ContinueWith(t => t.IsCompletedSuccessfully, TaskScheduler.Default);
+
+        Assert.True(exited, "the server started and overwrote the foreign journal");
+        Assert.True(run.ExitCode == 1, $"exit code {run.ExitCode}\n{run.Stdout}{run.Stderr}");
+        Assert.Contains("timestamps.txt.clients: line 1 is \"client list\", not a journal record; refusing to overwrite", run.Stderr);
+        Assert.Equal("client list\nalice\n", await File.ReadAllTextAsync(journal));
+    }
+
+    [Theory]
     [InlineData("--bogus")]
     [InlineData("--idle-timeout", "5")]
     [InlineData("--flush-interval", "0ms")]

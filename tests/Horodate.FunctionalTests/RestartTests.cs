@@ -72,6 +72,28 @@ public sealed class RestartTests
         Assert.Equal(1, summary.Duplicates);
     }
 
+    [Fact]
+    public async Task A_late_value_resent_after_a_restart_stays_in_the_late_file_once()
+    {
+        using var dir = new TempDirectory();
+        await using (var first = await ServerHarness.StartAsync(dir))
+        {
+            await SendAsync(first, [10, 11]);
+            Assert.True(await Within.PollAsync(() => first.ReadOutput().Length == 2, Within.Short));
+            await SendAsync(first, [3]); // below the write point: late
+            Assert.Equal(1, (await first.StopAsync()).Late);
+        }
+
+        await using var second = await ServerHarness.StartAsync(dir);
+        await SendAsync(second, [3, 12]); // 3 resent: it is already in .late
+        var summary = await second.StopAsync();
+
+        Assert.Equal($"{_t + 3}\n", await File.ReadAllTextAsync(second.Options.LateOutput));
+        Assert.Equal([_t + 10, _t + 11, _t + 12], second.ReadOutput());
+        Assert.Equal(0, summary.Late);
+        Assert.Equal(1, summary.Duplicates);
+    }
+
     private async Task SendAsync(ServerHarness harness, IEnumerable<int> offsets)
     {
         await using var peer = await RawPeer.ConnectAsync(harness.Endpoint);

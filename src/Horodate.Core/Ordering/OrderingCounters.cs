@@ -1,7 +1,7 @@
 namespace Horodate.Core.Ordering;
 
 /// <summary>A snapshot of what an <see cref="OrderingEngine"/> has seen and done since it was created.</summary>
-/// <param name="Received">Values handed to <see cref="OrderingEngine.Ingest"/>.</param>
+/// <param name="Received">Values handed to <see cref="OrderingEngine.Ingest(int, ReadOnlySpan{long}, long)"/>.</param>
 /// <param name="Written">Values written to the ordered output (each copy counted when duplicates are kept).</param>
 /// <param name="Duplicates">Values dropped because the same value was already stored or buffered (dedupe mode).</param>
 /// <param name="Late">Values below the write point that were not duplicates: stored through <see cref="IOrderedOutput.WriteLate"/>.</param>

@@ -32,9 +32,13 @@ public sealed partial class OrderingEngine
     /// Registers a new source. Until its first value it holds the watermark at <paramref name="nowMs"/>, so
     /// that its first values are not late; it is active for <see cref="OrderingOptions.IdleTimeoutMs"/>.
     /// </summary>
-    /// <returns>A handle for <see cref="Ingest"/> and <see cref="CloseSource"/>.</returns>
-    public int OpenSource(long nowMs)
+    /// <returns>A handle for <see cref="Ingest(int, ReadOnlySpan{long}, EngineTime)"/> and <see cref="CloseSource"/>.</returns>
+    public int OpenSource(long nowMs) => OpenSource(new EngineTime(nowMs, nowMs));
+
+    /// <summary>Like <see cref="OpenSource(long)"/>, with wall and monotonic time apart.</summary>
+    public int OpenSource(EngineTime now)
     {
+        var nowMs = now.WallMs;
         int id;
         if (_freeHead != None)
         {
@@ -57,7 +61,7 @@ public sealed partial class OrderingEngine
         }
 
         ref var state = ref _sources[id];
-        state = new SourceState { High = nowMs, LastSeen = nowMs, LastReceived = -1, Open = true, Prev = None, Next = None };
+        state = new SourceState { High = nowMs, LastSeen = now.MonoMs, LastReceived = -1, Open = true, Prev = None, Next = None };
         _openSources++;
         Activate(id, ref state);
         return id;
@@ -256,8 +260,11 @@ public sealed partial class OrderingEngine
         return state.LastReceived < 0 ? -1 : Math.Min(state.LastReceived, _floor - 1);
     }
 
-    /// <summary>Clients named in hellos, at most this many remembered (64 B each).</summary>
-    private const int MaxClients = 1 << 20;
+    /// <summary>
+    /// Clients named in hellos, at most this many remembered (64 B each: 64 MiB at most); the journal of
+    /// keep-duplicates mode restores no more than this many either.
+    /// </summary>
+    internal const int MaxClients = 1 << 20;
 
     private readonly Dictionary<string, ClientState> _clients = new(StringComparer.Ordinal);
 

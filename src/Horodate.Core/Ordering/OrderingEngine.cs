@@ -44,6 +44,11 @@ public sealed partial class OrderingEngine
     private readonly long _graceUntil;
     private long _forced;
 
+    // Max-delay's bound on the floor: now − MaxDelay on the wall clock, but never advancing faster than the
+    // monotonic clock, so that a wall-clock step forward does not write everything in flight at once.
+    private long _delayBound;
+    private long _lastMonoMs;
+
     /// <summary>Creates an engine that writes to <paramref name="output"/>.</summary>
     /// <param name="options">Merge options; validated here.</param>
     /// <param name="output">Receives the ordered values and the late ones.</param>
@@ -52,6 +57,18 @@ public sealed partial class OrderingEngine
     /// <param name="resumed">A restart (an existing file, a recovered journal): clients may come back to resend, so
     /// the write point waits <see cref="OrderingOptions.ResumeGraceMs"/>. Implied by <paramref name="lastWritten"/>.</param>
     public OrderingEngine(OrderingOptions options, IOrderedOutput output, long? lastWritten, long nowMs, bool resumed = false)
+        : this(options, output, lastWritten, new EngineTime(nowMs, nowMs), resumed)
+    {
+    }
+
+    /// <summary>Creates an engine that writes to <paramref name="output"/>, with wall and monotonic time apart.</summary>
+    /// <param name="options">Merge options; validated here.</param>
+    /// <param name="output">Receives the ordered values and the late ones.</param>
+    /// <param name="lastWritten">The last value already in the output (when resuming a file), or <see langword="null"/>.</param>
+    /// <param name="now">The clocks.</param>
+    /// <param name="resumed">A restart (an existing file, a recovered journal): clients may come back to resend, so
+    /// the write point waits at the file's end for <see cref="OrderingOptions.ResumeGraceMs"/>. Implied by <paramref name="lastWritten"/>.</param>
+    public OrderingEngine(OrderingOptions options, IOrderedOutput output, long? lastWritten, EngineTime now, bool resumed)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(output);
@@ -60,8 +77,11 @@ public sealed partial class OrderingEngine
         _output = output;
 
         // The window must hold everything between the oldest value MaxDelay lets wait and the furthest
-        // value MaxFuture lets in; twice that, rounded up to a power of two, leaves room for late ticks.
-        _windowSize = (long)BitOperations.RoundUpToPowerOf2((ulong)Math.Max(4096, 2 * (options.MaxDelayMs + options.MaxFutureMs)));
+        // value MaxFuture lets in (twice that leaves room for late ticks), and, after a restart, everything
+        // between the file's end and the furthest value let in before the grace ends: the outage, the grace
+        // and MaxFuture. Rounded up to a power of two.
+        var span = (2 * (options.MaxDelayMs + options.MaxFutureMs)) + options.ResumeOutageMs + options.ResumeGraceMs;
+        _windowSize = (long)BitOperations.RoundUpToPowerOf2((ulong)Math.Max(4096, span));
         _windowMask = _windowSize - 1;
         _counts = new int[_windowSize];
         _holders = new int[_windowSize];
@@ -69,20 +89,43 @@ public sealed partial class OrderingEngine
         _historyMask = (1L << options.DedupeHistoryBits) - 1;
         _sources = new SourceState[16];
 
-        _floor = Math.Max(nowMs - options.MaxDelayMs, lastWritten is { } last ? last + 1 : long.MinValue);
+        var nowMs = now.WallMs;
+        _delayBound = nowMs - options.MaxDelayMs;
+        _lastMonoMs = now.MonoMs;
+        _floor = Math.Max(_delayBound, lastWritten is { } last ? last + 1 : long.MinValue);
+        if (lastWritten is { } resumeAt && nowMs - resumeAt <= CoveredOutageMs)
+        {
+            // Clients hold what was not acknowledged and resend it after reconnecting: the write point waits at
+            // the file's end, whatever MaxDelay says, so that the resends land in order (not in .late).
+            _floor = resumeAt + 1;
+        }
+        else if (lastWritten is null && resumed)
+        {
+            // A restart on a file left empty (a crash before anything was synced): its end is unknown, so the write
+            // point waits as far back as the outage bound reaches.
+            _floor = nowMs - CoveredOutageMs;
+        }
+
         _floor = Math.Max(_floor, 0);
         _maxBuffered = _floor - 1;
         if (lastWritten is { } l && l >= 0)
         {
-            MarkStored(l);
+            RememberStored(l); // within the history's reach only: after a long downtime its bit is another value's
             resumed = true;
         }
 
         if (resumed)
         {
-            _graceUntil = nowMs + options.ResumeGraceMs;
+            _graceUntil = now.MonoMs + options.ResumeGraceMs;
         }
     }
+
+    /// <summary>
+    /// The longest outage after which the write point still waits at the file's end: the window less what may
+    /// arrive before the grace ends (MaxFuture ahead of the clock, ResumeGrace later). At least
+    /// <see cref="OrderingOptions.ResumeOutageMs"/>.
+    /// </summary>
+    public long CoveredOutageMs => _windowSize - _options.MaxFutureMs - _options.ResumeGraceMs;
 
     /// <summary>The lowest value that can still be written in order; everything below it was written or is late.</summary>
     public long Floor => _floor;
@@ -101,10 +144,14 @@ public sealed partial class OrderingEngine
     /// are buffered (or dropped as duplicates); lower ones go to <see cref="IOrderedOutput.WriteLate"/> unless
     /// already stored. Values more than <see cref="OrderingOptions.MaxFutureMs"/> ahead of
     /// <paramref name="nowMs"/> are rejected. Writes to the ordered output only if a value lies so far ahead
-    /// that the window must move (see <see cref="Advance"/>).
+    /// that the window must move (see <see cref="Advance(EngineTime)"/>).
     /// </summary>
-    public void Ingest(int source, ReadOnlySpan<long> values, long nowMs)
+    public void Ingest(int source, ReadOnlySpan<long> values, long nowMs) => Ingest(source, values, new EngineTime(nowMs, nowMs));
+
+    /// <summary>Like <see cref="Ingest(int, ReadOnlySpan{long}, long)"/>, with wall and monotonic time apart.</summary>
+    public void Ingest(int source, ReadOnlySpan<long> values, EngineTime now)
     {
+        var nowMs = now.WallMs;
         ref var state = ref GetOpenSource(source);
         var futureLimit = nowMs + _options.MaxFutureMs;
         var accepted = false;
@@ -160,7 +207,7 @@ public sealed partial class OrderingEngine
 
         if (accepted)
         {
-            Touch(source, ref state, nowMs);
+            Touch(source, ref state, now.MonoMs);
         }
     }
 
@@ -169,18 +216,32 @@ public sealed partial class OrderingEngine
     /// watermark, everything older than <see cref="OrderingOptions.MaxDelayMs"/> is written, then every value
     /// below the watermark is written in ascending order. With no active source, everything buffered is written.
     /// </summary>
-    public void Advance(long nowMs)
+    public void Advance(long nowMs) => Advance(new EngineTime(nowMs, nowMs));
+
+    /// <summary>
+    /// Like <see cref="Advance(long)"/>, with wall and monotonic time apart: the idle timeout, the max-delay
+    /// and the resume grace are timed on the monotonic clock, so that a step of the wall clock neither
+    /// expires everything at once nor freezes expiry.
+    /// </summary>
+    public void Advance(EngineTime now)
     {
-        ExpireIdleSources(nowMs);
-        var bound = nowMs - _options.MaxDelayMs;
-        if (_floor < bound)
+        ExpireIdleSources(now.MonoMs);
+        var elapsed = Math.Max(0, now.MonoMs - _lastMonoMs);
+        _lastMonoMs = now.MonoMs;
+        _delayBound = Math.Min(now.WallMs - _options.MaxDelayMs, _delayBound + elapsed); // never faster than real time
+        if (now.MonoMs < _graceUntil)
         {
-            ForceFloor(bound);
+            return; // clients may still come back to resend after a restart: the write point waits at the file's end
         }
 
-        if (_belowFloor != 0 || nowMs < _graceUntil)
+        if (_floor < _delayBound)
         {
-            return; // a source holds W at the floor, or clients may still come back to resend after a restart
+            ForceFloor(_delayBound);
+        }
+
+        if (_belowFloor != 0)
+        {
+            return; // a source holds W at the floor
         }
 
         var floor = _floor;

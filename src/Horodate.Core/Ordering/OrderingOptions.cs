@@ -30,10 +30,18 @@ public sealed record OrderingOptions
 
     /// <summary>
     /// After resuming a file, how long the write point waits at the file's end before moving on (default
-    /// 3,000 ms): clients that were connected before a restart reconnect (with backoff) and resend what was
-    /// not acknowledged, and those values still land in order. Bounded by <see cref="MaxDelayMs"/>.
+    /// 7,000 ms): clients that were connected before a restart reconnect and resend what was not
+    /// acknowledged, and those values still land in order. The client's reconnect backoff reaches 5 s
+    /// (+20% jitter: 6 s); one more second lets the resends arrive.
     /// </summary>
-    public long ResumeGraceMs { get; init; } = 3_000;
+    public long ResumeGraceMs { get; init; } = 7_000;
+
+    /// <summary>
+    /// The longest outage (from the file's last value to the restart) after which the write point still
+    /// waits at the file's end, so that clients' resends land in order (default 20,000 ms; the client
+    /// keeps 60 s of unacknowledged sending). It sizes the engine's rings: each millisecond costs 8 bytes.
+    /// </summary>
+    public long ResumeOutageMs { get; init; } = 20_000;
 
     /// <summary>
     /// How far behind the write point a late value can still be recognised as a duplicate, in dedupe mode
@@ -50,6 +58,9 @@ public sealed record OrderingOptions
         ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxFutureMs, 3_600_000L);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxDelayMs, 3_600_000L);
         ArgumentOutOfRangeException.ThrowIfNegative(ResumeGraceMs);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(ResumeGraceMs, 3_600_000L);
+        ArgumentOutOfRangeException.ThrowIfNegative(ResumeOutageMs);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(ResumeOutageMs, 3_600_000L);
         ArgumentOutOfRangeException.ThrowIfLessThan(DedupeHistoryBits, 6);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(DedupeHistoryBits, 30);
     }

@@ -87,7 +87,7 @@ public static class Handshake
         return line.StartsWith(AckPrefix) && Utf8Parser.TryParse(line[AckPrefix.Length..], out ack, out var used) && used == line.Length - AckPrefix.Length;
     }
 
-    private static bool IsValidId(ReadOnlySpan<byte> id)
+    internal static bool IsValidId(ReadOnlySpan<byte> id)
     {
         if (id.IsEmpty || id.Length > MaxIdLength)
         {

@@ -1,6 +1,6 @@
 namespace Horodate.Core.Storage;
 
-/// <summary>What <see cref="TimestampFile.Open"/> found in an existing file.</summary>
+/// <summary>What <see cref="TimestampFile.Open(string, bool)"/> found in an existing file.</summary>
 /// <param name="LastValue">The last complete value in the file, or <see langword="null"/> for an empty or new file.</param>
 /// <param name="TruncatedBytes">Bytes of a partial last line (left by a crash) that were cut off; 0 normally.</param>
 /// <param name="Length">The file's length after any cut, where appending continues.</param>

@@ -1,3 +1,4 @@
+using Horodate.Core.Durability;
 using Horodate.Core.Protocol;
 
 namespace Horodate.Core.Storage;
@@ -12,10 +13,10 @@ public sealed class TimestampFile : IDisposable
     /// <summary>How much of the end of an existing file is read back to resume (16 MiB: 17 minutes of distinct milliseconds).</summary>
     public const int ResumeTailBytes = 16 * 1024 * 1024;
 
-    private readonly FileStream _stream;
+    private readonly IStorageFile _stream;
     private long _length;
 
-    private TimestampFile(string path, FileStream stream, ResumeInfo resume)
+    private TimestampFile(string path, IStorageFile stream, ResumeInfo resume)
     {
         Path = path;
         _stream = stream;
@@ -34,27 +35,21 @@ public sealed class TimestampFile : IDisposable
 
     /// <summary>
     /// Opens <paramref name="path"/> for appending, creating it (owner read/write only) if needed. An
-    /// existing file is checked: a partial last line left by a crash is cut off, and the tail must be
-    /// timestamp lines (ascending when <paramref name="sorted"/>), or the file is refused rather than
-    /// mixed with ours.
+    /// existing file is judged before anything is changed: its first line and its last
+    /// <see cref="ResumeTailBytes"/> must be timestamp lines (ascending when <paramref name="sorted"/>),
+    /// possibly followed by a torn timestamp left by a crash (1 to 18 digits without a newline), which is
+    /// then cut off. Anything else is refused, the file left as it was (bytes and modification time).
     /// </summary>
-    /// <exception cref="InvalidDataException">The file holds something other than timestamp lines.</exception>
+    /// <exception cref="InvalidDataException">The file holds something other than timestamp lines; the message
+    /// names the file and what was found there.</exception>
     /// <exception cref="IOException">The file cannot be opened or read.</exception>
-    public static TimestampFile Open(string path, bool sorted)
-    {
-        var options = new FileStreamOptions
-        {
-            Mode = FileMode.OpenOrCreate,
-            Access = FileAccess.ReadWrite,
-            Share = FileShare.Read,
-            BufferSize = 0,
-        };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
+    public static TimestampFile Open(string path, bool sorted) => Open(PhysicalFileSystem.Instance, path, sorted);
 
-        var stream = new FileStream(path, options);
+    /// <summary>Like <see cref="Open(string, bool)"/>, on the file seam <paramref name="files"/>.</summary>
+    public static TimestampFile Open(IFileSystem files, string path, bool sorted)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        var stream = files.Open(path);
         try
         {
             return new TimestampFile(path, stream, ReadTail(path, stream, sorted));
@@ -66,14 +61,48 @@ public sealed class TimestampFile : IDisposable
         }
     }
 
-    /// <summary>Cuts the file at <paramref name="path"/> back to <paramref name="length"/> bytes (a journal's durable state).</summary>
-    public static void CutTo(string path, long length)
+    /// <summary>
+    /// The values of the last <see cref="ResumeTailBytes"/> of the side file at <paramref name="path"/>, in file
+    /// order (none if there is no file), changing nothing: in dedupe mode, what <c>.late</c> already holds within
+    /// the dedupe history's reach, so that a late value resent after a restart is not stored twice. The file is
+    /// judged as <see cref="Open(string, bool)"/> judges it (a torn last line is left for <see cref="Open(string, bool)"/> to cut).
+    /// </summary>
+    /// <remarks>
+    /// The bound: the history reaches 2^20 ms behind the write point and holds each value once, so at most 2^20
+    /// of <c>.late</c>'s values can matter; at 14 bytes a line (13-digit milliseconds and a newline) they take
+    /// 14 MiB, within the 16 MiB read. Only older values written in between (a client whose clock lags by more
+    /// than the history's reach, whose late values are stored without the check) can push a value that
+    /// matters out of the tail read.
+    /// </remarks>
+    /// <exception cref="InvalidDataException">The file holds something other than timestamp lines.</exception>
+    /// <exception cref="IOException">The file cannot be read.</exception>
+    public static IReadOnlyList<long> ReadRecent(string path) => ReadRecent(PhysicalFileSystem.Instance, path);
+
+    /// <summary>Like <see cref="ReadRecent(string)"/>, on the file seam <paramref name="files"/>.</summary>
+    public static IReadOnlyList<long> ReadRecent(IFileSystem files, string path)
     {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.Read);
+        ArgumentNullException.ThrowIfNull(files);
+        if (!files.Exists(path))
+        {
+            return [];
+        }
+
+        using var stream = files.Open(path);
+        return Inspect(path, stream, sorted: false).Values;
+    }
+
+    /// <summary>Cuts the file at <paramref name="path"/> back to <paramref name="length"/> bytes (a journal's durable state).</summary>
+    public static void CutTo(string path, long length) => CutTo(PhysicalFileSystem.Instance, path, length);
+
+    /// <summary>Like <see cref="CutTo(string, long)"/>, on the file seam <paramref name="files"/>.</summary>
+    public static void CutTo(IFileSystem files, string path, long length)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        using var stream = files.Open(path);
         if (stream.Length > length)
         {
             stream.SetLength(length);
-            stream.Flush(flushToDisk: true);
+            stream.Sync();
         }
     }
 
@@ -91,7 +120,7 @@ public sealed class TimestampFile : IDisposable
 
         try
         {
-            RandomAccess.Write(_stream.SafeFileHandle, lines, _length);
+            _stream.Write(_length, lines);
             _length += lines.Length;
         }
         catch (IOException)
@@ -102,7 +131,7 @@ public sealed class TimestampFile : IDisposable
     }
 
     /// <summary>Makes everything appended so far durable (fsync).</summary>
-    public void Sync() => _stream.Flush(flushToDisk: true);
+    public void Sync() => _stream.Sync();
 
     /// <inheritdoc />
     public void Dispose() => _stream.Dispose();
@@ -119,81 +148,118 @@ public sealed class TimestampFile : IDisposable
         }
     }
 
-    private static ResumeInfo ReadTail(string path, FileStream stream, bool sorted)
+    private static ResumeInfo ReadTail(string path, IStorageFile stream, bool sorted)
+    {
+        var found = Inspect(path, stream, sorted);
+        var length = stream.Length - found.TornBytes;
+        if (found.TornBytes > 0)
+        {
+            stream.SetLength(length); // judged ours: only now is anything changed
+        }
+
+        return new ResumeInfo(found.Last, found.TornBytes, length, sorted ? found.Values : []);
+    }
+
+    /// <summary>What <see cref="Inspect"/> found: the complete values read back, the last one, and a torn tail's length.</summary>
+    private readonly record struct Inspection(List<long> Values, long? Last, int TornBytes);
+
+    /// <summary>
+    /// Decides whether the file is a Horodate file, changing nothing. It is if every line read is a timestamp
+    /// (ascending when <paramref name="sorted"/>) and what follows the last newline is empty or a torn
+    /// timestamp (1 to <see cref="LineDecoder.MaxDigits"/> digits and nothing else, what a crash during an
+    /// append leaves). What is read: the last <see cref="ResumeTailBytes"/> and, when the file is longer, its
+    /// first line too, so a foreign file is recognised by its head as well as its tail; the lines in between
+    /// are not read (a multi-GB output would take seconds to scan at every start).
+    /// </summary>
+    /// <exception cref="InvalidDataException">Something else was found; the message names the file and what.</exception>
+    private static Inspection Inspect(string path, IStorageFile stream, bool sorted)
     {
         var length = stream.Length;
         if (length == 0)
         {
-            return new ResumeInfo(null, 0, 0, []);
+            return new Inspection([], null, 0);
         }
 
         var tailLength = (int)Math.Min(length, ResumeTailBytes);
         var tail = new byte[tailLength];
-        stream.Seek(length - tailLength, SeekOrigin.Begin);
-        stream.ReadExactly(tail);
-
-        // A crash can leave a partial last line: everything after the last newline is cut off.
-        var lastNewline = Array.LastIndexOf(tail, (byte)'\n');
-        if (lastNewline < 0 && tailLength < length)
+        var tailStart = length - tailLength;
+        for (var read = 0; read < tailLength;)
         {
-            throw NotOurs(path, "no line ends in its last 16 MiB");
+            var n = stream.Read(tailStart + read, tail.AsSpan(read));
+            read += n > 0 ? n : throw new EndOfStreamException($"{path} shrank while it was read back");
         }
 
-        var keep = lastNewline + 1;
-        long truncated = tailLength - keep;
-        if (truncated > LineDecoder.MaxLineLength)
+        var lines = tail.AsSpan();
+        var lineNumber = 1L; // exact only while the window reaches the start of the file
+        if (tailStart > 0)
         {
-            throw NotOurs(path, $"its last line is {truncated} bytes long");
-        }
+            CheckHead(path, stream);
+            var firstNewline = lines.IndexOf((byte)'\n');
+            if (firstNewline < 0)
+            {
+                throw NotOurs(path, $"no line ends in its last {ResumeTailBytes / (1024 * 1024)} MiB");
+            }
 
-        if (truncated > 0)
-        {
-            stream.SetLength(length - truncated);
-        }
-
-        // Read the complete lines of the tail; the first may be cut by the tail's start, skip it then.
-        var lines = tail.AsSpan(0, keep);
-        if (tailLength < length)
-        {
-            lines = lines[(lines.IndexOf((byte)'\n') + 1)..];
+            lines = lines[(firstNewline + 1)..]; // the line cut by the window's start (the head was checked)
+            lineNumber = 0;
         }
 
         var values = new List<long>();
-        long previous = -1;
-        foreach (var range in lines.Split((byte)'\n'))
+        long? last = null;
+        var offset = length - lines.Length;
+        while (!lines.IsEmpty)
         {
-            var line = lines[range];
-            if (line.IsEmpty && range.Start.Value == lines.Length)
+            var newline = lines.IndexOf((byte)'\n');
+            var line = newline < 0 ? lines : lines[..newline];
+            var where = lineNumber > 0 ? $"line {lineNumber}" : $"the line at byte {offset}";
+            if (newline < 0)
             {
-                break; // after the last newline
+                if (line.Length > LineDecoder.MaxDigits || line.ContainsAnyExceptInRange((byte)'0', (byte)'9'))
+                {
+                    throw NotOurs(path, $"{where} is \"{Printable(line)}\" (with no newline), not a timestamp");
+                }
+
+                return new Inspection(values, last, line.Length); // a torn timestamp
             }
 
             if (LineDecoder.Parse(line, out var value) != LineStatus.Value)
             {
-                throw NotOurs(path, $"it holds the line \"{Printable(line)}\"");
+                throw NotOurs(path, $"{where} is \"{Printable(line)}\", not a timestamp");
             }
 
-            if (sorted && value < previous)
+            if (sorted && value < last)
             {
-                throw NotOurs(path, $"it is not sorted ({value} follows {previous})");
+                throw NotOurs(path, $"{where} is {value}, below {last} on the line before: not ascending");
             }
 
-            previous = value;
             values.Add(value);
+            last = value;
+            lines = lines[(newline + 1)..];
+            offset += newline + 1;
+            lineNumber = lineNumber > 0 ? lineNumber + 1 : 0;
         }
 
-        if (!sorted)
-        {
-            values.Clear();
-        }
-
-        return new ResumeInfo(previous >= 0 ? previous : null, truncated, length - truncated, values);
+        return new Inspection(values, last, 0);
     }
 
-    private static InvalidDataException NotOurs(string path, string why) =>
-        new($"{path} is not a timestamp file that can be appended to: {why}. Refusing to write into it; choose another --output or move the file away.");
+    /// <summary>Checks the file's first line, for a file longer than the tail read back.</summary>
+    private static void CheckHead(string path, IStorageFile stream)
+    {
+        Span<byte> head = stackalloc byte[LineDecoder.MaxLineLength + 1];
+        head = head[..stream.Read(0, head)];
+        var newline = head.IndexOf((byte)'\n');
+        var line = newline < 0 ? head : head[..newline];
+        if (newline < 0 || LineDecoder.Parse(line, out _) != LineStatus.Value)
+        {
+            throw NotOurs(path, $"line 1 is \"{Printable(line)}\", not a timestamp");
+        }
+    }
 
-    private static string Printable(ReadOnlySpan<byte> line)
+    private static InvalidDataException NotOurs(string path, string found) =>
+        new($"{path}: {found}; refusing to append to a file that is not a Horodate output");
+
+    /// <summary>At most 40 characters of <paramref name="line"/> for a message, anything but printable ASCII shown as <c>?</c>.</summary>
+    internal static string Printable(ReadOnlySpan<byte> line)
     {
         var shown = line[..Math.Min(line.Length, 40)];
         var chars = new char[shown.Length];

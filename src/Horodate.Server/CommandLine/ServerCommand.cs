@@ -40,7 +40,7 @@ internal static class ServerCommand
             "Never hold a value back longer than this waiting for a lagging connection; its older values then count as late. [default: 5s]",
             TimeSpan.FromMilliseconds(1), TimeSpan.FromHours(1));
         var resumeGrace = CliParsing.Duration("--resume-grace",
-            "After a restart on an existing file, hold the write point at its end this long so that reconnecting clients' resends land in order. [default: 3s]",
+            "After a restart on an existing file, hold the write point at its end this long so that reconnecting clients' resends land in order. [default: 7s]",
             TimeSpan.Zero, TimeSpan.FromHours(1));
         var flushInterval = CliParsing.Duration("--flush-interval",
             "How often ready values are appended to the file. [default: 10ms]", TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(10));

@@ -174,8 +174,9 @@ public sealed class HorodateServer : IAsyncDisposable
         }
 
         ServerLog.Stopping(_logger);
-        await _transport.StopAsync().ConfigureAwait(false);    // no new connections; each one hands over what it has
-        await Task.Run(_pipeline.Stop).ConfigureAwait(false); // write everything, in order, fsync
+        await _transport.StopAsync().ConfigureAwait(false);    // no new connections; each one hands over what it has, then is not read
+        await Task.Run(_pipeline.Stop).ConfigureAwait(false); // write everything, in order, fsync, send the last acknowledgements
+        await _transport.CloseAsync().ConfigureAwait(false);  // only now close the connections
         await _status.DisposeAsync().ConfigureAwait(false);
         _summary = Summarize(_pipeline.Snapshot(takeLag: false));
         return _summary;

@@ -1,5 +1,6 @@
+using System.Diagnostics;
 using Horodate.Core.Diagnostics;
-using Horodate.Core.Ordering;
+using Horodate.Core.Durability;
 using Horodate.Core.Storage;
 using Horodate.Server.Diagnostics;
 using Horodate.Server.Hosting;
@@ -8,265 +9,264 @@ using Microsoft.Extensions.Logging;
 namespace Horodate.Server.Pipeline;
 
 /// <summary>
-/// The one-way path from connections to files: connection handlers hand decoded values to
-/// <c>Ingest</c>; the engine orders them under one lock; a dedicated writer thread advances the
-/// engine every flush interval and appends the ready lines to the output file, outside the lock.
+/// Runs the <see cref="IngestCore"/> on the real file system and clock with two threads: a writer thread
+/// runs its flush step every flush interval, a sync thread its sync step (fsync, journal, acknowledgements)
+/// whenever the writer posts one, so that an fsync runs beside the writes, never in front of them. The
+/// connections' handlers call straight into the core (one lock per decoded chunk). Every decision (what to
+/// write, when to sync, what is acknowledged, what recovery cuts) is the core's; this class only executes.
 /// </summary>
-/// <remarks>
-/// The lock is taken once per decoded chunk (up to hundreds of values), never per value. The engine writes
-/// into the "filling" batch; the writer swaps it for the empty one and writes it out, so file I/O never holds
-/// the lock. A failed write keeps its batch and is retried, newer lines appended behind it, so the file
-/// stays sorted and nothing accepted is dropped.
-/// </remarks>
-internal sealed partial class IngestPipeline : IDisposable
+internal sealed class IngestPipeline : IDisposable
 {
-    private readonly Lock _gate = new();
     private readonly ServerOptions _options;
-    private readonly TimeProvider _time;
-    private readonly ILogger _logger;
-    private readonly OrderingEngine _engine;
-    private readonly BatchSink _sink;
-    private readonly TimestampFile _output;
+    private readonly IngestCore _core;
+    private readonly Events _events;
+    private readonly ManualResetEventSlim _stopRequested = new();
+    private readonly object _syncSignal = new(); // Monitor.Wait/Pulse: Lock has no condition variable
+    private bool _syncStopping;
+    private Thread? _writer;
+    private Thread? _syncer;
 
-    private bool _sealed;
-    private readonly ClientJournal? _journal;
-    private readonly long _lateStartLength;
-
-    /// <summary>Acknowledged sources, their connection and the last value acknowledged (guarded by <c>_gate</c>).</summary>
-    private readonly Dictionary<int, AckState> _acknowledged = [];
-
-    private sealed class AckState(object connection, string? clientId)
+    private IngestPipeline(ServerOptions options, IngestCore core, Events events)
     {
-        public object Connection { get; } = connection;
-
-        public string? ClientId { get; } = clientId;
-
-        public long Last { get; set; } = -1;
-    }
-    private long _droppedAtStop;
-
-    private IngestPipeline(ServerOptions options, TimeProvider time, ILogger logger, TimestampFile output, ClientJournal? journal, ClientJournal.State? recovered, long lateLength)
-    {
-        _journal = journal;
-        _lateStartLength = lateLength;
         _options = options;
-        _time = time;
-        _logger = logger;
-        _output = output;
-        _sink = new BatchSink(new OutputBatch());
-        _writing = new OutputBatch();
-        var resumed = output.Resume.Length > 0 || recovered is not null;
-        _engine = new OrderingEngine(options.Ordering, _sink, output.Resume.LastValue, NowMs(), resumed);
-        foreach (var value in output.Resume.RecentValues)
+        _core = core;
+        _events = events;
+        core.SyncRequested = () =>
         {
-            _engine.RememberStored(value);
-        }
-
-        foreach (var (id, storedThrough) in recovered?.Clients ?? new Dictionary<string, long>())
-        {
-            _engine.RememberClient(id, storedThrough);
-        }
-
-        _writtenBytes = output.Length;
+            lock (_syncSignal)
+            {
+                Monitor.PulseAll(_syncSignal);
+            }
+        };
+        core.SyncWaiter = WaitForSync;
     }
 
     /// <summary>What was found in the output file when it was opened.</summary>
-    public ResumeInfo Resume => _output.Resume;
+    public ResumeInfo Resume => _core.Resume;
 
     /// <summary>
-    /// Opens (or creates) the output file, resuming after its last value, and builds the engine. Call
+    /// Opens (or creates) the output file, resuming after its last value, and builds the core. Call
     /// <see cref="Start"/> to begin writing.
     /// </summary>
     /// <exception cref="InvalidDataException">The output file is not a timestamp file.</exception>
     /// <exception cref="IOException">The output file cannot be opened.</exception>
     public static IngestPipeline Open(ServerOptions options, TimeProvider time, ILogger logger)
     {
-        var output = TimestampFile.Open(options.Output, sorted: true);
-        if (output.Resume.TruncatedBytes > 0)
-        {
-            ServerLog.TornLineCut(logger, options.Output, output.Resume.TruncatedBytes, output.Resume.LastValue);
-        }
-
-        if (output.Resume.LastValue is { } last)
-        {
-            ServerLog.Resuming(logger, options.Output, last, output.Resume.Length);
-        }
-
-        if (options.Ordering.Dedupe)
-        {
-            return new IngestPipeline(options, time, logger, output, null, null, 0);
-        }
-
-        // Keep-duplicates: the journal says which part of the files is durable and what each client has in
-        // them. After a crash with acknowledged clients connected, what lies past that was never acknowledged:
-        // it is cut, and those clients resend it, so that no copy is stored twice.
-        var journalPath = options.Output + ".clients";
-        long lateLength = 0;
-        if (File.Exists(options.LateOutput))
-        {
-            using var late = TimestampFile.Open(options.LateOutput, sorted: false);
-            lateLength = late.Length;
-        }
-
-        var state = ClientJournal.Recover(journalPath, output.Length, lateLength);
-        if (state is { Acknowledging: true } && (state.MainLength < output.Length || state.LateLength < lateLength))
-        {
-            ServerLog.CutToJournal(logger, options.Output, output.Length - state.MainLength, lateLength - state.LateLength);
-            output.Dispose();
-            TimestampFile.CutTo(options.Output, state.MainLength);
-            if (lateLength > 0)
-            {
-                TimestampFile.CutTo(options.LateOutput, state.LateLength);
-                lateLength = state.LateLength;
-            }
-
-            output = TimestampFile.Open(options.Output, sorted: true);
-        }
-
-        var journal = ClientJournal.Create(journalPath, new ClientJournal.State(output.Length, lateLength, false, state?.Clients ?? new Dictionary<string, long>()));
-        return new IngestPipeline(options, time, logger, output, journal, state, lateLength);
+        var events = new Events(logger, time, options.Ordering.MaxFutureMs);
+        var core = IngestCore.Open(
+            new IngestOptions { Output = options.Output, Ordering = options.Ordering, SyncIntervalMs = (long)options.SyncInterval.TotalMilliseconds },
+            PhysicalFileSystem.Instance, time, events);
+        return new IngestPipeline(options, core, events);
     }
 
     /// <summary>Registers a connection; it holds the watermark from now until its first value.</summary>
-    public int OpenSource()
-    {
-        var now = NowMs();
-        lock (_gate)
-        {
-            return _engine.OpenSource(now);
-        }
-    }
+    public int OpenSource() => _core.OpenSource();
 
     /// <summary>Hands over values decoded from one connection, in the order received.</summary>
-    public void Ingest(int source, ReadOnlySpan<long> values)
-    {
-        var now = NowMs();
-        lock (_gate)
-        {
-            if (_sealed)
-            {
-                _droppedAtStop += values.Length;
-                return;
-            }
-
-            _engine.Ingest(source, values, now);
-        }
-    }
+    public void Ingest(int source, ReadOnlySpan<long> values) => _core.Ingest(source, values);
 
     /// <summary>Hands over the values of many connections at once, under one lock.</summary>
-    public void Ingest(IngestBatch batch)
-    {
-        var now = NowMs();
-        lock (_gate)
-        {
-            for (var i = 0; i < batch.Segments; i++)
-            {
-                var values = batch.Segment(i, out var source);
-                if (_sealed)
-                {
-                    _droppedAtStop += values.Length;
-                    continue;
-                }
-
-                _engine.Ingest(source, values, now);
-            }
-        }
-    }
+    public void Ingest(IngestBatch batch) => _core.Ingest(batch);
 
     /// <summary>Forgets a connection: it no longer holds the watermark.</summary>
-    public void CloseSource(int source)
-    {
-        lock (_gate)
-        {
-            _engine.CloseSource(source);
-            _acknowledged.Remove(source);
-        }
-    }
+    public void CloseSource(int source) => _core.CloseSource(source);
 
     /// <summary>
     /// Turns on acknowledgements for <paramref name="source"/> (its hello arrived), named
-    /// <paramref name="clientId"/> across reconnects if it gave a name.
+    /// <paramref name="clientId"/> across reconnects if it gave a name; they go to <paramref name="target"/>.
     /// </summary>
-    public void EnableAcks(int source, string? clientId, object connection)
-    {
-        lock (_gate)
-        {
-            _engine.Identify(source, clientId);
-            _acknowledged[source] = new AckState(connection, clientId);
-        }
-    }
+    public void EnableAcks(int source, string? clientId, IAckTarget target) => _core.EnableAcks(source, clientId, target);
 
     /// <summary>Stops acknowledging <paramref name="source"/> (its connection is ending).</summary>
-    public void DisableAcks(int source)
-    {
-        lock (_gate)
-        {
-            _acknowledged.Remove(source);
-        }
-    }
+    public void DisableAcks(int source) => _core.DisableAcks(source);
 
     /// <summary>Where write and sync durations are recorded, if anywhere.</summary>
-    public ServerMetrics? Metrics { get; set; }
+    public ServerMetrics? Metrics
+    {
+        get => _events.Metrics;
+        set => _events.Metrics = value;
+    }
 
-    /// <summary>Where acknowledgements go; set by the transport before it accepts connections.</summary>
-    public IAcknowledger? Acknowledger { get; set; }
+    /// <summary>True while writes fail: transports must not read more until <see cref="WhenWritable"/> completes.</summary>
+    public bool Backpressured => _core.Backpressured;
+
+    /// <summary>Completes when writes work (at once when they do).</summary>
+    public Task WhenWritable => _core.WhenWritable;
 
     /// <summary>A consistent snapshot; <paramref name="takeLag"/> hands over (and resets) the lag histogram.</summary>
     public PipelineStatus Snapshot(bool takeLag)
     {
-        OrderingCounters counters;
-        int open, active;
-        long floor, buffered, dropped;
-        lock (_gate)
+        var s = _core.Snapshot(takeLag);
+        return new PipelineStatus
         {
-            counters = _engine.Counters;
-            open = _engine.OpenSources;
-            active = _engine.ActiveSources;
-            floor = _engine.Floor;
-            buffered = _engine.BufferedValues;
-            dropped = _droppedAtStop;
+            Counters = s.Counters,
+            OpenSources = s.OpenSources,
+            ActiveSources = s.ActiveSources,
+            Floor = s.Floor,
+            BufferedValues = s.BufferedValues,
+            WrittenValues = s.Writer.WrittenValues,
+            LateWritten = s.Writer.LateWritten,
+            OutputBytes = s.Writer.OutputBytes,
+            PendingBytes = s.Writer.PendingBytes,
+            WriteErrors = s.Writer.WriteErrors,
+            DroppedAtStop = s.DroppedAtStop,
+            Lag = s.Writer.Lag,
+            RunLag = s.Writer.RunLag,
+        };
+    }
+
+    /// <summary>Starts the writer and sync threads.</summary>
+    public void Start()
+    {
+        _writer = new Thread(WriterLoop) { Name = "horodate-writer", IsBackground = true };
+        _syncer = new Thread(SyncLoop) { Name = "horodate-sync", IsBackground = true };
+        _writer.Start();
+        _syncer.Start();
+    }
+
+    /// <summary>
+    /// The step of a graceful stop once no connection hands over values any more, and before the connections
+    /// close: writes every value received, in order, makes the files durable (fsync), and sends the last
+    /// acknowledgements. Values handed over after this are counted in <see cref="PipelineStatus.DroppedAtStop"/>.
+    /// </summary>
+    public void Stop()
+    {
+        _stopRequested.Set();
+        _writer?.Join();
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        Stop();
+        _core.Dispose();
+        _stopRequested.Dispose();
+    }
+
+    private void WriterLoop()
+    {
+        while (!_stopRequested.Wait(_options.FlushInterval))
+        {
+            _core.Flush(final: false);
         }
 
-        lock (_statsGate)
+        // Final: everything received goes out, even what an open source still holds back.
+        for (var attempt = 0; !_core.Flush(final: true) && attempt < 50; attempt++)
         {
-            var lag = new LatencyHistogram();
-            lag.Add(_lag);
-            if (takeLag)
+            Thread.Sleep(100); // a failing disk gets a few seconds to come back before we give up
+        }
+
+        lock (_syncSignal)
+        {
+            _syncStopping = true;
+            Monitor.PulseAll(_syncSignal);
+        }
+
+        _syncer?.Join();
+        _core.RunSync(); // a request the sync thread left behind
+        _core.FinishStop(); // the final sync, as the contract says, then the last acknowledgements
+    }
+
+    private void SyncLoop()
+    {
+        while (true)
+        {
+            lock (_syncSignal)
             {
-                _lag.Clear();
+                while (!_core.SyncPending && !_syncStopping)
+                {
+                    Monitor.Wait(_syncSignal);
+                }
+
+                if (_syncStopping)
+                {
+                    Monitor.PulseAll(_syncSignal);
+                    return;
+                }
             }
 
-            var runLag = new LatencyHistogram();
-            runLag.Add(_runLag);
-
-            return new PipelineStatus
+            _core.RunSync();
+            lock (_syncSignal)
             {
-                Counters = counters,
-                OpenSources = open,
-                ActiveSources = active,
-                Floor = floor,
-                BufferedValues = buffered,
-                WrittenValues = _writtenValues,
-                LateWritten = _lateWritten,
-                OutputBytes = _writtenBytes,
-                PendingBytes = _pendingBytes,
-                WriteErrors = _writeErrors,
-                DroppedAtStop = dropped,
-                Lag = lag,
-                RunLag = runLag,
-            };
+                Monitor.PulseAll(_syncSignal);
+            }
         }
     }
 
-    private long NowMs() => _time.GetUtcNow().ToUnixTimeMilliseconds();
-
-    /// <summary>Lets the engine write into whichever batch is filling.</summary>
-    private sealed class BatchSink(OutputBatch batch) : IOrderedOutput
+    /// <summary>The writer waits for a sync it needs (the journal's first acknowledging record).</summary>
+    private bool WaitForSync()
     {
-        public OutputBatch Current { get; set; } = batch;
+        lock (_syncSignal)
+        {
+            if (_syncStopping)
+            {
+                return false;
+            }
 
-        public void Write(long value, int count) => Current.Write(value, count);
+            Monitor.Wait(_syncSignal, 100);
+            return true;
+        }
+    }
 
-        public void WriteLate(long value) => Current.WriteLate(value);
+    /// <summary>The core's reports, as logs (rate-limited) and metrics.</summary>
+    private sealed class Events(ILogger logger, TimeProvider time, long maxFutureMs) : IIngestEvents
+    {
+        private readonly RateLimiter _writeErrorLog = new(TimeSpan.FromSeconds(5));
+        private readonly RateLimiter _lateLog = new(TimeSpan.FromSeconds(5));
+        private readonly RateLimiter _futureLog = new(TimeSpan.FromSeconds(5));
+        private long _unreportedFuture;
+
+        public ServerMetrics? Metrics { get; set; }
+
+        public void Opened(string path, ResumeInfo found)
+        {
+            if (found.TruncatedBytes > 0)
+            {
+                ServerLog.TornLineCut(logger, path, found.TruncatedBytes, found.LastValue);
+            }
+
+            if (found.LastValue is { } last)
+            {
+                ServerLog.Resuming(logger, path, last, found.Length);
+            }
+        }
+
+        public void CutToJournal(string path, long mainBytes, long lateBytes) => ServerLog.CutToJournal(logger, path, mainBytes, lateBytes);
+
+        public void WriteFailed(string path, string message)
+        {
+            if (_writeErrorLog.TryAcquire(out _))
+            {
+                ServerLog.WriteFailed(logger, path, message);
+            }
+        }
+
+        public void WriteRecovered(string path, long bytes) => ServerLog.WriteRecovered(logger, path, bytes);
+
+        public void LateWritten(long count, string path)
+        {
+            if (_lateLog.TryAcquire(out var suppressed))
+            {
+                ServerLog.LateValues(logger, count, path, suppressed);
+            }
+        }
+
+        public void FutureRejected(long count)
+        {
+            _unreportedFuture += count;
+            if (_futureLog.TryAcquire(out var suppressed))
+            {
+                ServerLog.FutureValues(logger, _unreportedFuture, maxFutureMs, suppressed);
+                _unreportedFuture = 0;
+            }
+        }
+
+        public void Wrote(long startedTimestamp) => Metrics?.RecordWrite(StopwatchStart(startedTimestamp));
+
+        public void Synced(long startedTimestamp) => Metrics?.RecordSync(StopwatchStart(startedTimestamp));
+
+        /// <summary>The same instant as a <see cref="Stopwatch"/> timestamp, which the metrics measure from.</summary>
+        private long StopwatchStart(long started) =>
+            Stopwatch.GetTimestamp() - (long)(time.GetElapsedTime(started).TotalSeconds * Stopwatch.Frequency);
     }
 }

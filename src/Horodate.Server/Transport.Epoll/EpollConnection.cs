@@ -1,11 +1,20 @@
 using System.Net.Sockets;
+using Horodate.Core.Durability;
 using Horodate.Core.Protocol;
 
 namespace Horodate.Server.Transport.Epoll;
 
 /// <summary>One connection of the epoll transport. Only the receive thread touches it once it is registered.</summary>
-internal sealed class EpollConnection(Socket socket, int source, string? remote)
+internal sealed class EpollConnection(Socket socket, int source, string? remote) : IAckTarget
 {
+    // What is written to the client (the OK, then acknowledgements), from the sync thread and the receive
+    // thread: one line at a time, and a line the socket took only in part is finished before any other.
+    private readonly Lock _sendGate = new();
+    private readonly byte[] _out = new byte[Math.Max(Handshake.Ok.Length, Handshake.MaxAckLineBytes)];
+    private int _outStart;
+    private int _outEnd;
+    private long _outValue = -1;
+
     public Socket Socket { get; } = socket;
 
     /// <summary>The connection's handle in the ordering engine.</summary>
@@ -35,4 +44,57 @@ internal sealed class EpollConnection(Socket socket, int source, string? remote)
     public bool Closing { get; set; }
 
     public string Id => $"epoll-{Source}";
+
+    /// <summary>Sends the acknowledged mode's OK (whole, like every line).</summary>
+    public void SendOk()
+    {
+        lock (_sendGate)
+        {
+            Handshake.Ok.CopyTo(_out);
+            (_outStart, _outEnd, _outValue) = (0, Handshake.Ok.Length, -1);
+            _ = SendPending();
+        }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Non-blocking: when the socket buffer is full (EAGAIN) or takes only part of the line, the rest is kept
+    /// and sent first at the next offer, so the client never sees a torn line, and the offer reports false
+    /// so that the acknowledgement is offered again.
+    /// </remarks>
+    public bool TryDeliver(long value)
+    {
+        lock (_sendGate)
+        {
+            try
+            {
+                if (_outEnd > _outStart)
+                {
+                    if (!SendPending())
+                    {
+                        return false;
+                    }
+
+                    if (_outValue >= value)
+                    {
+                        return true;
+                    }
+                }
+
+                (_outStart, _outEnd, _outValue) = (0, Handshake.WriteAck(_out, value), value);
+                return SendPending();
+            }
+            catch (ObjectDisposedException)
+            {
+                return false; // closed by the receive thread meanwhile
+            }
+        }
+    }
+
+    private bool SendPending()
+    {
+        var sent = Socket.Send(_out.AsSpan(_outStart, _outEnd - _outStart), SocketFlags.None, out _);
+        _outStart += Math.Max(0, sent);
+        return _outStart == _outEnd;
+    }
 }

@@ -5,6 +5,7 @@ using System.Runtime.InteropServices;
 using Horodate.Core.Diagnostics;
 using Horodate.Core.Protocol;
 using Horodate.Server.Diagnostics;
+using Horodate.Core.Durability;
 using Horodate.Server.Pipeline;
 
 namespace Horodate.Server.Transport.Epoll;
@@ -104,6 +105,8 @@ internal sealed partial class EpollTransport
         }
 
         HandOver();
+        _drained.TrySetResult(); // nothing more is handed over; the pipeline's final flush, sync and acknowledgements follow
+        _closeAllowed.Wait();
         CloseAll();
     }
 
@@ -174,33 +177,8 @@ internal sealed partial class EpollTransport
     private void StartAcknowledging(EpollConnection connection)
     {
         connection.Acknowledged = true;
+        connection.SendOk();
         _pipeline.EnableAcks(connection.Source, connection.Decoder.ClientId, connection);
-        _ = connection.Socket.Send(Handshake.Ok, SocketFlags.None, out _);
-    }
-
-    /// <inheritdoc />
-    public void Acknowledge(IReadOnlyList<Ack> acks)
-    {
-        Span<byte> line = stackalloc byte[Handshake.MaxAckLineBytes];
-        foreach (var ack in acks)
-        {
-            var connection = (EpollConnection)ack.Connection;
-            if (connection.Closing)
-            {
-                continue;
-            }
-
-            // Non-blocking: a client that does not read its acknowledgements gets a later, cumulative one.
-            var length = Handshake.WriteAck(line, ack.Value);
-            try
-            {
-                _ = connection.Socket.Send(line[..length], SocketFlags.None, out _);
-            }
-            catch (ObjectDisposedException)
-            {
-                // closed by the receive thread meanwhile
-            }
-        }
     }
 
     private void ForgiveSilence()

@@ -34,6 +34,8 @@ internal sealed partial class EpollTransport : ITransport
     private Task _acceptLoops = Task.CompletedTask;
     private Thread? _receiver;
     private volatile bool _stopping;
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ManualResetEventSlim _closeAllowed = new();
 
     public EpollTransport(ServerOptions options, IngestPipeline pipeline, ServerCounters counters, ILogger logger)
     {
@@ -59,7 +61,6 @@ internal sealed partial class EpollTransport : ITransport
             _listeners.Add(Listen(endpoint));
         }
 
-        _pipeline.Acknowledger = this;
         _receiver = new Thread(ReceiveLoop) { Name = "horodate-epoll", IsBackground = true };
         _receiver.Start();
         _acceptLoops = Task.WhenAll(_listeners.Select(l => Task.Run(() => AcceptLoopAsync(l))));
@@ -73,7 +74,8 @@ internal sealed partial class EpollTransport : ITransport
             return;
         }
 
-        // No new connections; then the receive thread drains what is in flight and closes everything.
+        // No new connections; then the receive thread drains what is in flight, hands it over, and waits for
+        // CloseAsync (the final acknowledgements go out meanwhile) before it closes everything.
         await _stopAccepting.CancelAsync().ConfigureAwait(false);
         foreach (var listener in _listeners)
         {
@@ -82,6 +84,16 @@ internal sealed partial class EpollTransport : ITransport
 
         await _acceptLoops.ConfigureAwait(false);
         _stopping = true;
+        if (_receiver is not null)
+        {
+            await _drained.Task.ConfigureAwait(false);
+        }
+    }
+
+    public async Task CloseAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        _closeAllowed.Set();
         if (_receiver is { } receiver)
         {
             await Task.Run(receiver.Join).ConfigureAwait(false);
@@ -90,7 +102,7 @@ internal sealed partial class EpollTransport : ITransport
 
     public async ValueTask DisposeAsync()
     {
-        await StopAsync().ConfigureAwait(false);
+        await CloseAsync().ConfigureAwait(false);
         if (_epoll >= 0)
         {
             _ = Interop.Close(_epoll);
@@ -98,6 +110,7 @@ internal sealed partial class EpollTransport : ITransport
         }
 
         _stopAccepting.Dispose();
+        _closeAllowed.Dispose();
     }
 
     private static Socket Listen(IPEndPoint endpoint)

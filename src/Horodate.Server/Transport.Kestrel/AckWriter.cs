@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using Horodate.Core.Durability;
 using Horodate.Core.Protocol;
 
 namespace Horodate.Server.Transport.Kestrel;
@@ -8,10 +9,26 @@ namespace Horodate.Server.Transport.Kestrel;
 /// whenever a newer one is offered. Offers come from the pipeline's writer thread and never block it; a
 /// client that reads slowly gets fewer, cumulative acknowledgements.
 /// </summary>
-internal sealed class AckWriter(PipeWriter output) : IDisposable
+internal sealed class AckWriter(PipeWriter output) : IAckTarget, IDisposable
 {
     private readonly SemaphoreSlim _signal = new(0, 1);
     private long _latest = -1;
+    private volatile bool _finishing;
+
+    /// <inheritdoc />
+    /// <remarks>The pipe takes whole lines and never refuses one: the offer is always taken.</remarks>
+    public bool TryDeliver(long value)
+    {
+        Offer(value);
+        return true;
+    }
+
+    /// <summary>Asks <see cref="RunAsync"/> to write the latest acknowledgement, then end.</summary>
+    public void Finish()
+    {
+        _finishing = true;
+        Offer(-1);
+    }
 
     /// <summary>Offers a newer acknowledgement; returns at once.</summary>
     public void Offer(long value)
@@ -52,6 +69,11 @@ internal sealed class AckWriter(PipeWriter output) : IDisposable
                     var length = Handshake.WriteAck(line, value);
                     await output.WriteAsync(line.AsMemory(0, length), stop).ConfigureAwait(false);
                     sent = value;
+                }
+
+                if (_finishing && Volatile.Read(ref _latest) <= sent)
+                {
+                    return;
                 }
             }
         }

@@ -21,6 +21,8 @@ internal sealed class KestrelTransport : ITransport
 {
     private readonly WebApplication _app;
     private readonly List<ListenOptions> _listeners;
+    private readonly StopBarrier _stop = new();
+    private Task? _appStopped;
 
     public KestrelTransport(ServerOptions options, IngestPipeline pipeline, ServerCounters counters, ILoggerFactory loggerFactory)
     {
@@ -30,6 +32,7 @@ internal sealed class KestrelTransport : ITransport
         builder.Services.AddSingleton(options);
         var admission = new Admission(options, counters, loggerFactory.CreateLogger("Horodate.Server"));
         builder.Services.AddSingleton(admission);
+        builder.Services.AddSingleton(_stop);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);
 
         var certificate = options.TlsCertificatePath is { } certPath ? TlsCertificate.Load(certPath, options.TlsKeyPath) : null;
@@ -54,15 +57,6 @@ internal sealed class KestrelTransport : ITransport
         });
         _app = builder.Build();
         _listeners = listeners;
-        pipeline.Acknowledger = this;
-    }
-
-    public void Acknowledge(IReadOnlyList<Ack> acks)
-    {
-        foreach (var ack in acks)
-        {
-            ((AckWriter)ack.Connection).Offer(ack.Value);
-        }
     }
 
     public IReadOnlyList<IPEndPoint> Endpoints => _listeners.Select(l => (IPEndPoint)l.EndPoint).ToArray();
@@ -102,7 +96,24 @@ internal sealed class KestrelTransport : ITransport
 
     public Task StartAsync() => _app.StartAsync();
 
-    public Task StopAsync() => _app.StopAsync();
+    public Task StopAsync()
+    {
+        // Kestrel stops listening and asks each connection to close: each handler drains, hands over, and then
+        // waits at the barrier, its connection open, until CloseAsync.
+        _appStopped ??= _app.StopAsync();
+        return Task.WhenAny(_stop.StopReadingAsync(), _appStopped);
+    }
 
-    public ValueTask DisposeAsync() => _app.DisposeAsync();
+    public async Task CloseAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        _stop.AllowClose();
+        await _appStopped!.ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _stop.AllowClose();
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
 }

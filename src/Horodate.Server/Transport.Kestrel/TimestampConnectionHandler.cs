@@ -19,7 +19,7 @@ namespace Horodate.Server.Transport.Kestrel;
 /// never receives a byte. Admission and the engine source belong to <see cref="KestrelTransport"/>'s accept step.
 /// </summary>
 internal sealed class TimestampConnectionHandler(
-    IngestPipeline pipeline, ServerCounters counters, Admission admission, ServerOptions options, ILogger<TimestampConnectionHandler> logger)
+    IngestPipeline pipeline, ServerCounters counters, Admission admission, StopBarrier stopBarrier, ServerOptions options, ILogger<TimestampConnectionHandler> logger)
     : ConnectionHandler
 {
     /// <summary>Values decoded per lock of the pipeline: 256 × 8 B fits the stack and amortises the lock.</summary>
@@ -34,6 +34,9 @@ internal sealed class TimestampConnectionHandler(
     /// <summary>A peer that never goes quiet is read for this long after the stop, no longer.</summary>
     private static readonly TimeSpan DrainMax = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>How long the last acknowledgement may take to reach a connection that is ending (a peer that does not read).</summary>
+    private static readonly TimeSpan AckFlushMax = TimeSpan.FromSeconds(1);
+
     private readonly RateLimiter _rejectLog = new(TimeSpan.FromSeconds(1));
 
     public override async Task OnConnectedAsync(ConnectionContext connection)
@@ -43,6 +46,7 @@ internal sealed class TimestampConnectionHandler(
         var remote = connection.RemoteEndPoint?.ToString();
         var decoder = new LineDecoder();
         long values = 0;
+        stopBarrier.Enter();
         counters.ConnectionAccepted();
         ServerLog.ConnectionAccepted(logger, connection.ConnectionId, remote);
 
@@ -155,9 +159,11 @@ internal sealed class TimestampConnectionHandler(
         finally
         {
             timer.Dispose();
-            pipeline.DisableAcks(source);
-            await stopAcks.CancelAsync().ConfigureAwait(false);
+            await stopBarrier.ArriveAsync().ConfigureAwait(false); // a graceful stop: the last acknowledgements first
+            acks?.Finish();
+            stopAcks.CancelAfter(AckFlushMax);
             await ackLoop.ConfigureAwait(false);
+            pipeline.DisableAcks(source);
             acks?.Dispose();
             counters.ConnectionClosed(forGarbage: decoder.ShouldClose);
             ServerLog.ConnectionClosed(logger, connection.ConnectionId, values, decoder.RejectedLines);

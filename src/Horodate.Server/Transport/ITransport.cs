@@ -1,5 +1,4 @@
 using System.Net;
-using Horodate.Server.Pipeline;
 
 namespace Horodate.Server.Transport;
 
@@ -7,7 +6,7 @@ namespace Horodate.Server.Transport;
 /// Accepts plain-protocol connections and hands every decoded value to the ingest pipeline. A transport
 /// owns its sockets; the pipeline owns the ordering and the file.
 /// </summary>
-internal interface ITransport : IAcknowledger, IAsyncDisposable
+internal interface ITransport : IAsyncDisposable
 {
     /// <summary>The endpoints bound (port 0 resolved), in the order they were asked for.</summary>
     IReadOnlyList<IPEndPoint> Endpoints { get; }
@@ -17,8 +16,13 @@ internal interface ITransport : IAcknowledger, IAsyncDisposable
     Task StartAsync();
 
     /// <summary>
-    /// The transport's part of a graceful stop: no new connections, read what each connection already has
-    /// in flight, hand it over, close. When it returns no value will be handed over any more.
+    /// The transport's first part of a graceful stop: no new connections, read what each connection already
+    /// has in flight, hand it over, then read no more. The connections stay open, so that the pipeline's final
+    /// flush and sync can still acknowledge their last values. When it returns no value will be handed over
+    /// any more.
     /// </summary>
     Task StopAsync();
+
+    /// <summary>The last part of a graceful stop, after the pipeline's final acknowledgements: closes every connection.</summary>
+    Task CloseAsync();
 }

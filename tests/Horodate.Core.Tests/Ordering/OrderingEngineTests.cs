@@ -155,6 +155,22 @@ public sealed class OrderingEngineTests
     }
 
     [Fact]
+    public void After_a_downtime_longer_than_the_dedupe_history_a_value_one_history_span_after_the_last_is_stored_not_taken_for_it()
+    {
+        // The history has one bit per millisecond modulo 2^20: the resumed last value L and L + 2^20 share a bit.
+        var span = 1L << new OrderingOptions().DedupeHistoryBits;
+        var last = T0;
+        var now = last + span + 60_000; // a downtime of 2^20 ms (17.5 min) and a minute
+        var (engine, output) = Create(new OrderingOptions { ResumeGraceMs = 0 }, lastWritten: last, now: now);
+        var a = engine.OpenSource(now);
+
+        engine.Ingest(a, [last + span], now); // below the write point (now - max delay): late, but never stored before
+
+        Assert.Equal([last + span], output.Late);
+        Assert.Equal(0, engine.Counters.Duplicates);
+    }
+
+    [Fact]
     public void A_named_client_resending_after_a_reconnect_is_recognised_whatever_the_mode()
     {
         foreach (var dedupe in new[] { true, false })

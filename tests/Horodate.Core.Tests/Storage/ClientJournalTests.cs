@@ -66,6 +66,87 @@ public sealed class ClientJournalTests : IDisposable
     }
 
     [Fact]
+    public void A_later_record_with_a_lower_mark_for_a_client_does_not_lower_what_the_files_are_known_to_hold()
+    {
+        var path = Path.Combine(_dir, "out.txt.clients");
+        using (var journal = ClientJournal.Create(path, new ClientJournal.State(0, 0, false, new Dictionary<string, long>())))
+        {
+            journal.Append(100, 0, true, [new("a", 50)]);
+            journal.Append(200, 0, true, [new("a", 30)]); // a reconnected: its new connection's first acknowledgement
+        }
+
+        var state = ClientJournal.Recover(path, 1_000, 0)!;
+
+        Assert.Equal(200, state.MainLength);
+        Assert.Equal(50, state.Clients["a"]);
+    }
+
+    [Fact]
+    public void Restarts_keep_only_the_most_recently_marked_clients_up_to_the_cap_so_the_journal_stays_bounded()
+    {
+        const int cap = 3;
+        var path = Path.Combine(_dir, "out.txt.clients");
+        var length = 0L;
+        for (var run = 0; run < 4; run++)
+        {
+            var state = ClientJournal.Recover(path, length, 0, cap) ?? new ClientJournal.State(0, 0, false, new Dictionary<string, long>());
+            using var journal = ClientJournal.Create(path, state);
+            for (var i = 0; i < 3; i++)
+            {
+                length += 10;
+                journal.Append(length, 0, true, [new($"run{run}.c{i}", length)]);
+            }
+
+            journal.Append(length, 0, false, [new("run0.c0", length)]); // an old client, marked again: recent
+        }
+
+        var last = ClientJournal.Recover(path, length, 0, cap)!;
+
+        Assert.Equal(["run0.c0", "run3.c1", "run3.c2"], last.Clients.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(length, last.Clients["run0.c0"]);
+        using (ClientJournal.Create(path, last))
+        {
+        }
+
+        Assert.Equal(1 + cap + 1, File.ReadAllLines(path).Length); // L, three C, the dot: no more after any number of restarts
+    }
+
+    [Theory]
+    [InlineData("my notes\nsomething\n", "line 1 is \"my notes\"")]
+    [InlineData("L 100 0 1\nC a 10\n.\nhello\n", "line 4 is \"hello\"")]
+    [InlineData("L 100 0 1\nC a 10\n.\nL 200 0 1\nC a 1x", "line 5 is \"C a 1x\" (with no newline)")]
+    [InlineData("L 100 0 2\n.\n", "line 1 is \"L 100 0 2\"")]
+    [InlineData("L 100 0 1\nC a b 10\n.\n", "line 2 is \"C a b 10\"")]
+    public void A_foreign_journal_is_refused_and_left_untouched(string content, string found)
+    {
+        var path = Path.Combine(_dir, "out.txt.clients");
+        File.WriteAllText(path, content);
+
+        var error = Record.Exception(() => ClientJournal.Recover(path, 1_000, 0));
+
+        Assert.Equal(content, File.ReadAllText(path));
+        Assert.Equal(
+            $"{path}: {found}, not a journal record; refusing to overwrite a file that is not a Horodate client journal",
+            Assert.IsType<InvalidDataException>(error).Message);
+    }
+
+    [Theory]
+    [InlineData("L 2")]
+    [InlineData("L 200 0 ")]
+    [InlineData("C")]
+    [InlineData("C run.7 9")]
+    public void A_last_line_torn_by_a_crash_is_not_taken_for_a_foreign_one(string torn)
+    {
+        var path = Path.Combine(_dir, "out.txt.clients");
+        File.WriteAllText(path, "L 100 0 1\nC a 10\n.\nL 200 0 1\n" + torn);
+
+        var state = ClientJournal.Recover(path, 1_000, 0)!;
+
+        Assert.Equal(100, state.MainLength);
+        Assert.Equal(10, state.Clients["a"]);
+    }
+
+    [Fact]
     public void No_journal_means_no_state()
     {
         Assert.Null(ClientJournal.Recover(Path.Combine(_dir, "none.clients"), 100, 0));

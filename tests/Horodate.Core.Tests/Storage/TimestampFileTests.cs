@@ -69,8 +69,84 @@ public sealed class TimestampFileTests : IDisposable
 
         var error = Assert.Throws<InvalidDataException>(() => TimestampFile.Open(path, sorted: true));
 
-        Assert.Contains("Refusing to write", error.Message);
+        Assert.StartsWith(path + ": ", error.Message, StringComparison.Ordinal);
+        Assert.Contains("refusing to append to a file that is not a Horodate output", error.Message);
         Assert.Equal(content, File.ReadAllText(path)); // untouched
+    }
+
+    public static TheoryData<byte[], bool, string> ForeignFiles => new()
+    {
+        { "abc"u8.ToArray(), true, "line 1 is \"abc\" (with no newline), not a timestamp" },
+        { [0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x00, 0xff], true, "line 1 is \"?ELF????\" (with no newline), not a timestamp" },
+        { "hello\nworld"u8.ToArray(), true, "line 1 is \"hello\", not a timestamp" },
+        { "100\n200\nworld"u8.ToArray(), true, "line 3 is \"world\" (with no newline), not a timestamp" },
+        { "100\n200\n12a"u8.ToArray(), true, "line 3 is \"12a\" (with no newline), not a timestamp" },
+        { "100\n1234567890123456789"u8.ToArray(), true, "line 2 is \"1234567890123456789\" (with no newline), not a timestamp" },
+        { "100\n300\n200\n4"u8.ToArray(), true, "line 3 is 200, below 300 on the line before: not ascending" },
+        { "abc"u8.ToArray(), false, "line 1 is \"abc\" (with no newline), not a timestamp" },
+        { "300\n100\nhello"u8.ToArray(), false, "line 3 is \"hello\" (with no newline), not a timestamp" },
+    };
+
+    [Theory]
+    [MemberData(nameof(ForeignFiles))]
+    public void A_foreign_file_is_refused_before_anything_is_changed_and_the_message_says_what_was_found(byte[] content, bool sorted, string found)
+    {
+        var path = PathOf(sorted ? "timestamps.txt" : "timestamps.txt.late");
+        File.WriteAllBytes(path, content);
+        var modified = new DateTime(2020, 1, 2, 3, 4, 5, DateTimeKind.Utc);
+        File.SetLastWriteTimeUtc(path, modified);
+
+        var error = Record.Exception(() => TimestampFile.Open(path, sorted).Dispose());
+
+        Assert.Equal(content, File.ReadAllBytes(path));
+        Assert.Equal(modified, File.GetLastWriteTimeUtc(path));
+        Assert.Equal($"{path}: {found}; refusing to append to a file that is not a Horodate output", Assert.IsType<InvalidDataException>(error).Message);
+    }
+
+    [Fact]
+    public void A_foreign_head_is_refused_even_when_the_tail_read_back_looks_like_timestamps()
+    {
+        var path = PathOf("big.txt");
+        var tail = new StringBuilder();
+        for (var value = 1_000_000_000_000L; tail.Length <= TimestampFile.ResumeTailBytes; value++)
+        {
+            tail.Append(value).Append('\n');
+        }
+
+        File.WriteAllText(path, "# my notes\n" + tail);
+        var length = new FileInfo(path).Length;
+
+        var error = Record.Exception(() => TimestampFile.Open(path, sorted: true).Dispose());
+
+        Assert.Equal(length, new FileInfo(path).Length);
+        Assert.Contains("line 1 is \"# my notes\", not a timestamp", Assert.IsType<InvalidDataException>(error).Message);
+    }
+
+    [Fact]
+    public void A_torn_last_line_of_a_side_file_after_unsorted_lines_is_cut()
+    {
+        var path = PathOf("late.txt");
+        File.WriteAllText(path, "300\n100\n2");
+
+        using (var file = TimestampFile.Open(path, sorted: false))
+        {
+            Assert.Equal(1, file.Resume.TruncatedBytes);
+        }
+
+        Assert.Equal("300\n100\n", File.ReadAllText(path));
+    }
+
+    [Fact]
+    public void Reading_back_a_side_file_returns_its_values_in_file_order_and_changes_nothing()
+    {
+        var path = PathOf("out.txt.late");
+        File.WriteAllText(path, "300\n100\n200\n4");
+
+        Assert.Equal([300L, 100L, 200L], TimestampFile.ReadRecent(path));
+        Assert.Equal("300\n100\n200\n4", File.ReadAllText(path)); // the torn line is for Open to cut
+        Assert.Empty(TimestampFile.ReadRecent(PathOf("none.late")));
+        File.WriteAllText(path, "300\nnotes\n");
+        Assert.Throws<InvalidDataException>(() => TimestampFile.ReadRecent(path));
     }
 
     [Fact]

@@ -1,10 +1,10 @@
-namespace Horodate.Server.Pipeline;
+namespace Horodate.Core.Durability;
 
 /// <summary>
 /// Values decoded from several connections, grouped in runs by source, handed to the pipeline under one
 /// lock. Filled by one thread (a transport's receive loop), reused across batches: no allocation.
 /// </summary>
-internal sealed class IngestBatch(int capacity)
+public sealed class IngestBatch(int capacity)
 {
     private readonly long[] _values = new long[capacity];
     private readonly int[] _sources = new int[capacity];
@@ -13,8 +13,10 @@ internal sealed class IngestBatch(int capacity)
     private int _segments;
     private int _pendingSource = -1;
 
+    /// <summary>True when no value was committed since the last <see cref="Clear"/>.</summary>
     public bool IsEmpty => _count == 0;
 
+    /// <summary>Runs of values from one source.</summary>
     public int Segments => _segments;
 
     /// <summary>The free space, for values of <paramref name="source"/>; follow with <see cref="Commit"/>.</summary>
@@ -52,5 +54,6 @@ internal sealed class IngestBatch(int capacity)
         return _values.AsSpan(start, _ends[index] - start);
     }
 
+    /// <summary>Empties the batch for reuse.</summary>
     public void Clear() => _count = _segments = 0;
 }

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Runs the deterministic simulator of the server core by hand.
+#   scripts/simulate.sh --schedules N        N schedules from a seed drawn from the clock
+#   scripts/simulate.sh --minutes M          as many as fit in M minutes
+#   scripts/simulate.sh --schedules 1 --seed S --trace    replays seed S and prints its schedule
+# Prints each violation with its seed and ends with one line: "N schedules, N violations".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dotnet build tests/Horodate.Simulation -c Release -nologo -v q >&2
+exec dotnet artifacts/bin/Horodate.Simulation/release/Horodate.Simulation.dll "$@"

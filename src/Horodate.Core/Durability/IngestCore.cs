@@ -1,0 +1,500 @@
+using Horodate.Core.Ordering;
+using Horodate.Core.Storage;
+
+namespace Horodate.Core.Durability;
+
+/// <summary>Where the durable path writes and how often it syncs.</summary>
+public sealed record IngestOptions
+{
+    /// <summary>The ordered output file.</summary>
+    public required string Output { get; init; }
+
+    /// <summary>The side file for late values (default <c>Output + ".late"</c>).</summary>
+    public string LateOutput => Output + ".late";
+
+    /// <summary>The keep-duplicates journal (<c>Output + ".clients"</c>).</summary>
+    public string JournalPath => Output + ".clients";
+
+    /// <summary>How the engine merges.</summary>
+    public required OrderingOptions Ordering { get; init; }
+
+    /// <summary>How often, at most, an fsync is asked for while acknowledged clients are connected (default 250 ms).</summary>
+    public long SyncIntervalMs { get; init; } = 250;
+}
+
+/// <summary>
+/// The server's core, free of threads, sockets and real clocks: values in (from the sources, under one
+/// lock), ordered by the <see cref="OrderingEngine"/>, written (<see cref="BatchWriter"/>), synced on a
+/// cadence (<see cref="SyncCadence"/>), recorded in the journal, acknowledged (<see cref="AckTracker"/>).
+/// It decides; callers execute its steps: <see cref="Flush"/> on a writer thread, <see cref="RunSync"/> on a
+/// sync thread in production, both from a seeded scheduler in the simulator. Files and time come through
+/// the seams given to <see cref="Open"/>.
+/// </summary>
+public sealed class IngestCore : IDisposable
+{
+    private readonly Lock _gate = new();
+    private readonly IngestOptions _options;
+    private readonly TimeProvider _time;
+    private readonly IIngestEvents _events;
+    private readonly OrderingEngine _engine;
+    private readonly BatchSink _sink;
+    private readonly BatchWriter _writer;
+    private readonly ClientJournal? _journal;
+    private readonly AckTracker _acks = new();
+    private readonly SyncCadence _cadence;
+    private bool _sealed;
+    private long _droppedAtStop;
+    private long _reportedFuture;
+
+    // Writer step: acknowledgements riding with the batch being written.
+    private List<AckTracker.Pending> _collected = [];
+
+    // The sync mailbox, from the writer step to the sync step (guarded by _syncGate).
+    private readonly Lock _syncGate = new();
+    private SyncRequest? _request;
+    private long _requestId;
+    private long _doneId;
+    private bool _lastSyncFailed;
+
+    private sealed class SyncRequest(long mainLength, long lateLength, bool acknowledging, List<AckTracker.Pending> acks)
+    {
+        public long MainLength { get; set; } = mainLength;
+
+        public long LateLength { get; set; } = lateLength;
+
+        public bool Acknowledging { get; set; } = acknowledging;
+
+        public List<AckTracker.Pending> Acks { get; } = acks;
+    }
+
+    private IngestCore(IngestOptions options, IFileSystem files, TimeProvider time, IIngestEvents events, TimestampFile output, ClientJournal? journal, ClientJournal.State? recovered, long lateLength, bool existed)
+    {
+        _options = options;
+        _time = time;
+        _events = events;
+        _journal = journal;
+        _sink = new BatchSink(new OutputBatch());
+        _writer = new BatchWriter(files, output, options.LateOutput, lateLength, events, time);
+        var now = EngineTime.From(time);
+        _cadence = new SyncCadence(options.SyncIntervalMs, now.MonoMs);
+        var resumed = existed || recovered is not null;
+        _engine = new OrderingEngine(options.Ordering, _sink, output.Resume.LastValue, now, resumed);
+        foreach (var value in output.Resume.RecentValues)
+        {
+            _engine.RememberStored(value);
+        }
+
+        foreach (var (id, storedThrough) in recovered?.Clients ?? new Dictionary<string, long>())
+        {
+            _engine.RememberClient(id, storedThrough);
+        }
+    }
+
+    /// <summary>
+    /// Recovery at open: opens (or creates) the output file, cutting a torn last line; in keep-duplicates mode
+    /// reads the journal and, after a crash with acknowledged clients connected, cuts both files back to its
+    /// last record (what lay past it was never acknowledged: its senders resend it); then builds the engine,
+    /// resuming after the file's last value.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The output file is not a timestamp file.</exception>
+    /// <exception cref="IOException">The output file cannot be opened.</exception>
+    public static IngestCore Open(IngestOptions options, IFileSystem files, TimeProvider time, IIngestEvents events)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(files);
+        ArgumentNullException.ThrowIfNull(events);
+        var existed = files.Exists(options.Output);
+        var output = TimestampFile.Open(files, options.Output, sorted: true);
+        try
+        {
+            events.Opened(options.Output, output.Resume);
+            if (options.Ordering.Dedupe)
+            {
+                // What .late already holds within the dedupe history's reach: a late value resent after a restart is a
+                // duplicate, not stored twice. Reading it also refuses a foreign .late now rather than at the first late value.
+                var lateValues = TimestampFile.ReadRecent(files, options.LateOutput);
+                var core = new IngestCore(options, files, time, events, output, null, null, 0, existed);
+                foreach (var value in lateValues)
+                {
+                    core._engine.RememberStored(value);
+                }
+
+                return core;
+            }
+
+            long lateLength = 0;
+            if (files.Exists(options.LateOutput))
+            {
+                using var late = TimestampFile.Open(files, options.LateOutput, sorted: false);
+                lateLength = late.Length;
+            }
+
+            var state = ClientJournal.Recover(files, options.JournalPath, output.Length, lateLength);
+            if (state is { Acknowledging: true } && (state.MainLength < output.Length || state.LateLength < lateLength))
+            {
+                events.CutToJournal(options.Output, output.Length - state.MainLength, lateLength - state.LateLength);
+                output.Dispose();
+                TimestampFile.CutTo(files, options.Output, state.MainLength);
+                if (lateLength > 0)
+                {
+                    TimestampFile.CutTo(files, options.LateOutput, state.LateLength);
+                    lateLength = state.LateLength;
+                }
+
+                output = TimestampFile.Open(files, options.Output, sorted: true);
+            }
+
+            // The fresh journal vouches for these lengths: they must be durable first. A cut whose fsync failed (or
+            // a torn line cut at open) would otherwise come back after another crash, past a record that no longer
+            // says acknowledged clients were connected: kept, and doubled by the resends.
+            output.Sync();
+            if (files.Exists(options.LateOutput))
+            {
+                using var late = TimestampFile.Open(files, options.LateOutput, sorted: false);
+                late.Sync();
+            }
+
+            var journal = ClientJournal.Create(files, options.JournalPath, new ClientJournal.State(output.Length, lateLength, false, state?.Clients ?? new Dictionary<string, long>()));
+            return new IngestCore(options, files, time, events, output, journal, state, lateLength, existed);
+        }
+        catch
+        {
+            output.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>What was found in the output file when it was opened.</summary>
+    public ResumeInfo Resume => _writer.Main.Resume;
+
+    /// <summary>True while writes fail: transports must not read more until <see cref="WhenWritable"/> completes.</summary>
+    public bool Backpressured => _writer.Backpressured;
+
+    /// <summary>Completes when writes work (at once when they do).</summary>
+    public Task WhenWritable => _writer.WhenWritable;
+
+    /// <summary>Distinct values waiting for the watermark (at most <see cref="WindowSize"/>: the memory bound).</summary>
+    public long BufferedValues
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _engine.BufferedValues;
+            }
+        }
+    }
+
+    /// <summary>The engine's ring size in ms (for memory bounds).</summary>
+    public long WindowSize => _engine.WindowSize;
+
+    /// <summary>Registers a connection; it holds the watermark from now until its first value.</summary>
+    public int OpenSource()
+    {
+        var now = EngineTime.From(_time);
+        lock (_gate)
+        {
+            return _engine.OpenSource(now);
+        }
+    }
+
+    /// <summary>Hands over values decoded from one connection, in the order received.</summary>
+    public void Ingest(int source, ReadOnlySpan<long> values)
+    {
+        var now = EngineTime.From(_time);
+        lock (_gate)
+        {
+            if (_sealed)
+            {
+                _droppedAtStop += values.Length;
+                return;
+            }
+
+            _engine.Ingest(source, values, now);
+        }
+    }
+
+    /// <summary>Hands over the values of many connections at once, under one lock.</summary>
+    public void Ingest(IngestBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var now = EngineTime.From(_time);
+        lock (_gate)
+        {
+            for (var i = 0; i < batch.Segments; i++)
+            {
+                var values = batch.Segment(i, out var source);
+                if (_sealed)
+                {
+                    _droppedAtStop += values.Length;
+                    continue;
+                }
+
+                _engine.Ingest(source, values, now);
+            }
+        }
+    }
+
+    /// <summary>Forgets a connection: it no longer holds the watermark, and is no longer acknowledged.</summary>
+    public void CloseSource(int source)
+    {
+        lock (_gate)
+        {
+            _engine.CloseSource(source);
+            _acks.Disable(source);
+        }
+    }
+
+    /// <summary>Acknowledges <paramref name="source"/> from now on (its hello arrived), named <paramref name="clientId"/> if it gave a name.</summary>
+    public void EnableAcks(int source, string? clientId, IAckTarget target)
+    {
+        lock (_gate)
+        {
+            _engine.Identify(source, clientId);
+            _acks.Enable(source, clientId, target);
+        }
+    }
+
+    /// <summary>Stops acknowledging <paramref name="source"/> (its connection is ending).</summary>
+    public void DisableAcks(int source)
+    {
+        lock (_gate)
+        {
+            _acks.Disable(source);
+        }
+    }
+
+    /// <summary>
+    /// The writer step: advances the engine, takes its output, writes it; when a sync is due and everything
+    /// taken is written, posts a sync request carrying the acknowledgements that the written lines earned.
+    /// With <paramref name="final"/> (a graceful stop): drains the engine and refuses later values; call
+    /// <see cref="FinishStop"/> once the writes are done. Returns true when everything taken reached the files.
+    /// </summary>
+    public bool Flush(bool final)
+    {
+        var now = EngineTime.From(_time);
+        long rejectedFuture;
+        bool acknowledging, syncDue;
+        lock (_gate)
+        {
+            var filling = _sink.Current;
+            filling.NowMs = now.WallMs;
+            _engine.Advance(now);
+            if (final)
+            {
+                _engine.Drain();
+                _sealed = true;
+            }
+
+            _sink.Current = _writer.Take(filling);
+            rejectedFuture = _engine.Counters.RejectedFuture;
+            acknowledging = _acks.Count > 0;
+            syncDue = _cadence.IsDue(now.MonoMs, final, acknowledging);
+            if (syncDue)
+            {
+                // Everything each source sent below the floor is in the batch just taken or an earlier one: once
+                // that is written and synced, it can be acknowledged. Collected afresh at every due sync, so that
+                // a failed write or sync only delays the acknowledgement.
+                _collected.Clear();
+                _acks.Collect(_engine.AckPoint, _collected);
+            }
+        }
+
+        if (_cadence.NeedsAcknowledgingRecord(_journal is not null, acknowledging))
+        {
+            // Before any acknowledged client's value reaches the files, the journal must say so (durably).
+            _cadence.Requested(now.MonoMs, acknowledging: true);
+            if (!RequestSync(acknowledging: true, [], wait: true))
+            {
+                _cadence.Requested(now.MonoMs, acknowledging: false);
+                ReportFuture(rejectedFuture);
+                return false; // nothing is written until it does: the batch waits, newer lines queue behind it
+            }
+        }
+
+        var written = _writer.WriteOut();
+        if (syncDue && written && !final)
+        {
+            var acks = _collected;
+            _collected = [];
+            _cadence.Requested(now.MonoMs, acknowledging);
+            _ = RequestSync(acknowledging, acks, wait: false);
+        }
+
+        ReportFuture(rejectedFuture);
+        return written;
+    }
+
+    /// <summary>Whether a sync request waits for <see cref="RunSync"/>.</summary>
+    public bool SyncPending
+    {
+        get
+        {
+            lock (_syncGate)
+            {
+                return _request is not null;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The sync step: fsyncs the files, appends the journal record, then sends the acknowledgements the request
+    /// carries. Returns false when there was nothing to do.
+    /// </summary>
+    public bool RunSync()
+    {
+        SyncRequest? request;
+        long id;
+        lock (_syncGate)
+        {
+            request = _request;
+            _request = null;
+            id = _requestId;
+        }
+
+        if (request is null)
+        {
+            return false;
+        }
+
+        var ok = Sync(request.MainLength, request.LateLength, request.Acknowledging, request.Acks);
+        lock (_syncGate)
+        {
+            _doneId = id;
+            _lastSyncFailed = !ok;
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// The last step of a graceful stop, after the final <see cref="Flush"/> and with the sync step stopped:
+    /// fsyncs, records that no acknowledged client is left, and sends the last acknowledgements (the
+    /// connections are still open). Returns true when it all worked.
+    /// </summary>
+    public bool FinishStop()
+    {
+        if (!_writer.IsEmpty)
+        {
+            return false; // not everything reached the files: no acknowledgement may go out
+        }
+
+        var acks = _collected;
+        _collected = [];
+        return Sync(_writer.Main.Length, _writer.LateLength, acknowledging: false, acks);
+    }
+
+    /// <summary>A consistent snapshot; <paramref name="takeLag"/> hands over (and resets) the lag histogram.</summary>
+    public IngestStatus Snapshot(bool takeLag)
+    {
+        lock (_gate)
+        {
+            return new IngestStatus(_engine.Counters, _engine.OpenSources, _engine.ActiveSources, _engine.Floor, _engine.BufferedValues, _droppedAtStop, _writer.Stats(takeLag));
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _writer.Dispose();
+        _journal?.Dispose();
+    }
+
+    /// <summary>Posts a sync request (merging into one not yet taken); with <paramref name="wait"/>, waits for it and returns whether it worked.</summary>
+    private bool RequestSync(bool acknowledging, List<AckTracker.Pending> acks, bool wait)
+    {
+        long id;
+        lock (_syncGate)
+        {
+            if (_request is { } queued)
+            {
+                queued.Acks.AddRange(acks);
+                queued.MainLength = _writer.Main.Length;
+                queued.LateLength = _writer.LateLength;
+                queued.Acknowledging = acknowledging;
+            }
+            else
+            {
+                _request = new SyncRequest(_writer.Main.Length, _writer.LateLength, acknowledging, acks);
+            }
+
+            id = ++_requestId;
+        }
+
+        SyncRequested?.Invoke();
+        if (!wait)
+        {
+            return true;
+        }
+
+        while (true)
+        {
+            lock (_syncGate)
+            {
+                if (_doneId >= id)
+                {
+                    return !_lastSyncFailed;
+                }
+            }
+
+            if (!WaitForSync())
+            {
+                return false;
+            }
+        }
+    }
+
+    /// <summary>Called when a sync request is posted: production wakes its sync thread.</summary>
+    public Action? SyncRequested { get; set; }
+
+    /// <summary>
+    /// How the writer step waits for a sync it needs: production blocks until the sync thread is done (or
+    /// stopping: false); the simulator runs the sync step in place. Defaults to running it in place.
+    /// </summary>
+    public Func<bool>? SyncWaiter { get; set; }
+
+    private bool WaitForSync() => SyncWaiter is { } wait ? wait() : RunSync();
+
+    private bool Sync(long mainLength, long lateLength, bool acknowledging, List<AckTracker.Pending> acks)
+    {
+        try
+        {
+            var started = _time.GetTimestamp();
+            _writer.Main.Sync();
+            _writer.Late?.Sync();
+            _journal?.Append(mainLength, lateLength, acknowledging, AckTracker.Marks(acks));
+            _events.Synced(started);
+        }
+        catch (IOException ex)
+        {
+            _events.WriteFailed(_writer.Main.Path, ex.Message);
+            return false; // not durable: no acknowledgement (they are collected again at the next sync)
+        }
+
+        AckTracker.Complete(acks);
+        return true;
+    }
+
+    private void ReportFuture(long rejectedFuture)
+    {
+        if (rejectedFuture > _reportedFuture)
+        {
+            _events.FutureRejected(rejectedFuture - _reportedFuture);
+            _reportedFuture = rejectedFuture;
+        }
+    }
+
+    /// <summary>Lets the engine write into whichever batch is filling.</summary>
+    private sealed class BatchSink(OutputBatch batch) : IOrderedOutput
+    {
+        public OutputBatch Current { get; set; } = batch;
+
+        public void Write(long value, int count) => Current.Write(value, count);
+
+        public void WriteLate(long value) => Current.WriteLate(value);
+    }
+}
+
+/// <summary>A consistent snapshot of an <see cref="IngestCore"/>.</summary>
+public sealed record IngestStatus(
+    OrderingCounters Counters, int OpenSources, int ActiveSources, long Floor, long BufferedValues, long DroppedAtStop, WriterStats Writer);

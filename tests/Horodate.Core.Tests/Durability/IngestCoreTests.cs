@@ -1,0 +1,226 @@
+using System.Text;
+using Horodate.Core.Durability;
+using Horodate.Core.Ordering;
+using Horodate.Simulation;
+
+namespace Horodate.Core.Tests.Durability;
+
+/// <summary>
+/// The durable path's decisions, driven step by step on the simulator's file system and clock: what is
+/// acknowledged, when, and what happens to an acknowledgement that a write, a sync or a socket lost.
+/// </summary>
+public sealed class IngestCoreTests
+{
+    private const string Output = "/t/out.txt";
+
+    private sealed class Target : IAckTarget
+    {
+        public List<long> Delivered { get; } = [];
+
+        public int Refuse { get; set; }
+
+        public bool TryDeliver(long value)
+        {
+            if (Refuse > 0)
+            {
+                Refuse--;
+                return false;
+            }
+
+            Delivered.Add(value);
+            return true;
+        }
+    }
+
+    private static (IngestCore Core, SimFileSystem Files, SimClock Clock) Open(bool dedupe)
+    {
+        var files = new SimFileSystem(new SimRandom(1));
+        var clock = new SimClock();
+        var options = new IngestOptions
+        {
+            Output = Output,
+            SyncIntervalMs = 0,
+            Ordering = new OrderingOptions { Dedupe = dedupe, MaxDelayMs = 500, MaxFutureMs = 1_000, IdleTimeoutMs = 100 },
+        };
+        return (IngestCore.Open(options, files, clock, NullEvents.Instance), files, clock);
+    }
+
+    private static long[] MainValues(SimFileSystem files) =>
+        Encoding.ASCII.GetString(files.Content(Output)).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(long.Parse).ToArray();
+
+    /// <summary>Issue 10 defect 4: the first flush with an acknowledged client, its write failing.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void No_acknowledgement_covers_a_value_before_it_is_in_the_file(bool keepDuplicates)
+    {
+        var (core, files, clock) = Open(dedupe: !keepDuplicates);
+        var target = new Target();
+        var source = core.OpenSource();
+        core.EnableAcks(source, "a", target);
+        core.Ingest(source, [clock.WallMs - 400, clock.WallMs - 399]);
+
+        clock.Advance(200); // older than MaxDelay (500 ms): the next flush writes them
+        files.FailingPath = Output;
+        Assert.False(core.Flush(final: false));
+        while (core.RunSync())
+        {
+        }
+
+        Assert.Empty(MainValues(files));
+        Assert.Empty(target.Delivered);
+        Assert.DoesNotContain("C a", Encoding.ASCII.GetString(files.Content(Output + ".clients")), StringComparison.Ordinal);
+    }
+
+    /// <summary>Issue 10 defect 7: an acknowledgement lost to a failed write is sent once the write works.</summary>
+    [Fact]
+    public void An_acknowledgement_held_back_by_a_failed_write_is_sent_once_the_write_works()
+    {
+        var (core, files, clock) = Open(dedupe: true);
+        var target = new Target();
+        var source = core.OpenSource();
+        core.EnableAcks(source, "a", target);
+        core.Ingest(source, [clock.WallMs - 400, clock.WallMs - 300]);
+
+        clock.Advance(200); // both values older than MaxDelay (500 ms): written whatever holds the watermark
+        files.FailingPath = Output;
+        Assert.False(core.Flush(final: false));
+        _ = core.RunSync();
+        Assert.Empty(target.Delivered);
+
+        files.FailingPath = null;
+        clock.Advance(10);
+        Assert.True(core.Flush(final: false));
+        Assert.True(core.RunSync());
+        Assert.Equal([clock.WallMs - 610, clock.WallMs - 510], MainValues(files));
+        Assert.Equal([clock.WallMs - 510], target.Delivered);
+    }
+
+    /// <summary>Issue 10 defect 7: an acknowledgement lost to a failed sync is sent after the next sync that works.</summary>
+    [Fact]
+    public void An_acknowledgement_held_back_by_a_failed_sync_is_sent_after_the_next_sync()
+    {
+        var (core, files, clock) = Open(dedupe: true);
+        var target = new Target();
+        var source = core.OpenSource();
+        core.EnableAcks(source, "a", target);
+        var value = clock.WallMs - 400;
+        core.Ingest(source, [value]);
+        clock.Advance(200);
+        Assert.True(core.Flush(final: false));
+        files.SyncFaultPerMille = 1000;
+        Assert.True(core.RunSync());
+        Assert.Empty(target.Delivered);
+
+        files.SyncFaultPerMille = 0;
+        clock.Advance(10);
+        Assert.True(core.Flush(final: false)); // nothing new to write: the acknowledgement alone rides again
+        Assert.True(core.RunSync());
+        Assert.Equal([value], target.Delivered);
+    }
+
+    /// <summary>Issue 10 defect 7: an acknowledgement a full socket buffer refused (EAGAIN) is offered again.</summary>
+    [Fact]
+    public void An_acknowledgement_the_socket_refused_is_offered_again_until_it_is_taken()
+    {
+        var (core, _, clock) = Open(dedupe: true);
+        var target = new Target { Refuse = 2 };
+        var source = core.OpenSource();
+        core.EnableAcks(source, "a", target);
+        var value = clock.WallMs - 400;
+        core.Ingest(source, [value]);
+        for (var i = 0; i < 4; i++)
+        {
+            clock.Advance(200);
+            _ = core.Flush(final: false);
+            _ = core.RunSync();
+        }
+
+        Assert.Equal([value], target.Delivered); // taken on the third offer, then not repeated
+    }
+}
+
+/// <summary>Issue 10 defects 2 and 8: the engine's timeouts on the monotonic clock; the resume grace.</summary>
+public sealed class EngineTimeTests
+{
+    private sealed class Recorder : IOrderedOutput
+    {
+        public List<long> Written { get; } = [];
+
+        public List<long> Late { get; } = [];
+
+        public void Write(long value, int count) => Written.Add(value);
+
+        public void WriteLate(long value) => Late.Add(value);
+    }
+
+    private static readonly OrderingOptions Options = new();
+
+    [Fact]
+    public void A_wall_clock_step_forward_beyond_the_idle_timeout_does_not_expire_the_sources()
+    {
+        var output = new Recorder();
+        const long Wall = 1_700_000_000_000;
+        var engine = new OrderingEngine(Options, output, null, new EngineTime(Wall, 0), resumed: false);
+        var fast = engine.OpenSource(new EngineTime(Wall, 0));
+        var slow = engine.OpenSource(new EngineTime(Wall, 0));
+        engine.Ingest(fast, [Wall + 100], new EngineTime(Wall, 0));
+        engine.Ingest(slow, [Wall + 10], new EngineTime(Wall, 0));
+
+        // The wall clock jumps an hour ahead, 10 ms of real time later.
+        var jumped = new EngineTime(Wall + 3_600_000, 10);
+        engine.Advance(jumped);
+        engine.Ingest(slow, [Wall + 50], jumped);
+        engine.Advance(jumped);
+
+        Assert.Equal(2, engine.ActiveSources); // neither expired
+        Assert.Empty(output.Late); // the slow source still held the watermark: its value is in order
+        Assert.Equal([Wall + 10], output.Written); // and still holds it at its high
+    }
+
+    [Fact]
+    public void A_wall_clock_step_back_does_not_freeze_the_idle_timeout()
+    {
+        var output = new Recorder();
+        const long Wall = 1_700_000_000_000;
+        var engine = new OrderingEngine(Options, output, null, new EngineTime(Wall, 0), resumed: false);
+        var silent = engine.OpenSource(new EngineTime(Wall, 0));
+        var talking = engine.OpenSource(new EngineTime(Wall, 0));
+        engine.Ingest(silent, [Wall], new EngineTime(Wall, 0));
+        engine.Ingest(talking, [Wall + 1], new EngineTime(Wall, 0));
+
+        // The wall clock steps back 5 s; real time goes on past the idle timeout.
+        var later = new EngineTime(Wall - 5_000, Options.IdleTimeoutMs + 10);
+        engine.Ingest(talking, [Wall + 2], later);
+        engine.Advance(later);
+
+        Assert.Equal(1, engine.ActiveSources); // the silent one expired on time
+        Assert.Contains(Wall + 1, output.Written);
+    }
+
+    [Theory]
+    [InlineData(1_000)]
+    [InlineData(9_000)]
+    [InlineData(20_000)]
+    public void After_an_outage_within_the_bound_the_resends_land_in_order_not_in_late(long outageMs)
+    {
+        var output = new Recorder();
+        const long Last = 1_700_000_000_000;
+        var restart = new EngineTime(Last + outageMs, 0);
+        var engine = new OrderingEngine(Options, output, Last, restart, resumed: true);
+        Assert.True(engine.CoveredOutageMs >= 20_000, $"covered outage {engine.CoveredOutageMs} ms");
+
+        // A client reconnects with backoff (6 s) and resends what it sent since the file's last value.
+        var reconnect = new EngineTime(Last + outageMs + 6_000, 6_000);
+        engine.Advance(reconnect);
+        var source = engine.OpenSource(reconnect);
+        var resends = Enumerable.Range(1, 100).Select(i => Last + (i * 50)).Where(v => v < Last + outageMs).ToArray();
+        engine.Ingest(source, resends, reconnect);
+        engine.Ingest(source, [reconnect.WallMs], reconnect);
+        engine.CloseSource(source);
+        engine.Advance(new EngineTime(reconnect.WallMs + 2_000, 8_000));
+
+        Assert.Empty(output.Late);
+        Assert.Equal([.. resends, reconnect.WallMs], output.Written);
+    }
+}

@@ -1,0 +1,77 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Horodate.Simulation;
+
+/// <summary>
+/// <c>scripts/simulate.sh --schedules N | --minutes M [--seed S] [--trace]</c>: runs schedules from consecutive
+/// seeds and ends with one line, <c>N schedules, N violations</c>. A violation prints its seed, which replays it.
+/// </summary>
+internal static class Program
+{
+    public static int Main(string[] args)
+    {
+        long schedules = 10_000;
+        double minutes = 0;
+        ulong first = (ulong)DateTime.UtcNow.Ticks;
+        var trace = false;
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--schedules":
+                    schedules = long.Parse(args[++i], CultureInfo.InvariantCulture);
+                    break;
+                case "--minutes":
+                    minutes = double.Parse(args[++i], CultureInfo.InvariantCulture);
+                    schedules = long.MaxValue;
+                    break;
+                case "--seed":
+                    first = ulong.Parse(args[++i], CultureInfo.InvariantCulture);
+                    break;
+                case "--trace":
+                    trace = true;
+                    break;
+                default:
+                    Console.Error.WriteLine($"unknown option {args[i]}; usage: simulate [--schedules N | --minutes M] [--seed S] [--trace]");
+                    return 2;
+            }
+        }
+
+        var clock = Stopwatch.StartNew();
+        var result = SimulationRun.Run(first, schedules, minutes > 0 ? TimeSpan.FromMinutes(minutes) : null, trace, Console.Out);
+        Console.Error.WriteLine($"{result.Schedules / Math.Max(clock.Elapsed.TotalSeconds, 1e-3):F0} schedules/s, first seed {first}");
+        Console.WriteLine($"{result.Schedules} schedules, {result.Violations} violations");
+        return result.Violations == 0 ? 0 : 1;
+    }
+}
+
+/// <summary>Runs a range of seeds.</summary>
+internal static class SimulationRun
+{
+    public readonly record struct Result(long Schedules, long Violations, string? FirstViolation);
+
+    public static Result Run(ulong firstSeed, long schedules, TimeSpan? budget, bool trace, TextWriter report)
+    {
+        var clock = Stopwatch.StartNew();
+        long run = 0, violations = 0;
+        string? firstViolation = null;
+        for (var seed = firstSeed; run < schedules && (budget is not { } b || clock.Elapsed < b); seed++, run++)
+        {
+            var simulator = new Simulator(seed, trace);
+            if (simulator.Run() is { } violation)
+            {
+                violations++;
+                var text = $"VIOLATION {simulator}: {violation}";
+                firstViolation ??= text;
+                report.WriteLine(text);
+                if (trace)
+                {
+                    report.Write(simulator.Trace);
+                }
+            }
+        }
+
+        return new Result(run, violations, firstViolation);
+    }
+}

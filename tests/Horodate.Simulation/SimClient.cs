@@ -1,0 +1,104 @@
+using Horodate.Core.Durability;
+
+namespace Horodate.Simulation;
+
+/// <summary>
+/// A simulated client, as horodate-client behaves: an acknowledged one (with a stable id) keeps every value
+/// sent and not yet acknowledged and resends them in order after reconnecting with backoff; a plain one
+/// just sends. Values are its clock (the server's wall clock plus a skew), strictly ascending.
+/// </summary>
+internal sealed class SimClient(int index, bool acknowledged, long skewMs, long periodMs)
+{
+    public int Index { get; } = index;
+
+    public bool Acknowledged { get; } = acknowledged;
+
+    public string Id { get; } = "c" + index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    public long SkewMs { get; } = skewMs;
+
+    public long PeriodMs { get; } = periodMs;
+
+    /// <summary>Every value sent, ascending (the independent record the checker judges the files against).</summary>
+    public List<long> Sent { get; } = [];
+
+    /// <summary>Sent and not acknowledged (acknowledged mode), ascending.</summary>
+    public List<long> Unacked { get; } = [];
+
+    /// <summary>The highest acknowledgement received.</summary>
+    public long AckedThrough { get; private set; } = -1;
+
+    /// <summary>The live connection, if any.</summary>
+    public SimConnection? Connection { get; set; }
+
+    public bool Gone { get; set; }
+
+    public long NextSendMs { get; set; }
+
+    public long ReconnectAtMs { get; set; }
+
+    public int Failures { get; set; }
+
+    public long LastValue { get; private set; } = -1;
+
+    public long NextValue(long wallMs)
+    {
+        LastValue = Math.Max(LastValue + 1, wallMs + SkewMs);
+        Sent.Add(LastValue);
+        return LastValue;
+    }
+
+    public void OnAck(long value)
+    {
+        if (value <= AckedThrough)
+        {
+            return;
+        }
+
+        AckedThrough = value;
+        var drop = 0;
+        while (drop < Unacked.Count && Unacked[drop] <= value)
+        {
+            drop++;
+        }
+
+        Unacked.RemoveRange(0, drop);
+    }
+}
+
+/// <summary>One connection from a client to one run of the server: values in flight, acknowledgements back.</summary>
+internal sealed class SimConnection(SimClient client, int source, SimRandom random, int eagainPerMille) : IAckTarget
+{
+    public SimClient Client { get; } = client;
+
+    public int Source { get; } = source;
+
+    /// <summary>Sent, not yet read by the server (the socket buffers).</summary>
+    public List<long> InFlight { get; } = [];
+
+    /// <summary>Open on both ends; acknowledgements reach the client.</summary>
+    public bool Open { get; set; } = true;
+
+    /// <summary>The server reads it (false once a graceful stop stopped reading).</summary>
+    public bool Read { get; set; } = true;
+
+    /// <summary>Acknowledgements the server's offers lost to a full socket buffer.</summary>
+    public int Refused { get; private set; }
+
+    public bool TryDeliver(long value)
+    {
+        if (!Open)
+        {
+            return false;
+        }
+
+        if (random.Chance(eagainPerMille))
+        {
+            Refused++;
+            return false; // EAGAIN: the server must offer it again
+        }
+
+        Client.OnAck(value);
+        return true;
+    }
+}
