@@ -22,6 +22,9 @@ public sealed class LatencyHistogram
     /// <summary>The largest value recorded, or 0.</summary>
     public long Max { get; private set; }
 
+    /// <summary>The total of the values recorded (negative ones as 0).</summary>
+    public long Sum { get; private set; }
+
     /// <summary>Records <paramref name="value"/> <paramref name="count"/> times; negative values count as 0.</summary>
     public void Record(long value, long count = 1)
     {
@@ -32,6 +35,7 @@ public sealed class LatencyHistogram
 
         _buckets[BucketOf(value)] += count;
         Count += count;
+        Sum += value * count;
         if (value > Max)
         {
             Max = value;
@@ -71,6 +75,7 @@ public sealed class LatencyHistogram
         }
 
         Count += other.Count;
+        Sum += other.Sum;
         Max = Math.Max(Max, other.Max);
     }
 
@@ -79,8 +84,37 @@ public sealed class LatencyHistogram
     {
         Array.Clear(_buckets);
         Count = 0;
+        Sum = 0;
         Max = 0;
     }
+
+    /// <summary>
+    /// How many recorded values are below <paramref name="bound"/>: exact when <paramref name="bound"/> starts a
+    /// bucket (see <see cref="StartsBucket"/>), otherwise the values of the buckets wholly below it (up to one
+    /// bucket, 6% of the bound, fewer).
+    /// </summary>
+    public long CountBelow(long bound)
+    {
+        if (bound <= 0)
+        {
+            return 0;
+        }
+
+        long below = 0;
+        var end = BucketOf(bound);
+        for (var i = 0; i < end; i++)
+        {
+            below += _buckets[i];
+        }
+
+        return below;
+    }
+
+    /// <summary>
+    /// True when <paramref name="bound"/> is where a bucket starts, so that <see cref="CountBelow"/> is exact for
+    /// it: every value up to 32, and above that 2^e × (1 + k/16), such as 40, 50, 60, 80, 100, 200, 400, 800.
+    /// </summary>
+    public static bool StartsBucket(long bound) => bound <= Exact || LowEdge(BucketOf(bound)) == bound;
 
     private static int BucketOf(long value)
     {
@@ -94,7 +128,9 @@ public sealed class LatencyHistogram
         return Exact + ((exponent - FirstExponent) << SubBits) + sub;
     }
 
-    private static long Midpoint(int bucket)
+    private static long Midpoint(int bucket) => bucket < Exact ? bucket : LowEdge(bucket) + (Width(bucket) / 2);
+
+    private static long LowEdge(int bucket)
     {
         if (bucket < Exact)
         {
@@ -103,8 +139,9 @@ public sealed class LatencyHistogram
 
         var exponent = ((bucket - Exact) >> SubBits) + FirstExponent;
         var sub = (bucket - Exact) & ((1 << SubBits) - 1);
-        var width = 1L << (exponent - SubBits);
-        var low = (1L << exponent) + (sub * width);
-        return low + (width / 2);
+        return (1L << exponent) + (sub * Width(bucket));
     }
+
+    private static long Width(int bucket) =>
+        bucket < Exact ? 1 : 1L << (((bucket - Exact) >> SubBits) + FirstExponent - SubBits);
 }

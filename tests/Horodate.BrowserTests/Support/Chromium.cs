@@ -28,7 +28,7 @@ public sealed class Chromium : IAsyncLifetime
         if (!File.Exists(ExecutablePath))
         {
             throw new InvalidOperationException(
-                $"The browser tests need Chromium at {ExecutablePath}: apt-get install chromium (.ci/run does), or set HORODATE_CHROMIUM.");
+                $"The browser tests need Chromium at {ExecutablePath}: apt-get install chromium (scripts/test.sh does), or set HORODATE_CHROMIUM.");
         }
 
         _playwright = await Playwright.CreateAsync().WaitAsync(Within.Long);

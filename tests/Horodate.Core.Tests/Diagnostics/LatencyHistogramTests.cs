@@ -41,6 +41,50 @@ public sealed class LatencyHistogramTests
         a.Add(b);
 
         Assert.Equal(2, a.Count);
+        Assert.Equal(1_000_010, a.Sum);
         Assert.Equal(1_000_000, a.Max);
+    }
+
+    [Fact]
+    public void Counts_below_a_bound_are_exact_where_a_bucket_starts_and_short_by_less_than_a_bucket_elsewhere()
+    {
+        var histogram = new LatencyHistogram();
+        for (var v = 0; v < 20_000; v++)
+        {
+            histogram.Record(v); // one of each: the count below b is b
+        }
+
+        var starts = 0;
+        for (var bound = 0; bound <= 20_000; bound++)
+        {
+            if (LatencyHistogram.StartsBucket(bound))
+            {
+                starts++;
+                Assert.Equal(bound, histogram.CountBelow(bound));
+            }
+            else
+            {
+                Assert.InRange(histogram.CountBelow(bound), (long)(bound * 0.94), bound - 1);
+            }
+        }
+
+        Assert.Equal(33 + (9 * 16) - 1 + 4, starts); // 0..32; 16 per octave from 32 to 16,383 (32 counted); 16,384 + k × 1,024 for k = 0..3
+        Assert.Equal(20_000L * 19_999 / 2, histogram.Sum);
+        Assert.All(new long[] { 40, 50, 60, 80, 100, 120, 160, 200, 400, 800, 1_600, 12_800 }, b => Assert.True(LatencyHistogram.StartsBucket(b), $"{b}"));
+        Assert.All(new long[] { 33, 70, 150, 250, 1_000 }, b => Assert.False(LatencyHistogram.StartsBucket(b), $"{b}"));
+    }
+
+    [Fact]
+    public void Clearing_forgets_the_sum()
+    {
+        var histogram = new LatencyHistogram();
+        histogram.Record(-5);
+        histogram.Record(7, count: 3);
+        Assert.Equal(21, histogram.Sum);
+
+        histogram.Clear();
+
+        Assert.Equal(0, histogram.Sum);
+        Assert.Equal(0, histogram.CountBelow(100));
     }
 }

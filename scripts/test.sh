@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The README's test command: installs what the suite needs and is missing (Debian packages), builds in
+# Release, and runs every test. Extra arguments go to `dotnet test`:
+#
+#   scripts/test.sh                                          # the whole suite
+#   scripts/test.sh --filter "FullyQualifiedName~Dashboard"  # some of it
+#
+# Needs the .NET 10 SDK; installs the rest with apt-get as root. Where it cannot install (not root, no
+# apt-get), it stops before any test, with the command to run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+# What the suite needs besides the SDK, one line each: `need COMMAND DEBIAN-PACKAGE  # what for`.
+missing=()
+need() { command -v "$1" >/dev/null 2>&1 || missing+=("$2"); }
+check() {
+  missing=()
+  need perl perl                                         # the statement's Perl client (plain peers)
+  need script bsdutils                                   # util-linux's `script`: the live-panel tests' terminal
+  need "${HORODATE_CHROMIUM:-/usr/bin/chromium}" chromium # the dashboard's browser tests (Playwright drives it)
+  need promtool prometheus                               # `promtool check metrics` on /metrics
+}
+
+check
+if [ "${#missing[@]}" -gt 0 ]; then
+  install="apt-get install -y --no-install-recommends ${missing[*]}"
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "scripts/test.sh: the suite needs these Debian packages, and this machine has no apt-get:" >&2
+    echo "  ${missing[*]}" >&2
+    echo "install their equivalents, then run scripts/test.sh again." >&2
+    exit 1
+  fi
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "scripts/test.sh: the suite needs ${missing[*]}; install them first:" >&2
+    echo "  sudo apt-get update && sudo $install" >&2
+    exit 1
+  fi
+  echo "== $install"
+  log=$(mktemp)
+  if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive $install -qq; } >"$log" 2>&1; then
+    cat "$log" >&2; rm -f "$log"
+    echo "scripts/test.sh: could not install ${missing[*]} (apt-get's output above)" >&2
+    exit 1
+  fi
+  rm -f "$log"
+  check
+  if [ "${#missing[@]}" -gt 0 ]; then
+    echo "scripts/test.sh: still missing after the install: ${missing[*]} (HORODATE_CHROMIUM=${HORODATE_CHROMIUM:-})" >&2
+    exit 1
+  fi
+fi
+
+log=$(mktemp)
+if ! dotnet build -c Release -nologo -v quiet >"$log" 2>&1; then
+  cat "$log" >&2; rm -f "$log"
+  echo "scripts/test.sh: the build failed" >&2
+  exit 1
+fi
+rm -f "$log"
+
+exec dotnet test -c Release --no-build "$@"
