@@ -26,7 +26,9 @@ server=artifacts/bin/Horodate.Server/release/horodate-server
 client=artifacts/bin/Horodate.Client/release/horodate-client
 if [ ! -x "$server" ] || [ ! -x "$client" ]; then
   echo "== building (dotnet build -c Release)"
-  dotnet build -c Release -v quiet -nologo >/dev/null
+  log=$(mktemp)
+  dotnet build -c Release -v quiet -nologo >"$log" 2>&1 || { cat "$log" >&2; echo "demo.sh: the build failed" >&2; exit 1; }
+  rm -f "$log"
 fi
 
 dir=${dir:-$(mktemp -d /tmp/horodate-demo.XXXXXX)}
