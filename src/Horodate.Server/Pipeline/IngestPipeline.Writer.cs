@@ -155,6 +155,7 @@ internal sealed partial class IngestPipeline
             // plain mode is made durable at the stop, and spares its writes the wait an fsync imposes on them.
             acknowledging = _acknowledged.Count > 0;
             syncDue &= final || acknowledging || _journalAcknowledging;
+            syncDue |= AnyFinishingSettled(); // a finished client waits for this sync only: do not make it wait the interval
             if (syncDue)
             {
                 CollectAcks();
@@ -254,6 +255,32 @@ internal sealed partial class IngestPipeline
                 _acks.Add(new Ack(state.Connection, point, state.ClientId));
             }
         }
+
+        // A finished client whose values are all written gets its final acknowledgement (again the last value
+        // if it was already sent: a cumulative line repeated is harmless), then nothing more.
+        for (var i = _finishing.Count - 1; i >= 0; i--)
+        {
+            var source = _finishing[i];
+            if (_engine.IsSettled(source) && _acknowledged.Remove(source, out var state))
+            {
+                _acks.Add(new Ack(state.Connection, state.Last, state.ClientId, Final: true));
+                _finishing.RemoveAt(i);
+            }
+        }
+    }
+
+    /// <summary>Under the lock: whether a finished client's last value has been written (its final acknowledgement is due).</summary>
+    private bool AnyFinishingSettled()
+    {
+        foreach (var source in _finishing)
+        {
+            if (_engine.IsSettled(source))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>

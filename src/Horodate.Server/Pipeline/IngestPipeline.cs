@@ -42,7 +42,13 @@ internal sealed partial class IngestPipeline : IDisposable
         public string? ClientId { get; } = clientId;
 
         public long Last { get; set; } = -1;
+
+        /// <summary>The client half-closed: it waits only for its final acknowledgement.</summary>
+        public bool Finished { get; set; }
     }
+
+    /// <summary>Acknowledged sources that finished sending and still wait for their final acknowledgement (guarded by <c>_gate</c>).</summary>
+    private readonly List<int> _finishing = [];
     private long _droppedAtStop;
 
     private IngestPipeline(ServerOptions options, TimeProvider time, ILogger logger, TimestampFile output, ClientJournal? journal, ClientJournal.State? recovered, long lateLength)
@@ -180,6 +186,27 @@ internal sealed partial class IngestPipeline : IDisposable
         {
             _engine.CloseSource(source);
             _acknowledged.Remove(source);
+            _finishing.Remove(source);
+        }
+    }
+
+    /// <summary>
+    /// The acknowledged client on <paramref name="source"/> has finished sending (it half-closed its side):
+    /// the source stops holding the watermark at once, and the connection stays open for its final
+    /// acknowledgement (<see cref="Ack.Final"/>), which covers everything it sent and goes out with the first
+    /// sync after the flush that writes its last value; that flush asks for the sync at once rather than
+    /// waiting out <c>--sync-interval</c>. The transport closes the connection once the final one is sent.
+    /// </summary>
+    public void FinishSource(int source)
+    {
+        lock (_gate)
+        {
+            _engine.FinishSource(source);
+            if (_acknowledged.TryGetValue(source, out var state) && !state.Finished)
+            {
+                state.Finished = true;
+                _finishing.Add(source);
+            }
         }
     }
 
@@ -202,6 +229,7 @@ internal sealed partial class IngestPipeline : IDisposable
         lock (_gate)
         {
             _acknowledged.Remove(source);
+            _finishing.Remove(source);
         }
     }
 

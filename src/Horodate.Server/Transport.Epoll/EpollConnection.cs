@@ -31,6 +31,12 @@ internal sealed class EpollConnection(Socket socket, int source, string? remote)
     /// <summary>True once the client's hello asked for acknowledgements.</summary>
     public bool Acknowledged { get; set; }
 
+    /// <summary>
+    /// The acknowledged client half-closed: no more reads, the connection waits for its final acknowledgement
+    /// (after which the sending thread shuts our side down, and the hang-up that follows closes it).
+    /// </summary>
+    public bool Finishing { get; set; }
+
     /// <summary>Set when the connection must be closed after the current batch has been handed over.</summary>
     public bool Closing { get; set; }
 

@@ -29,6 +29,7 @@ internal sealed partial class EpollTransport
     private readonly RateLimiter _rejectLog = new(TimeSpan.FromSeconds(1));
     private readonly IngestBatch _batch = new(BatchValues);
     private readonly List<EpollConnection> _closing = [];
+    private readonly List<EpollConnection> _finishing = [];
 
     private unsafe void ReceiveLoop()
     {
@@ -131,6 +132,17 @@ internal sealed partial class EpollTransport
             var rejectedBefore = connection.Decoder.RejectedLines;
             connection.Decoder.Complete(carried);
             ReportRejects(connection, rejectedBefore);
+            connection.LeftoverLength = 0;
+            if (error == SocketError.Success && connection.Acknowledged && !connection.Finishing && !_stopping)
+            {
+                // An acknowledged client half-closed: it has sent everything and waits for its last
+                // acknowledgement. TCP's own end-of-stream says so; no protocol line is needed, and a client
+                // that dies is told apart by a reset or the read timeout.
+                connection.Finishing = true;
+                _finishing.Add(connection);
+                return;
+            }
+
             connection.Closing = true;
             _closing.Add(connection);
             return;
@@ -191,14 +203,23 @@ internal sealed partial class EpollTransport
             }
 
             // Non-blocking: a client that does not read its acknowledgements gets a later, cumulative one.
-            var length = Handshake.WriteAck(line, ack.Value);
             try
             {
-                _ = connection.Socket.Send(line[..length], SocketFlags.None, out _);
+                if (ack.Value >= 0)
+                {
+                    var length = Handshake.WriteAck(line, ack.Value);
+                    _ = connection.Socket.Send(line[..length], SocketFlags.None, out _);
+                }
+
+                if (ack.Final)
+                {
+                    // Both sides are now shut: epoll reports a hang-up and the receive thread closes the socket.
+                    connection.Socket.Shutdown(SocketShutdown.Send);
+                }
             }
-            catch (ObjectDisposedException)
+            catch (Exception ex) when (ex is ObjectDisposedException or SocketException)
             {
-                // closed by the receive thread meanwhile
+                // closed by the receive thread meanwhile, or reset by the client
             }
         }
     }
@@ -240,12 +261,33 @@ internal sealed partial class EpollTransport
             _batch.Clear();
         }
 
+        foreach (var connection in _finishing)
+        {
+            Finish(connection);
+        }
+
+        _finishing.Clear();
         foreach (var connection in _closing)
         {
             Close(connection);
         }
 
         _closing.Clear();
+    }
+
+    /// <summary>After its values were handed over: the finished client stops holding the write point; stop reading it.</summary>
+    private unsafe void Finish(EpollConnection connection)
+    {
+        _pipeline.FinishSource(connection.Source);
+
+        // Level-triggered, a socket at end of stream is always readable: listen only for the hang-up and
+        // errors (always reported), which come when the final acknowledgement has shut our side too.
+        var ev = new Interop.EpollEvent { Events = 0, Data = (ulong)connection.Slot };
+        if (Interop.EpollCtl(_epoll, Interop.EpollCtlMod, (int)connection.Socket.Handle, &ev) != 0)
+        {
+            connection.Closing = true;
+            _closing.Add(connection);
+        }
     }
 
     private void Close(EpollConnection connection)

@@ -61,7 +61,7 @@ internal sealed class KestrelTransport : ITransport
     {
         foreach (var ack in acks)
         {
-            ((AckWriter)ack.Connection).Offer(ack.Value);
+            ((AckWriter)ack.Connection).Offer(ack.Value, ack.Final);
         }
     }
 
