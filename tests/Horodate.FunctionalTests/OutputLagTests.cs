@@ -19,6 +19,33 @@ public sealed class OutputLagTests
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(200);
 
     [Theory]
+    [InlineData(TransportKind.Epoll)]
+    [InlineData(TransportKind.Kestrel)]
+    public async Task An_acknowledged_peer_that_half_closes_gets_a_final_ack_for_everything_it_sent_then_the_server_closes(TransportKind transport)
+    {
+        using var dir = new TempDirectory();
+
+        // An idle timeout of an hour: only the half-close can let the server stop waiting for this peer.
+        await using var harness = await ServerHarness.StartAsync(dir, o => o with
+        {
+            Transport = transport,
+            Ordering = o.Ordering with { IdleTimeoutMs = 3_600_000 },
+        });
+        var t = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        await using var peer = await RawPeer.ConnectAsync(harness.Endpoint);
+        await peer.SendAsync($"HELLO horodate/1 ack id=finisher\n{t}\n{t + 1}\n{t + 2}\n");
+        peer.Finish();
+
+        var answer = await peer.ReadTextUntilClosedAsync(Within.Short);
+
+        var lines = answer.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("OK horodate/1 ack", lines[0]);
+        Assert.Equal($"ACK {t + 2}", lines[^1]); // cumulative: a periodic one may have said the same before
+        Assert.All(lines[1..], line => Assert.StartsWith("ACK ", line, StringComparison.Ordinal));
+        Assert.Equal([t, t + 1, t + 2], harness.ReadOutput()); // acknowledged: in the file before the server stops
+    }
+
+    [Theory]
     [InlineData("Epoll")]
     [InlineData("Kestrel")]
     public async Task A_finished_acknowledged_client_releases_the_write_point_at_once_and_exits_within_a_sync_of_its_last_send(string transport)
@@ -72,6 +99,73 @@ public sealed class OutputLagTests
         Assert.Equal(4_000, joining.ConnectionsUp);
         Assert.Equal(20, first.ConnectionsUp);
         AssertLagWithinBound(server, harness.Options, interval, $"joining ramp {joining.Ramp.TotalMilliseconds:F0} ms");
+    }
+
+    [Fact]
+    public async Task A_connection_that_is_up_sends_at_once_even_while_others_are_still_connecting()
+    {
+        // A server slow to accept (busy): its accept queue holds 5 connections and it takes none for 1.5 s, so
+        // the kernel drops the other SYNs and those connections come up only after a retransmission (≥ 1 s).
+        // The first five are up at once; they must not wait for the others before they send.
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start(backlog: 4);
+        var endpoint = (System.Net.IPEndPoint)listener.LocalEndpoint;
+        var started = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        using var stop = new CancellationTokenSource();
+        var firstValues = new System.Collections.Concurrent.ConcurrentBag<long>();
+        var sink = Task.Run(async () =>
+        {
+            var peers = new List<Task>();
+            try
+            {
+                await Task.Delay(1_500, stop.Token); // the scenario: a busy server, not a synchronisation
+                while (true)
+                {
+                    var peer = await listener.AcceptSocketAsync(stop.Token);
+                    peers.Add(Task.Run(async () =>
+                    {
+                        using (peer)
+                        {
+                            using var reader = new StreamReader(new System.Net.Sockets.NetworkStream(peer));
+                            if (await reader.ReadLineAsync(stop.Token) is { } line)
+                            {
+                                firstValues.Add(long.Parse(line, System.Globalization.CultureInfo.InvariantCulture));
+                            }
+
+                            while (await reader.ReadLineAsync(stop.Token) is not null)
+                            {
+                            }
+                        }
+                    }));
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            await Task.WhenAll(peers);
+        });
+
+        var summary = await LoadClient.RunAsync(
+            new ClientOptions
+            {
+                Host = "127.0.0.1",
+                Port = endpoint.Port,
+                Connections = 20,
+                Interval = TimeSpan.FromMilliseconds(100),
+                Duration = TimeSpan.FromSeconds(0.5),
+                Acknowledged = false,
+                StatusInterval = TimeSpan.Zero,
+            },
+            null,
+            NullLogger.Instance,
+            CancellationToken.None).WaitAsync(Within.Long);
+        await stop.CancelAsync();
+        await sink.WaitAsync(Within.Short);
+
+        Assert.True(summary.Ramp > TimeSpan.FromSeconds(1), $"the ramp took {summary.Ramp}: no SYN was dropped, the scenario did not happen");
+        var earliest = firstValues.Min() - started; // a value is the time it was sent
+        Assert.True(earliest < 1_000, $"the first value was sent {earliest} ms after the start, ramp {summary.Ramp.TotalMilliseconds:F0} ms");
     }
 
     private static Task<ClientSummary> RunAsync(ServerHarness harness, int connections, TimeSpan interval, TimeSpan duration, int connectConcurrency) =>
