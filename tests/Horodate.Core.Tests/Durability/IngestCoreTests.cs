@@ -30,6 +30,21 @@ public sealed class IngestCoreTests
             Delivered.Add(value);
             return true;
         }
+
+        public bool TryDeliverFinal(long value)
+        {
+            if (Refuse > 0)
+            {
+                Refuse--;
+                return false;
+            }
+
+            Final = value;
+            return true;
+        }
+
+        /// <summary>The final acknowledgement taken (-1: taken with no line), or null.</summary>
+        public long? Final { get; private set; }
     }
 
     private static (IngestCore Core, SimFileSystem Files, SimClock Clock) Open(bool dedupe)
