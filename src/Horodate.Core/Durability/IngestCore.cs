@@ -48,6 +48,8 @@ public sealed class IngestCore : IDisposable
 
     // Writer step: acknowledgements riding with the batch being written.
     private List<AckTracker.Pending> _collected = [];
+    private readonly Func<int, long> _ackPoint;
+    private readonly Func<int, bool> _settled;
 
     // The sync mailbox, from the writer step to the sync step (guarded by _syncGate).
     private readonly Lock _syncGate = new();
@@ -79,6 +81,8 @@ public sealed class IngestCore : IDisposable
         _cadence = new SyncCadence(options.SyncIntervalMs, now.MonoMs);
         var resumed = existed || recovered is not null;
         _engine = new OrderingEngine(options.Ordering, _sink, output.Resume.LastValue, now, resumed);
+        _ackPoint = _engine.AckPoint;
+        _settled = _engine.IsSettled;
         foreach (var value in output.Resume.RecentValues)
         {
             _engine.RememberStored(value);
@@ -245,6 +249,22 @@ public sealed class IngestCore : IDisposable
         }
     }
 
+    /// <summary>
+    /// The client on <paramref name="source"/> finished sending (it half-closed): the source stops holding the
+    /// watermark at once and for good, yet stays open until <see cref="CloseSource"/>. An acknowledged one gets a
+    /// final acknowledgement covering everything it sent (<see cref="IAckTarget.TryDeliverFinal"/>), with the
+    /// first sync after the flush that writes its last value: that flush asks for the sync at once rather than
+    /// waiting out the sync interval. The final acknowledgement is offered again until delivered, like any other.
+    /// </summary>
+    public void FinishSource(int source)
+    {
+        lock (_gate)
+        {
+            _engine.FinishSource(source);
+            _acks.Finish(source);
+        }
+    }
+
     /// <summary>Acknowledges <paramref name="source"/> from now on (its hello arrived), named <paramref name="clientId"/> if it gave a name.</summary>
     public void EnableAcks(int source, string? clientId, IAckTarget target)
     {
@@ -289,14 +309,14 @@ public sealed class IngestCore : IDisposable
             _sink.Current = _writer.Take(filling);
             rejectedFuture = _engine.Counters.RejectedFuture;
             acknowledging = _acks.Count > 0;
-            syncDue = _cadence.IsDue(now.MonoMs, final, acknowledging);
+            syncDue = _cadence.IsDue(now.MonoMs, final, acknowledging, acknowledging && _acks.FinalDue(_settled));
             if (syncDue)
             {
                 // Everything each source sent below the floor is in the batch just taken or an earlier one: once
                 // that is written and synced, it can be acknowledged. Collected afresh at every due sync, so that
                 // a failed write or sync only delays the acknowledgement.
                 _collected.Clear();
-                _acks.Collect(_engine.AckPoint, _collected);
+                _acks.Collect(_ackPoint, _settled, _collected);
             }
         }
 

@@ -72,6 +72,13 @@ internal sealed class IngestPipeline : IDisposable
     public void CloseSource(int source) => _core.CloseSource(source);
 
     /// <summary>
+    /// The client on <paramref name="source"/> has finished sending (it half-closed its side): the source stops
+    /// holding the watermark at once; an acknowledged one gets its final acknowledgement once everything it sent
+    /// is durable (<see cref="IngestCore.FinishSource"/>), after which the transport ends the connection.
+    /// </summary>
+    public void FinishSource(int source) => _core.FinishSource(source);
+
+    /// <summary>
     /// Turns on acknowledgements for <paramref name="source"/> (its hello arrived), named
     /// <paramref name="clientId"/> across reconnects if it gave a name; they go to <paramref name="target"/>.
     /// </summary>
