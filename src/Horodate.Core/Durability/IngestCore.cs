@@ -345,6 +345,29 @@ public sealed class IngestCore : IDisposable
         return written;
     }
 
+    /// <summary>
+    /// True when a flush would do nothing now and, until a source opens or values are handed over, nothing
+    /// later either: no source open (so no idle expiry, grace or max-delay can release anything), nothing
+    /// buffered or waiting to be written, no acknowledged client, no journal record or sync to come. The writer
+    /// then sleeps until woken instead of flushing every interval (issue 12 §3, "idle means idle").
+    /// </summary>
+    public bool Quiescent
+    {
+        get
+        {
+            lock (_gate)
+            {
+                if (_engine.OpenSources != 0 || _engine.BufferedValues != 0 || _acks.Count != 0 || _cadence.JournalAcknowledging
+                    || _writer.Stats(takeLag: false).PendingBytes != 0)
+                {
+                    return false;
+                }
+            }
+
+            return !SyncPending;
+        }
+    }
+
     /// <summary>Whether a sync request waits for <see cref="RunSync"/>.</summary>
     public bool SyncPending
     {

@@ -63,6 +63,25 @@ public sealed class IngestCoreTests
     private static long[] MainValues(SimFileSystem files) =>
         Encoding.ASCII.GetString(files.Content(Output)).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(long.Parse).ToArray();
 
+    /// <summary>Issue 12 §3: the writer may sleep only when a flush has nothing to do now and nothing to come.</summary>
+    [Fact]
+    public void The_core_is_quiescent_only_with_no_source_open_and_nothing_left_to_write_or_sync()
+    {
+        var (core, files, clock) = Open(dedupe: true);
+        Assert.True(core.Quiescent); // nothing connected: no deadline, the writer may sleep
+
+        var source = core.OpenSource();
+        Assert.False(core.Quiescent); // a silent source holds the watermark until its idle expiry
+        core.Ingest(source, [clock.WallMs - 10]);
+        core.CloseSource(source);
+        Assert.False(core.Quiescent); // a value waits to be written
+
+        clock.Advance(600); // past MaxDelay (500 ms)
+        Assert.True(core.Flush(final: false));
+        Assert.Equal([clock.WallMs - 610], MainValues(files));
+        Assert.True(core.Quiescent); // written: nothing more to come
+    }
+
     /// <summary>Issue 10 defect 4: the first flush with an acknowledged client, its write failing.</summary>
     [Theory]
     [InlineData(false)]
