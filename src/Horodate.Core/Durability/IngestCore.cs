@@ -94,6 +94,17 @@ public sealed class IngestCore : IDisposable
         }
     }
 
+    /// <summary>Makes the output and, if it exists, the late file durable as they are (fsync).</summary>
+    private static void SyncExisting(IFileSystem files, TimestampFile output, string latePath)
+    {
+        output.Sync();
+        if (files.Exists(latePath))
+        {
+            using var late = TimestampFile.Open(files, latePath, sorted: false);
+            late.Sync();
+        }
+    }
+
     /// <summary>
     /// Recovery at open: opens (or creates) the output file, cutting a torn last line; in keep-duplicates mode
     /// reads the journal and, after a crash with acknowledged clients connected, cuts both files back to its
@@ -117,6 +128,10 @@ public sealed class IngestCore : IDisposable
                 // What .late already holds within the dedupe history's reach: a late value resent after a restart is a
                 // duplicate, not stored twice. Reading it also refuses a foreign .late now rather than at the first late value.
                 var lateValues = TimestampFile.ReadRecent(files, options.LateOutput);
+
+                // What the files hold now is what resends will be recognised against (and acknowledged as stored):
+                // it must be durable first, or a power loss could take a value acknowledged only as a duplicate of it.
+                SyncExisting(files, output, options.LateOutput);
                 var core = new IngestCore(options, files, time, events, output, null, null, 0, existed);
                 foreach (var value in lateValues)
                 {
@@ -151,13 +166,7 @@ public sealed class IngestCore : IDisposable
             // The fresh journal vouches for these lengths: they must be durable first. A cut whose fsync failed (or
             // a torn line cut at open) would otherwise come back after another crash, past a record that no longer
             // says acknowledged clients were connected: kept, and doubled by the resends.
-            output.Sync();
-            if (files.Exists(options.LateOutput))
-            {
-                using var late = TimestampFile.Open(files, options.LateOutput, sorted: false);
-                late.Sync();
-            }
-
+            SyncExisting(files, output, options.LateOutput);
             var journal = ClientJournal.Create(files, options.JournalPath, new ClientJournal.State(output.Length, lateLength, false, state?.Clients ?? new Dictionary<string, long>()));
             return new IngestCore(options, files, time, events, output, journal, state, lateLength, existed);
         }
