@@ -1,6 +1,7 @@
 using Horodate.Client.Load;
 using Horodate.FunctionalTests.Support;
 using Horodate.Server.Hosting;
+using Horodate.Server.Status;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Horodate.FunctionalTests;

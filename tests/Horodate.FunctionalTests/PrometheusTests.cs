@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Horodate.Core.Diagnostics;
 using Horodate.FunctionalTests.Support;
-using Horodate.Server.Diagnostics;
+using Horodate.Server.Metrics;
 
 namespace Horodate.FunctionalTests;
 

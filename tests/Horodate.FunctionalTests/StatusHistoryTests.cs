@@ -1,7 +1,7 @@
 using Horodate.FunctionalTests.Support;
-using Horodate.Server.Diagnostics;
 using Horodate.Server.Hosting;
 using Horodate.Server.Pipeline;
+using Horodate.Server.Status;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Horodate.FunctionalTests;
@@ -15,7 +15,7 @@ public sealed class StatusHistoryTests
         using var dir = new TempDirectory();
         var clock = new SteppingClock(DateTimeOffset.FromUnixTimeMilliseconds(1_800_000_000_000), TimeSpan.FromSeconds(1));
         using var pipeline = IngestPipeline.Open(new ServerOptions { Output = dir.File("out.txt") }, clock, NullLogger.Instance);
-        await using var history = new StatusHistory(pipeline, new ServerCounters(), clock, TimeSpan.FromHours(1)); // never ticks by itself
+        await using var history = new StatusHistory(new StatusSource(pipeline, new ServerCounters(), clock), clock, TimeSpan.FromHours(1)); // never ticks by itself
 
         var taken = Enumerable.Range(0, StatusHistory.Capacity + 100).Select(_ => history.Take().Time).ToArray();
         var all = history.Since(0);

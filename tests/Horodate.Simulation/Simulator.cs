@@ -470,7 +470,7 @@ internal sealed class Simulator
             _core!.Ingest(connection.Source, _chunk.AsSpan(0, take));
             if (_tracing)
             {
-                Note($"{client.Id} delivered {string.Join(',', _chunk.Take(take).Select(v => v - SimClock.Epoch))}; floor {_core.Snapshot(false).Floor - SimClock.Epoch}");
+                Note($"{client.Id} delivered {string.Join(',', _chunk.Take(take).Select(v => v - SimClock.Epoch))}; floor {_core.Snapshot().Floor - SimClock.Epoch}");
             }
         }
     }
@@ -482,12 +482,12 @@ internal sealed class Simulator
         _ = _core!.Flush(final: false);
         if (_tracing)
         {
-            var st = _core.Snapshot(false);
+            var st = _core.Snapshot();
             Note($"flush: floor {st.Floor - SimClock.Epoch}, active {st.ActiveSources}, buffered {st.BufferedValues}");
         }
         if (_tracing && _files.Content(_options.LateOutput).Length != lateBefore)
         {
-            var status = _core.Snapshot(takeLag: false);
+            var status = _core.Snapshot();
             Note($"late written; floor {status.Floor - SimClock.Epoch}, sources {status.OpenSources}/{status.ActiveSources}, clients {string.Join(' ', _clients.Select(c => $"{c.Id}:{(c.Connection is null ? "down" : "up")}:last {c.LastValue - SimClock.Epoch}:acked {c.AckedThrough - SimClock.Epoch}:unacked {c.Unacked.Count}"))}");
         }
 

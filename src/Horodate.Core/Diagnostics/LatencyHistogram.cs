@@ -79,6 +79,42 @@ public sealed class LatencyHistogram
         Max = Math.Max(Max, other.Max);
     }
 
+    /// <summary>
+    /// A copy of this histogram: a reading that later recordings do not change, to take <see cref="Since"/> from.
+    /// </summary>
+    public LatencyHistogram Copy()
+    {
+        var copy = new LatencyHistogram();
+        copy.Add(this);
+        return copy;
+    }
+
+    /// <summary>
+    /// The values recorded between <paramref name="earlier"/> (an earlier <see cref="Copy"/> of this histogram) and
+    /// now: the difference of two cumulative readings, so that any number of readers each take their own interval
+    /// and none resets what another reads. Its <see cref="Max"/> is the top of the highest bucket that gained values
+    /// (at most this histogram's <see cref="Max"/>): the exact largest value of an interval is not kept.
+    /// </summary>
+    public LatencyHistogram Since(LatencyHistogram earlier)
+    {
+        ArgumentNullException.ThrowIfNull(earlier);
+        var change = new LatencyHistogram();
+        var top = -1;
+        for (var i = 0; i < _buckets.Length; i++)
+        {
+            change._buckets[i] = _buckets[i] - earlier._buckets[i];
+            if (change._buckets[i] != 0)
+            {
+                top = i;
+            }
+        }
+
+        change.Count = Count - earlier.Count;
+        change.Sum = Sum - earlier.Sum;
+        change.Max = top < 0 ? 0 : Math.Min(Max, LowEdge(top) + Width(top) - 1);
+        return change;
+    }
+
     /// <summary>Forgets every value.</summary>
     public void Clear()
     {

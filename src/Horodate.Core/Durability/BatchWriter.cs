@@ -18,7 +18,6 @@ public sealed class BatchWriter : IDisposable
     private readonly IIngestEvents _events;
     private readonly TimeProvider _time;
     private readonly Lock _statsGate = new();
-    private readonly LatencyHistogram _lag = new();
     private readonly LatencyHistogram _runLag = new();
     private OutputBatch _writing = new();
     private TimestampFile? _late;
@@ -105,7 +104,6 @@ public sealed class BatchWriter : IDisposable
                 {
                     _writtenValues += batch.OrderedValues;
                     _writtenBytes = Main.Length;
-                    _lag.Add(batch.Lag);
                     _runLag.Add(batch.Lag);
                 }
 
@@ -164,21 +162,26 @@ public sealed class BatchWriter : IDisposable
         return batch.IsEmpty;
     }
 
-    /// <summary>What was written so far; <paramref name="takeLag"/> hands over (and resets) the lag histogram.</summary>
-    public WriterStats Stats(bool takeLag)
+    /// <summary>Bytes decided but not yet in a file (non-zero while writes fail).</summary>
+    public long PendingBytes
+    {
+        get
+        {
+            lock (_statsGate)
+            {
+                return _pendingBytes;
+            }
+        }
+    }
+
+    /// <summary>What was written so far, since the start: a copy, so that any number of readers can take differences.</summary>
+    public WriterStats Stats()
     {
         lock (_statsGate)
         {
-            var lag = new LatencyHistogram();
-            lag.Add(_lag);
-            if (takeLag)
-            {
-                _lag.Clear();
-            }
-
             var runLag = new LatencyHistogram();
             runLag.Add(_runLag);
-            return new WriterStats(_writtenValues, _lateWritten, _writtenBytes, _pendingBytes, _writeErrors, lag, runLag);
+            return new WriterStats(_writtenValues, _lateWritten, _writtenBytes, _pendingBytes, _writeErrors, runLag);
         }
     }
 
@@ -197,6 +200,6 @@ public sealed class BatchWriter : IDisposable
     }
 }
 
-/// <summary>What a <see cref="BatchWriter"/> wrote so far.</summary>
+/// <summary>What a <see cref="BatchWriter"/> wrote since the start; <paramref name="RunLag"/> is the output lag of every value written, in ms.</summary>
 public sealed record WriterStats(
-    long WrittenValues, long LateWritten, long OutputBytes, long PendingBytes, long WriteErrors, LatencyHistogram Lag, LatencyHistogram RunLag);
+    long WrittenValues, long LateWritten, long OutputBytes, long PendingBytes, long WriteErrors, LatencyHistogram RunLag);

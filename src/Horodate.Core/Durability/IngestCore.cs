@@ -367,7 +367,7 @@ public sealed class IngestCore : IDisposable
             lock (_gate)
             {
                 if (_engine.OpenSources != 0 || _engine.BufferedValues != 0 || _acks.Count != 0 || _cadence.JournalAcknowledging
-                    || _writer.Stats(takeLag: false).PendingBytes != 0)
+                    || _writer.PendingBytes != 0)
                 {
                     return false;
                 }
@@ -436,12 +436,12 @@ public sealed class IngestCore : IDisposable
         return Sync(_writer.Main.Length, _writer.LateLength, acknowledging: false, acks);
     }
 
-    /// <summary>A consistent snapshot; <paramref name="takeLag"/> hands over (and resets) the lag histogram.</summary>
-    public IngestStatus Snapshot(bool takeLag)
+    /// <summary>A consistent snapshot of the counts since the start; reading it changes nothing.</summary>
+    public IngestStatus Snapshot()
     {
         lock (_gate)
         {
-            return new IngestStatus(_engine.Counters, _engine.OpenSources, _engine.ActiveSources, _engine.Floor, _engine.BufferedValues, _droppedAtStop, _writer.Stats(takeLag));
+            return new IngestStatus(_engine.Counters, _engine.OpenSources, _engine.ActiveSources, _engine.Floor, _engine.BufferedValues, _droppedAtStop, _writer.Stats());
         }
     }
 

@@ -1,7 +1,5 @@
-using System.Diagnostics;
-using System.Globalization;
-using Horodate.Server.Diagnostics;
 using Horodate.Server.Hosting;
+using Horodate.Server.Status;
 using Spectre.Console;
 
 namespace Horodate.Server.CommandLine;
@@ -27,27 +25,23 @@ internal static class LivePanel
 
         await AnsiConsole.Live(table).AutoClear(false).StartAsync(async context =>
         {
-            var (previous, _) = server.Sample();
-            var previousAt = Stopwatch.GetTimestamp();
+            var previous = server.Status();
             using var timer = new PeriodicTimer(Refresh);
             try
             {
                 while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
                 {
-                    var (now, counters) = server.Sample();
-                    var seconds = Math.Max(Stopwatch.GetElapsedTime(previousAt).TotalSeconds, 0.001);
-                    previousAt = Stopwatch.GetTimestamp();
-                    var c = now.Counters;
-                    var lagMs = now.WatermarkLagMs(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-                    Set(table, 0, $"{counters.Open:N0} open, {now.ActiveSources:N0} active", $"{counters.Accepted:N0} accepted, {counters.Refused:N0} refused");
-                    Set(table, 1, $"{(c.Received - previous.Counters.Received) / seconds:N0}/s", $"{c.Received:N0}");
-                    Set(table, 2, $"{(now.WrittenValues - previous.WrittenValues) / seconds:N0}/s", $"{now.WrittenValues:N0}");
-                    Set(table, 3, lagMs > 10_000 ? "idle" : $"{lagMs:N0} ms", "");
-                    Set(table, 4, $"{now.Lag.Percentile(99):N0} ms", $"{now.RunLag.Percentile(99):N0} ms");
+                    var now = server.Status();
+                    var change = now.Since(previous);
+                    var c = now.Ordering;
+                    Set(table, 0, $"{now.ConnectionsOpen:N0} open, {now.ActiveSources:N0} active", $"{now.ConnectionsAccepted:N0} accepted, {now.ConnectionsRefused:N0} refused");
+                    Set(table, 1, $"{change.ReceivedPerSecond:N0}/s", $"{c.Received:N0}");
+                    Set(table, 2, $"{change.WrittenPerSecond:N0}/s", $"{now.Written:N0}");
+                    Set(table, 3, now.WatermarkLagMs > 10_000 ? "idle" : $"{now.WatermarkLagMs:N0} ms", "");
+                    Set(table, 4, $"{change.Lag.Percentile(99):N0} ms", $"{now.Lag.Percentile(99):N0} ms");
                     Set(table, 5, "", $"{c.Duplicates:N0}");
                     Set(table, 6, "", c.Late > 0 ? $"[yellow]{c.Late:N0}[/]" : "0");
-                    var rejected = counters.Rejected(c);
-                    Set(table, 7, "", rejected > 0 ? $"[yellow]{rejected:N0}[/]" : "0");
+                    Set(table, 7, "", now.Rejected > 0 ? $"[yellow]{now.Rejected:N0}[/]" : "0");
                     Set(table, 8, now.PendingBytes > 0 ? $"[red]WRITES FAILING, {Units.Bytes(now.PendingBytes)} pending[/]" : "", Units.Bytes(now.OutputBytes));
                     context.Refresh();
                     previous = now;

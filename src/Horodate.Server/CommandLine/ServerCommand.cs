@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
@@ -7,8 +6,8 @@ using Horodate.CommandLine;
 using Horodate.Core.Configuration;
 using Horodate.Core.Ordering;
 using Horodate.Logging;
-using Horodate.Server.Diagnostics;
 using Horodate.Server.Hosting;
+using Horodate.Server.Status;
 using Microsoft.Extensions.Logging;
 
 namespace Horodate.Server.CommandLine;
@@ -159,7 +158,7 @@ internal static class ServerCommand
         HorodateServer server;
         try
         {
-            // With the live panel, no plain status reporter: it would write nowhere and take the interval lag the panel shows.
+            // With the live panel, no plain status reporter: it would write nowhere.
             server = await HorodateServer.StartAsync(
                 live ? options with { StatusInterval = TimeSpan.Zero } : options,
                 live ? TextWriter.Null : notes,
@@ -203,34 +202,9 @@ internal static class ServerCommand
             await notes.WriteLineAsync($"{Name}: stopping: writing everything received...").ConfigureAwait(false);
 
             var summary = await server.StopAsync().ConfigureAwait(false);
-            Console.WriteLine(json ? JsonSerializer.Serialize(summary, ServerJsonContext.Default.ServerSummary) : FormatSummary(summary, options));
+            Console.WriteLine(json ? JsonSerializer.Serialize(summary, ServerJsonContext.Default.ServerSummary) : StatusText.Summary(Name, summary, options));
         }
 
         return 0;
-    }
-
-    internal static string FormatSummary(ServerSummary s, ServerOptions options)
-    {
-        var seconds = Math.Max(s.Uptime.TotalSeconds, 0.001);
-        var lines = new List<string>
-        {
-            string.Create(CultureInfo.InvariantCulture, $"{Name}: stopped after {seconds:0.0} s"),
-            string.Create(CultureInfo.InvariantCulture, $"  connections  {s.ConnectionsAccepted:N0} accepted, {s.ConnectionsRefused:N0} refused; closed {s.ConnectionsClosedForGarbage:N0} for not speaking the protocol, {s.ConnectionsClosedIdle:N0} for silence"),
-            string.Create(CultureInfo.InvariantCulture, $"  received     {s.Received:N0} values ({s.Received / seconds:N0}/s); rejected {s.RejectedLines:N0} bad lines, {s.RejectedFuture:N0} values too far in the future"),
-            string.Create(CultureInfo.InvariantCulture, $"  written      {s.Written:N0} values to {options.Output} ({Units.Bytes(s.OutputBytes)}); {s.Duplicates:N0} duplicates dropped, {s.Resent:N0} resends recognised"),
-            string.Create(CultureInfo.InvariantCulture, $"  late         {s.Late:N0} values{(s.Late > 0 ? $" (in {options.LateOutput})" : "")}"),
-            string.Create(CultureInfo.InvariantCulture, $"  output lag   p50 {s.LagP50Ms:N0} ms, p99 {s.LagP99Ms:N0} ms, max {s.LagMaxMs:N0} ms"),
-        };
-        if (s.WriteErrors > 0)
-        {
-            lines.Add(string.Create(CultureInfo.InvariantCulture, $"  write errors {s.WriteErrors:N0} failed writes, retried (see the log)"));
-        }
-
-        if (s.DroppedAtStop > 0 || s.Unwritten > 0)
-        {
-            lines.Add(string.Create(CultureInfo.InvariantCulture, $"  NOT STORED   {s.DroppedAtStop:N0} values from connections cut at the shutdown timeout; {Units.Bytes(s.Unwritten)} that the disk refused"));
-        }
-
-        return string.Join(Environment.NewLine, lines);
     }
 }

@@ -1,11 +1,11 @@
-using System.Diagnostics;
-using System.Net;
-using Horodate.Core.Diagnostics;
-using Horodate.Logging;
 using System.Diagnostics.Metrics;
-using Horodate.Server.Diagnostics;
+using System.Net;
+using Horodate.Logging;
 using Horodate.Server.Http;
+using Horodate.Server.Logging;
+using Horodate.Server.Metrics;
 using Horodate.Server.Pipeline;
+using Horodate.Server.Status;
 using Horodate.Server.Transport;
 using Horodate.Server.Transport.Epoll;
 using Horodate.Server.Transport.Kestrel;
@@ -27,17 +27,16 @@ public sealed class HorodateServer : IAsyncDisposable
 {
     private readonly ITransport _transport;
     private readonly IngestPipeline _pipeline;
-    private readonly ServerCounters _counters;
-    private readonly StatusReporter _status;
+    private readonly StatusSource _status;
+    private readonly StatusReporter _reporter;
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
-    private readonly long _started = Stopwatch.GetTimestamp();
     private readonly ServiceProvider _services;
     private readonly HttpEndpoint? _http;
     private ServerSummary? _summary;
 
     private HorodateServer(
-        ITransport transport, TransportKind kind, IngestPipeline pipeline, ServerCounters counters, StatusReporter status,
+        ITransport transport, TransportKind kind, IngestPipeline pipeline, StatusSource status, StatusReporter reporter,
         ILoggerFactory loggerFactory, ILogger logger, ServiceProvider services, HttpEndpoint? http)
     {
         _services = services;
@@ -45,8 +44,8 @@ public sealed class HorodateServer : IAsyncDisposable
         _transport = transport;
         Transport = kind;
         _pipeline = pipeline;
-        _counters = counters;
         _status = status;
+        _reporter = reporter;
         _loggerFactory = loggerFactory;
         _logger = logger;
         Endpoints = transport.Endpoints;
@@ -68,7 +67,7 @@ public sealed class HorodateServer : IAsyncDisposable
     public long TruncatedBytes => _pipeline.Resume.TruncatedBytes;
 
     /// <summary>A snapshot summary of the run so far (while running) or of the whole run (after <see cref="StopAsync"/>).</summary>
-    public ServerSummary Summary => _summary ?? Summarize(_pipeline.Snapshot(takeLag: false));
+    public ServerSummary Summary => _summary ?? ServerSummary.From(_status.Take());
 
     /// <summary>Opens the output file and starts listening.</summary>
     /// <param name="options">What to listen on, where to write, how to merge.</param>
@@ -127,11 +126,12 @@ public sealed class HorodateServer : IAsyncDisposable
 
         // Metrics: one meter from IMeterFactory, as hosted services do, so that dotnet-counters and
         // OpenTelemetry find it by name; the HTTP endpoint renders the same instruments.
+        var statusSource = new StatusSource(pipeline, counters, clock);
         var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        var metrics = new ServerMetrics(services.GetRequiredService<IMeterFactory>(), pipeline, counters);
+        var metrics = new ServerMetrics(services.GetRequiredService<IMeterFactory>(), statusSource);
         pipeline.Metrics = metrics;
         HttpEndpoint? http = null;
-        var reporter = new StatusReporter(pipeline, counters, status ?? TextWriter.Null, options.StatusInterval);
+        var reporter = new StatusReporter(statusSource, status ?? TextWriter.Null, options.StatusInterval);
         var server = default(HorodateServer);
         if (options.Http is { } httpAt)
         {
@@ -140,11 +140,11 @@ public sealed class HorodateServer : IAsyncDisposable
                 Exporter = new PrometheusExporter(metrics.Meter, metrics.OutputLag),
                 Status = () => server!.Summary,
                 Healthy = () => !pipeline.Backpressured,
-                History = new StatusHistory(pipeline, counters, clock, TimeSpan.FromSeconds(1)),
+                History = new StatusHistory(statusSource, clock, TimeSpan.FromSeconds(1)),
                 Output = Path.GetFullPath(options.Output),
                 Transport = kind,
                 Listen = transport.Endpoints,
-                StartedAt = clock.GetUtcNow().ToUnixTimeMilliseconds(),
+                StartedAt = statusSource.StartedAt,
             }, loggerFactory);
             try
             {
@@ -161,7 +161,7 @@ public sealed class HorodateServer : IAsyncDisposable
         }
 
         reporter.Start();
-        server = new HorodateServer(transport, kind, pipeline, counters, reporter, loggerFactory, logger, services, http);
+        server = new HorodateServer(transport, kind, pipeline, statusSource, reporter, loggerFactory, logger, services, http);
         return server;
     }
 
@@ -177,13 +177,13 @@ public sealed class HorodateServer : IAsyncDisposable
         await _transport.StopAsync().ConfigureAwait(false);    // no new connections; each one hands over what it has, then is not read
         await Task.Run(_pipeline.Stop).ConfigureAwait(false); // write everything, in order, fsync, send the last acknowledgements
         await _transport.CloseAsync().ConfigureAwait(false);  // only now close the connections
-        await _status.DisposeAsync().ConfigureAwait(false);
-        _summary = Summarize(_pipeline.Snapshot(takeLag: false));
+        await _reporter.DisposeAsync().ConfigureAwait(false);
+        _summary = ServerSummary.From(_status.Take());
         return _summary;
     }
 
-    /// <summary>The pipeline and connection counters right now, for the live panel.</summary>
-    internal (PipelineStatus Pipeline, ServerCounters Counters) Sample() => (_pipeline.Snapshot(takeLag: true), _counters);
+    /// <summary>The status right now, for the live panel.</summary>
+    internal ServerStatus Status() => _status.Take();
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
@@ -199,29 +199,4 @@ public sealed class HorodateServer : IAsyncDisposable
         await _services.DisposeAsync().ConfigureAwait(false);
         _loggerFactory.Dispose();
     }
-
-    private ServerSummary Summarize(PipelineStatus s) => new()
-    {
-        Uptime = Stopwatch.GetElapsedTime(_started),
-        ConnectionsAccepted = _counters.Accepted,
-        ConnectionsClosedForGarbage = _counters.ClosedForGarbage,
-        ConnectionsRefused = _counters.Refused,
-        ConnectionsClosedIdle = _counters.ClosedIdle,
-        Received = s.Counters.Received,
-        Written = s.WrittenValues,
-        Duplicates = s.Counters.Duplicates,
-        Late = s.Counters.Late,
-        Resent = s.Counters.Resent,
-        RejectedLines = _counters.RejectedLines,
-        RejectedFuture = s.Counters.RejectedFuture,
-        DroppedAtStop = s.DroppedAtStop,
-        Unwritten = s.PendingBytes,
-        WriteErrors = s.WriteErrors,
-        OutputBytes = s.OutputBytes,
-        LagP50Ms = s.RunLag.Percentile(50),
-        LagP99Ms = s.RunLag.Percentile(99),
-        LagMaxMs = s.RunLag.Max,
-        CpuSeconds = ProcessStats.CpuSeconds(),
-        PeakRssBytes = ProcessStats.PeakRssBytes(),
-    };
 }

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Horodate.Server.Http;
+using Horodate.Server.Status;
 
 namespace Horodate.Server.Hosting;
 

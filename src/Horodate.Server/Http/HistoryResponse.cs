@@ -1,4 +1,4 @@
-using Horodate.Server.Diagnostics;
+using Horodate.Server.Status;
 
 namespace Horodate.Server.Http;
 

@@ -1,6 +1,6 @@
 using System.Net;
-using Horodate.Server.Diagnostics;
 using Horodate.Server.Hosting;
+using Horodate.Server.Status;
 
 namespace Horodate.Server.Http;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Text;
-using Horodate.Server.Diagnostics;
+using Horodate.Server.Metrics;
 
 namespace Horodate.Server.Http;
 

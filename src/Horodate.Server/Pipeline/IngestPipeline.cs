@@ -2,8 +2,9 @@ using System.Diagnostics;
 using Horodate.Core.Diagnostics;
 using Horodate.Core.Durability;
 using Horodate.Core.Storage;
-using Horodate.Server.Diagnostics;
 using Horodate.Server.Hosting;
+using Horodate.Server.Logging;
+using Horodate.Server.Metrics;
 using Microsoft.Extensions.Logging;
 
 namespace Horodate.Server.Pipeline;
@@ -120,27 +121,8 @@ internal sealed class IngestPipeline : IDisposable
     /// <summary>Completes when writes work (at once when they do).</summary>
     public Task WhenWritable => _core.WhenWritable;
 
-    /// <summary>A consistent snapshot; <paramref name="takeLag"/> hands over (and resets) the lag histogram.</summary>
-    public PipelineStatus Snapshot(bool takeLag)
-    {
-        var s = _core.Snapshot(takeLag);
-        return new PipelineStatus
-        {
-            Counters = s.Counters,
-            OpenSources = s.OpenSources,
-            ActiveSources = s.ActiveSources,
-            Floor = s.Floor,
-            BufferedValues = s.BufferedValues,
-            WrittenValues = s.Writer.WrittenValues,
-            LateWritten = s.Writer.LateWritten,
-            OutputBytes = s.Writer.OutputBytes,
-            PendingBytes = s.Writer.PendingBytes,
-            WriteErrors = s.Writer.WriteErrors,
-            DroppedAtStop = s.DroppedAtStop,
-            Lag = s.Writer.Lag,
-            RunLag = s.Writer.RunLag,
-        };
-    }
+    /// <summary>A consistent snapshot of the counts since the start (for <see cref="Status.StatusSource"/>).</summary>
+    public IngestStatus Snapshot() => _core.Snapshot();
 
     /// <summary>Starts the writer and sync threads.</summary>
     public void Start()
@@ -154,7 +136,7 @@ internal sealed class IngestPipeline : IDisposable
     /// <summary>
     /// The step of a graceful stop once no connection hands over values any more, and before the connections
     /// close: writes every value received, in order, makes the files durable (fsync), and sends the last
-    /// acknowledgements. Values handed over after this are counted in <see cref="PipelineStatus.DroppedAtStop"/>.
+    /// acknowledgements. Values handed over after this are counted in <see cref="Status.ServerStatus.DroppedAtStop"/>.
     /// </summary>
     public void Stop()
     {

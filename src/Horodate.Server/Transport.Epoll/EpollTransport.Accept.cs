@@ -1,5 +1,5 @@
 using System.Net.Sockets;
-using Horodate.Server.Diagnostics;
+using Horodate.Server.Logging;
 
 namespace Horodate.Server.Transport.Epoll;
 

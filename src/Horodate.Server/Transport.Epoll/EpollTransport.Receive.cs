@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Horodate.Core.Diagnostics;
 using Horodate.Core.Protocol;
-using Horodate.Server.Diagnostics;
+using Horodate.Server.Logging;
 using Horodate.Core.Durability;
 using Horodate.Server.Pipeline;
 

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using Horodate.Server.Diagnostics;
+using Horodate.Server.Status;
 using Horodate.Server.Hosting;
 using Horodate.Server.Pipeline;
 using Microsoft.Extensions.Logging;

@@ -1,5 +1,5 @@
 using System.Net;
-using Horodate.Server.Diagnostics;
+using Horodate.Server.Status;
 using Horodate.Server.Hosting;
 using Horodate.Server.Pipeline;
 using Microsoft.AspNetCore.Builder;

@@ -1,7 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
 using Horodate.Core.Diagnostics;
-using Horodate.Server.Diagnostics;
+using Horodate.Server.Logging;
+using Horodate.Server.Status;
 using Horodate.Server.Hosting;
 using Microsoft.Extensions.Logging;
 

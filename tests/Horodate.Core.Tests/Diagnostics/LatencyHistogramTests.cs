@@ -31,6 +31,27 @@ public sealed class LatencyHistogramTests
     }
 
     [Fact]
+    public void The_difference_of_two_readings_holds_only_the_values_recorded_in_between()
+    {
+        var histogram = new LatencyHistogram();
+        histogram.Record(10_000, count: 99);
+        var earlier = histogram.Copy();
+        histogram.Record(40, count: 3);
+        histogram.Record(7);
+
+        var between = histogram.Since(earlier);
+        var again = histogram.Since(earlier); // reading does not take anything away
+
+        Assert.Equal(4, between.Count);
+        Assert.Equal(127, between.Sum);
+        Assert.Equal(7, between.Percentile(25));
+        Assert.InRange(between.Percentile(100), 40, 41); // not the 10,000s recorded before the earlier reading
+        Assert.InRange(between.Max, 40, 41);        // the top of 40's bucket (40-41)
+        Assert.Equal(between.Count, again.Count);
+        Assert.Equal(0, histogram.Since(histogram.Copy()).Count);
+    }
+
+    [Fact]
     public void Adding_histograms_adds_their_counts()
     {
         var a = new LatencyHistogram();

@@ -1,6 +1,7 @@
 using System.Net;
 using Horodate.Core.Verification;
 using Horodate.Server.Hosting;
+using Horodate.Server.Status;
 using Microsoft.Extensions.Logging;
 
 namespace Horodate.FunctionalTests.Support;

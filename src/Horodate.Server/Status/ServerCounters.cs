@@ -1,6 +1,6 @@
 using Horodate.Core.Ordering;
 
-namespace Horodate.Server.Diagnostics;
+namespace Horodate.Server.Status;
 
 /// <summary>Counters the connection handlers bump concurrently (the engine keeps its own under the pipeline lock).</summary>
 internal sealed class ServerCounters

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Horodate.Server.Diagnostics;
+namespace Horodate.Server.Status;
 
 /// <summary>Human-readable sizes for status lines.</summary>
 internal static class Units

@@ -1,4 +1,4 @@
-namespace Horodate.Server.Diagnostics;
+namespace Horodate.Server.Status;
 
 /// <summary>
 /// One second of the server's life, as the dashboard charts it. Counters are totals since the start (the page
@@ -34,4 +34,21 @@ internal sealed record StatusSample
 
     /// <summary>True while writes fail (a full disk): the transports have stopped reading.</summary>
     public required bool WriteFailing { get; init; }
+
+    /// <summary>The dashboard's view of <paramref name="s"/>.</summary>
+    public static StatusSample From(ServerStatus s) => new()
+    {
+        Time = s.Time,
+        Connections = s.ConnectionsOpen,
+        Received = s.Ordering.Received,
+        Written = s.Written,
+        WatermarkLagMs = s.OpenSources > 0 ? s.WatermarkLagMs : null,
+        OutputLagP99Ms = s.Lag.Percentile(99),
+        Duplicates = s.Ordering.Duplicates,
+        Late = s.Ordering.Late,
+        Rejected = s.Rejected,
+        Refused = s.ConnectionsRefused,
+        OutputBytes = s.OutputBytes,
+        WriteFailing = s.WriteFailing,
+    };
 }

@@ -1,9 +1,14 @@
 using System.Text.Json.Serialization;
 using Horodate.CommandLine;
+using Horodate.Core.Diagnostics;
 
-namespace Horodate.Server.Hosting;
+namespace Horodate.Server.Status;
 
-/// <summary>What a server did over its life, printed at exit and returned by <see cref="HorodateServer.StopAsync"/>.</summary>
+/// <summary>
+/// What a server did over its life, printed at exit and returned by <see cref="Hosting.HorodateServer.StopAsync"/>;
+/// <c>/status</c> serves it while the server runs. A view of one <see cref="ServerStatus"/>, plus the process's
+/// CPU time and memory.
+/// </summary>
 public sealed record ServerSummary
 {
     /// <summary>How long the server ran; in JSON <c>uptime_s</c>, seconds.</summary>
@@ -70,4 +75,30 @@ public sealed record ServerSummary
 
     /// <summary>The process's peak resident memory, in bytes.</summary>
     public required long PeakRssBytes { get; init; }
+
+    /// <summary>The summary of <paramref name="s"/>, with the process's CPU time and peak memory now.</summary>
+    internal static ServerSummary From(ServerStatus s) => new()
+    {
+        Uptime = s.Uptime,
+        ConnectionsAccepted = s.ConnectionsAccepted,
+        ConnectionsClosedForGarbage = s.ConnectionsClosedForGarbage,
+        ConnectionsRefused = s.ConnectionsRefused,
+        ConnectionsClosedIdle = s.ConnectionsClosedIdle,
+        Received = s.Ordering.Received,
+        Written = s.Written,
+        Duplicates = s.Ordering.Duplicates,
+        Late = s.Ordering.Late,
+        Resent = s.Ordering.Resent,
+        RejectedLines = s.RejectedLines,
+        RejectedFuture = s.Ordering.RejectedFuture,
+        DroppedAtStop = s.DroppedAtStop,
+        Unwritten = s.PendingBytes,
+        WriteErrors = s.WriteErrors,
+        OutputBytes = s.OutputBytes,
+        LagP50Ms = s.Lag.Percentile(50),
+        LagP99Ms = s.Lag.Percentile(99),
+        LagMaxMs = s.Lag.Max,
+        CpuSeconds = ProcessStats.CpuSeconds(),
+        PeakRssBytes = ProcessStats.PeakRssBytes(),
+    };
 }

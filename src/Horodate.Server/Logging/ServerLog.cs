@@ -1,7 +1,7 @@
 using Horodate.Core.Protocol;
 using Microsoft.Extensions.Logging;
 
-namespace Horodate.Server.Diagnostics;
+namespace Horodate.Server.Logging;
 
 /// <summary>The server's log messages, with stable event ids (1xx connections, 2xx storage, 3xx lifecycle).</summary>
 internal static partial class ServerLog

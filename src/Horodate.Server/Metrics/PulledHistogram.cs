@@ -1,4 +1,4 @@
-namespace Horodate.Server.Diagnostics;
+namespace Horodate.Server.Metrics;
 
 /// <summary>
 /// A histogram that the meter cannot carry because it is aggregated elsewhere (the pipeline's output lag is

@@ -1,18 +1,15 @@
-using Horodate.Server.Pipeline;
-
-namespace Horodate.Server.Diagnostics;
+namespace Horodate.Server.Status;
 
 /// <summary>
 /// The last minutes of the server's life, one <see cref="StatusSample"/> a second, for the dashboard: a page
-/// opened late still draws the whole window. Runs only with <c>--http</c>; one pipeline snapshot a second.
+/// opened late still draws the whole window. Runs only with <c>--http</c>; one <see cref="ServerStatus"/> a second.
 /// </summary>
 internal sealed class StatusHistory : IAsyncDisposable
 {
     /// <summary>Ten minutes at one sample a second: 600 samples of about 100 bytes.</summary>
     public const int Capacity = 600;
 
-    private readonly IngestPipeline _pipeline;
-    private readonly ServerCounters _counters;
+    private readonly StatusSource _status;
     private readonly TimeProvider _time;
     private readonly TimeSpan _interval;
     private readonly StatusSample[] _ring = new StatusSample[Capacity];
@@ -21,10 +18,9 @@ internal sealed class StatusHistory : IAsyncDisposable
     private long _count;
     private Task _loop = Task.CompletedTask;
 
-    public StatusHistory(IngestPipeline pipeline, ServerCounters counters, TimeProvider time, TimeSpan interval)
+    public StatusHistory(StatusSource status, TimeProvider time, TimeSpan interval)
     {
-        _pipeline = pipeline;
-        _counters = counters;
+        _status = status;
         _time = time;
         _interval = interval;
     }
@@ -61,23 +57,7 @@ internal sealed class StatusHistory : IAsyncDisposable
     /// <summary>Takes a sample now (the loop does it every interval).</summary>
     public StatusSample Take()
     {
-        var s = _pipeline.Snapshot(takeLag: false);
-        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        var sample = new StatusSample
-        {
-            Time = now,
-            Connections = _counters.Open,
-            Received = s.Counters.Received,
-            Written = s.WrittenValues,
-            WatermarkLagMs = s.OpenSources > 0 ? s.WatermarkLagMs(now) : null,
-            OutputLagP99Ms = s.RunLag.Percentile(99),
-            Duplicates = s.Counters.Duplicates,
-            Late = s.Counters.Late,
-            Rejected = _counters.Rejected(s.Counters),
-            Refused = _counters.Refused,
-            OutputBytes = s.OutputBytes,
-            WriteFailing = _pipeline.Backpressured,
-        };
+        var sample = StatusSample.From(_status.Take());
         lock (_gate)
         {
             _ring[_count++ % Capacity] = sample;
