@@ -1,5 +1,6 @@
 using Horodate.BrowserTests.Support;
 using Horodate.Client.Load;
+using Horodate.Client.Status;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Playwright;
 

@@ -1,4 +1,5 @@
 using Horodate.Client.Load;
+using Horodate.Client.Status;
 using Horodate.Core.Verification;
 using Horodate.FunctionalTests.Support;
 using Microsoft.Extensions.Logging;

@@ -1,4 +1,5 @@
 using Horodate.Client.Load;
+using Horodate.Client.Status;
 using Horodate.FunctionalTests.Support;
 using Horodate.Server.Hosting;
 using Horodate.Server.Status;

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Horodate.Client.Load;
+using Horodate.Client.Status;
 using Horodate.Core.Verification;
 using Horodate.FunctionalTests.Support;
 using Horodate.Server.Hosting;

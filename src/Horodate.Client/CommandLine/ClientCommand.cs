@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net.Sockets;
 using System.Text.Json;
 using Horodate.Client.Load;
+using Horodate.Client.Status;
 using Horodate.CommandLine;
 using Horodate.Core.Configuration;
 using Horodate.Logging;
@@ -162,7 +163,7 @@ internal static class ClientCommand
 
         if (!json)
         {
-            Console.WriteLine(FormatSummary(summary, options));
+            Console.WriteLine(StatusText.Summary(Name, summary, options));
         }
         else
         {
@@ -188,26 +189,5 @@ internal static class ClientCommand
         }
 
         return 1;
-    }
-
-    internal static string FormatSummary(ClientSummary s, ClientOptions options)
-    {
-        var seconds = Math.Max(s.Elapsed.TotalSeconds, 0.001);
-        var inv = CultureInfo.InvariantCulture;
-        var lines = new List<string>
-        {
-            string.Create(inv, $"{Name}: stopped after {seconds:0.0} s of sending"),
-            string.Create(inv, $"  connections  {s.ConnectionsUp:N0}/{s.Connections:N0} up at the end (ramp {s.Ramp.TotalSeconds:0.00} s); {s.Reconnects:N0} reconnects, {s.ConnectFailures:N0} failed attempts"),
-            string.Create(inv, $"  sent         {s.Sent:N0} values ({s.Sent / seconds:N0}/s; schedule {s.TargetRate:N0}/s)"),
-            string.Create(inv, $"  skipped      {s.SkippedDown:N0} while a connection was being re-established, {s.SkippedBusy:N0} because the server was not reading, {s.SkippedClock:N0} because the clock had not advanced"),
-            string.Create(inv, $"  acknowledged {s.Acked:N0} ({s.AckMode}); {s.Unacked:N0} unacknowledged at exit, {s.Resent:N0} resent after reconnects, {s.DroppedUnacked:N0} dropped from full buffers"),
-            string.Create(inv, $"  send late    p50 {s.LatenessP50Us / 1000.0:0.00} ms, p99 {s.LatenessP99Us / 1000.0:0.00} ms, max {s.LatenessMaxUs / 1000.0:0.00} ms (versus schedule)"),
-        };
-        if (s.Recorded is { } recorded)
-        {
-            lines.Add(string.Create(inv, $"  record       {recorded:N0} values in {options.RecordPath}"));
-        }
-
-        return string.Join(Environment.NewLine, lines);
     }
 }

@@ -1,4 +1,5 @@
 using Horodate.Client.Load;
+using Horodate.Client.Status;
 using Spectre.Console;
 
 namespace Horodate.Client.CommandLine;
@@ -28,18 +29,21 @@ internal sealed class LivePanel : IProgress<ClientStatus>
 
         await AnsiConsole.Live(table).AutoClear(false).StartAsync(async context =>
         {
+            ClientStatus? previous = null;
             while (!run.IsCompleted)
             {
                 await Task.WhenAny(run, Task.Delay(Refresh)).ConfigureAwait(false);
-                if (Volatile.Read(ref _latest) is not { } s)
+                if (Volatile.Read(ref _latest) is not { } s || ReferenceEquals(s, previous))
                 {
                     continue;
                 }
 
+                var change = s.Since(previous);
+                previous = s;
                 table.UpdateCell(0, 1, new Markup($"{s.Up:N0} / {s.Connections:N0} up"));
                 table.UpdateCell(1, 1, new Markup(s.Ramping ? Bar(s.Up, s.Connections) : "[green]done[/]"));
-                table.UpdateCell(2, 1, new Markup($"{s.SentPerSecond:N0}/s ({s.Sent:N0} in all)"));
-                table.UpdateCell(3, 1, new Markup($"p50 {s.LatenessP50Ms:0.0} ms, p99 {s.LatenessP99Ms:0.0} ms"));
+                table.UpdateCell(2, 1, new Markup($"{change.SentPerSecond:N0}/s ({s.Sent:N0} in all)"));
+                table.UpdateCell(3, 1, new Markup($"p50 {change.LatenessUs.Percentile(50) / 1000.0:0.0} ms, p99 {change.LatenessUs.Percentile(99) / 1000.0:0.0} ms"));
                 table.UpdateCell(4, 1, new Markup(s.Skipped > 0 ? $"[yellow]{s.Skipped:N0}[/]" : "0"));
                 table.UpdateCell(5, 1, new Markup(s.Reconnects > 0 ? $"[yellow]{s.Reconnects:N0}[/]" : "0"));
                 table.UpdateCell(6, 1, new Markup(options.Acknowledged ? $"{s.Acked:N0} acked, {s.Unacked:N0} pending" : "off (--no-ack)"));

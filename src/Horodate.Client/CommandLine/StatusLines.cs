@@ -1,17 +1,16 @@
-using System.Globalization;
-using Horodate.Client.Load;
+using Horodate.Client.Status;
 
 namespace Horodate.Client.CommandLine;
 
-/// <summary>The plain status line, iperf3-style: for a redirected output or <c>--quiet</c>.</summary>
+/// <summary>The plain status line (<see cref="StatusText.Line"/>): for a redirected output or <c>--quiet</c>.</summary>
 internal sealed class StatusLines(TextWriter output) : IProgress<ClientStatus>
 {
-    public void Report(ClientStatus s)
+    private ClientStatus? _previous;
+
+    public void Report(ClientStatus value)
     {
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{DateTime.Now:HH:mm:ss} conns {s.Up:N0}/{s.Connections:N0}{(s.Ramping ? " (ramping)" : "")} | sent {s.SentPerSecond,8:N0}/s (total {s.Sent:N0})" +
-            $" | skipped {s.Skipped:N0} | send late p50 {s.LatenessP50Ms:0.0} ms p99 {s.LatenessP99Ms:0.0} ms | reconnects {s.Reconnects:N0}" +
-            $" | acked {s.Acked:N0}, pending {s.Unacked:N0}"));
+        output.WriteLine(StatusText.Line(_previous, value));
         output.Flush();
+        _previous = value;
     }
 }

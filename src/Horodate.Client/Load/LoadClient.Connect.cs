@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
-using Horodate.Client.Diagnostics;
+using Horodate.Client.Logging;
 using Horodate.Core.Diagnostics;
 using Horodate.Core.Protocol;
 

@@ -1,8 +1,9 @@
 using System.Diagnostics;
-using System.Net;
 using System.Diagnostics.Metrics;
-using Horodate.Client.Diagnostics;
-using Horodate.Core.Diagnostics;
+using System.Net;
+using Horodate.Client.Logging;
+using Horodate.Client.Metrics;
+using Horodate.Client.Status;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -24,7 +25,6 @@ public sealed partial class LoadClient : IDisposable
     private readonly CancellationTokenSource _connecting = new();
     private readonly SemaphoreSlim _connectGate;
     private readonly long _started = Stopwatch.GetTimestamp();
-    private readonly LatencyHistogram _runLateness = new();
 
     /// <summary>The longest the schedule waits for the first connection attempts to succeed.</summary>
     private static readonly TimeSpan RampTimeout = TimeSpan.FromSeconds(10);
@@ -92,12 +92,7 @@ public sealed partial class LoadClient : IDisposable
     private async Task<ClientSummary> RunAsync(CancellationToken stop)
     {
         await using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        var metrics = new ClientMetrics(services.GetRequiredService<IMeterFactory>(), () => new ClientCounts(
-            Volatile.Read(ref _up),
-            Interlocked.Read(ref _reconnects),
-            _schedulers.Sum(s => s.Sent),
-            _schedulers.Sum(s => s.SkippedDown + s.SkippedBusy + s.SkippedClock),
-            _schedulers.Sum(s => s.Resent)));
+        var metrics = new ClientMetrics(services.GetRequiredService<IMeterFactory>(), RecentStatus);
         foreach (var scheduler in _schedulers)
         {
             scheduler.Metrics = metrics;
@@ -156,8 +151,9 @@ public sealed partial class LoadClient : IDisposable
         await ramp.ConfigureAwait(false);
         var sending = Stopwatch.GetElapsedTime(scheduleStart);
         await FinishSendingAsync().ConfigureAwait(false);
-        var unacked = await WaitForAcksAsync().ConfigureAwait(false);
-        var up = CloseAll();
+        await WaitForAcksAsync().ConfigureAwait(false);
+        var last = TakeStatus(); // the schedulers have stopped: exact
+        CloseAll();
 
         long? recorded = null;
         if (_options.RecordPath is { } path)
@@ -172,90 +168,16 @@ public sealed partial class LoadClient : IDisposable
             ClientLog.RecordWritten(_logger, acked, ackedPath);
         }
 
-        var lateness = _runLateness;
-        foreach (var scheduler in _schedulers)
-        {
-            scheduler.TakeLateness(lateness);
-        }
-
-        return new ClientSummary
-        {
-            Elapsed = sending,
-            Ramp = rampTime,
-            Connections = _options.Connections,
-            ConnectionsUp = up,
-            Sent = _schedulers.Sum(s => s.Sent),
-            TargetRate = _options.Connections / _options.Interval.TotalSeconds,
-            SkippedDown = _schedulers.Sum(s => s.SkippedDown),
-            SkippedBusy = _schedulers.Sum(s => s.SkippedBusy),
-            SkippedClock = _schedulers.Sum(s => s.SkippedClock),
-            Reconnects = Interlocked.Read(ref _reconnects),
-            ConnectFailures = Interlocked.Read(ref _connectFailures),
-            LatenessP50Us = lateness.Percentile(50),
-            LatenessP99Us = lateness.Percentile(99),
-            LatenessMaxUs = lateness.Max,
-            AckMode = !_options.Acknowledged ? "off" : _connections.Any(c => c.Mode == ClientConnection.ModeAck) ? "ack" : "plain",
-            Acked = _connections.Sum(c => c.Acked),
-            Unacked = unacked,
-            DroppedUnacked = _connections.Sum(c => c.DroppedUnacked),
-            Resent = _schedulers.Sum(s => s.Resent),
-            CpuSeconds = ProcessStats.CpuSeconds(),
-            PeakRssBytes = ProcessStats.PeakRssBytes(),
-            Recorded = recorded,
-        };
+        return ClientSummary.From(last, sending, rampTime, _options.Connections / _options.Interval.TotalSeconds, recorded);
     }
 
     private volatile bool _ramping = true;
-
-    /// <summary>Reports a <see cref="ClientStatus"/> every status interval, from the ramp on, until stopped.</summary>
-    private async Task ReportAsync(CancellationToken stop)
-    {
-        if (_progress is null || _options.StatusInterval <= TimeSpan.Zero)
-        {
-            return;
-        }
-
-        var previousSent = 0L;
-        var previousTime = Stopwatch.GetTimestamp();
-        using var timer = new PeriodicTimer(_options.StatusInterval);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
-            {
-                var lateness = new LatencyHistogram();
-                foreach (var scheduler in _schedulers)
-                {
-                    scheduler.TakeLateness(lateness);
-                }
-
-                _runLateness.Add(lateness);
-                var now = Stopwatch.GetTimestamp();
-                var sent = _schedulers.Sum(s => s.Sent);
-                var rate = (sent - previousSent) / Math.Max(Stopwatch.GetElapsedTime(previousTime, now).TotalSeconds, 0.001);
-                previousSent = sent;
-                previousTime = now;
-
-                // Read across threads without locks: a display, not an account (the summary is exact).
-                _progress.Report(new ClientStatus(
-                    Volatile.Read(ref _up), _options.Connections, _ramping, rate, sent,
-                    _schedulers.Sum(s => s.SkippedDown + s.SkippedBusy + s.SkippedClock),
-                    lateness.Percentile(50) / 1000.0, lateness.Percentile(99) / 1000.0,
-                    Interlocked.Read(ref _reconnects),
-                    _connections.Sum(c => c.Acked), _connections.Sum(c => (long)c.Unacked.Count)));
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // stopped
-        }
-    }
 
     /// <summary>
     /// At stop, in acknowledged mode: waits (at most <see cref="ClientOptions.AckWait"/>) until every value sent
     /// is acknowledged. The schedulers have stopped, so the buffers can be read from here.
     /// </summary>
-    /// <returns>The values still unacknowledged.</returns>
-    private async Task<long> WaitForAcksAsync()
+    private async Task WaitForAcksAsync()
     {
         long Pending()
         {
@@ -271,7 +193,7 @@ public sealed partial class LoadClient : IDisposable
 
         if (!_options.Acknowledged)
         {
-            return 0;
+            return;
         }
 
         var deadline = Stopwatch.GetTimestamp() + (long)(_options.AckWait.TotalSeconds * Stopwatch.Frequency);
@@ -285,8 +207,6 @@ public sealed partial class LoadClient : IDisposable
         {
             ClientLog.UnackedAtStop(_logger, left, _options.AckWait.TotalSeconds);
         }
-
-        return left;
     }
 
     /// <summary>
@@ -326,16 +246,10 @@ public sealed partial class LoadClient : IDisposable
         }
     }
 
-    private int CloseAll()
+    private void CloseAll()
     {
-        var up = 0;
         foreach (var connection in _connections)
         {
-            if (connection.State == ClientConnection.Up)
-            {
-                up++;
-            }
-
             if (connection.State == ClientConnection.Up && !connection.HalfClosed)
             {
                 try
@@ -351,7 +265,5 @@ public sealed partial class LoadClient : IDisposable
 
             connection.TakeDown();
         }
-
-        return up;
     }
 }

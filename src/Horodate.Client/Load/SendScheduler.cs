@@ -39,7 +39,7 @@ internal sealed class SendScheduler
     }
 
     /// <summary>Where send lateness goes when something listens to the client's meter.</summary>
-    public Diagnostics.ClientMetrics? Metrics { get; set; }
+    public Metrics.ClientMetrics? Metrics { get; set; }
 
     /// <summary>Every value this thread sent.</summary>
     public SentRecord Record { get; } = new();
@@ -77,13 +77,12 @@ internal sealed class SendScheduler
         }
     }
 
-    /// <summary>Adds the lateness recorded since the last call to <paramref name="into"/> and forgets it.</summary>
-    public void TakeLateness(LatencyHistogram into)
+    /// <summary>Adds the lateness of every send since the start to <paramref name="into"/> (reading takes nothing away).</summary>
+    public void AddLateness(LatencyHistogram into)
     {
         lock (_statsGate)
         {
             into.Add(_latenessUs);
-            _latenessUs.Clear();
         }
     }
 

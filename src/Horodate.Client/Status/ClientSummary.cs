@@ -1,9 +1,10 @@
 using System.Text.Json.Serialization;
 using Horodate.CommandLine;
+using Horodate.Core.Diagnostics;
 
-namespace Horodate.Client.Load;
+namespace Horodate.Client.Status;
 
-/// <summary>What a client run did; printed at exit.</summary>
+/// <summary>What a client run did, printed at exit (<c>--json</c>: as this object): a view of the last <see cref="ClientStatus"/>.</summary>
 public sealed record ClientSummary
 {
     /// <summary>How long the client sent: from the end of the connect ramp to the stop; in JSON <c>elapsed_s</c>, seconds.</summary>
@@ -86,4 +87,35 @@ public sealed record ClientSummary
     /// </summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Error { get; init; }
+
+    /// <summary>
+    /// The summary of the run whose last status is <paramref name="s"/>: it sent for <paramref name="sending"/>
+    /// after a connect ramp of <paramref name="ramp"/>, at <paramref name="targetRate"/> values/s by its schedule,
+    /// and recorded <paramref name="recorded"/> values; with the process's CPU time and peak memory now.
+    /// </summary>
+    internal static ClientSummary From(ClientStatus s, TimeSpan sending, TimeSpan ramp, double targetRate, long? recorded) => new()
+    {
+        Elapsed = sending,
+        Ramp = ramp,
+        Connections = s.Connections,
+        ConnectionsUp = s.Up,
+        Sent = s.Sent,
+        TargetRate = targetRate,
+        SkippedDown = s.SkippedDown,
+        SkippedBusy = s.SkippedBusy,
+        SkippedClock = s.SkippedClock,
+        Reconnects = s.Reconnects,
+        ConnectFailures = s.ConnectFailures,
+        LatenessP50Us = s.LatenessUs.Percentile(50),
+        LatenessP99Us = s.LatenessUs.Percentile(99),
+        LatenessMaxUs = s.LatenessUs.Max,
+        AckMode = s.AckMode,
+        Acked = s.Acked,
+        Unacked = s.Unacked,
+        DroppedUnacked = s.DroppedUnacked,
+        Resent = s.Resent,
+        CpuSeconds = ProcessStats.CpuSeconds(),
+        PeakRssBytes = ProcessStats.PeakRssBytes(),
+        Recorded = recorded,
+    };
 }

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Horodate.Client.Load;
+namespace Horodate.Client.Status;
 
 /// <summary>Source-generated JSON for <c>--json</c>: no reflection, snake_case names.</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]

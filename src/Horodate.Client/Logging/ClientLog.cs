@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace Horodate.Client.Diagnostics;
+namespace Horodate.Client.Logging;
 
 /// <summary>The client's log messages, with stable event ids (1xx connections, 2xx lifecycle).</summary>
 internal static partial class ClientLog

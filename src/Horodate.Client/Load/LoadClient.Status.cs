@@ -1,0 +1,89 @@
+using System.Diagnostics;
+using Horodate.Client.Status;
+using Horodate.Core.Diagnostics;
+
+namespace Horodate.Client.Load;
+
+public sealed partial class LoadClient
+{
+    /// <summary>How old a status the meter may read: one snapshot per collection, not one per instrument.</summary>
+    private static readonly TimeSpan MeterStatusAge = TimeSpan.FromMilliseconds(100);
+
+    private readonly Lock _statusGate = new();
+    private ClientStatus? _recentStatus;
+
+    /// <summary>
+    /// The client's status now: the one place it is put together. Read across threads without stopping them: a
+    /// display while the run goes on, exact once the schedulers have stopped (the summary's).
+    /// </summary>
+    private ClientStatus TakeStatus()
+    {
+        var lateness = new LatencyHistogram();
+        foreach (var scheduler in _schedulers)
+        {
+            scheduler.AddLateness(lateness);
+        }
+
+        var status = new ClientStatus
+        {
+            Elapsed = Stopwatch.GetElapsedTime(_started),
+            Connections = _options.Connections,
+            Up = Volatile.Read(ref _up),
+            Ramping = _ramping,
+            Sent = _schedulers.Sum(s => s.Sent),
+            SkippedDown = _schedulers.Sum(s => s.SkippedDown),
+            SkippedBusy = _schedulers.Sum(s => s.SkippedBusy),
+            SkippedClock = _schedulers.Sum(s => s.SkippedClock),
+            Reconnects = Interlocked.Read(ref _reconnects),
+            ConnectFailures = Interlocked.Read(ref _connectFailures),
+            AckMode = !_options.Acknowledged ? "off" : _connections.Any(c => c.Mode == ClientConnection.ModeAck) ? "ack" : "plain",
+            Acked = _connections.Sum(c => c.Acked),
+            Unacked = _options.Acknowledged ? _connections.Sum(c => c.Mode == ClientConnection.ModePlain ? 0L : c.Unacked.Count) : 0,
+            DroppedUnacked = _connections.Sum(c => c.DroppedUnacked),
+            Resent = _schedulers.Sum(s => s.Resent),
+            LatenessUs = lateness,
+        };
+        lock (_statusGate)
+        {
+            _recentStatus = status;
+        }
+
+        return status;
+    }
+
+    /// <summary>The latest status if it is younger than <see cref="MeterStatusAge"/>, else a new one.</summary>
+    private ClientStatus RecentStatus()
+    {
+        lock (_statusGate)
+        {
+            if (_recentStatus is { } recent && Stopwatch.GetElapsedTime(_started) - recent.Elapsed <= MeterStatusAge)
+            {
+                return recent;
+            }
+        }
+
+        return TakeStatus();
+    }
+
+    /// <summary>Reports a <see cref="ClientStatus"/> every status interval, from the ramp on, until stopped.</summary>
+    private async Task ReportAsync(CancellationToken stop)
+    {
+        if (_progress is null || _options.StatusInterval <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        using var timer = new PeriodicTimer(_options.StatusInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
+            {
+                _progress.Report(TakeStatus());
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // stopped
+        }
+    }
+}
