@@ -1,8 +1,9 @@
-using Horodate.Core.Ordering;
-
 namespace Horodate.Server.Status;
 
-/// <summary>Counters the connection handlers bump concurrently (the engine keeps its own under the pipeline lock).</summary>
+/// <summary>
+/// Counters the connection handlers bump concurrently, without a lock (the engine and the writer keep theirs under
+/// the pipeline's locks); <see cref="StatusSource"/> reads all of them into one <see cref="ServerStatus"/>.
+/// </summary>
 internal sealed class ServerCounters
 {
     private long _accepted;
@@ -27,10 +28,6 @@ internal sealed class ServerCounters
     public long ClosedIdle => Volatile.Read(ref _closedIdle);
 
     public long Open => Accepted - Closed;
-
-    /// <summary>What the status line, the live panel and the dashboard call rejected: lines that were not values,
-    /// plus the values <paramref name="engine"/> refused as too far ahead of the clock.</summary>
-    public long Rejected(in OrderingCounters engine) => RejectedLines + engine.RejectedFuture;
 
     public void ConnectionRefused() => Interlocked.Increment(ref _refused);
 
