@@ -6,12 +6,6 @@ namespace Horodate.Client.Load;
 
 public sealed partial class LoadClient
 {
-    /// <summary>How old a status the meter may read: one snapshot per collection, not one per instrument.</summary>
-    private static readonly TimeSpan MeterStatusAge = TimeSpan.FromMilliseconds(100);
-
-    private readonly Lock _statusGate = new();
-    private ClientStatus? _recentStatus;
-
     /// <summary>
     /// The client's status now: the one place it is put together. Read across threads without stopping them: a
     /// display while the run goes on, exact once the schedulers have stopped (the summary's).
@@ -24,7 +18,7 @@ public sealed partial class LoadClient
             scheduler.AddLateness(lateness);
         }
 
-        var status = new ClientStatus
+        return new ClientStatus
         {
             Elapsed = Stopwatch.GetElapsedTime(_started),
             Connections = _options.Connections,
@@ -43,26 +37,6 @@ public sealed partial class LoadClient
             Resent = _schedulers.Sum(s => s.Resent),
             LatenessUs = lateness,
         };
-        lock (_statusGate)
-        {
-            _recentStatus = status;
-        }
-
-        return status;
-    }
-
-    /// <summary>The latest status if it is younger than <see cref="MeterStatusAge"/>, else a new one.</summary>
-    private ClientStatus RecentStatus()
-    {
-        lock (_statusGate)
-        {
-            if (_recentStatus is { } recent && Stopwatch.GetElapsedTime(_started) - recent.Elapsed <= MeterStatusAge)
-            {
-                return recent;
-            }
-        }
-
-        return TakeStatus();
     }
 
     /// <summary>Reports a <see cref="ClientStatus"/> every status interval, from the ramp on, until stopped.</summary>

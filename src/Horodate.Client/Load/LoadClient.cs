@@ -92,7 +92,7 @@ public sealed partial class LoadClient : IDisposable
     private async Task<ClientSummary> RunAsync(CancellationToken stop)
     {
         await using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        var metrics = new ClientMetrics(services.GetRequiredService<IMeterFactory>(), RecentStatus);
+        var metrics = new ClientMetrics(services.GetRequiredService<IMeterFactory>(), TakeStatus);
         foreach (var scheduler in _schedulers)
         {
             scheduler.Metrics = metrics;

@@ -1,12 +1,13 @@
 using System.Diagnostics.Metrics;
 using Horodate.Client.Status;
+using Horodate.Metrics;
 
 namespace Horodate.Client.Metrics;
 
 /// <summary>
 /// The client's meter, <c>Horodate.Client</c>, OpenTelemetry-style: what <c>dotnet-counters monitor -n
 /// horodate-client --counters Horodate.Client</c> shows. Observable instruments read one <see cref="ClientStatus"/>
-/// at collection time; the lateness histogram records only while something listens.
+/// at collection time (at most 100 ms old, shared by the instruments of one collection); the lateness histogram records only while something listens.
 /// </summary>
 internal sealed class ClientMetrics
 {
@@ -14,8 +15,9 @@ internal sealed class ClientMetrics
 
     private readonly Histogram<double> _lateness;
 
-    public ClientMetrics(IMeterFactory factory, Func<ClientStatus> status)
+    public ClientMetrics(IMeterFactory factory, Func<ClientStatus> take)
     {
+        var status = new RecentSnapshot<ClientStatus>(take, TimeSpan.FromMilliseconds(100)).Get;
         Meter = factory.Create(MeterName);
         Meter.CreateObservableUpDownCounter("horodate.client.connections.up", () => status().Up, "{connection}", "Connections up now.");
         Meter.CreateObservableCounter("horodate.client.reconnects", () => status().Reconnects, "{connection}", "Connections lost and brought back.");

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Horodate.Core.Diagnostics;
+using Horodate.Metrics;
 using Horodate.Server.Status;
 
 namespace Horodate.Server.Metrics;
@@ -50,13 +51,13 @@ internal sealed class ServerMetrics
 
     private static readonly TimeSpan SnapshotAge = TimeSpan.FromMilliseconds(100);
 
-    private readonly StatusSource _status;
+    private readonly RecentSnapshot<ServerStatus> _status;
     private readonly Histogram<double> _writeDuration;
     private readonly Histogram<double> _syncDuration;
 
     public ServerMetrics(IMeterFactory factory, StatusSource status)
     {
-        _status = status;
+        _status = new RecentSnapshot<ServerStatus>(status.Take, SnapshotAge);
         Meter = factory.Create(MeterName);
         Meter.CreateObservableUpDownCounter("horodate.server.connections.active", () => Status().ConnectionsOpen, "{connection}", "Connections open now.");
         Meter.CreateObservableCounter("horodate.server.connections.accepted", () => Status().ConnectionsAccepted, "{connection}", "Connections accepted.");
@@ -103,7 +104,7 @@ internal sealed class ServerMetrics
     }
 
     /// <summary>The status at most 100 ms old: one snapshot per collection, not one per instrument.</summary>
-    private ServerStatus Status() => _status.Recent(SnapshotAge);
+    private ServerStatus Status() => _status.Get();
 
     private HistogramSnapshot ReadOutputLag()
     {

@@ -12,8 +12,6 @@ internal sealed class StatusSource
     private readonly ServerCounters _counters;
     private readonly TimeProvider _time;
     private readonly long _started;
-    private readonly Lock _gate = new();
-    private ServerStatus? _recent;
 
     public StatusSource(IngestPipeline pipeline, ServerCounters counters, TimeProvider time)
     {
@@ -31,7 +29,7 @@ internal sealed class StatusSource
     public ServerStatus Take()
     {
         var s = _pipeline.Snapshot();
-        var status = new ServerStatus
+        return new ServerStatus
         {
             Time = _time.GetUtcNow().ToUnixTimeMilliseconds(),
             Uptime = _time.GetElapsedTime(_started),
@@ -54,28 +52,5 @@ internal sealed class StatusSource
             WriteFailing = _pipeline.Backpressured,
             Lag = s.Writer.RunLag,
         };
-        lock (_gate)
-        {
-            _recent = status;
-        }
-
-        return status;
-    }
-
-    /// <summary>
-    /// The latest snapshot if it is younger than <paramref name="maxAge"/>, else a new one: a collection of the
-    /// meter reads one snapshot for all its instruments, not one pipeline lock each.
-    /// </summary>
-    public ServerStatus Recent(TimeSpan maxAge)
-    {
-        lock (_gate)
-        {
-            if (_recent is { } recent && _time.GetElapsedTime(_started) - recent.Uptime <= maxAge)
-            {
-                return recent;
-            }
-        }
-
-        return Take();
     }
 }
