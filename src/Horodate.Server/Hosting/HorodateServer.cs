@@ -50,7 +50,23 @@ public sealed class HorodateServer : IAsyncDisposable
         _loggerFactory = loggerFactory;
         _logger = logger;
         Endpoints = transport.Endpoints;
+        var failing = new CancellationTokenSource(); // never disposed: it has no timer
+        Failing = failing.Token;
+        transport.Failed.ContinueWith(
+            static (_, state) => ((CancellationTokenSource)state!).Cancel(), failing, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
     }
+
+    /// <summary>
+    /// Cancelled when the server can no longer serve (it logged a critical error, and what it had read is
+    /// handed over): the host should call <see cref="StopAsync"/>, and exit with an error.
+    /// </summary>
+    public CancellationToken Failing { get; }
+
+    /// <summary>The transport, for the tests that break it.</summary>
+    internal ITransport TransportInstance => _transport;
+
+    /// <summary>True once the server failed (see <see cref="Failing"/>).</summary>
+    public bool Failed => Failing.IsCancellationRequested;
 
     /// <summary>The endpoints actually bound (port 0 resolved to the port the system picked), in <c>--listen</c> order.</summary>
     public IReadOnlyList<IPEndPoint> Endpoints { get; }
