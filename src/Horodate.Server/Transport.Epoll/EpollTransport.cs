@@ -11,7 +11,8 @@ namespace Horodate.Server.Transport.Epoll;
 /// <summary>
 /// The lean transport, shaped like the C reference server: accept loops register each connection in one
 /// epoll set; a single receive thread waits on it, reads each ready socket once into a shared scratch
-/// buffer, decodes the lines, and hands all the values of one wake-up to the pipeline under one lock.
+/// buffer, has each connection's <see cref="Sessions.ProtocolSession"/> decode the lines, and hands the values
+/// of one wake-up to the pipeline under one lock (up to 64 Ki values per hand-over, <c>BatchValues</c>).
 /// </summary>
 /// <remarks>
 /// Compared with Kestrel's path (a socket completion, thread-pool hops, a pipe flush and a continuation
