@@ -50,8 +50,6 @@ internal sealed class ServerMetrics
     private static readonly TimeSpan SnapshotAge = TimeSpan.FromMilliseconds(100);
 
     private readonly IngestPipeline _pipeline;
-    private readonly Histogram<double> _writeDuration;
-    private readonly Histogram<double> _syncDuration;
     private readonly Lock _gate = new();
     private PipelineStatus? _snapshot;
     private long _snapshotAt;
@@ -76,10 +74,7 @@ internal sealed class ServerMetrics
         Meter.CreateObservableGauge("horodate.server.watermark.lag", WatermarkLag, "s", "How far the write point is behind the clock.");
         Meter.CreateObservableGauge("horodate.server.output.size", () => Status().OutputBytes, "By", "Size of the ordered output file.");
         Meter.CreateObservableGauge("horodate.server.output.pending", () => Status().PendingBytes, "By", "Bytes decided but not written (non-zero while writes fail).");
-        _writeDuration = Meter.CreateHistogram("horodate.server.write.duration", "s", "Duration of each append to the output file.",
-            tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = WriteBounds });
-        _syncDuration = Meter.CreateHistogram("horodate.server.sync.duration", "s", "Duration of each fsync (and journal record).",
-            tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = SyncBounds });
+        // horodate.server.write.duration and horodate.server.sync.duration are recorded by the pipeline's PipelineTimings.
         OutputLag = new PulledHistogram("horodate.server.output.lag", "s", "How long after its time each value was written.", ReadOutputLag);
     }
 
@@ -87,22 +82,6 @@ internal sealed class ServerMetrics
 
     /// <summary>The output lag of every value written since the start: kept by the pipeline, not on the meter.</summary>
     public PulledHistogram OutputLag { get; }
-
-    public void RecordWrite(long startTimestamp)
-    {
-        if (_writeDuration.Enabled)
-        {
-            _writeDuration.Record(Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds);
-        }
-    }
-
-    public void RecordSync(long startTimestamp)
-    {
-        if (_syncDuration.Enabled)
-        {
-            _syncDuration.Record(Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds);
-        }
-    }
 
     /// <summary>A snapshot at most 100 ms old: one pipeline lock per collection, not one per instrument.</summary>
     public PipelineStatus Status()

@@ -118,11 +118,16 @@ public sealed class HorodateServer : IAsyncDisposable
         var logger = loggerFactory.CreateLogger("Horodate.Server");
         var counters = new ServerCounters();
         var clock = time ?? TimeProvider.System;
+
+        // Metrics: one meter from IMeterFactory, as hosted services do, so that dotnet-counters and
+        // OpenTelemetry find it by name; the pipeline records its timings on it, the HTTP endpoint renders it.
+        var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var meters = services.GetRequiredService<IMeterFactory>();
         IngestPipeline? pipeline = null;
         ITransport? transport = null;
         try
         {
-            pipeline = IngestPipeline.Open(options, clock, logger);
+            pipeline = IngestPipeline.Open(options, clock, logger, new PipelineTimings(meters));
             transport = kind == TransportKind.Epoll
                 ? new EpollTransport(options, pipeline, counters, logger)
                 : new KestrelTransport(options, pipeline, counters, loggerFactory);
@@ -137,15 +142,12 @@ public sealed class HorodateServer : IAsyncDisposable
             }
 
             pipeline?.Dispose();
+            await services.DisposeAsync().ConfigureAwait(false);
             loggerFactory.Dispose();
             throw;
         }
 
-        // Metrics: one meter from IMeterFactory, as hosted services do, so that dotnet-counters and
-        // OpenTelemetry find it by name; the HTTP endpoint renders the same instruments.
-        var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        var metrics = new ServerMetrics(services.GetRequiredService<IMeterFactory>(), pipeline, counters);
-        pipeline.Metrics = metrics;
+        var metrics = new ServerMetrics(meters, pipeline, counters);
         HttpEndpoint? http = null;
         var reporter = new StatusReporter(pipeline, counters, status ?? TextWriter.Null, options.StatusInterval);
         var server = default(HorodateServer);
