@@ -53,7 +53,12 @@ public sealed class HorodateServer : IAsyncDisposable
         var failing = new CancellationTokenSource(); // never disposed: it has no timer
         Failing = failing.Token;
         transport.Failed.ContinueWith(
-            static (_, state) => ((CancellationTokenSource)state!).Cancel(), failing, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+            static (failed, state) =>
+            {
+                _ = failed.Exception; // observed: the transport logged it
+                ((CancellationTokenSource)state!).Cancel();
+            },
+            failing, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
     }
 
     /// <summary>

@@ -6,7 +6,8 @@ namespace Horodate.Server.Transport.Epoll;
 
 /// <summary>
 /// Writes the acknowledged mode's lines to one non-blocking socket of the epoll transport: the <c>OK</c> from the
-/// receive thread, the acknowledgements from the pipeline's sync thread. One line at a time, and a line the
+/// receive thread, the acknowledgements from the pipeline's sync thread (at a stop, from its writer thread's
+/// last step). One line at a time, and a line the
 /// socket took only in part is finished before any other.
 /// </summary>
 internal sealed class SocketAckWriter(Socket socket) : IAckChannel

@@ -7,7 +7,7 @@ namespace Horodate.Server.Transport.Kestrel;
 /// <summary>
 /// Writes the acknowledged mode's lines to one Kestrel connection: from <see cref="SendOk"/> on, a loop writes
 /// the OK, then the latest acknowledgement whenever a newer one is offered. Offers come from the pipeline's
-/// sync thread and never block it; a client that reads slowly gets fewer, cumulative acknowledgements. The
+/// sync thread (at a stop, from its writer thread's last step) and never block it; a client that reads slowly gets fewer, cumulative acknowledgements. The
 /// loop (<see cref="Written"/>) ends after the final one (<see cref="TryDeliverFinal"/>: the client half-closed
 /// and everything it sent is acknowledged) or at <see cref="CompleteAsync"/>.
 /// </summary>
