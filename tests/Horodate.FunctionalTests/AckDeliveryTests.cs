@@ -24,7 +24,7 @@ public sealed class AckDeliveryTests
         using var accepted = await listener.AcceptAsync().WaitAsync(Within.Short);
         accepted.Blocking = false;
         accepted.SendBufferSize = 4096;
-        var connection = new EpollConnection(accepted, source: 0, remote: null);
+        var connection = new SocketAckWriter(accepted);
 
         // Offer ever higher acknowledgements until the socket refuses one: the client reads nothing.
         connection.SendOk();

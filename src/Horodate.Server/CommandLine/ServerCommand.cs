@@ -183,15 +183,16 @@ internal static class ServerCommand
             var httpAt = server.HttpEndpoint is { } h ? $"; dashboard on http://{h}/ (metrics at /metrics)" : "";
             await notes.WriteLineAsync($"{Name}: listening on {string.Join(", ", server.Endpoints)} ({server.Transport.ToString().ToLowerInvariant()}){httpAt}; writing {options.Output} ({mode}{resumed}); late values go to {options.LateOutput}. Ctrl-C to stop.").ConfigureAwait(false);
             await notes.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(signal.Token, server.Failing);
             try
             {
                 if (live)
                 {
-                    await LivePanel.RunAsync(server, options.Output, signal.Token).ConfigureAwait(false);
+                    await LivePanel.RunAsync(server, options.Output, stop.Token).ConfigureAwait(false);
                 }
                 else
                 {
-                    await Task.Delay(Timeout.Infinite, signal.Token).ConfigureAwait(false);
+                    await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
                 }
             }
             catch (OperationCanceledException)
@@ -203,8 +204,7 @@ internal static class ServerCommand
 
             var summary = await server.StopAsync().ConfigureAwait(false);
             Console.WriteLine(json ? JsonSerializer.Serialize(summary, ServerJsonContext.Default.ServerSummary) : StatusText.Summary(Name, summary, options));
+            return server.Failed ? 1 : 0; // a critical error stopped it (logged)
         }
-
-        return 0;
     }
 }

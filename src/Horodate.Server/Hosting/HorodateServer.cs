@@ -49,7 +49,28 @@ public sealed class HorodateServer : IAsyncDisposable
         _loggerFactory = loggerFactory;
         _logger = logger;
         Endpoints = transport.Endpoints;
+        var failing = new CancellationTokenSource(); // never disposed: it has no timer
+        Failing = failing.Token;
+        transport.Failed.ContinueWith(
+            static (failed, state) =>
+            {
+                _ = failed.Exception; // observed: the transport logged it
+                ((CancellationTokenSource)state!).Cancel();
+            },
+            failing, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
     }
+
+    /// <summary>
+    /// Cancelled when the server can no longer serve (it logged a critical error, and what it had read is
+    /// handed over): the host should call <see cref="StopAsync"/>, and exit with an error.
+    /// </summary>
+    public CancellationToken Failing { get; }
+
+    /// <summary>The transport, for the tests that break it.</summary>
+    internal ITransport TransportInstance => _transport;
+
+    /// <summary>True once the server failed (see <see cref="Failing"/>).</summary>
+    public bool Failed => Failing.IsCancellationRequested;
 
     /// <summary>The endpoints actually bound (port 0 resolved to the port the system picked), in <c>--listen</c> order.</summary>
     public IReadOnlyList<IPEndPoint> Endpoints { get; }
@@ -101,11 +122,16 @@ public sealed class HorodateServer : IAsyncDisposable
         var logger = loggerFactory.CreateLogger("Horodate.Server");
         var counters = new ServerCounters();
         var clock = time ?? TimeProvider.System;
+
+        // Metrics: one meter from IMeterFactory, as hosted services do, so that dotnet-counters and
+        // OpenTelemetry find it by name; the pipeline records its timings on it, the HTTP endpoint renders it.
+        var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var meters = services.GetRequiredService<IMeterFactory>();
         IngestPipeline? pipeline = null;
         ITransport? transport = null;
         try
         {
-            pipeline = IngestPipeline.Open(options, clock, logger);
+            pipeline = IngestPipeline.Open(options, clock, logger, new PipelineTimings(meters));
             transport = kind == TransportKind.Epoll
                 ? new EpollTransport(options, pipeline, counters, logger)
                 : new KestrelTransport(options, pipeline, counters, loggerFactory);
@@ -120,16 +146,13 @@ public sealed class HorodateServer : IAsyncDisposable
             }
 
             pipeline?.Dispose();
+            await services.DisposeAsync().ConfigureAwait(false);
             loggerFactory.Dispose();
             throw;
         }
 
-        // Metrics: one meter from IMeterFactory, as hosted services do, so that dotnet-counters and
-        // OpenTelemetry find it by name; the HTTP endpoint renders the same instruments.
         var statusSource = new StatusSource(pipeline, counters, clock);
-        var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        var metrics = new ServerMetrics(services.GetRequiredService<IMeterFactory>(), statusSource);
-        pipeline.Metrics = metrics;
+        var metrics = new ServerMetrics(meters, statusSource);
         HttpEndpoint? http = null;
         var reporter = new StatusReporter(statusSource, status ?? TextWriter.Null, options.StatusInterval);
         var server = default(HorodateServer);

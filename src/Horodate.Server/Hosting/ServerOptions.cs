@@ -35,12 +35,6 @@ public sealed record ServerOptions
     public TimeSpan StatusInterval { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// How long a graceful stop waits for connections to finish handing over what they already received
-    /// before they are cut (default 5 s).
-    /// </summary>
-    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(5);
-
-    /// <summary>
     /// A connection that sends nothing for this long is closed (default 30 s; <see cref="TimeSpan.Zero"/>
     /// for never): a peer that vanished without a FIN, or one that sent half a line and went silent, does
     /// not hold a descriptor, a slot and the watermark forever. Clients send every 50 ms.

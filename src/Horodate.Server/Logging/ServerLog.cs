@@ -53,4 +53,7 @@ internal static partial class ServerLog
 
     [LoggerMessage(300, LogLevel.Information, "Stopping: no new connections; writing everything received.")]
     public static partial void Stopping(ILogger logger);
+
+    [LoggerMessage(301, LogLevel.Critical, "epoll_wait failed (errno {Errno}): no connection can be read any more; the server stops.")]
+    public static partial void EpollWaitFailed(ILogger logger, int errno);
 }

@@ -11,7 +11,7 @@ namespace Horodate.Server.Metrics;
 /// <c>dotnet-counters monitor -n horodate-server --counters Horodate.Server</c>, an OpenTelemetry SDK or the
 /// <c>--http</c> endpoint's <c>/metrics</c> read. Observable instruments read one <see cref="ServerStatus"/> at
 /// collection time (at most 100 ms old, shared by the instruments of one collection); nothing is recorded per
-/// value but the durations of writes and fsyncs.
+/// value here: the durations of writes and fsyncs are the pipeline's own (<see cref="Pipeline.PipelineTimings"/>).
 /// </summary>
 internal sealed class ServerMetrics
 {
@@ -52,8 +52,6 @@ internal sealed class ServerMetrics
     private static readonly TimeSpan SnapshotAge = TimeSpan.FromMilliseconds(100);
 
     private readonly RecentSnapshot<ServerStatus> _status;
-    private readonly Histogram<double> _writeDuration;
-    private readonly Histogram<double> _syncDuration;
 
     public ServerMetrics(IMeterFactory factory, StatusSource status)
     {
@@ -75,10 +73,6 @@ internal sealed class ServerMetrics
         Meter.CreateObservableGauge("horodate.server.watermark.lag", () => Status().WatermarkLagMs / 1000.0, "s", "How far the write point is behind the clock.");
         Meter.CreateObservableGauge("horodate.server.output.size", () => Status().OutputBytes, "By", "Size of the ordered output file.");
         Meter.CreateObservableGauge("horodate.server.output.pending", () => Status().PendingBytes, "By", "Bytes decided but not written (non-zero while writes fail).");
-        _writeDuration = Meter.CreateHistogram("horodate.server.write.duration", "s", "Duration of each append to the output file.",
-            tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = WriteBounds });
-        _syncDuration = Meter.CreateHistogram("horodate.server.sync.duration", "s", "Duration of each fsync (and journal record).",
-            tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = SyncBounds });
         OutputLag = new PulledHistogram("horodate.server.output.lag", "s", "How long after its time each value was written.", ReadOutputLag);
     }
 
@@ -86,22 +80,6 @@ internal sealed class ServerMetrics
 
     /// <summary>The output lag of every value written since the start: kept by the pipeline, not on the meter.</summary>
     public PulledHistogram OutputLag { get; }
-
-    public void RecordWrite(long startTimestamp)
-    {
-        if (_writeDuration.Enabled)
-        {
-            _writeDuration.Record(Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds);
-        }
-    }
-
-    public void RecordSync(long startTimestamp)
-    {
-        if (_syncDuration.Enabled)
-        {
-            _syncDuration.Record(Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds);
-        }
-    }
 
     /// <summary>The status at most 100 ms old: one snapshot per collection, not one per instrument.</summary>
     private ServerStatus Status() => _status.Get();

@@ -20,7 +20,6 @@ internal sealed class IngestPipeline : IDisposable
 {
     private readonly ServerOptions _options;
     private readonly IngestCore _core;
-    private readonly Events _events;
     private readonly ManualResetEventSlim _stopRequested = new();
     private readonly ManualResetEventSlim _wake = new(); // set by anything that gives a quiescent writer work, and by stop
     private volatile bool _writerAsleep;
@@ -30,11 +29,10 @@ internal sealed class IngestPipeline : IDisposable
     private Thread? _writer;
     private Thread? _syncer;
 
-    private IngestPipeline(ServerOptions options, IngestCore core, Events events)
+    private IngestPipeline(ServerOptions options, IngestCore core)
     {
         _options = options;
         _core = core;
-        _events = events;
         core.SyncRequested = () =>
         {
             lock (_syncSignal)
@@ -54,13 +52,17 @@ internal sealed class IngestPipeline : IDisposable
     /// </summary>
     /// <exception cref="InvalidDataException">The output file is not a timestamp file.</exception>
     /// <exception cref="IOException">The output file cannot be opened.</exception>
-    public static IngestPipeline Open(ServerOptions options, TimeProvider time, ILogger logger)
+    /// <param name="options">The output file, the ordering, the intervals.</param>
+    /// <param name="time">The clock.</param>
+    /// <param name="logger">Where the core's reports are logged.</param>
+    /// <param name="timings">Where the durations of appends and syncs are recorded; nowhere by default.</param>
+    public static IngestPipeline Open(ServerOptions options, TimeProvider time, ILogger logger, PipelineTimings? timings = null)
     {
-        var events = new Events(logger, time, options.Ordering.MaxFutureMs);
+        var events = new Events(logger, time, options.Ordering.MaxFutureMs, timings);
         var core = IngestCore.Open(
             new IngestOptions { Output = options.Output, Ordering = options.Ordering, SyncIntervalMs = (long)options.SyncInterval.TotalMilliseconds },
             PhysicalFileSystem.Instance, time, events);
-        return new IngestPipeline(options, core, events);
+        return new IngestPipeline(options, core);
     }
 
     /// <summary>Registers a connection; it holds the watermark from now until its first value.</summary>
@@ -107,13 +109,6 @@ internal sealed class IngestPipeline : IDisposable
 
     /// <summary>Stops acknowledging <paramref name="source"/> (its connection is ending).</summary>
     public void DisableAcks(int source) => _core.DisableAcks(source);
-
-    /// <summary>Where write and sync durations are recorded, if anywhere.</summary>
-    public ServerMetrics? Metrics
-    {
-        get => _events.Metrics;
-        set => _events.Metrics = value;
-    }
 
     /// <summary>True while writes fail: transports must not read more until <see cref="WhenWritable"/> completes.</summary>
     public bool Backpressured => _core.Backpressured;
@@ -255,14 +250,12 @@ internal sealed class IngestPipeline : IDisposable
     }
 
     /// <summary>The core's reports, as logs (rate-limited) and metrics.</summary>
-    private sealed class Events(ILogger logger, TimeProvider time, long maxFutureMs) : IIngestEvents
+    private sealed class Events(ILogger logger, TimeProvider time, long maxFutureMs, PipelineTimings? timings) : IIngestEvents
     {
         private readonly RateLimiter _writeErrorLog = new(TimeSpan.FromSeconds(5));
         private readonly RateLimiter _lateLog = new(TimeSpan.FromSeconds(5));
         private readonly RateLimiter _futureLog = new(TimeSpan.FromSeconds(5));
         private long _unreportedFuture;
-
-        public ServerMetrics? Metrics { get; set; }
 
         public void Opened(string path, ResumeInfo found)
         {
@@ -307,9 +300,9 @@ internal sealed class IngestPipeline : IDisposable
             }
         }
 
-        public void Wrote(long startedTimestamp) => Metrics?.RecordWrite(StopwatchStart(startedTimestamp));
+        public void Wrote(long startedTimestamp) => timings?.RecordWrite(StopwatchStart(startedTimestamp));
 
-        public void Synced(long startedTimestamp) => Metrics?.RecordSync(StopwatchStart(startedTimestamp));
+        public void Synced(long startedTimestamp) => timings?.RecordSync(StopwatchStart(startedTimestamp));
 
         /// <summary>The same instant as a <see cref="Stopwatch"/> timestamp, which the metrics measure from.</summary>
         private long StopwatchStart(long started) =>

@@ -50,7 +50,7 @@ internal sealed partial class EpollTransport
 
     private unsafe void Register(Socket socket)
     {
-        if (!_admission.TryAdmit(socket.RemoteEndPoint))
+        if (!_sessions.Admission.TryAdmit(socket.RemoteEndPoint))
         {
             socket.Dispose();
             return;
@@ -58,21 +58,16 @@ internal sealed partial class EpollTransport
 
         socket.Blocking = false;
         Admission.KeepAlive(socket);
-        var remote = socket.RemoteEndPoint?.ToString();
-        var connection = new EpollConnection(socket, _pipeline.OpenSource(), remote);
-        var slot = AddToTable(connection); // published before epoll can report the socket
-        connection.Slot = slot;
+        var connection = new EpollConnection(socket, _sessions.Open(socket.RemoteEndPoint?.ToString(), static source => $"epoll-{source}"));
+        connection.Session.Start(connection.Acks); // before epoll can report the socket, like the table slot
+        connection.Slot = AddToTable(connection);
 
-        var ev = new Interop.EpollEvent { Events = Interop.EpollIn | Interop.EpollRdHup, Data = (ulong)slot };
+        var ev = new Interop.EpollEvent { Events = Interop.EpollIn | Interop.EpollRdHup, Data = (ulong)connection.Slot };
         if (Interop.EpollCtl(_epoll, Interop.EpollCtlAdd, (int)socket.Handle, &ev) != 0)
         {
-            RemoveFromTable(slot);
-            _pipeline.CloseSource(connection.Source);
+            RemoveFromTable(connection.Slot);
+            connection.Session.Close();
             socket.Dispose();
-            return;
         }
-
-        _counters.ConnectionAccepted();
-        ServerLog.ConnectionAccepted(_logger, connection.Id, remote);
     }
 }

@@ -2,11 +2,10 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
-using Horodate.Core.Diagnostics;
+using Horodate.Core.Durability;
 using Horodate.Core.Protocol;
 using Horodate.Server.Logging;
-using Horodate.Core.Durability;
-using Horodate.Server.Pipeline;
+using Horodate.Server.Sessions;
 
 namespace Horodate.Server.Transport.Epoll;
 
@@ -21,13 +20,9 @@ internal sealed partial class EpollTransport
     /// <summary>Values handed to the pipeline in one lock at most (8 B each: 512 KiB).</summary>
     private const int BatchValues = 64 * 1024;
 
-    private static readonly TimeSpan DrainQuiet = TimeSpan.FromMilliseconds(20);
-
     /// <summary>How often silent connections are looked for: a table walk, cheap even at 20,000 connections.</summary>
-    private TimeSpan SweepEvery => TimeSpan.FromTicks(Math.Clamp(_options.ReadTimeout.Ticks / 4, TimeSpan.TicksPerMillisecond * 10, TimeSpan.TicksPerSecond));
-    private static readonly TimeSpan DrainMax = TimeSpan.FromMilliseconds(250);
+    private TimeSpan SweepEvery => TimeSpan.FromTicks(Math.Clamp(_sessions.ReadTimeout.Ticks / 4, TimeSpan.TicksPerMillisecond * 10, TimeSpan.TicksPerSecond));
 
-    private readonly RateLimiter _rejectLog = new(TimeSpan.FromSeconds(1));
     private readonly IngestBatch _batch = new(BatchValues);
     private readonly List<EpollConnection> _closing = [];
     private readonly List<EpollConnection> _finishing = [];
@@ -50,16 +45,16 @@ internal sealed partial class EpollTransport
                         drainStarted = lastData = now;
                     }
 
-                    if (Stopwatch.GetElapsedTime(lastData, now) > DrainQuiet || Stopwatch.GetElapsedTime(drainStarted, now) > DrainMax)
+                    if (Stopwatch.GetElapsedTime(lastData, now) > StopLimits.DrainQuiet || Stopwatch.GetElapsedTime(drainStarted, now) > StopLimits.DrainMax)
                     {
                         break;
                     }
                 }
 
-                if (_pipeline.Backpressured && !_stopping)
+                if (_sessions.Pipeline.Backpressured && !_stopping)
                 {
                     // The disk refuses writes: read nothing, let the sockets fill and TCP push back.
-                    _pipeline.WhenWritable.Wait(100);
+                    _sessions.Pipeline.WhenWritable.Wait(100);
                     pausedSince = pausedSince == 0 ? now : pausedSince;
                     continue;
                 }
@@ -73,12 +68,15 @@ internal sealed partial class EpollTransport
                 var ready = Interop.EpollWait(_epoll, ev, MaxEvents, _stopping ? 5 : 100);
                 if (ready < 0)
                 {
-                    if (Marshal.GetLastPInvokeError() == Interop.Eintr)
+                    var errno = Marshal.GetLastPInvokeError();
+                    if (errno == Interop.Eintr)
                     {
                         continue;
                     }
 
-                    ServerLog.ConnectionFailed(_logger, "epoll", $"epoll_wait failed (errno {Marshal.GetLastPInvokeError()})");
+                    // Nothing can be read any more: hand over what was read, and have the server stop.
+                    ServerLog.EpollWaitFailed(_logger, errno);
+                    _failed.TrySetException(new IOException($"epoll_wait failed (errno {errno})."));
                     break;
                 }
 
@@ -95,7 +93,7 @@ internal sealed partial class EpollTransport
                     lastData = Stopwatch.GetTimestamp();
                 }
 
-                if (_options.ReadTimeout > TimeSpan.Zero && Stopwatch.GetElapsedTime(lastSweep) > SweepEvery)
+                if (_sessions.ReadTimeout > TimeSpan.Zero && Stopwatch.GetElapsedTime(lastSweep) > SweepEvery)
                 {
                     lastSweep = Stopwatch.GetTimestamp();
                     CloseSilent();
@@ -124,47 +122,28 @@ internal sealed partial class EpollTransport
         }
 
         connection.LastRead = Stopwatch.GetTimestamp();
-
+        var session = connection.Session;
         if (error != SocketError.Success || received == 0)
         {
-            if (error != SocketError.Success)
-            {
-                ServerLog.ConnectionFailed(_logger, connection.Id, error.ToString());
-            }
-
-            var rejectedBefore = connection.Decoder.RejectedLines;
-            connection.Decoder.Complete(carried);
-            ReportRejects(connection, rejectedBefore);
             connection.LeftoverLength = 0;
-            if (error == SocketError.Success && connection.Acknowledged && !connection.Finishing && !_stopping)
+            if (session.Ended(carried, error == SocketError.Success ? null : error.ToString(), _stopping) && !connection.Finishing)
             {
-                // An acknowledged client half-closed: it has sent everything and waits for its last
-                // acknowledgement. TCP's own end-of-stream says so; no protocol line is needed, and a client
-                // that dies is told apart by a reset or the read timeout.
-                connection.Finishing = true;
+                connection.Finishing = true; // its final acknowledgement comes after its values are handed over
                 _finishing.Add(connection);
                 return;
             }
 
-            connection.Closing = true;
-            _closing.Add(connection);
+            MarkClosing(connection);
             return;
         }
 
         var buffer = new ReadOnlySequence<byte>(scratch, 0, carried + received);
-        var before = connection.Decoder.RejectedLines;
         while (true)
         {
-            var room = _batch.Room(connection.Source);
-            var count = connection.Decoder.Decode(ref buffer, room);
+            var room = _batch.Room(session.Source);
+            var count = session.Decode(ref buffer, room);
             _batch.Commit(count);
-            if (connection.Decoder.AckRequested && !connection.Acknowledged)
-            {
-                StartAcknowledging(connection); // before any of its values reach the engine
-            }
-
-            connection.Values += count;
-            if (count < room.Length || connection.Decoder.ShouldClose)
+            if (count < room.Length || session.ClosingForGarbage)
             {
                 break;
             }
@@ -172,12 +151,9 @@ internal sealed partial class EpollTransport
             HandOver(); // the batch is full: hand it over and go on
         }
 
-        ReportRejects(connection, before);
-        if (connection.Decoder.ShouldClose)
+        if (session.ClosingForGarbage)
         {
-            ServerLog.ClosingForGarbage(_logger, connection.Id, connection.Remote, connection.Decoder.LastReject, connection.Decoder.RejectedLines);
-            connection.Closing = true;
-            _closing.Add(connection);
+            MarkClosing(connection);
             return;
         }
 
@@ -186,11 +162,10 @@ internal sealed partial class EpollTransport
         buffer.CopyTo(connection.Leftover);
     }
 
-    private void StartAcknowledging(EpollConnection connection)
+    private void MarkClosing(EpollConnection connection)
     {
-        connection.Acknowledged = true;
-        connection.SendOk();
-        _pipeline.EnableAcks(connection.Source, connection.Decoder.ClientId, connection);
+        connection.Closing = true;
+        _closing.Add(connection);
     }
 
     private void ForgiveSilence()
@@ -205,18 +180,13 @@ internal sealed partial class EpollTransport
     /// <summary>Marks for closing every connection silent for longer than the read timeout.</summary>
     private void CloseSilent()
     {
-        var deadline = Stopwatch.GetTimestamp() - (long)(_options.ReadTimeout.TotalSeconds * Stopwatch.Frequency);
+        var deadline = Stopwatch.GetTimestamp() - (long)(_sessions.ReadTimeout.TotalSeconds * Stopwatch.Frequency);
         foreach (var connection in Volatile.Read(ref _connections))
         {
             if (connection is { Closing: false } && connection.LastRead < deadline)
             {
-                // Half a line and then silence (slowloris): the partial line counts as truncated.
-                var before = connection.Decoder.RejectedLines;
-                connection.Decoder.Complete(connection.LeftoverLength);
-                ReportRejects(connection, before);
-                _admission.ClosingIdle(connection.Id, connection.Remote);
-                connection.Closing = true;
-                _closing.Add(connection);
+                connection.Session.Silent(connection.LeftoverLength);
+                MarkClosing(connection);
             }
         }
     }
@@ -226,7 +196,7 @@ internal sealed partial class EpollTransport
     {
         if (!_batch.IsEmpty)
         {
-            _pipeline.Ingest(_batch);
+            _sessions.Pipeline.Ingest(_batch);
             _batch.Clear();
         }
 
@@ -247,25 +217,22 @@ internal sealed partial class EpollTransport
     /// <summary>After its values were handed over: the finished client stops holding the write point; stop reading it.</summary>
     private unsafe void Finish(EpollConnection connection)
     {
-        _pipeline.FinishSource(connection.Source);
+        connection.Session.Finish();
 
         // Level-triggered, a socket at end of stream is always readable: listen only for the hang-up and
         // errors (always reported), which come when the final acknowledgement has shut our side too.
         var ev = new Interop.EpollEvent { Events = 0, Data = (ulong)connection.Slot };
         if (Interop.EpollCtl(_epoll, Interop.EpollCtlMod, (int)connection.Socket.Handle, &ev) != 0)
         {
-            connection.Closing = true;
-            _closing.Add(connection);
+            MarkClosing(connection);
         }
     }
 
     private void Close(EpollConnection connection)
     {
-        _pipeline.CloseSource(connection.Source);
+        connection.Session.Close();
         connection.Socket.Dispose(); // closing the descriptor takes it out of the epoll set
         RemoveFromTable(connection.Slot);
-        _counters.ConnectionClosed(forGarbage: connection.Decoder.ShouldClose);
-        ServerLog.ConnectionClosed(_logger, connection.Id, connection.Values, connection.Decoder.RejectedLines);
     }
 
     private void CloseAll()
@@ -277,21 +244,6 @@ internal sealed partial class EpollTransport
             {
                 Close(connection);
             }
-        }
-    }
-
-    private void ReportRejects(EpollConnection connection, long before)
-    {
-        var rejected = connection.Decoder.RejectedLines - before;
-        if (rejected == 0)
-        {
-            return;
-        }
-
-        _counters.LinesRejected(rejected);
-        if (_rejectLog.TryAcquire(out var suppressed))
-        {
-            ServerLog.LineRejected(_logger, connection.Id, connection.Remote, connection.Decoder.LastReject, suppressed);
         }
     }
 }

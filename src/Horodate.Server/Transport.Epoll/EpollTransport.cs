@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Horodate.Server.Status;
 using Horodate.Server.Hosting;
 using Horodate.Server.Pipeline;
+using Horodate.Server.Sessions;
 using Microsoft.Extensions.Logging;
 
 namespace Horodate.Server.Transport.Epoll;
@@ -10,7 +11,8 @@ namespace Horodate.Server.Transport.Epoll;
 /// <summary>
 /// The lean transport, shaped like the C reference server: accept loops register each connection in one
 /// epoll set; a single receive thread waits on it, reads each ready socket once into a shared scratch
-/// buffer, decodes the lines, and hands all the values of one wake-up to the pipeline under one lock.
+/// buffer, has each connection's <see cref="Sessions.ProtocolSession"/> decode the lines, and hands the values
+/// of one wake-up to the pipeline under one lock (up to 64 Ki values per hand-over, <c>BatchValues</c>).
 /// </summary>
 /// <remarks>
 /// Compared with Kestrel's path (a socket completion, thread-pool hops, a pipe flush and a continuation
@@ -19,11 +21,9 @@ namespace Horodate.Server.Transport.Epoll;
 /// </remarks>
 internal sealed partial class EpollTransport : ITransport
 {
-    private readonly ServerOptions _options;
-    private readonly IngestPipeline _pipeline;
-    private readonly ServerCounters _counters;
+    private readonly IReadOnlyList<IPEndPoint> _listen;
+    private readonly ProtocolSessions _sessions;
     private readonly ILogger _logger;
-    private readonly Admission _admission;
     private readonly List<Socket> _listeners = [];
     private readonly CancellationTokenSource _stopAccepting = new();
     private readonly Lock _tableGate = new();
@@ -36,17 +36,22 @@ internal sealed partial class EpollTransport : ITransport
     private volatile bool _stopping;
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ManualResetEventSlim _closeAllowed = new();
+    private readonly TaskCompletionSource _failed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public EpollTransport(ServerOptions options, IngestPipeline pipeline, ServerCounters counters, ILogger logger)
     {
-        _options = options;
-        _pipeline = pipeline;
-        _counters = counters;
+        _listen = options.Listen;
+        _sessions = new ProtocolSessions(options, pipeline, counters, logger);
         _logger = logger;
-        _admission = new Admission(options, counters, logger);
     }
 
     public IReadOnlyList<IPEndPoint> Endpoints => _listeners.Select(l => (IPEndPoint)l.LocalEndPoint!).ToArray();
+
+    /// <inheritdoc />
+    public Task Failed => _failed.Task;
+
+    /// <summary>The epoll set's descriptor, for the test that makes <c>epoll_wait</c> fail.</summary>
+    internal int EpollDescriptor => _epoll;
 
     public Task StartAsync()
     {
@@ -56,7 +61,7 @@ internal sealed partial class EpollTransport : ITransport
             throw new IOException($"epoll_create1 failed (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}).");
         }
 
-        foreach (var endpoint in _options.Listen)
+        foreach (var endpoint in _listen)
         {
             _listeners.Add(Listen(endpoint));
         }

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace Horodate.Server.Transport.Epoll;
 
-/// <summary>The three epoll calls the transport needs, straight from libc.</summary>
+/// <summary>The libc calls the epoll transport needs (<c>epoll_create1</c>, <c>epoll_ctl</c>, <c>epoll_wait</c>, <c>close</c>), straight from libc.</summary>
 internal static partial class Interop
 {
     public const int EpollCtlAdd = 1;

@@ -1,21 +1,37 @@
 using System.IO.Pipelines;
-using Horodate.Core.Durability;
 using Horodate.Core.Protocol;
+using Horodate.Server.Sessions;
 
 namespace Horodate.Server.Transport.Kestrel;
 
 /// <summary>
-/// Writes the acknowledged mode's lines to one Kestrel connection: the OK, then the latest acknowledgement
-/// whenever a newer one is offered. Offers come from the pipeline's writer thread and never block it; a
-/// client that reads slowly gets fewer, cumulative acknowledgements. <see cref="RunAsync"/> ends after the final
-/// one (<see cref="TryDeliverFinal"/>: the client half-closed and everything it sent is acknowledged) or at
-/// <see cref="Finish"/>.
+/// Writes the acknowledged mode's lines to one Kestrel connection: from <see cref="SendOk"/> on, a loop writes
+/// the OK, then the latest acknowledgement whenever a newer one is offered. Offers come from the pipeline's
+/// sync thread (at a stop, from its writer thread's last step) and never block it; a client that reads slowly gets fewer, cumulative acknowledgements. The
+/// loop (<see cref="Written"/>) ends after the final one (<see cref="TryDeliverFinal"/>: the client half-closed
+/// and everything it sent is acknowledged) or at <see cref="CompleteAsync"/>.
 /// </summary>
-internal sealed class AckWriter(PipeWriter output) : IAckTarget, IDisposable
+internal sealed class AckWriter(PipeWriter output) : IAckChannel, IDisposable
 {
     private readonly SemaphoreSlim _signal = new(0, 1);
+    private readonly CancellationTokenSource _stop = new();
     private long _latest = -1;
     private volatile bool _finishing;
+    private Task _loop = Task.CompletedTask;
+
+    /// <summary>Completes once the loop has written its last line (or the connection failed); at once if it never started.</summary>
+    public Task Written => _loop;
+
+    /// <inheritdoc />
+    public void SendOk() => _loop = RunAsync(_stop.Token);
+
+    /// <summary>The connection is ending: writes the latest acknowledgement, giving the peer <paramref name="flushMax"/> to take it.</summary>
+    public async Task CompleteAsync(TimeSpan flushMax)
+    {
+        Finish();
+        _stop.CancelAfter(flushMax);
+        await _loop.ConfigureAwait(false);
+    }
 
     /// <inheritdoc />
     /// <remarks>The pipe takes whole lines and never refuses one: the offer is always taken.</remarks>
@@ -26,7 +42,7 @@ internal sealed class AckWriter(PipeWriter output) : IAckTarget, IDisposable
     }
 
     /// <inheritdoc />
-    /// <remarks>The pipe never refuses a line: <see cref="RunAsync"/> writes the line, if any, then ends, and the handler closes.</remarks>
+    /// <remarks>The pipe never refuses a line: the loop writes the line, if any, then ends, and the handler closes.</remarks>
     public bool TryDeliverFinal(long value)
     {
         Offer(value);
@@ -34,15 +50,15 @@ internal sealed class AckWriter(PipeWriter output) : IAckTarget, IDisposable
         return true;
     }
 
-    /// <summary>Asks <see cref="RunAsync"/> to write the latest acknowledgement, then end.</summary>
-    public void Finish()
+    /// <summary>Asks the loop to write the latest acknowledgement, then end.</summary>
+    private void Finish()
     {
         _finishing = true;
         Offer(-1);
     }
 
     /// <summary>Offers a newer acknowledgement; returns at once.</summary>
-    public void Offer(long value)
+    private void Offer(long value)
     {
         long seen;
         while ((seen = Volatile.Read(ref _latest)) < value && Interlocked.CompareExchange(ref _latest, value, seen) != seen)
@@ -64,7 +80,7 @@ internal sealed class AckWriter(PipeWriter output) : IAckTarget, IDisposable
     }
 
     /// <summary>Writes the OK, then acknowledgements until <paramref name="stop"/> fires or the connection fails.</summary>
-    public async Task RunAsync(CancellationToken stop)
+    private async Task RunAsync(CancellationToken stop)
     {
         var line = new byte[Handshake.MaxAckLineBytes];
         long sent = -1;
@@ -94,5 +110,9 @@ internal sealed class AckWriter(PipeWriter output) : IAckTarget, IDisposable
         }
     }
 
-    public void Dispose() => _signal.Dispose();
+    public void Dispose()
+    {
+        _signal.Dispose();
+        _stop.Dispose();
+    }
 }

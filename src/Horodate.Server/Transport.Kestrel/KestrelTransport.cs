@@ -2,6 +2,7 @@ using System.Net;
 using Horodate.Server.Status;
 using Horodate.Server.Hosting;
 using Horodate.Server.Pipeline;
+using Horodate.Server.Sessions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
@@ -27,13 +28,13 @@ internal sealed class KestrelTransport : ITransport
     public KestrelTransport(ServerOptions options, IngestPipeline pipeline, ServerCounters counters, ILoggerFactory loggerFactory)
     {
         var builder = EmbeddedWebHost.CreateBuilder(loggerFactory);
-        builder.Services.AddSingleton(counters);
-        builder.Services.AddSingleton(pipeline);
-        builder.Services.AddSingleton(options);
-        var admission = new Admission(options, counters, loggerFactory.CreateLogger("Horodate.Server"));
-        builder.Services.AddSingleton(admission);
+        var sessions = new ProtocolSessions(options, pipeline, counters, loggerFactory.CreateLogger("Horodate.Server"));
+        builder.Services.AddSingleton(sessions);
         builder.Services.AddSingleton(_stop);
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);
+
+        // The stop is bounded as on the epoll transport, by the sessions (StopLimits) and the pipeline's final
+        // flush; Kestrel must not abort the connections before the final acknowledgements are written.
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = Timeout.InfiniteTimeSpan);
 
         var certificate = options.TlsCertificatePath is { } certPath ? TlsCertificate.Load(certPath, options.TlsKeyPath) : null;
         var listeners = new List<ListenOptions>();
@@ -44,7 +45,7 @@ internal sealed class KestrelTransport : ITransport
             {
                 kestrel.Listen(endpoint, listen =>
                 {
-                    listen.Use(next => context => AcceptAsync(context, next, admission, pipeline));
+                    listen.Use(next => context => AcceptAsync(context, next, sessions));
                     if (certificate is not null)
                     {
                         listen.UseHttps(certificate); // TLS on a raw TCP endpoint: no HTTP involved
@@ -61,17 +62,18 @@ internal sealed class KestrelTransport : ITransport
 
     public IReadOnlyList<IPEndPoint> Endpoints => _listeners.Select(l => (IPEndPoint)l.EndPoint).ToArray();
 
-    /// <summary>The engine source of a connection, opened at TCP accept, before any TLS handshake.</summary>
-    public static readonly object SourceKey = new();
+    /// <inheritdoc />
+    /// <remarks>Kestrel reports a failed socket on its connection; nothing fails the whole transport.</remarks>
+    public Task Failed { get; } = new TaskCompletionSource().Task;
 
     /// <summary>
     /// Runs first on every accepted socket, before TLS: admission (refusing is cheaper before a handshake),
-    /// keepalive, and the engine source, so that the connection holds the watermark from its accept (a TLS
-    /// handshake can take longer than the client waits before sending).
+    /// keepalive, and the protocol session with its engine source, so that the connection holds the watermark
+    /// from its accept (a TLS handshake can take longer than the client waits before sending).
     /// </summary>
-    private static async Task AcceptAsync(ConnectionContext context, ConnectionDelegate next, Admission admission, IngestPipeline pipeline)
+    private static async Task AcceptAsync(ConnectionContext context, ConnectionDelegate next, ProtocolSessions sessions)
     {
-        if (!admission.TryAdmit(context.RemoteEndPoint))
+        if (!sessions.Admission.TryAdmit(context.RemoteEndPoint))
         {
             context.Abort();
             return;
@@ -82,15 +84,15 @@ internal sealed class KestrelTransport : ITransport
             Admission.KeepAlive(socket);
         }
 
-        var source = pipeline.OpenSource();
-        context.Items[SourceKey] = source;
+        var session = sessions.Open(context.RemoteEndPoint?.ToString(), _ => context.ConnectionId);
+        context.Features.Set(session);
         try
         {
             await next(context).ConfigureAwait(false);
         }
         finally
         {
-            pipeline.CloseSource(source);
+            session.Release(); // closed by the handler, unless the TLS handshake failed
         }
     }
 

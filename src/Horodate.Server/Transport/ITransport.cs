@@ -11,6 +11,12 @@ internal interface ITransport : IAsyncDisposable
     /// <summary>The endpoints bound (port 0 resolved), in the order they were asked for.</summary>
     IReadOnlyList<IPEndPoint> Endpoints { get; }
 
+    /// <summary>
+    /// Faults when the transport can no longer read its connections (it has logged a critical error and handed
+    /// over what it had read): the server must stop. Never completes otherwise.
+    /// </summary>
+    Task Failed { get; }
+
     /// <summary>Binds and starts accepting.</summary>
     /// <exception cref="IOException">An endpoint cannot be bound.</exception>
     Task StartAsync();
