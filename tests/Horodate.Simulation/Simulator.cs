@@ -204,6 +204,19 @@ internal sealed class Simulator
             Note($"clock step {step} ms");
         }
 
+        if (_random.Chance(2))
+        {
+            // The server process stalls (SIGSTOP then SIGCONT, a long GC pause): it neither reads nor flushes, for up to
+            // 1.5 s (beyond the idle timeout and the max-delay); the clients go on sending into the socket buffers.
+            var stall = 1 + _random.Next(1_500);
+            Note($"server stalled {stall} ms");
+            for (var until = _clock.MonoMs + stall; _clock.MonoMs < until;)
+            {
+                _clock.Advance(1 + _random.Next(4));
+                ConnectAndSend(sending: true, connect: false); // a new connection waits for the server to accept it
+            }
+        }
+
         if (_random.Chance(3))
         {
             _files.Capacity = _files.Capacity == long.MaxValue ? _files.Used + _random.Next(64) : long.MaxValue;
@@ -356,7 +369,7 @@ internal sealed class Simulator
         return ms * (800 + _random.Next(401)) / 1000;
     }
 
-    private void ConnectAndSend(bool sending)
+    private void ConnectAndSend(bool sending, bool connect = true)
     {
         foreach (var client in _clients)
         {
@@ -367,6 +380,11 @@ internal sealed class Simulator
 
             if (client.Connection is null)
             {
+                if (!connect)
+                {
+                    continue;
+                }
+
                 if (_clock.MonoMs < client.ReconnectAtMs)
                 {
                     continue;
@@ -411,6 +429,11 @@ internal sealed class Simulator
 
     private void Deliver(bool all)
     {
+        if (_core!.Backpressured)
+        {
+            return; // writes fail: the transports stop reading, the clients' sends wait in the socket buffers (TCP pushback)
+        }
+
         foreach (var client in _clients)
         {
             if (client.Connection is not { Read: true } connection || connection.InFlight.Count == 0)
