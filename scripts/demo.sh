@@ -4,6 +4,8 @@
 #
 #   scripts/demo.sh [--aligned] [--keep-duplicates] [-n N] [--duration 10s] [--dir DIR]
 #
+# HORODATE_SERVER and HORODATE_CLIENT name other binaries to run (scripts/aot-check.sh: the native ones);
+# then nothing is built.
 # Everything stays on 127.0.0.1; every process is bounded in time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,17 +18,21 @@ while [ $# -gt 0 ]; do
     -n|--connections) n=$2; shift;;
     --duration) duration=$2; shift;;
     --dir) dir=$2; shift;;
-    -h|--help) sed -n '2,7p' "$0"; exit 0;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0;;
     *) echo "demo.sh: unknown option $1" >&2; exit 2;;
   esac
   shift
 done
 
-server=artifacts/bin/Horodate.Server/release/horodate-server
-client=artifacts/bin/Horodate.Client/release/horodate-client
-if [ ! -x "$server" ] || [ ! -x "$client" ]; then
+server=${HORODATE_SERVER:-artifacts/bin/Horodate.Server/release/horodate-server}
+client=${HORODATE_CLIENT:-artifacts/bin/Horodate.Client/release/horodate-client}
+if [ -n "${HORODATE_SERVER:-}${HORODATE_CLIENT:-}" ]; then
+  for b in "$server" "$client"; do [ -x "$b" ] || { echo "demo.sh: $b is not an executable" >&2; exit 2; }; done
+elif [ ! -x "$server" ] || [ ! -x "$client" ]; then
   echo "== building (dotnet build -c Release)"
-  dotnet build -c Release -v quiet -nologo >/dev/null
+  log=$(mktemp)
+  dotnet build -c Release -v quiet -nologo >"$log" 2>&1 || { cat "$log" >&2; echo "demo.sh: the build failed" >&2; exit 1; }
+  rm -f "$log"
 fi
 
 dir=${dir:-$(mktemp -d /tmp/horodate-demo.XXXXXX)}

@@ -11,15 +11,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-# What the suite needs besides the SDK, one line each: `need COMMAND DEBIAN-PACKAGE  # what for`.
+# What the suite needs besides the SDK, one line each: `need COMMAND-OR-FILE DEBIAN-PACKAGE  # what for`.
 missing=()
-need() { command -v "$1" >/dev/null 2>&1 || missing+=("$2"); }
+need() { command -v "$1" >/dev/null 2>&1 || [ -e "$1" ] || missing+=("$2"); }  # a command or a file
 check() {
   missing=()
   need perl perl                                         # the statement's Perl client (plain peers)
   need script bsdutils                                   # util-linux's `script`: the live-panel tests' terminal
   need "${HORODATE_CHROMIUM:-/usr/bin/chromium}" chromium # the dashboard's browser tests (Playwright drives it)
   need promtool prometheus                               # `promtool check metrics` on /metrics
+  need clang clang                                       # NativeAOT's linker driver (scripts/aot-check.sh)
+  need /usr/include/zlib.h zlib1g-dev                    # NativeAOT links the runtime against zlib
 }
 
 check
@@ -59,4 +61,20 @@ if ! dotnet build -c Release -nologo -v quiet >"$log" 2>&1; then
 fi
 rm -f "$log"
 
-exec dotnet test -c Release --no-build "$@"
+# With a --filter of the caller's, just that. Otherwise three steps, each run whatever the one before did:
+# the suite (the simulator's 100,000 schedules included), then the fault-schedule harness alone (minutes of
+# real load on both cores: beside the timing-sensitive functional tests it would only make them noisy), then
+# the native binaries' check.
+case " $* " in
+  *" --filter "*) exec dotnet test -c Release --no-build "$@" ;;
+esac
+status=0
+dotnet test -c Release --no-build --filter "Category!=Torture" "$@" || status=1
+echo "== the fault-schedule harness (${HORODATE_TORTURE_MINUTES:-4} min; HORODATE_TORTURE_MINUTES changes it)"
+dotnet test tests/Horodate.TortureTests -c Release --no-build --filter "Category=Torture" "$@" || status=1
+if [ "${HORODATE_SKIP_AOT:-0}" = 1 ]; then
+  echo "scripts/test.sh: AOT check skipped (HORODATE_SKIP_AOT=1)"
+else
+  scripts/aot-check.sh || status=1
+fi
+exit $status

@@ -2,7 +2,7 @@
 # End-to-end benchmark: server and client as separate processes on this machine, one row per run.
 #
 #   bench/e2e/bench.sh [--reference DIR] [--duration 15] [--interval 50] [--aligned] [--keep-duplicates]
-#                      [--runs 1] [--threads T] [--src-ips K] [--ack] N [N ...]
+#                      [--runs 1] [--threads T] [--src-ips K] [--ack] [--aot] N [N ...]
 #
 # For each N: runs horodate-server + horodate-client for --duration seconds, stops the server with
 # SIGTERM, verifies the output against the client's record, and prints one row. With --reference DIR
@@ -14,10 +14,11 @@
 # per process; ephemeral ports 32768-60999, and connect() slows down sharply past ~14k connections to
 # one (source, destination) pair: the C client spreads its sources over 127.0.0.1-4 with --src-ips 4.
 # horodate-client runs in plain mode (--no-ack), like the C client; --ack measures the acknowledged mode.
+# --aot measures the native (NativeAOT) pair, the installed form (published first if missing; row horodate-aot).
 # Everything stays on 127.0.0.1; every process is bounded in time.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-ref=""; duration=15; interval=50; aligned=0; keep=0; runs=1; threads=""; srcips=""; ack=0; ns=()
+ref=""; duration=15; interval=50; aligned=0; keep=0; runs=1; threads=""; srcips=""; ack=0; aot=0; ns=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --reference) ref=$2; shift;;
@@ -29,7 +30,8 @@ while [ $# -gt 0 ]; do
     --threads) threads=$2; shift;;
     --src-ips) srcips=$2; shift;;
     --ack) ack=1;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0;;
+    --aot) aot=1;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0;;
     -*) echo "bench.sh: unknown option $1" >&2; exit 2;;
     *) ns+=("$1");;
   esac
@@ -38,10 +40,21 @@ done
 [ ${#ns[@]} -gt 0 ] || { echo "bench.sh: give at least one N" >&2; exit 2; }
 ulimit -n "$(ulimit -Hn)"
 
-server=$root/artifacts/bin/Horodate.Server/release/horodate-server
-client=$root/artifacts/bin/Horodate.Client/release/horodate-client
-if [ ! -x "$server" ] || [ ! -x "$client" ]; then
-  (cd "$root" && dotnet build -c Release -v quiet -nologo >/dev/null) || exit 1
+if [ $aot = 1 ]; then
+  impl=horodate-aot
+  server=$root/artifacts/publish/Horodate.Server/release_linux-x64/horodate-server
+  client=$root/artifacts/publish/Horodate.Client/release_linux-x64/horodate-client
+  for p in Server Client; do
+    [ -x "$root/artifacts/publish/Horodate.$p/release_linux-x64/horodate-${p,,}" ] ||
+      (cd "$root" && dotnet publish "src/Horodate.$p" -c Release -r linux-x64 -p:PublishAot=true -v quiet -nologo >/dev/null) || exit 1
+  done
+else
+  impl=horodate
+  server=$root/artifacts/bin/Horodate.Server/release/horodate-server
+  client=$root/artifacts/bin/Horodate.Client/release/horodate-client
+  if [ ! -x "$server" ] || [ ! -x "$client" ]; then
+    (cd "$root" && dotnet build -c Release -v quiet -nologo >/dev/null) || exit 1
+  fi
 fi
 work=$(mktemp -d /tmp/horodate-bench.XXXXXX)
 if [ -n "$ref" ]; then
@@ -72,7 +85,7 @@ stop_server() { # stop_server PID: SIGTERM, 30 s, then SIGKILL
 
 mode=$([ $keep = 1 ] && echo keep || echo dedupe)$([ $aligned = 1 ] && echo ",aligned" || echo ",spread")$([ $ack = 1 ] && echo ",horodate in ack mode")
 printf "# %s, interval %s ms, %s s per run, %s\n" "$mode" "$interval" "$duration" "$(date -u +%FT%TZ)"
-header="%-9s %6s %9s %9s %8s %8s %8s %8s %8s %8s %7s %7s %6s %-8s %s\n"
+header="%-12s %6s %9s %9s %8s %8s %8s %8s %8s %8s %7s %7s %6s %-8s %s\n"
 printf "$header" impl N target/s achieved srv_us cli_us srv_MiB cli_MiB late_p50 late_p99 lag_p50 lag_p99 late verify keeps_up
 # achieved = values sent / seconds of sending (both clients connect first, then send for the duration)
 row() { # impl n target achieved srv_us cli_us srv_mib cli_mib lp50 lp99 lag50 lag99 late verify
@@ -104,7 +117,7 @@ run_horodate() { # n -> row; sets H_SRV_US H_CLI_US
   scpu=$(json "$s" cpu_seconds); ccpu=$(json "$c" cpu_seconds)
   H_SRV_US=$(awk -v c="$scpu" -v r="$recv" 'BEGIN{printf "%.2f", (r>0 ? c*1e6/r : 0)}')
   H_CLI_US=$(awk -v c="$ccpu" -v r="$sent" 'BEGIN{printf "%.2f", (r>0 ? c*1e6/r : 0)}')
-  row horodate "$n" "$(awk -v n="$n" -v i="$interval" 'BEGIN{printf "%.0f", n*1000/i}')" \
+  row "$impl" "$n" "$(awk -v n="$n" -v i="$interval" 'BEGIN{printf "%.0f", n*1000/i}')" \
     "$(awk -v s="$sent" -v e="$elapsed_s" 'BEGIN{printf "%.0f", s/e}')" "$H_SRV_US" "$H_CLI_US" \
     "$(awk -v b="$(json "$s" peak_rss_bytes)" 'BEGIN{printf "%.1f", b/1048576}')" \
     "$(awk -v b="$(json "$c" peak_rss_bytes)" 'BEGIN{printf "%.1f", b/1048576}')" \

@@ -101,7 +101,7 @@ public sealed class JsonOutputTests
         using var server = await ProgramProcess.RunAsync(ProgramProcess.Server, "--listen", "127.0.0.1:0", "--output", foreign, "--json");
 
         Assert.True(server.ExitCode == 1, server.Stdout + server.Stderr);
-        Assert.Contains("not a timestamp file", Error(server.Stdout));
+        Assert.Contains("refusing to append to a file that is not a Horodate output", Error(server.Stdout));
         Assert.Equal("dear diary\n", await File.ReadAllTextAsync(foreign));
     }
 

@@ -5,7 +5,9 @@ namespace Horodate.Simulation;
 /// <summary>
 /// A simulated client, as horodate-client behaves: an acknowledged one (with a stable id) keeps every value
 /// sent and not yet acknowledged and resends them in order after reconnecting with backoff; a plain one
-/// just sends. Values are its clock (the server's wall clock plus a skew), strictly ascending.
+/// just sends. Values are its clock (the server's wall clock plus a skew), strictly ascending. An acknowledged
+/// one that is done (<see cref="Finished"/>) sends nothing new, half-closes each connection once its resends
+/// are out, and is gone once it has its final acknowledgement (as at the end of a horodate-client run).
 /// </summary>
 internal sealed class SimClient(int index, bool acknowledged, long skewMs, long periodMs)
 {
@@ -32,6 +34,18 @@ internal sealed class SimClient(int index, bool acknowledged, long skewMs, long 
     public SimConnection? Connection { get; set; }
 
     public bool Gone { get; set; }
+
+    /// <summary>Done sending: it sends nothing new and half-closes its connections.</summary>
+    public bool Finished { get; set; }
+
+    /// <summary>It had its final acknowledgement: it is done, its connection closes.</summary>
+    public bool FinalReceived { get; set; }
+
+    /// <summary>Final acknowledgements the server's offers lost to a full socket buffer.</summary>
+    public int FinalRefused { get; set; }
+
+    /// <summary>A value sent and still unacknowledged when the final acknowledgement came (a violation), or null.</summary>
+    public long? UncoveredByFinal { get; set; }
 
     public long NextSendMs { get; set; }
 
@@ -73,6 +87,9 @@ internal sealed class SimConnection(SimClient client, int source, SimRandom rand
 
     public int Source { get; } = source;
 
+    /// <summary>How often, per mille, an offer meets a full socket buffer.</summary>
+    public int EagainPerMille { get; set; } = eagainPerMille;
+
     /// <summary>Sent, not yet read by the server (the socket buffers).</summary>
     public List<long> InFlight { get; } = [];
 
@@ -81,6 +98,12 @@ internal sealed class SimConnection(SimClient client, int source, SimRandom rand
 
     /// <summary>The server reads it (false once a graceful stop stopped reading).</summary>
     public bool Read { get; set; } = true;
+
+    /// <summary>Half-closed: the server was told that everything was sent (<see cref="IngestCore.FinishSource"/>).</summary>
+    public bool HalfClosed { get; set; }
+
+    /// <summary>The final acknowledgement came: the server ends the connection.</summary>
+    public bool Ended { get; private set; }
 
     /// <summary>Acknowledgements the server's offers lost to a full socket buffer.</summary>
     public int Refused { get; private set; }
@@ -92,13 +115,42 @@ internal sealed class SimConnection(SimClient client, int source, SimRandom rand
             return false;
         }
 
-        if (random.Chance(eagainPerMille))
+        if (random.Chance(EagainPerMille))
         {
             Refused++;
             return false; // EAGAIN: the server must offer it again
         }
 
         Client.OnAck(value);
+        return true;
+    }
+
+    public bool TryDeliverFinal(long value)
+    {
+        if (!Open || !HalfClosed)
+        {
+            return false; // a final acknowledgement for a client that did not half-close: never taken
+        }
+
+        if (random.Chance(EagainPerMille))
+        {
+            Refused++;
+            Client.FinalRefused++;
+            return false;
+        }
+
+        if (value >= 0)
+        {
+            Client.OnAck(value);
+        }
+
+        Ended = true;
+        Client.FinalReceived = true;
+        if (Client.Unacked.Count > 0)
+        {
+            Client.UncoveredByFinal ??= Client.Unacked[0];
+        }
+
         return true;
     }
 }

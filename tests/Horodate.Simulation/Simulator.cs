@@ -22,7 +22,7 @@ internal sealed class Simulator
     private readonly SimFileSystem _files;
     private readonly IngestOptions _options;
     private readonly List<SimClient> _clients = [];
-    private readonly int _eagainPerMille;
+    private int _eagainPerMille;
     private readonly StringBuilder _trace = new();
     private readonly bool _tracing;
     private IngestCore? _core;
@@ -131,6 +131,15 @@ internal sealed class Simulator
             Restart();
         }
 
+        // Clients read their acknowledgements again (so that every final one arrives within the catch-up).
+        _eagainPerMille = 0;
+        foreach (var client in _clients)
+        {
+            // As horodate-client at the end of its run: done sending, it half-closes and waits for its final acknowledgement.
+            client.Finished |= client.Acknowledged;
+            client.Connection?.EagainPerMille = 0;
+        }
+
         for (var i = 0; i < 400; i++)
         {
             Steps++;
@@ -225,6 +234,12 @@ internal sealed class Simulator
         {
             _files.Capacity = _files.Capacity == long.MaxValue ? _files.Used + _random.Next(64) : long.MaxValue;
             Note($"disk capacity {_files.Capacity}");
+        }
+
+        if (_random.Chance(2) && _clients.Find(c => c.Acknowledged && !c.Finished && !c.Gone) is { } done)
+        {
+            done.Finished = true;
+            Note($"client {done.Id} finished");
         }
 
         if (_random.Chance(1) && _clients.Find(c => !c.Gone && c.Connection is not null) is { } victim)
@@ -351,6 +366,13 @@ internal sealed class Simulator
         core.Dispose();
         _core = null;
         Down();
+        foreach (var client in _clients)
+        {
+            if (client.Finished && !client.FinalReceived)
+            {
+                Note($"{client.Id} finished, still waits for its final acknowledgement: refused {client.FinalRefused}");
+            }
+        }
     }
 
     private void Disconnect(SimConnection connection, bool closeSource)
@@ -377,7 +399,13 @@ internal sealed class Simulator
     {
         foreach (var client in _clients)
         {
-            if (client.Gone)
+            if (client.Connection is { Ended: true } ended)
+            {
+                Disconnect(ended, closeSource: true); // the server closes after the final acknowledgement
+                Note($"{client.Id} had its final acknowledgement; acked {client.AckedThrough - SimClock.Epoch}");
+            }
+
+            if (client.Gone || client.FinalReceived)
             {
                 continue;
             }
@@ -409,6 +437,19 @@ internal sealed class Simulator
                     _core.EnableAcks(source, client.Id, connection);
                     connection.InFlight.AddRange(client.Unacked); // the resends, in order, before anything new
                 }
+            }
+
+            if (client.Finished)
+            {
+                // Everything (the resends) read by the server, then the end of the stream: the transport reports it.
+                if (client.Connection is { HalfClosed: false, Read: true, InFlight.Count: 0 } connection)
+                {
+                    connection.HalfClosed = true;
+                    _core!.FinishSource(connection.Source);
+                    Note($"{client.Id} half-closed; acked {client.AckedThrough - SimClock.Epoch}, unacked {client.Unacked.Count}");
+                }
+
+                continue;
             }
 
             if (sending && _clock.MonoMs >= client.NextSendMs)
@@ -604,6 +645,19 @@ internal sealed class Simulator
             if (have < (Dedupe ? 1 : copies))
             {
                 return $"{v} was acknowledged ({copies} copies) but is stored {have} times";
+            }
+        }
+
+        foreach (var client in _clients)
+        {
+            if (client.UncoveredByFinal is { } uncovered)
+            {
+                return $"client {client.Id}: its final acknowledgement does not cover {uncovered}, which it sent";
+            }
+
+            if (final && client.Finished && !client.Gone && !client.FinalReceived)
+            {
+                return $"client {client.Id} finished sending but never had its final acknowledgement";
             }
         }
 

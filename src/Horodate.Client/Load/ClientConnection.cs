@@ -116,6 +116,9 @@ internal sealed class ClientConnection(int index, long offsetTicks, int unackedL
         return generation;
     }
 
+    /// <summary>True once the client, done sending, shut down its sending side (acknowledged mode, at stop).</summary>
+    public bool HalfClosed { get; set; }
+
     /// <summary>Called by the owning scheduler: the connection is down; the socket is closed.</summary>
     public void TakeDown()
     {

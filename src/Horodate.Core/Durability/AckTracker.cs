@@ -11,6 +11,40 @@ public interface IAckTarget
     /// could not be sent now (a full socket buffer): it is offered again, cumulatively, at the next sync.
     /// </summary>
     bool TryDeliver(long value);
+
+    /// <summary>
+    /// The client finished sending (it half-closed) and everything it sent is durable: tries to send
+    /// <c>ACK value</c> when <paramref name="value"/> ≥ 0 (the last acknowledgement, not yet taken whole; -1 when
+    /// none is left to send: it sent nothing, or was already told everything), then to end the connection.
+    /// Must not block. Returns true once the line (if any) is handed over whole and the end is under way; false
+    /// when not now: it is offered again at the next sync.
+    /// </summary>
+    bool TryDeliverFinal(long value);
+}
+
+/// <summary>
+/// Where an acknowledged source stands; it only moves forward. A source that half-closed is
+/// <see cref="Finishing"/> until everything it sent is written (settled), then its final acknowledgement
+/// rides with the next sync (<see cref="FinalCollected"/>), is durable (<see cref="FinalDurable"/>) and,
+/// once its target takes it, <see cref="Ended"/>. A failed write or sync, or a target that cannot take it
+/// now, leaves it where it is: it is collected and offered again, like any acknowledgement.
+/// </summary>
+public enum AckStage
+{
+    /// <summary>The client is sending.</summary>
+    Sending,
+
+    /// <summary>The client finished sending; some of its values are not yet written.</summary>
+    Finishing,
+
+    /// <summary>Its values are all written; the final acknowledgement rides with a sync.</summary>
+    FinalCollected,
+
+    /// <summary>The final acknowledgement is durable; its target has not taken it yet.</summary>
+    FinalDurable,
+
+    /// <summary>The final acknowledgement was taken: nothing more is sent.</summary>
+    Ended,
 }
 
 /// <summary>
@@ -32,6 +66,7 @@ public sealed class AckTracker
     {
         private long _durable = -1;
         private long _delivered = -1;
+        private int _stage; // an AckStage: moved by the ingest lock's holder up to FinalCollected, beyond by the sync step
 
         /// <summary>The connection to tell.</summary>
         public IAckTarget Target { get; } = target;
@@ -48,6 +83,24 @@ public sealed class AckTracker
         /// <summary>Set when the source is forgotten: nothing more is sent to it.</summary>
         public bool Closed { get; internal set; }
 
+        /// <summary>Where the source stands in its ending (<see cref="AckStage.Sending"/> until it half-closes).</summary>
+        public AckStage Stage => (AckStage)Volatile.Read(ref _stage);
+
+        /// <summary>Moves the stage forward to <paramref name="stage"/> (never back); false when it was already there or beyond.</summary>
+        internal bool Raise(AckStage stage)
+        {
+            int seen;
+            while ((seen = Volatile.Read(ref _stage)) < (int)stage)
+            {
+                if (Interlocked.CompareExchange(ref _stage, (int)stage, seen) == seen)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
         internal void MarkDurable(long value)
         {
             if (value > _durable)
@@ -59,15 +112,31 @@ public sealed class AckTracker
         internal void Deliver()
         {
             var durable = Durable;
-            if (durable > _delivered && !Closed && Target.TryDeliver(durable))
+            if (Closed)
+            {
+                return;
+            }
+
+            if (Stage == AckStage.FinalDurable)
+            {
+                if (Target.TryDeliverFinal(durable > _delivered ? durable : -1))
+                {
+                    Volatile.Write(ref _delivered, Math.Max(durable, _delivered));
+                    Raise(AckStage.Ended);
+                }
+            }
+            else if (durable > _delivered && Target.TryDeliver(durable))
             {
                 Volatile.Write(ref _delivered, durable);
             }
         }
     }
 
-    /// <summary>An acknowledgement that becomes true once the batch it rides with is written and synced.</summary>
-    public readonly record struct Pending(Entry Entry, long Value);
+    /// <summary>
+    /// An acknowledgement that becomes true once the batch it rides with is written and synced.
+    /// <paramref name="Final"/>: it covers everything its finished source sent; its target then ends the connection.
+    /// </summary>
+    public readonly record struct Pending(Entry Entry, long Value, bool Final = false);
 
     /// <summary>Acknowledged sources right now.</summary>
     public int Count => _entries.Count;
@@ -90,18 +159,56 @@ public sealed class AckTracker
     }
 
     /// <summary>
-    /// Right after the engine advanced and its output was taken for writing: what each source can be told once
-    /// that output is written and synced (<paramref name="ackPoint"/>), and what it was not yet told whole.
+    /// The client on <paramref name="source"/> finished sending (it half-closed): once everything it sent is
+    /// written (settled), its next acknowledgement is the final one (<see cref="AckStage"/>).
     /// </summary>
-    public void Collect(Func<int, long> ackPoint, List<Pending> into)
+    public void Finish(int source)
+    {
+        if (_entries.TryGetValue(source, out var entry))
+        {
+            entry.Raise(AckStage.Finishing);
+        }
+    }
+
+    /// <summary>
+    /// Whether a finished source has just become settled (<paramref name="settled"/>): it waits for one sync
+    /// only, its final acknowledgement's, which need not wait out the interval.
+    /// </summary>
+    public bool FinalDue(Func<int, bool> settled)
+    {
+        ArgumentNullException.ThrowIfNull(settled);
+        foreach (var (source, entry) in _entries)
+        {
+            if (entry.Stage == AckStage.Finishing && settled(source))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Right after the engine advanced and its output was taken for writing: what each source can be told once
+    /// that output is written and synced (<paramref name="ackPoint"/>), and what it was not yet told whole; for a
+    /// finished source whose values are all taken (<paramref name="settled"/>), the final acknowledgement.
+    /// </summary>
+    public void Collect(Func<int, long> ackPoint, Func<int, bool> settled, List<Pending> into)
     {
         ArgumentNullException.ThrowIfNull(ackPoint);
+        ArgumentNullException.ThrowIfNull(settled);
         ArgumentNullException.ThrowIfNull(into);
         foreach (var (source, entry) in _entries)
         {
             var point = ackPoint(source);
             var durable = entry.Durable;
-            if (point > durable || entry.Delivered < durable)
+            var stage = entry.Stage;
+            if ((stage is AckStage.Finishing or AckStage.FinalCollected or AckStage.FinalDurable) && settled(source))
+            {
+                entry.Raise(AckStage.FinalCollected);
+                into.Add(new Pending(entry, Math.Max(point, durable), Final: true));
+            }
+            else if (point > durable || entry.Delivered < durable)
             {
                 into.Add(new Pending(entry, Math.Max(point, durable)));
             }
@@ -113,7 +220,7 @@ public sealed class AckTracker
     {
         ArgumentNullException.ThrowIfNull(pending);
         var marks = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var (entry, value) in pending)
+        foreach (var (entry, value, _) in pending)
         {
             if (entry.ClientId is { } id && value > entry.Durable && (!marks.TryGetValue(id, out var seen) || value > seen))
             {
@@ -128,12 +235,16 @@ public sealed class AckTracker
     public static void Complete(List<Pending> pending)
     {
         ArgumentNullException.ThrowIfNull(pending);
-        foreach (var (entry, value) in pending)
+        foreach (var (entry, value, final) in pending)
         {
             entry.MarkDurable(value);
+            if (final)
+            {
+                entry.Raise(AckStage.FinalDurable);
+            }
         }
 
-        foreach (var (entry, _) in pending)
+        foreach (var (entry, _, _) in pending)
         {
             entry.Deliver();
         }

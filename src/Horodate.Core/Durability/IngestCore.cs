@@ -65,6 +65,8 @@ public sealed class IngestCore : IDisposable
 
     // Writer step: acknowledgements riding with the batch being written.
     private List<AckTracker.Pending> _collected = [];
+    private readonly Func<int, long> _ackPoint;
+    private readonly Func<int, bool> _settled;
 
     // The sync mailbox, from the writer step to the sync step (guarded by _syncGate).
     private readonly Lock _syncGate = new();
@@ -97,6 +99,8 @@ public sealed class IngestCore : IDisposable
         _cadence = new SyncCadence(options.SyncIntervalMs, now.MonoMs);
         var resumed = existed || recovered is not null;
         _engine = new OrderingEngine(options.Ordering, _sink, output.Resume.LastValue, now, resumed);
+        _ackPoint = _engine.AckPoint;
+        _settled = _engine.IsSettled;
         foreach (var value in output.Resume.RecentValues)
         {
             _engine.RememberStored(value);
@@ -105,6 +109,17 @@ public sealed class IngestCore : IDisposable
         foreach (var (id, storedThrough) in recovered?.Clients ?? new Dictionary<string, long>())
         {
             _engine.RememberClient(id, storedThrough);
+        }
+    }
+
+    /// <summary>Makes the output and, if it exists, the late file durable as they are (fsync).</summary>
+    private static void SyncExisting(IFileSystem files, TimestampFile output, string latePath)
+    {
+        output.Sync();
+        if (files.Exists(latePath))
+        {
+            using var late = TimestampFile.Open(files, latePath, sorted: false);
+            late.Sync();
         }
     }
 
@@ -131,6 +146,10 @@ public sealed class IngestCore : IDisposable
                 // What .late already holds within the dedupe history's reach: a late value resent after a restart is a
                 // duplicate, not stored twice. Reading it also refuses a foreign .late now rather than at the first late value.
                 var lateValues = TimestampFile.ReadRecent(files, options.LateOutput);
+
+                // What the files hold now is what resends will be recognised against (and acknowledged as stored):
+                // it must be durable first, or a power loss could take a value acknowledged only as a duplicate of it.
+                SyncExisting(files, output, options.LateOutput);
                 var core = new IngestCore(options, files, time, events, output, null, null, 0, existed);
                 foreach (var value in lateValues)
                 {
@@ -165,13 +184,7 @@ public sealed class IngestCore : IDisposable
             // The fresh journal vouches for these lengths: they must be durable first. A cut whose fsync failed (or
             // a torn line cut at open) would otherwise come back after another crash, past a record that no longer
             // says acknowledged clients were connected: kept, and doubled by the resends.
-            output.Sync();
-            if (files.Exists(options.LateOutput))
-            {
-                using var late = TimestampFile.Open(files, options.LateOutput, sorted: false);
-                late.Sync();
-            }
-
+            SyncExisting(files, output, options.LateOutput);
             var journal = ClientJournal.Create(files, options.JournalPath, new ClientJournal.State(output.Length, lateLength, false, state?.Clients ?? new Dictionary<string, long>()));
             return new IngestCore(options, files, time, events, output, journal, state, lateLength, existed);
         }
@@ -261,6 +274,22 @@ public sealed class IngestCore : IDisposable
         }
     }
 
+    /// <summary>
+    /// The client on <paramref name="source"/> finished sending (it half-closed): the source stops holding the
+    /// watermark at once and for good, yet stays open until <see cref="CloseSource"/>. An acknowledged one gets a
+    /// final acknowledgement covering everything it sent (<see cref="IAckTarget.TryDeliverFinal"/>), with the
+    /// first sync after the flush that writes its last value: that flush asks for the sync at once rather than
+    /// waiting out the sync interval. The final acknowledgement is offered again until delivered, like any other.
+    /// </summary>
+    public void FinishSource(int source)
+    {
+        lock (_gate)
+        {
+            _engine.FinishSource(source);
+            _acks.Finish(source);
+        }
+    }
+
     /// <summary>Acknowledges <paramref name="source"/> from now on (its hello arrived), named <paramref name="clientId"/> if it gave a name.</summary>
     public void EnableAcks(int source, string? clientId, IAckTarget target)
     {
@@ -306,14 +335,14 @@ public sealed class IngestCore : IDisposable
             _sink.Current = _writer.Take(filling);
             rejectedFuture = _engine.Counters.RejectedFuture;
             acknowledging = _acks.Count > 0;
-            syncDue = _cadence.IsDue(now.MonoMs, final, acknowledging);
+            syncDue = _cadence.IsDue(now.MonoMs, final, acknowledging, acknowledging && _acks.FinalDue(_settled));
             if (syncDue)
             {
                 // Everything each source sent below the floor is in the batch just taken or an earlier one: once
                 // that is written and synced, it can be acknowledged. Collected afresh at every due sync, so that
                 // a failed write or sync only delays the acknowledgement.
                 _collected.Clear();
-                _acks.Collect(_engine.AckPoint, _collected);
+                _acks.Collect(_ackPoint, _settled, _collected);
             }
         }
 
@@ -347,6 +376,29 @@ public sealed class IngestCore : IDisposable
 
         ReportFuture(rejectedFuture);
         return written;
+    }
+
+    /// <summary>
+    /// True when a flush would do nothing now and, until a source opens or values are handed over, nothing
+    /// later either: no source open (so no idle expiry, grace or max-delay can release anything), nothing
+    /// buffered or waiting to be written, no acknowledged client, no journal record or sync to come. The writer
+    /// then sleeps until woken instead of flushing every interval (issue 12 §3, "idle means idle").
+    /// </summary>
+    public bool Quiescent
+    {
+        get
+        {
+            lock (_gate)
+            {
+                if (_engine.OpenSources != 0 || _engine.BufferedValues != 0 || _acks.Count != 0 || _cadence.JournalAcknowledging
+                    || _writer.Stats(takeLag: false).PendingBytes != 0)
+                {
+                    return false;
+                }
+            }
+
+            return !SyncPending;
+        }
     }
 
     /// <summary>Whether a sync request waits for <see cref="RunSync"/>.</summary>

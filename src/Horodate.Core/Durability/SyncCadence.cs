@@ -12,9 +12,12 @@ public sealed class SyncCadence(long intervalMs, long startMonoMs)
     /// <summary>Whether the journal's last word is that acknowledged clients are connected.</summary>
     public bool JournalAcknowledging { get; private set; }
 
-    /// <summary>Whether this flush ends with a sync.</summary>
-    public bool IsDue(long monoMs, bool final, bool acknowledging) =>
-        final || ((acknowledging || JournalAcknowledging) && monoMs - _lastMonoMs >= intervalMs);
+    /// <summary>
+    /// Whether this flush ends with a sync. <paramref name="finalDue"/>: a finished client's values are all
+    /// written and it waits for its final acknowledgement only: the sync is not put off to the interval.
+    /// </summary>
+    public bool IsDue(long monoMs, bool final, bool acknowledging, bool finalDue = false) =>
+        final || finalDue || ((acknowledging || JournalAcknowledging) && monoMs - _lastMonoMs >= intervalMs);
 
     /// <summary>
     /// Whether the journal must first say that acknowledged clients are connected (and be fsynced), before any

@@ -82,6 +82,27 @@ public sealed partial class OrderingEngine
         _openSources--;
     }
 
+    /// <summary>
+    /// The source has sent its last value (its peer half-closed): it stops holding the watermark at once and
+    /// for good, yet stays open, so that <see cref="AckPoint"/> can still be asked until it covers everything
+    /// the source sent (<see cref="IsSettled"/>). Unlike <see cref="CloseSource"/>, which also forgets it.
+    /// </summary>
+    public void FinishSource(int source)
+    {
+        ref var state = ref GetOpenSource(source);
+        state.Finished = true;
+        if (state.Active)
+        {
+            Deactivate(source, ref state);
+        }
+    }
+
+    /// <summary>
+    /// True when everything <paramref name="source"/> sent has been written or decided: <see cref="AckPoint"/>
+    /// covers its last value (or it sent none). A finished source then needs nothing more from the engine.
+    /// </summary>
+    public bool IsSettled(int source) => GetOpenSource(source).LastReceived < _floor;
+
     private ref SourceState GetOpenSource(int source)
     {
         if ((uint)source >= (uint)_nextUnused || !_sources[source].Open)
@@ -95,6 +116,11 @@ public sealed partial class OrderingEngine
     private void Touch(int id, ref SourceState state, long nowMs)
     {
         state.LastSeen = nowMs;
+        if (state.Finished)
+        {
+            return; // a finished source never holds the watermark again
+        }
+
         if (!state.Active)
         {
             Activate(id, ref state);
@@ -286,5 +312,7 @@ public sealed partial class OrderingEngine
         public bool Open;
         public bool Active;
         public bool HasValue;
+        /// <summary>Sent its last value (<see cref="FinishSource"/>): never active again.</summary>
+        public bool Finished;
     }
 }

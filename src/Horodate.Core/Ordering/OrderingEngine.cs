@@ -137,7 +137,7 @@ public sealed partial class OrderingEngine
     /// <summary>The lowest value that can still be written in order; everything below it was written or is late.</summary>
     public long Floor => _floor;
 
-    /// <summary>How many milliseconds the rings span: <c>2 × (MaxDelay + MaxFuture)</c> rounded up to a power of two.</summary>
+    /// <summary>How many milliseconds the rings span: <c>2 × (MaxDelay + MaxFuture) + ResumeOutage + ResumeGrace</c> rounded up to a power of two.</summary>
     public long WindowSize => _windowSize;
 
     /// <summary>Distinct values waiting for the watermark.</summary>

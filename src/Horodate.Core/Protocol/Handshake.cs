@@ -10,6 +10,13 @@ namespace Horodate.Core.Protocol;
 /// <c>ACK v</c> lines: every value ≤ v that this client sent is durably stored (or was rejected, counted,
 /// never to be stored). A plain client never sends the hello and never receives a byte.
 /// </summary>
+/// <remarks>
+/// The end: a client that has finished sending shuts down its sending side (a TCP half-close). The server
+/// then stops waiting for its values, sends a last <c>ACK v</c> covering everything it sent once that is
+/// durable (within one sync interval), and closes. No line is needed for this: the end of the byte stream
+/// is TCP's own, unambiguous "nothing more", which a peer that dies never sends (it resets or goes silent),
+/// and which every client library and <c>nc -N</c> can produce. For a plain connection it means the close.
+/// </remarks>
 public static class Handshake
 {
     /// <summary>The most bytes an id may have.</summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Horodate.Core.Diagnostics;
 using Horodate.Server.Pipeline;
 
 namespace Horodate.Server.Diagnostics;
@@ -13,6 +14,38 @@ namespace Horodate.Server.Diagnostics;
 internal sealed class ServerMetrics
 {
     public const string MeterName = "Horodate.Server";
+
+    /// <summary>
+    /// Bucket bounds of <c>horodate.server.write.duration</c>, in seconds: 1-2.5-5 per decade from 10 µs to 1 s.
+    /// One append carries one flush interval of values (10 ms by default: at 100,000 values/s, 1,000 lines of
+    /// 14 bytes, 14 KB) into the page cache, a copy of a few microseconds, hence 10 µs first; an append blocked
+    /// by dirty-page throttling or a failing disk takes up to seconds, and beyond 1 s only the count matters.
+    /// </summary>
+    internal static readonly double[] WriteBounds =
+        [0.000_01, 0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
+
+    /// <summary>
+    /// Bucket bounds of <c>horodate.server.sync.duration</c>, in seconds: 1-2.5-5 per decade from 100 µs to
+    /// 2.5 s. An fsync of one sync interval of writes (250 ms by default, about 350 KB at 100,000 values/s)
+    /// plus its journal record takes from about 100 µs (an SSD's flush, tmpfs) to tens of milliseconds (a
+    /// spinning disk, a network volume); one longer than the sync interval delays every acknowledgement, and
+    /// the bounds go on to 10 × that interval to show by how much.
+    /// </summary>
+    internal static readonly double[] SyncBounds =
+        [0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+    /// <summary>
+    /// Bucket bounds of <c>horodate.server.output.lag</c>, in milliseconds. A value is written about one send
+    /// interval plus one flush interval after its time (50 + 10 ms by default), and the target for a whole run
+    /// is 2 × send interval + flush interval (110 ms): hence 10–40 ms steps from 40 to 200 ms, where a healthy
+    /// server's lags lie and that target can be read, then doubling to 12.8 s, past what can hold the output
+    /// (<c>--idle-timeout</c> 1 s, <c>--resume-grace</c> 3 s, <c>--max-delay</c> 5 s). Each bound starts a
+    /// bucket of the pipeline's <see cref="LatencyHistogram"/> (5, 15 or 25 × 2^k ms, each 2^e × (1 + j/16)), so its
+    /// count is exact: the values whose lag, measured in whole milliseconds, is below the bound.
+    /// </summary>
+    internal static readonly long[] OutputLagBoundsMs = [5, 10, 20, 40, 50, 60, 80, 100, 120, 160, 200, 400, 800, 1_600, 3_200, 6_400, 12_800];
+
+    private static readonly double[] OutputLagBounds = [.. OutputLagBoundsMs.Select(ms => ms / 1000.0)];
 
     private static readonly TimeSpan SnapshotAge = TimeSpan.FromMilliseconds(100);
 
@@ -43,11 +76,17 @@ internal sealed class ServerMetrics
         Meter.CreateObservableGauge("horodate.server.watermark.lag", WatermarkLag, "s", "How far the write point is behind the clock.");
         Meter.CreateObservableGauge("horodate.server.output.size", () => Status().OutputBytes, "By", "Size of the ordered output file.");
         Meter.CreateObservableGauge("horodate.server.output.pending", () => Status().PendingBytes, "By", "Bytes decided but not written (non-zero while writes fail).");
-        _writeDuration = Meter.CreateHistogram<double>("horodate.server.write.duration", "s", "Duration of each append to the output file.");
-        _syncDuration = Meter.CreateHistogram<double>("horodate.server.sync.duration", "s", "Duration of each fsync (and journal record).");
+        _writeDuration = Meter.CreateHistogram("horodate.server.write.duration", "s", "Duration of each append to the output file.",
+            tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = WriteBounds });
+        _syncDuration = Meter.CreateHistogram("horodate.server.sync.duration", "s", "Duration of each fsync (and journal record).",
+            tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = SyncBounds });
+        OutputLag = new PulledHistogram("horodate.server.output.lag", "s", "How long after its time each value was written.", ReadOutputLag);
     }
 
     public Meter Meter { get; }
+
+    /// <summary>The output lag of every value written since the start: kept by the pipeline, not on the meter.</summary>
+    public PulledHistogram OutputLag { get; }
 
     public void RecordWrite(long startTimestamp)
     {
@@ -78,6 +117,18 @@ internal sealed class ServerMetrics
 
             return _snapshot;
         }
+    }
+
+    private HistogramSnapshot ReadOutputLag()
+    {
+        var lag = Status().RunLag;
+        var cumulative = new long[OutputLagBoundsMs.Length];
+        for (var i = 0; i < cumulative.Length; i++)
+        {
+            cumulative[i] = lag.CountBelow(OutputLagBoundsMs[i]);
+        }
+
+        return new HistogramSnapshot(OutputLagBounds, cumulative, lag.Count, lag.Sum / 1000.0);
     }
 
     private double WatermarkLag() => Status().WatermarkLagMs(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()) / 1000.0;

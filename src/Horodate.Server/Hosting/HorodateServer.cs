@@ -137,7 +137,7 @@ public sealed class HorodateServer : IAsyncDisposable
         {
             http = new HttpEndpoint(httpAt, new HttpSources
             {
-                Exporter = new PrometheusExporter(metrics.Meter),
+                Exporter = new PrometheusExporter(metrics.Meter, metrics.OutputLag),
                 Status = () => server!.Summary,
                 Healthy = () => !pipeline.Backpressured,
                 History = new StatusHistory(pipeline, counters, clock, TimeSpan.FromSeconds(1)),

@@ -10,7 +10,7 @@ namespace Horodate.Server.Pipeline;
 
 /// <summary>
 /// Runs the <see cref="IngestCore"/> on the real file system and clock with two threads: a writer thread
-/// runs its flush step every flush interval, a sync thread its sync step (fsync, journal, acknowledgements)
+/// runs its flush step every flush interval (and sleeps while the core is quiescent), a sync thread its sync step (fsync, journal, acknowledgements)
 /// whenever the writer posts one, so that an fsync runs beside the writes, never in front of them. The
 /// connections' handlers call straight into the core (one lock per decoded chunk). Every decision (what to
 /// write, when to sync, what is acknowledged, what recovery cuts) is the core's; this class only executes.
@@ -21,8 +21,11 @@ internal sealed class IngestPipeline : IDisposable
     private readonly IngestCore _core;
     private readonly Events _events;
     private readonly ManualResetEventSlim _stopRequested = new();
+    private readonly ManualResetEventSlim _wake = new(); // set by anything that gives a quiescent writer work, and by stop
+    private volatile bool _writerAsleep;
     private readonly object _syncSignal = new(); // Monitor.Wait/Pulse: Lock has no condition variable
     private bool _syncStopping;
+    private long _flushes;
     private Thread? _writer;
     private Thread? _syncer;
 
@@ -65,22 +68,46 @@ internal sealed class IngestPipeline : IDisposable
     }
 
     /// <summary>Registers a connection; it holds the watermark from now until its first value.</summary>
-    public int OpenSource() => _core.OpenSource();
+    public int OpenSource()
+    {
+        var source = _core.OpenSource();
+        WakeWriter();
+        return source;
+    }
 
     /// <summary>Hands over values decoded from one connection, in the order received.</summary>
-    public void Ingest(int source, ReadOnlySpan<long> values) => _core.Ingest(source, values);
+    public void Ingest(int source, ReadOnlySpan<long> values)
+    {
+        _core.Ingest(source, values);
+        WakeWriter();
+    }
 
     /// <summary>Hands over the values of many connections at once, under one lock.</summary>
-    public void Ingest(IngestBatch batch) => _core.Ingest(batch);
+    public void Ingest(IngestBatch batch)
+    {
+        _core.Ingest(batch);
+        WakeWriter();
+    }
 
     /// <summary>Forgets a connection: it no longer holds the watermark.</summary>
     public void CloseSource(int source) => _core.CloseSource(source);
 
     /// <summary>
+    /// The client on <paramref name="source"/> has finished sending (it half-closed its side): the source stops
+    /// holding the watermark at once; an acknowledged one gets its final acknowledgement once everything it sent
+    /// is durable (<see cref="IngestCore.FinishSource"/>), after which the transport ends the connection.
+    /// </summary>
+    public void FinishSource(int source) => _core.FinishSource(source);
+
+    /// <summary>
     /// Turns on acknowledgements for <paramref name="source"/> (its hello arrived), named
     /// <paramref name="clientId"/> across reconnects if it gave a name; they go to <paramref name="target"/>.
     /// </summary>
-    public void EnableAcks(int source, string? clientId, IAckTarget target) => _core.EnableAcks(source, clientId, target);
+    public void EnableAcks(int source, string? clientId, IAckTarget target)
+    {
+        _core.EnableAcks(source, clientId, target);
+        WakeWriter();
+    }
 
     /// <summary>Stops acknowledging <paramref name="source"/> (its connection is ending).</summary>
     public void DisableAcks(int source) => _core.DisableAcks(source);
@@ -137,6 +164,7 @@ internal sealed class IngestPipeline : IDisposable
     public void Stop()
     {
         _stopRequested.Set();
+        _wake.Set();
         _writer?.Join();
     }
 
@@ -146,13 +174,18 @@ internal sealed class IngestPipeline : IDisposable
         Stop();
         _core.Dispose();
         _stopRequested.Dispose();
+        _wake.Dispose();
     }
 
     private void WriterLoop()
     {
         while (!_stopRequested.Wait(_options.FlushInterval))
         {
-            _core.Flush(final: false);
+            Interlocked.Increment(ref _flushes);
+            if (_core.Flush(final: false) && _core.Quiescent)
+            {
+                SleepUntilWoken();
+            }
         }
 
         // Final: everything received goes out, even what an open source still holds back.
@@ -170,6 +203,37 @@ internal sealed class IngestPipeline : IDisposable
         _syncer?.Join();
         _core.RunSync(); // a request the sync thread left behind
         _core.FinishStop(); // the final sync, as the contract says, then the last acknowledgements
+    }
+
+    /// <summary>Flush steps the writer has run (not counting the final one): a quiescent writer runs none.</summary>
+    internal long Flushes => Interlocked.Read(ref _flushes);
+
+    /// <summary>
+    /// Nothing to do and nothing to come until a source opens or values arrive: sleep until then (or stop)
+    /// instead of flushing every interval. Woken, the writer waits one flush interval as before, so a value
+    /// that ends an idle period is written as promptly as any other.
+    /// </summary>
+    private void SleepUntilWoken()
+    {
+        _wake.Reset();
+        _writerAsleep = true;
+        Interlocked.MemoryBarrier(); // the flag is visible before quiescence is checked again (pairs with WakeWriter)
+        if (_core.Quiescent && !_stopRequested.IsSet)
+        {
+            _wake.Wait();
+        }
+
+        _writerAsleep = false;
+    }
+
+    /// <summary>Wakes a quiescent writer; costs a fence and a read when it is awake.</summary>
+    private void WakeWriter()
+    {
+        Interlocked.MemoryBarrier(); // what was handed over is visible before the flag is read (pairs with SleepUntilWoken)
+        if (_writerAsleep)
+        {
+            _wake.Set();
+        }
     }
 
     private void SyncLoop()

@@ -40,6 +40,12 @@ internal sealed class EpollConnection(Socket socket, int source, string? remote)
     /// <summary>True once the client's hello asked for acknowledgements.</summary>
     public bool Acknowledged { get; set; }
 
+    /// <summary>
+    /// The acknowledged client half-closed: no more reads, the connection waits for its final acknowledgement
+    /// (after which the sending thread shuts our side down, and the hang-up that follows closes it).
+    /// </summary>
+    public bool Finishing { get; set; }
+
     /// <summary>Set when the connection must be closed after the current batch has been handed over.</summary>
     public bool Closing { get; set; }
 
@@ -87,6 +93,42 @@ internal sealed class EpollConnection(Socket socket, int source, string? remote)
             catch (ObjectDisposedException)
             {
                 return false; // closed by the receive thread meanwhile
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Sends what is left of an earlier line, then the final line (if any), non-blocking like
+    /// <see cref="TryDeliver"/>; once all of it is taken, shuts our sending side down: both sides are then
+    /// shut, epoll reports the hang-up, and the receive thread closes the socket.
+    /// </remarks>
+    public bool TryDeliverFinal(long value)
+    {
+        lock (_sendGate)
+        {
+            try
+            {
+                if (_outEnd > _outStart && !SendPending())
+                {
+                    return false;
+                }
+
+                if (value > _outValue)
+                {
+                    (_outStart, _outEnd, _outValue) = (0, Handshake.WriteAck(_out, value), value);
+                    if (!SendPending())
+                    {
+                        return false;
+                    }
+                }
+
+                Socket.Shutdown(SocketShutdown.Send);
+                return true;
+            }
+            catch (Exception ex) when (ex is ObjectDisposedException or SocketException)
+            {
+                return true; // closed by the receive thread meanwhile, or reset by the client: nothing left to tell it
             }
         }
     }

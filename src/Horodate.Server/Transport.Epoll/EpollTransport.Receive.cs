@@ -30,6 +30,7 @@ internal sealed partial class EpollTransport
     private readonly RateLimiter _rejectLog = new(TimeSpan.FromSeconds(1));
     private readonly IngestBatch _batch = new(BatchValues);
     private readonly List<EpollConnection> _closing = [];
+    private readonly List<EpollConnection> _finishing = [];
 
     private unsafe void ReceiveLoop()
     {
@@ -134,6 +135,17 @@ internal sealed partial class EpollTransport
             var rejectedBefore = connection.Decoder.RejectedLines;
             connection.Decoder.Complete(carried);
             ReportRejects(connection, rejectedBefore);
+            connection.LeftoverLength = 0;
+            if (error == SocketError.Success && connection.Acknowledged && !connection.Finishing && !_stopping)
+            {
+                // An acknowledged client half-closed: it has sent everything and waits for its last
+                // acknowledgement. TCP's own end-of-stream says so; no protocol line is needed, and a client
+                // that dies is told apart by a reset or the read timeout.
+                connection.Finishing = true;
+                _finishing.Add(connection);
+                return;
+            }
+
             connection.Closing = true;
             _closing.Add(connection);
             return;
@@ -218,12 +230,33 @@ internal sealed partial class EpollTransport
             _batch.Clear();
         }
 
+        foreach (var connection in _finishing)
+        {
+            Finish(connection);
+        }
+
+        _finishing.Clear();
         foreach (var connection in _closing)
         {
             Close(connection);
         }
 
         _closing.Clear();
+    }
+
+    /// <summary>After its values were handed over: the finished client stops holding the write point; stop reading it.</summary>
+    private unsafe void Finish(EpollConnection connection)
+    {
+        _pipeline.FinishSource(connection.Source);
+
+        // Level-triggered, a socket at end of stream is always readable: listen only for the hang-up and
+        // errors (always reported), which come when the final acknowledgement has shut our side too.
+        var ev = new Interop.EpollEvent { Events = 0, Data = (ulong)connection.Slot };
+        if (Interop.EpollCtl(_epoll, Interop.EpollCtlMod, (int)connection.Socket.Handle, &ev) != 0)
+        {
+            connection.Closing = true;
+            _closing.Add(connection);
+        }
     }
 
     private void Close(EpollConnection connection)

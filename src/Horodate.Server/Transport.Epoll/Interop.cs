@@ -6,6 +6,7 @@ namespace Horodate.Server.Transport.Epoll;
 internal static partial class Interop
 {
     public const int EpollCtlAdd = 1;
+    public const int EpollCtlMod = 3;
     public const int EpollCloexec = 0x80000;
     public const uint EpollIn = 0x001;
     public const uint EpollRdHup = 0x2000;

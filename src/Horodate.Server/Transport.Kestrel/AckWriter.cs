@@ -7,7 +7,9 @@ namespace Horodate.Server.Transport.Kestrel;
 /// <summary>
 /// Writes the acknowledged mode's lines to one Kestrel connection: the OK, then the latest acknowledgement
 /// whenever a newer one is offered. Offers come from the pipeline's writer thread and never block it; a
-/// client that reads slowly gets fewer, cumulative acknowledgements.
+/// client that reads slowly gets fewer, cumulative acknowledgements. <see cref="RunAsync"/> ends after the final
+/// one (<see cref="TryDeliverFinal"/>: the client half-closed and everything it sent is acknowledged) or at
+/// <see cref="Finish"/>.
 /// </summary>
 internal sealed class AckWriter(PipeWriter output) : IAckTarget, IDisposable
 {
@@ -20,6 +22,15 @@ internal sealed class AckWriter(PipeWriter output) : IAckTarget, IDisposable
     public bool TryDeliver(long value)
     {
         Offer(value);
+        return true;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>The pipe never refuses a line: <see cref="RunAsync"/> writes the line, if any, then ends, and the handler closes.</remarks>
+    public bool TryDeliverFinal(long value)
+    {
+        Offer(value);
+        Finish();
         return true;
     }
 

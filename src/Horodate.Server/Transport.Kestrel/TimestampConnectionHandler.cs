@@ -51,8 +51,8 @@ internal sealed class TimestampConnectionHandler(
         ServerLog.ConnectionAccepted(logger, connection.ConnectionId, remote);
 
         // A graceful stop asks each connection to close: the pending read returns, and the drain begins.
-        using var closeRequested = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?
-            .ConnectionClosedRequested.Register(static state => ((PipeReader)state!).CancelPendingRead(), input);
+        var closing = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? CancellationToken.None;
+        using var closeRequested = closing.Register(static state => ((PipeReader)state!).CancelPendingRead(), input);
 
         var source = (int)connection.Items[KestrelTransport.SourceKey]!; // opened at accept, closed after this handler
         AckWriter? acks = null;
@@ -129,6 +129,11 @@ internal sealed class TimestampConnectionHandler(
                     decoder.Complete(buffer);
                     ReportRejects(decoder, decoder.RejectedLines - before, connection.ConnectionId, remote);
                     input.AdvanceTo(buffer.End);
+                    if (acks is not null && !stopping)
+                    {
+                        await AwaitFinalAckAsync(source, ackLoop, closing).ConfigureAwait(false);
+                    }
+
                     break;
                 }
 
@@ -168,6 +173,26 @@ internal sealed class TimestampConnectionHandler(
             counters.ConnectionClosed(forGarbage: decoder.ShouldClose);
             ServerLog.ConnectionClosed(logger, connection.ConnectionId, values, decoder.RejectedLines);
             await input.CompleteAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// The acknowledged client half-closed: it has sent everything and waits for its last acknowledgement. TCP's
+    /// own end-of-stream says so (no protocol line needed; a client that dies resets or times out instead). The
+    /// source stops holding the write point now; the connection stays open until the final acknowledgement is
+    /// written (the ack loop then ends), the read timeout passes, or the server stops.
+    /// </summary>
+    private async Task AwaitFinalAckAsync(int source, Task ackLoop, CancellationToken closing)
+    {
+        pipeline.FinishSource(source);
+        try
+        {
+            var timeout = options.ReadTimeout > TimeSpan.Zero ? options.ReadTimeout : Timeout.InfiniteTimeSpan;
+            await ackLoop.WaitAsync(timeout, closing).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+        {
+            // no final acknowledgement in time, or the server is stopping: close anyway
         }
     }
 

@@ -214,6 +214,58 @@ public sealed class OrderingEngineTests
     }
 
     [Fact]
+    public void A_finished_source_stops_holding_the_output_at_once_and_its_ack_point_reaches_its_last_value()
+    {
+        var (engine, output) = Create(new OrderingOptions { IdleTimeoutMs = 1_000 });
+        var done = engine.OpenSource(T0);
+        var talker = engine.OpenSource(T0);
+        engine.Ingest(done, [T0 + 10], T0 + 10);
+        engine.Ingest(talker, [T0 + 20], T0 + 20);
+        engine.Advance(T0 + 20);
+        Assert.Equal([], output.Written); // done holds W at 10
+        Assert.False(engine.IsSettled(done));
+
+        engine.FinishSource(done); // its peer half-closed: no idle timeout to wait for
+        engine.Advance(T0 + 21);
+        Assert.Equal([T0 + 10], output.Written); // W = talker's 20
+        Assert.True(engine.IsSettled(done));
+        Assert.Equal(T0 + 10, engine.AckPoint(done)); // still open: its final acknowledgement can be computed
+        Assert.Equal(2, engine.OpenSources);
+        Assert.Equal(1, engine.ActiveSources);
+
+        engine.Ingest(done, [T0 + 30], T0 + 30); // a stray value after the end does not make it hold W again
+        Assert.Equal(1, engine.ActiveSources);
+        engine.CloseSource(done);
+        Assert.Equal(1, engine.OpenSources);
+    }
+
+    [Fact]
+    public void A_finished_source_is_settled_only_once_the_floor_passed_everything_it_sent()
+    {
+        var (engine, _) = Create();
+        var done = engine.OpenSource(T0);
+        var slow = engine.OpenSource(T0);
+        Assert.True(engine.IsSettled(done)); // nothing sent: nothing to wait for
+
+        engine.Ingest(slow, [T0 + 5], T0 + 5);
+        engine.Ingest(done, [T0 + 10, T0 + 20], T0 + 20);
+        engine.FinishSource(done);
+        engine.Advance(T0 + 21);
+        Assert.False(engine.IsSettled(done)); // slow holds W at 5: done's 10 and 20 wait
+        Assert.Equal(T0 + 4, engine.AckPoint(done)); // vacuous below its first value
+
+        engine.Ingest(slow, [T0 + 15], T0 + 22);
+        engine.Advance(T0 + 22);
+        Assert.False(engine.IsSettled(done));
+        Assert.Equal(T0 + 14, engine.AckPoint(done));
+
+        engine.Ingest(slow, [T0 + 40], T0 + 40);
+        engine.Advance(T0 + 40);
+        Assert.True(engine.IsSettled(done));
+        Assert.Equal(T0 + 20, engine.AckPoint(done));
+    }
+
+    [Fact]
     public void Drain_writes_what_open_sources_still_hold_back()
     {
         var (engine, output) = Create();

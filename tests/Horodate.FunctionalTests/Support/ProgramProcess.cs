@@ -104,16 +104,32 @@ internal sealed partial class ProgramProcess : IDisposable
     public static async Task<(ProgramProcess Server, string Endpoint)> StartServerAsync(params string[] args)
     {
         var server = Start(Server, args);
-        var line = await server.WaitForLineAsync(l => l.Contains("listening on ", StringComparison.Ordinal), Within.Short);
-        return (server, line.Split("listening on ")[1].Split(' ', ',')[0]);
+        try
+        {
+            var line = await server.WaitForLineAsync(l => l.Contains("listening on ", StringComparison.Ordinal), Within.Short);
+            return (server, line.Split("listening on ")[1].Split(' ', ',')[0]);
+        }
+        catch
+        {
+            server.Dispose(); // a server that never says where it listens is killed, not left behind the failed test
+            throw;
+        }
     }
 
     /// <summary>Runs a program to its end and returns its exit code; output stays readable.</summary>
     public static async Task<ProgramProcess> RunAsync(string program, params string[] args)
     {
         var process = Start(program, args);
-        await process.WaitForExitAsync(Within.Long);
-        return process;
+        try
+        {
+            await process.WaitForExitAsync(Within.Long);
+            return process;
+        }
+        catch
+        {
+            process.Dispose(); // a run that does not end is killed, not left behind the failed test
+            throw;
+        }
     }
 
     /// <summary>

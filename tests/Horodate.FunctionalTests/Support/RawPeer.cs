@@ -47,17 +47,20 @@ internal sealed class RawPeer : IAsyncDisposable
     public void Finish() => _socket.Shutdown(SocketShutdown.Send);
 
     /// <summary>Reads until the server closes; returns the bytes it sent before (a plain server sends none).</summary>
-    public async Task<int> ReadUntilClosedAsync(TimeSpan timeout)
+    public async Task<int> ReadUntilClosedAsync(TimeSpan timeout) => (await ReadTextUntilClosedAsync(timeout)).Length;
+
+    /// <summary>Reads until the server closes; returns what it sent before, as ASCII.</summary>
+    public async Task<string> ReadTextUntilClosedAsync(TimeSpan timeout)
     {
         var buffer = new byte[4096];
-        var total = 0;
+        var text = new StringBuilder();
         using var cts = new CancellationTokenSource(timeout);
         try
         {
             int read;
             while ((read = await _socket.ReceiveAsync(buffer, SocketFlags.None, cts.Token)) > 0)
             {
-                total += read;
+                text.Append(Encoding.ASCII.GetString(buffer, 0, read));
             }
         }
         catch (SocketException)
@@ -69,7 +72,7 @@ internal sealed class RawPeer : IAsyncDisposable
             throw new TimeoutException($"The server did not close the connection within {timeout}.");
         }
 
-        return total;
+        return text.ToString();
     }
 
     public ValueTask DisposeAsync()

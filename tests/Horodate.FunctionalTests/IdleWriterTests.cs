@@ -1,0 +1,46 @@
+using System.Diagnostics;
+using Horodate.FunctionalTests.Support;
+using Horodate.Server.Hosting;
+using Horodate.Server.Pipeline;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Horodate.FunctionalTests;
+
+/// <summary>Issue 12 §3, "idle means idle": the writer sleeps while nothing can change, yet stays prompt.</summary>
+public sealed class IdleWriterTests
+{
+    /// <summary>
+    /// A window of 1 s is 100 flush intervals at the default 10 ms: a writer that flushed per interval would
+    /// run about 100 steps in it; a sleeping one runs the step it started with (plus one a slow start may add).
+    /// </summary>
+    private static readonly TimeSpan Window = TimeSpan.FromSeconds(1);
+
+    [Fact]
+    public async Task An_idle_writer_does_not_flush_every_interval_and_a_value_after_the_idle_period_is_written_promptly()
+    {
+        using var dir = new TempDirectory();
+        var output = dir.File("out.txt");
+        using var pipeline = IngestPipeline.Open(new ServerOptions { Output = output }, TimeProvider.System, NullLogger.Instance);
+        pipeline.Start();
+
+        await Task.Delay(Window); // an observation window, not a synchronisation
+        var before = pipeline.Flushes;
+        await Task.Delay(Window);
+        Assert.InRange(pipeline.Flushes - before, 0, 2);
+
+        var value = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds();
+        var sent = Stopwatch.StartNew();
+        var source = pipeline.OpenSource();
+        pipeline.Ingest(source, [value]);
+        pipeline.CloseSource(source);
+
+        var deadline = TimeSpan.FromSeconds(10);
+        while (!File.ReadAllText(output).Contains(value.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal))
+        {
+            Assert.True(sent.Elapsed < deadline, "the value was never written");
+            await Task.Delay(5); // polling the file
+        }
+
+        Assert.True(sent.Elapsed < TimeSpan.FromSeconds(1), $"written after {sent.Elapsed.TotalMilliseconds:F0} ms"); // generous: the cadence is 10 ms
+    }
+}
