@@ -95,7 +95,7 @@ public sealed class IngestCore : IDisposable
         _sink = new BatchSink(new OutputBatch());
         _writer = new BatchWriter(files, output, options.LateOutput, lateLength, events, time);
         _clock = new StallClock(time, options.StallGapMs);
-        var now = _clock.Read();
+        var now = _clock.Read(sourcesOpen: false);
         _cadence = new SyncCadence(options.SyncIntervalMs, now.MonoMs);
         var resumed = existed || recovered is not null;
         _engine = new OrderingEngine(options.Ordering, _sink, output.Resume.LastValue, now, resumed);
@@ -224,7 +224,7 @@ public sealed class IngestCore : IDisposable
     {
         lock (_gate)
         {
-            return _engine.OpenSource(_clock.Read());
+            return _engine.OpenSource(_clock.Read(_engine.OpenSources > 0));
         }
     }
 
@@ -239,7 +239,7 @@ public sealed class IngestCore : IDisposable
                 return;
             }
 
-            _engine.Ingest(source, values, _clock.Read());
+            _engine.Ingest(source, values, _clock.Read(_engine.OpenSources > 0));
         }
     }
 
@@ -249,7 +249,7 @@ public sealed class IngestCore : IDisposable
         ArgumentNullException.ThrowIfNull(batch);
         lock (_gate)
         {
-            var now = _clock.Read();
+            var now = _clock.Read(_engine.OpenSources > 0);
             for (var i = 0; i < batch.Segments; i++)
             {
                 var values = batch.Segment(i, out var source);
@@ -322,7 +322,7 @@ public sealed class IngestCore : IDisposable
         bool acknowledging, syncDue;
         lock (_gate)
         {
-            now = _clock.Read();
+            now = _clock.Read(_engine.OpenSources > 0);
             var filling = _sink.Current;
             filling.NowMs = now.WallMs;
             _engine.Advance(now);
@@ -362,7 +362,7 @@ public sealed class IngestCore : IDisposable
         lock (_gate)
         {
             // From now on, time is stalled while the transports do not read: while writes fail.
-            _ = _clock.Read();
+            _ = _clock.Read(_engine.OpenSources > 0);
             _clock.NotReading = _writer.Backpressured;
         }
 

@@ -23,13 +23,18 @@ internal sealed class StallClock(TimeProvider time, long gapMs)
     public bool NotReading { get; set; }
 
     /// <summary>The clocks now, with the stalls so far.</summary>
-    public EngineTime Read()
+    /// <param name="sourcesOpen">
+    /// Whether any source is open. Without one, a gap is no stall: nothing can wait unread, and the writer sleeps
+    /// while the core is quiescent, so long gaps are its normal rhythm (counted, they would hold the max-delay bound
+    /// back for as long again once traffic resumes).
+    /// </param>
+    public EngineTime Read(bool sourcesOpen)
     {
         var now = EngineTime.From(time);
         if (_lastMonoMs >= 0 && now.MonoMs > _lastMonoMs)
         {
             var gap = now.MonoMs - _lastMonoMs;
-            _stalledMs += NotReading ? gap : Math.Max(0, gap - gapMs);
+            _stalledMs += NotReading ? gap : sourcesOpen ? Math.Max(0, gap - gapMs) : 0;
         }
 
         _lastMonoMs = Math.Max(_lastMonoMs, now.MonoMs);
