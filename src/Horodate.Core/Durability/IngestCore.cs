@@ -20,6 +20,22 @@ public sealed record IngestOptions
 
     /// <summary>How often, at most, an fsync is asked for while acknowledged clients are connected (default 250 ms).</summary>
     public long SyncIntervalMs { get; init; } = 250;
+
+    /// <summary>
+    /// A gap longer than this between two steps of the core (flushes, reads) means the process did not run (stopped,
+    /// a long GC pause): the excess is not counted as the sources' silence or lag. Default: a quarter of the idle
+    /// timeout, at most 250 ms (25 flush intervals at the default 10 ms, which a writer thread scheduled late on a
+    /// loaded machine stays well under); a quarter, so that the part of a stall still counted cannot by itself expire
+    /// a source whose values wait unread. Keep it above the flush interval: with no traffic, the flushes alone keep
+    /// the clock going (a shorter one only delays the write point, never reorders).
+    /// </summary>
+    public long StallGapMs
+    {
+        get => _stallGapMs ?? Math.Max(1, Math.Min(250, Ordering.IdleTimeoutMs / 4));
+        init => _stallGapMs = value;
+    }
+
+    private readonly long? _stallGapMs;
 }
 
 /// <summary>
@@ -42,6 +58,7 @@ public sealed class IngestCore : IDisposable
     private readonly ClientJournal? _journal;
     private readonly AckTracker _acks = new();
     private readonly SyncCadence _cadence;
+    private readonly StallClock _clock;
     private bool _sealed;
     private long _droppedAtStop;
     private long _reportedFuture;
@@ -77,7 +94,8 @@ public sealed class IngestCore : IDisposable
         _journal = journal;
         _sink = new BatchSink(new OutputBatch());
         _writer = new BatchWriter(files, output, options.LateOutput, lateLength, events, time);
-        var now = EngineTime.From(time);
+        _clock = new StallClock(time, options.StallGapMs);
+        var now = _clock.Read(sourcesOpen: false);
         _cadence = new SyncCadence(options.SyncIntervalMs, now.MonoMs);
         var resumed = existed || recovered is not null;
         _engine = new OrderingEngine(options.Ordering, _sink, output.Resume.LastValue, now, resumed);
@@ -204,17 +222,15 @@ public sealed class IngestCore : IDisposable
     /// <summary>Registers a connection; it holds the watermark from now until its first value.</summary>
     public int OpenSource()
     {
-        var now = EngineTime.From(_time);
         lock (_gate)
         {
-            return _engine.OpenSource(now);
+            return _engine.OpenSource(_clock.Read(_engine.OpenSources > 0));
         }
     }
 
     /// <summary>Hands over values decoded from one connection, in the order received.</summary>
     public void Ingest(int source, ReadOnlySpan<long> values)
     {
-        var now = EngineTime.From(_time);
         lock (_gate)
         {
             if (_sealed)
@@ -223,7 +239,7 @@ public sealed class IngestCore : IDisposable
                 return;
             }
 
-            _engine.Ingest(source, values, now);
+            _engine.Ingest(source, values, _clock.Read(_engine.OpenSources > 0));
         }
     }
 
@@ -231,9 +247,9 @@ public sealed class IngestCore : IDisposable
     public void Ingest(IngestBatch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        var now = EngineTime.From(_time);
         lock (_gate)
         {
+            var now = _clock.Read(_engine.OpenSources > 0);
             for (var i = 0; i < batch.Segments; i++)
             {
                 var values = batch.Segment(i, out var source);
@@ -301,11 +317,12 @@ public sealed class IngestCore : IDisposable
     /// </summary>
     public bool Flush(bool final)
     {
-        var now = EngineTime.From(_time);
+        EngineTime now;
         long rejectedFuture;
         bool acknowledging, syncDue;
         lock (_gate)
         {
+            now = _clock.Read(_engine.OpenSources > 0);
             var filling = _sink.Current;
             filling.NowMs = now.WallMs;
             _engine.Advance(now);
@@ -342,6 +359,13 @@ public sealed class IngestCore : IDisposable
         }
 
         var written = _writer.WriteOut();
+        lock (_gate)
+        {
+            // From now on, time is stalled while the transports do not read: while writes fail.
+            _ = _clock.Read(_engine.OpenSources > 0);
+            _clock.NotReading = _writer.Backpressured;
+        }
+
         if (syncDue && written && !final)
         {
             var acks = _collected;

@@ -61,7 +61,7 @@ public sealed partial class OrderingEngine
         }
 
         ref var state = ref _sources[id];
-        state = new SourceState { High = nowMs, LastSeen = now.MonoMs, LastReceived = -1, Open = true, Prev = None, Next = None };
+        state = new SourceState { High = nowMs, LastSeen = now.ListeningMs, LastReceived = -1, Open = true, Prev = None, Next = None };
         _openSources++;
         Activate(id, ref state);
         return id;

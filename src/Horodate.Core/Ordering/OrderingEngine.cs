@@ -45,9 +45,15 @@ public sealed partial class OrderingEngine
     private long _forced;
 
     // Max-delay's bound on the floor: now − MaxDelay on the wall clock, but never advancing faster than the
-    // monotonic clock, so that a wall-clock step forward does not write everything in flight at once.
+    // listening clock (EngineTime.ListeningMs), so that a wall-clock step forward does not write everything in
+    // flight at once, and a stall (the server not reading) does not move it past what waits in the socket buffers.
     private long _delayBound;
-    private long _lastMonoMs;
+    private long _lastListeningMs;
+
+    // Stalled time the bound has not caught up yet: once the server reads again, the bound advances at up to
+    // twice real time until it is back at now − MaxDelay, so that stalls do not add up into a longer max-delay.
+    private long _stallDebt;
+    private long _lastStalledMs;
 
     /// <summary>Creates an engine that writes to <paramref name="output"/>.</summary>
     /// <param name="options">Merge options; validated here.</param>
@@ -91,7 +97,8 @@ public sealed partial class OrderingEngine
 
         var nowMs = now.WallMs;
         _delayBound = nowMs - options.MaxDelayMs;
-        _lastMonoMs = now.MonoMs;
+        _lastListeningMs = now.ListeningMs;
+        _lastStalledMs = now.StalledMs;
         _floor = Math.Max(_delayBound, lastWritten is { } last ? last + 1 : long.MinValue);
         if (lastWritten is { } resumeAt && nowMs - resumeAt <= CoveredOutageMs)
         {
@@ -116,7 +123,7 @@ public sealed partial class OrderingEngine
 
         if (resumed)
         {
-            _graceUntil = now.MonoMs + options.ResumeGraceMs;
+            _graceUntil = now.ListeningMs + options.ResumeGraceMs;
         }
     }
 
@@ -207,7 +214,7 @@ public sealed partial class OrderingEngine
 
         if (accepted)
         {
-            Touch(source, ref state, now.MonoMs);
+            Touch(source, ref state, now.ListeningMs);
         }
     }
 
@@ -221,15 +228,23 @@ public sealed partial class OrderingEngine
     /// <summary>
     /// Like <see cref="Advance(long)"/>, with wall and monotonic time apart: the idle timeout, the max-delay
     /// and the resume grace are timed on the monotonic clock, so that a step of the wall clock neither
-    /// expires everything at once nor freezes expiry.
+    /// expires everything at once nor freezes expiry; and on its listening part only (<see cref="EngineTime.ListeningMs"/>),
+    /// so that while the server does not read, no source counts as silent or lagging and the write point
+    /// does not pass what the sources sent meanwhile.
     /// </summary>
     public void Advance(EngineTime now)
     {
-        ExpireIdleSources(now.MonoMs);
-        var elapsed = Math.Max(0, now.MonoMs - _lastMonoMs);
-        _lastMonoMs = now.MonoMs;
-        _delayBound = Math.Min(now.WallMs - _options.MaxDelayMs, _delayBound + elapsed); // never faster than real time
-        if (now.MonoMs < _graceUntil)
+        var listening = now.ListeningMs;
+        ExpireIdleSources(listening);
+        var elapsed = Math.Max(0, listening - _lastListeningMs);
+        _lastListeningMs = Math.Max(_lastListeningMs, listening);
+        _stallDebt += Math.Max(0, now.StalledMs - _lastStalledMs);
+        _lastStalledMs = Math.Max(_lastStalledMs, now.StalledMs);
+        var catchUp = Math.Min(_stallDebt, elapsed);
+        var target = now.WallMs - _options.MaxDelayMs;
+        _delayBound = Math.Min(target, _delayBound + elapsed + catchUp); // never faster than real time, twice that after a stall
+        _stallDebt = _delayBound < target ? _stallDebt - catchUp : 0;
+        if (listening < _graceUntil)
         {
             return; // clients may still come back to resend after a restart: the write point waits at the file's end
         }

@@ -59,8 +59,13 @@ internal sealed class IngestPipeline : IDisposable
     public static IngestPipeline Open(ServerOptions options, TimeProvider time, ILogger logger, PipelineTimings? timings = null)
     {
         var events = new Events(logger, time, options.Ordering.MaxFutureMs, timings);
+        var ingest = new IngestOptions { Output = options.Output, Ordering = options.Ordering };
         var core = IngestCore.Open(
-            new IngestOptions { Output = options.Output, Ordering = options.Ordering, SyncIntervalMs = (long)options.SyncInterval.TotalMilliseconds },
+            ingest with
+            {
+                SyncIntervalMs = (long)options.SyncInterval.TotalMilliseconds,
+                StallGapMs = Math.Max(ingest.StallGapMs, 2 * (long)options.FlushInterval.TotalMilliseconds), // the flushes' own gaps are no stall
+            },
             PhysicalFileSystem.Instance, time, events);
         return new IngestPipeline(options, core);
     }
