@@ -12,7 +12,7 @@ namespace Horodate.Simulation;
 /// (<see cref="IngestCore"/>, as production runs it, on a <see cref="SimFileSystem"/> and a
 /// <see cref="SimClock"/>), every step executed by a single-threaded scheduler; then the checks.
 /// </summary>
-internal sealed class Simulator
+internal sealed partial class Simulator
 {
     private const string Output = "/sim/out.txt";
 
@@ -122,6 +122,11 @@ internal sealed class Simulator
         // The end: the server comes up if it is down, everyone catches up, a graceful stop, a last recovery.
         _files.Capacity = long.MaxValue;
         _files.WriteFaultPerMille = _files.SyncFaultPerMille = 0;
+        if (_core is { Failure: not null })
+        {
+            StopAfterFailedSync();
+        }
+
         if (_core is null)
         {
             Restart();
@@ -168,9 +173,15 @@ internal sealed class Simulator
             }
 
             ConnectAndSend(sending: true); // clients try to reconnect, and fail, with backoff
+            if (_random.Chance(2))
+            {
+                PowerLossWhileDown();
+            }
 
             return null;
         }
+
+        CloseStaleSources();
 
         ConnectAndSend(sending: true);
         if (_random.Chance(600))
@@ -186,6 +197,12 @@ internal sealed class Simulator
         if (_core!.SyncPending && _random.Chance(500))
         {
             _ = _core.RunSync();
+        }
+
+        if (_core.Failure is not null)
+        {
+            StopAfterFailedSync();
+            return Check(final: false);
         }
 
         // Faults.
@@ -223,6 +240,11 @@ internal sealed class Simulator
         {
             done.Finished = true;
             Note($"client {done.Id} finished");
+        }
+
+        if (_random.Chance(2))
+        {
+            DropLiveConnection();
         }
 
         if (_random.Chance(1) && _clients.Find(c => !c.Gone && c.Connection is not null) is { } victim)
@@ -267,8 +289,9 @@ internal sealed class Simulator
         _resumeLast = _core.Resume.LastValue ?? -1;
         if (_clock.WallMs - (_resumeLast >= 0 ? _resumeLast : _firstWall) > _options.Ordering.ResumeOutageMs)
         {
-            _longOutage++; // beyond the stated bound: resends may be late
+            AfterLongOutage();
         }
+
         foreach (var client in _clients)
         {
             // Resends below the file's end (a graceful stop during the previous run's grace drained past them).
@@ -310,6 +333,7 @@ internal sealed class Simulator
         }
 
         _core = null; // the process is gone: nothing of it runs again
+        _stale.Clear();
         Note($"before crash: main {_files.Content(Output).Length} B");
         _files.Crash();
         Note($"after crash: main {_files.Content(Output).Length} B");
@@ -338,6 +362,7 @@ internal sealed class Simulator
         _ = core.FinishStop();
 
         // Only now are the connections closed.
+        CloseStaleSources(all: true);
         foreach (var client in _clients)
         {
             if (client.Connection is { } connection)
@@ -410,6 +435,7 @@ internal sealed class Simulator
                 var source = _core.OpenSource();
                 var connection = new SimConnection(client, source, _random, _eagainPerMille);
                 client.Connection = connection;
+                Connected(client);
                 if (client.Acknowledged)
                 {
                     _core.EnableAcks(source, client.Id, connection);
@@ -452,6 +478,7 @@ internal sealed class Simulator
 
     private void Deliver(bool all)
     {
+        MarkLateAfterReconnect();
         foreach (var client in _clients)
         {
             if (client.Connection is not { Read: true } connection || connection.InFlight.Count == 0)
@@ -627,7 +654,7 @@ internal sealed class Simulator
             }
         }
 
-        if (_longOutage == 0 && late.Find(v => !_lateByRule.Contains(v)) is var notLate && notLate != 0)
+        if (late.Find(v => !_lateByRule.Contains(v)) is var notLate && notLate != 0)
         {
             return $".late holds {notLate}, not late by the rules (sent above the write point, no outage outlasted {_options.Ordering.ResumeOutageMs} ms)";
         }
@@ -687,6 +714,10 @@ internal sealed class NullEvents : IIngestEvents
     }
 
     public void WriteFailed(string path, string message)
+    {
+    }
+
+    public void SyncFailed(string path, string message)
     {
     }
 

@@ -177,6 +177,9 @@ internal static class ServerCommand
             return 1;
         }
 
+        // A failed fsync stops the server as a signal would, then it exits non-zero (3).
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(signal.Token);
+        _ = server.Failed.ContinueWith(_ => stop.Cancel(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         await using (server.ConfigureAwait(false))
         {
             var mode = options.Ordering.Dedupe ? "each distinct value once" : "every value, duplicates kept";
@@ -188,11 +191,11 @@ internal static class ServerCommand
             {
                 if (live)
                 {
-                    await LivePanel.RunAsync(server, options.Output, signal.Token).ConfigureAwait(false);
+                    await LivePanel.RunAsync(server, options.Output, stop.Token).ConfigureAwait(false);
                 }
                 else
                 {
-                    await Task.Delay(Timeout.Infinite, signal.Token).ConfigureAwait(false);
+                    await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
                 }
             }
             catch (OperationCanceledException)
@@ -204,6 +207,17 @@ internal static class ServerCommand
 
             var summary = await server.StopAsync().ConfigureAwait(false);
             Console.WriteLine(json ? JsonSerializer.Serialize(summary, ServerJsonContext.Default.ServerSummary) : FormatSummary(summary, options));
+            if (server.Failed.IsCompleted)
+            {
+                var error = $"stopped: {await server.Failed.ConfigureAwait(false)}; nothing was acknowledged after it. Check the disk, then restart: the clients resend what was not acknowledged.";
+                await Console.Error.WriteLineAsync($"{Name}: {error}").ConfigureAwait(false);
+                if (json)
+                {
+                    JsonOutput.WriteError(error);
+                }
+
+                return 3;
+            }
         }
 
         return 0;

@@ -165,6 +165,12 @@ public sealed class HorodateServer : IAsyncDisposable
         return server;
     }
 
+    /// <summary>
+    /// Completes, with why, when the server must stop: an fsync failed, so nothing is acknowledged any more (a later
+    /// fsync could succeed without the data the failed one did not write). Stop it, and exit non-zero.
+    /// </summary>
+    public Task<string> Failed => _pipeline.Failed;
+
     /// <summary>Graceful stop; returns what the server did. Calling it again returns the same summary.</summary>
     public async Task<ServerSummary> StopAsync()
     {

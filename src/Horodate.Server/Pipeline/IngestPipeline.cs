@@ -117,6 +117,12 @@ internal sealed class IngestPipeline : IDisposable
     /// <summary>True while writes fail: transports must not read more until <see cref="WhenWritable"/> completes.</summary>
     public bool Backpressured => _core.Backpressured;
 
+    /// <summary>
+    /// Completes, with why, when an fsync failed (<see cref="IIngestEvents.SyncFailed"/>): fatal, nothing is
+    /// acknowledged any more; the server must stop and exit non-zero.
+    /// </summary>
+    public Task<string> Failed => _events.Failure.Task;
+
     /// <summary>Completes when writes work (at once when they do).</summary>
     public Task WhenWritable => _core.WhenWritable;
 
@@ -282,6 +288,9 @@ internal sealed class IngestPipeline : IDisposable
 
         public ServerMetrics? Metrics { get; set; }
 
+        /// <summary>Completes, with why, when an fsync failed: the server must stop.</summary>
+        public TaskCompletionSource<string> Failure { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
         public void Opened(string path, ResumeInfo found)
         {
             if (found.TruncatedBytes > 0)
@@ -303,6 +312,12 @@ internal sealed class IngestPipeline : IDisposable
             {
                 ServerLog.WriteFailed(logger, path, message);
             }
+        }
+
+        public void SyncFailed(string path, string message)
+        {
+            ServerLog.SyncFailed(logger, path, message);
+            _ = Failure.TrySetResult($"fsync of {path} failed: {message}");
         }
 
         public void WriteRecovered(string path, long bytes) => ServerLog.WriteRecovered(logger, path, bytes);
