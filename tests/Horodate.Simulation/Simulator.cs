@@ -353,7 +353,7 @@ internal sealed partial class Simulator
             client.Connection?.Read = false;
         }
 
-        for (var attempt = 0; !core.Flush(final: true) && attempt < 50; attempt++)
+        for (var attempt = 0; !core.Flush(final: true) && core.Failure is null && attempt < 50; attempt++)
         {
             _clock.Advance(100);
         }

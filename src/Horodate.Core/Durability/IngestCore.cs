@@ -192,7 +192,7 @@ public sealed class IngestCore : IDisposable
     /// <summary>What was found in the output file when it was opened.</summary>
     public ResumeInfo Resume => _writer.Main.Resume;
 
-    /// <summary>Why an fsync failed, once one did: nothing is acknowledged any more and the server must stop.</summary>
+    /// <summary>Why an fsync failed, once one did: nothing is written or acknowledged any more, and the server must stop.</summary>
     public string? Failure => _failure;
 
     /// <summary>True while writes fail: transports must not read more until <see cref="WhenWritable"/> completes.</summary>
@@ -356,7 +356,9 @@ public sealed class IngestCore : IDisposable
             }
         }
 
-        var written = _writer.WriteOut();
+        // After a failed fsync nothing more is written either: the pages it dropped stay the files' tail (cut as torn
+        // after a power loss), never a hole under later lines that the kernel did write back.
+        var written = _failure is null && _writer.WriteOut();
         if (syncDue && written && !final)
         {
             var acks = _collected;

@@ -190,7 +190,7 @@ internal sealed class IngestPipeline : IDisposable
         }
 
         // Final: everything received goes out, even what an open source still holds back.
-        for (var attempt = 0; !_core.Flush(final: true) && attempt < 50; attempt++)
+        for (var attempt = 0; !_core.Flush(final: true) && _core.Failure is null && attempt < 50; attempt++)
         {
             Thread.Sleep(100); // a failing disk gets a few seconds to come back before we give up
         }

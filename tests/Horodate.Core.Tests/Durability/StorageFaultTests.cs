@@ -79,7 +79,7 @@ public sealed class StorageFaultTests
     /// <summary>
     /// fsyncgate: on Linux a failed fsync may drop the pages it could not write (marked clean), and the next fsync then
     /// succeeds without them. Retrying would acknowledge values a power loss takes; the core must acknowledge nothing
-    /// after a failed fsync, however well later ones go, and say that the server must stop.
+    /// after a failed fsync, however well later ones go, write nothing more, and say that the server must stop.
     /// </summary>
     [Theory]
     [InlineData(true)]
@@ -102,10 +102,14 @@ public sealed class StorageFaultTests
         Assert.Empty(target.Delivered);
 
         files.SyncFaultPerMille = 0;
-        clock.Advance(10);
+        var length = files.Content(Output).Length;
+        core.Ingest(source, [clock.WallMs]);
+        clock.Advance(200);
         _ = core.Flush(final: false);
         _ = core.RunSync();
+        Assert.False(core.Flush(final: true));
         Assert.False(core.FinishStop());
+        Assert.Equal(length, files.Content(Output).Length); // nor written: the dropped pages stay the tail, never a hole under later lines
 
         Assert.Empty(target.Delivered); // the value is not durable: a power loss now would take it
         Assert.Equal([Output], events.SyncFailures);
