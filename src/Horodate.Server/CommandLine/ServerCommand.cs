@@ -206,18 +206,23 @@ internal static class ServerCommand
             await notes.WriteLineAsync($"{Name}: stopping: writing everything received...").ConfigureAwait(false);
 
             var summary = await server.StopAsync().ConfigureAwait(false);
-            Console.WriteLine(json ? JsonSerializer.Serialize(summary, ServerJsonContext.Default.ServerSummary) : FormatSummary(summary, options));
             if (server.Failed.IsCompleted)
             {
-                var error = $"stopped: {await server.Failed.ConfigureAwait(false)}; nothing was acknowledged after it. Check the disk, then restart: the clients resend what was not acknowledged.";
+                var error = $"stopped: {await server.Failed.ConfigureAwait(false)}; nothing was written or acknowledged after it. Check the disk, then restart: the clients resend what was not acknowledged.";
                 await Console.Error.WriteLineAsync($"{Name}: {error}").ConfigureAwait(false);
                 if (json)
                 {
-                    JsonOutput.WriteError(error);
+                    JsonOutput.WriteError(error); // the one object on standard output
+                }
+                else
+                {
+                    Console.WriteLine(FormatSummary(summary, options));
                 }
 
                 return 3;
             }
+
+            Console.WriteLine(json ? JsonSerializer.Serialize(summary, ServerJsonContext.Default.ServerSummary) : FormatSummary(summary, options));
         }
 
         return 0;

@@ -192,6 +192,29 @@ public sealed class StorageFaultTests
         Assert.Equal($"{now - 300}\n", Text(files, Output + ".late"));
     }
 
+    /// <summary>The real file system syncs a real directory (open read-only, fsync, close); a missing one is an I/O error, not a crash.</summary>
+    [Fact]
+    public void The_physical_file_system_syncs_a_directory_and_reports_a_missing_one()
+    {
+        var directory = Directory.CreateTempSubdirectory("horodate-dirsync-");
+        try
+        {
+            var path = System.IO.Path.Combine(directory.FullName, "out.txt");
+            using (var file = PhysicalFileSystem.Instance.Open(path))
+            {
+                file.Write(0, "1\n"u8);
+                file.Sync();
+            }
+
+            PhysicalFileSystem.Instance.SyncDirectory(path);
+            _ = Assert.ThrowsAny<IOException>(() => PhysicalFileSystem.Instance.SyncDirectory(System.IO.Path.Combine(directory.FullName, "missing", "out.txt")));
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
     /// <summary>
     /// A journal append that fails part-way (a full disk) and whose cut fails too leaves part of a record at the end.
     /// Appending a shorter record over it would leave the rest behind and the journal foreign at the next start: the
