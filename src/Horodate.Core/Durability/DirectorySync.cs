@@ -8,9 +8,8 @@ namespace Horodate.Core.Durability;
 /// </summary>
 internal static class DirectorySync
 {
-    private const int ReadOnly = 0;          // O_RDONLY
-    private const int Directory = 0x10000;   // O_DIRECTORY on Linux x64 and arm64 (0x4000 on macOS, where it is only a check)
-    private const int CloseOnExec = 0x80000; // O_CLOEXEC on Linux
+    private const int ReadOnly = 0;          // O_RDONLY (a directory opens read-only; O_DIRECTORY, whose value differs by architecture, would only check it)
+    private const int CloseOnExec = 0x80000; // O_CLOEXEC on Linux (x64 and arm64 alike)
 
     /// <summary>Syncs the directory <paramref name="directory"/>.</summary>
     /// <exception cref="IOException">It could not be opened or synced.</exception>
@@ -21,7 +20,7 @@ internal static class DirectorySync
             return;
         }
 
-        var flags = ReadOnly | (OperatingSystem.IsLinux() ? Directory | CloseOnExec : 0);
+        var flags = ReadOnly | (OperatingSystem.IsLinux() ? CloseOnExec : 0);
         var fd = Open(directory, flags);
         if (fd < 0)
         {

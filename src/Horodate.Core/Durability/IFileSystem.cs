@@ -16,7 +16,7 @@ public interface IFileSystem
     /// <exception cref="IOException">The file cannot be opened.</exception>
     IStorageFile Open(string path, bool truncate = false);
 
-    /// <summary>Moves <paramref name="source"/> over <paramref name="destination"/>, replacing it.</summary>
+    /// <summary>Moves <paramref name="source"/> over <paramref name="destination"/>, replacing it (durable once <see cref="SyncDirectory"/> returns).</summary>
     void Rename(string source, string destination);
 
     /// <summary>
