@@ -4,7 +4,7 @@ using System.Globalization;
 namespace Horodate.Simulation;
 
 /// <summary>
-/// <c>scripts/simulate.sh --schedules N | --minutes M [--seed S] [--trace]</c>: runs schedules from consecutive
+/// <c>scripts/simulate.sh --schedules N | --minutes M [--seed S] [--trace] [--nul-tails]</c>: runs schedules from consecutive
 /// seeds and ends with one line, <c>N schedules, N violations</c>. A violation prints its seed, which replays it.
 /// </summary>
 internal static class Program
@@ -15,6 +15,7 @@ internal static class Program
         double minutes = 0;
         ulong first = (ulong)DateTime.UtcNow.Ticks;
         var trace = false;
+        var nulTails = false;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -32,14 +33,17 @@ internal static class Program
                 case "--trace":
                     trace = true;
                     break;
+                case "--nul-tails":
+                    nulTails = true;
+                    break;
                 default:
-                    Console.Error.WriteLine($"unknown option {args[i]}; usage: simulate [--schedules N | --minutes M] [--seed S] [--trace]");
+                    Console.Error.WriteLine($"unknown option {args[i]}; usage: simulate [--schedules N | --minutes M] [--seed S] [--trace] [--nul-tails]");
                     return 2;
             }
         }
 
         var clock = Stopwatch.StartNew();
-        var result = SimulationRun.Run(first, schedules, minutes > 0 ? TimeSpan.FromMinutes(minutes) : null, trace, Console.Out);
+        var result = SimulationRun.Run(first, schedules, minutes > 0 ? TimeSpan.FromMinutes(minutes) : null, trace, Console.Out, nulTails);
         Console.Error.WriteLine($"{result.Schedules / Math.Max(clock.Elapsed.TotalSeconds, 1e-3):F0} schedules/s, first seed {first}");
         Console.WriteLine($"{result.Schedules} schedules, {result.Violations} violations");
         return result.Violations == 0 ? 0 : 1;
@@ -51,14 +55,14 @@ internal static class SimulationRun
 {
     public readonly record struct Result(long Schedules, long Violations, string? FirstViolation);
 
-    public static Result Run(ulong firstSeed, long schedules, TimeSpan? budget, bool trace, TextWriter report)
+    public static Result Run(ulong firstSeed, long schedules, TimeSpan? budget, bool trace, TextWriter report, bool nulTails = false)
     {
         var clock = Stopwatch.StartNew();
         long run = 0, violations = 0;
         string? firstViolation = null;
         for (var seed = firstSeed; run < schedules && (budget is not { } b || clock.Elapsed < b); seed++, run++)
         {
-            var simulator = new Simulator(seed, trace);
+            var simulator = new Simulator(seed, trace) { NulTails = nulTails };
             if (simulator.Run() is { } violation)
             {
                 violations++;

@@ -12,7 +12,7 @@ namespace Horodate.Simulation;
 /// (<see cref="IngestCore"/>, as production runs it, on a <see cref="SimFileSystem"/> and a
 /// <see cref="SimClock"/>), every step executed by a single-threaded scheduler; then the checks.
 /// </summary>
-internal sealed class Simulator
+internal sealed partial class Simulator
 {
     private const string Output = "/sim/out.txt";
 
@@ -126,6 +126,11 @@ internal sealed class Simulator
         // The end: the server comes up if it is down, everyone catches up, a graceful stop, a last recovery.
         _files.Capacity = long.MaxValue;
         _files.WriteFaultPerMille = _files.SyncFaultPerMille = 0;
+        if (_core is { Failure: not null })
+        {
+            StopAfterFailedSync();
+        }
+
         if (_core is null)
         {
             Restart();
@@ -172,9 +177,15 @@ internal sealed class Simulator
             }
 
             ConnectAndSend(sending: true); // clients try to reconnect, and fail, with backoff
+            if (_random.Chance(2))
+            {
+                PowerLossWhileDown();
+            }
 
             return null;
         }
+
+        CloseStaleSources();
 
         ConnectAndSend(sending: true);
         if (_random.Chance(600))
@@ -190,6 +201,12 @@ internal sealed class Simulator
         if (_core!.SyncPending && _random.Chance(500))
         {
             _ = _core.RunSync();
+        }
+
+        if (_core.Failure is not null)
+        {
+            StopAfterFailedSync();
+            return Check(final: false);
         }
 
         // Faults.
@@ -242,6 +259,11 @@ internal sealed class Simulator
             Note($"client {done.Id} finished");
         }
 
+        if (_random.Chance(2))
+        {
+            DropLiveConnection();
+        }
+
         if (_random.Chance(1) && _clients.Find(c => !c.Gone && c.Connection is not null) is { } victim)
         {
             // A client killed: its connection closes; what it had not had acknowledged is lost with it.
@@ -284,8 +306,9 @@ internal sealed class Simulator
         _resumeLast = _core.Resume.LastValue ?? -1;
         if (_clock.WallMs - (_resumeLast >= 0 ? _resumeLast : _firstWall) > _options.Ordering.ResumeOutageMs)
         {
-            _longOutage++; // beyond the stated bound: resends may be late
+            AfterLongOutage();
         }
+
         foreach (var client in _clients)
         {
             // Resends below the file's end (a graceful stop during the previous run's grace drained past them).
@@ -327,6 +350,7 @@ internal sealed class Simulator
         }
 
         _core = null; // the process is gone: nothing of it runs again
+        _stale.Clear();
         Note($"before crash: main {_files.Content(Output).Length} B");
         _files.Crash();
         Note($"after crash: main {_files.Content(Output).Length} B");
@@ -346,7 +370,7 @@ internal sealed class Simulator
             client.Connection?.Read = false;
         }
 
-        for (var attempt = 0; !core.Flush(final: true) && attempt < 50; attempt++)
+        for (var attempt = 0; !core.Flush(final: true) && core.Failure is null && attempt < 50; attempt++)
         {
             _clock.Advance(100);
         }
@@ -355,6 +379,7 @@ internal sealed class Simulator
         _ = core.FinishStop();
 
         // Only now are the connections closed.
+        CloseStaleSources(all: true);
         foreach (var client in _clients)
         {
             if (client.Connection is { } connection)
@@ -432,6 +457,7 @@ internal sealed class Simulator
                 var source = _core.OpenSource();
                 var connection = new SimConnection(client, source, _random, _eagainPerMille);
                 client.Connection = connection;
+                Connected(client);
                 if (client.Acknowledged)
                 {
                     _core.EnableAcks(source, client.Id, connection);
@@ -479,13 +505,14 @@ internal sealed class Simulator
             return; // writes fail: the transports stop reading, the clients' sends wait in the socket buffers (TCP pushback)
         }
 
-        var reach = _core.Snapshot(takeLag: false).Floor + _core.WindowSize;
+        var reach = _core.Snapshot().Floor + _core.WindowSize;
         if (_clients.Exists(c => c.Connection is { Read: true } connection && connection.InFlight.Count > 0 && connection.InFlight[^1] >= reach))
         {
             _beyondWindow++;
             Note("values in flight beyond the window: the write point must move on");
         }
 
+        MarkLateAfterReconnect();
         foreach (var client in _clients)
         {
             if (client.Connection is not { Read: true } connection || connection.InFlight.Count == 0)
@@ -661,7 +688,7 @@ internal sealed class Simulator
             }
         }
 
-        if (_longOutage == 0 && _beyondWindow == 0 && late.Find(v => !_lateByRule.Contains(v)) is var notLate && notLate != 0)
+        if (_beyondWindow == 0 && late.Find(v => !_lateByRule.Contains(v)) is var notLate && notLate != 0)
         {
             return $".late holds {notLate}, not late by the rules (sent above the write point, no outage outlasted {_options.Ordering.ResumeOutageMs} ms)";
         }
@@ -721,6 +748,10 @@ internal sealed class NullEvents : IIngestEvents
     }
 
     public void WriteFailed(string path, string message)
+    {
+    }
+
+    public void SyncFailed(string path, string message)
     {
     }
 

@@ -47,6 +47,9 @@ public sealed class BatchWriter : IDisposable
     /// <summary>The ordered file.</summary>
     public TimestampFile Main { get; }
 
+    /// <summary>The file seam the files live on.</summary>
+    public IFileSystem Files => _files;
+
     /// <summary>The side file of late values, once opened.</summary>
     public TimestampFile? Late => Volatile.Read(ref _late);
 

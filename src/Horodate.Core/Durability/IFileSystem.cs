@@ -16,8 +16,32 @@ public interface IFileSystem
     /// <exception cref="IOException">The file cannot be opened.</exception>
     IStorageFile Open(string path, bool truncate = false);
 
-    /// <summary>Moves <paramref name="source"/> over <paramref name="destination"/>, replacing it.</summary>
+    /// <summary>Moves <paramref name="source"/> over <paramref name="destination"/>, replacing it (durable once <see cref="SyncDirectory"/> returns).</summary>
     void Rename(string source, string destination);
+
+    /// <summary>
+    /// Makes the directory holding <paramref name="path"/> durable (fsync of the directory): a file just created, or
+    /// renamed, is only sure to survive a power loss under its name once its directory entry is.
+    /// </summary>
+    /// <exception cref="IOException">The directory could not be synced.</exception>
+    void SyncDirectory(string path);
+}
+
+/// <summary>
+/// An fsync failed. Unlike a failed write, it is not retried: on Linux the kernel may already have dropped the dirty
+/// pages it could not write back (marked clean), so a later fsync would succeed without them ("fsyncgate").
+/// </summary>
+public sealed class SyncFailedException : IOException
+{
+    /// <summary>An fsync of <paramref name="path"/> failed.</summary>
+    public SyncFailedException(string path, string message, Exception? inner = null)
+        : base($"fsync of {path} failed: {message}", inner)
+    {
+        Path = path;
+    }
+
+    /// <summary>The file whose fsync failed.</summary>
+    public string Path { get; }
 }
 
 /// <summary>One open file of the <see cref="IFileSystem"/> seam. Positional reads and writes: no hidden cursor or buffer.</summary>
@@ -37,7 +61,8 @@ public interface IStorageFile : IDisposable
     void SetLength(long length);
 
     /// <summary>Makes everything written so far durable (fsync).</summary>
-    /// <exception cref="IOException">The sync failed: nothing written since the last successful one is known durable.</exception>
+    /// <exception cref="SyncFailedException">The sync failed: nothing written since the last successful one is known
+    /// durable, and a later sync that works does not make it so.</exception>
     void Sync();
 }
 
@@ -69,13 +94,16 @@ public sealed class PhysicalFileSystem : IFileSystem
             options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         }
 
-        return new PhysicalFile(new FileStream(path, options));
+        return new PhysicalFile(new FileStream(path, options), path);
     }
 
     /// <inheritdoc />
     public void Rename(string source, string destination) => File.Move(source, destination, overwrite: true);
 
-    private sealed class PhysicalFile(FileStream stream) : IStorageFile
+    /// <inheritdoc />
+    public void SyncDirectory(string path) => DirectorySync.Sync(Path.GetDirectoryName(Path.GetFullPath(path)) ?? "/");
+
+    private sealed class PhysicalFile(FileStream stream, string path) : IStorageFile
     {
         public long Length => RandomAccess.GetLength(stream.SafeFileHandle);
 
@@ -85,7 +113,17 @@ public sealed class PhysicalFileSystem : IFileSystem
 
         public void SetLength(long length) => stream.SetLength(length);
 
-        public void Sync() => stream.Flush(flushToDisk: true);
+        public void Sync()
+        {
+            try
+            {
+                stream.Flush(flushToDisk: true);
+            }
+            catch (IOException ex)
+            {
+                throw new SyncFailedException(path, ex.Message, ex);
+            }
+        }
 
         public void Dispose() => stream.Dispose();
     }

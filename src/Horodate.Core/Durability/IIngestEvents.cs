@@ -14,6 +14,12 @@ public interface IIngestEvents
     /// <summary>A write or sync failed (retried; nothing is acknowledged meanwhile).</summary>
     void WriteFailed(string path, string message);
 
+    /// <summary>
+    /// An fsync of <paramref name="path"/> failed: fatal. Nothing is acknowledged any more (a later fsync could succeed
+    /// without the data this one failed to write); the server must stop, and the clients resend after its restart.
+    /// </summary>
+    void SyncFailed(string path, string message);
+
     /// <summary>Writes work again after failing.</summary>
     void WriteRecovered(string path, long bytes);
 

@@ -75,6 +75,11 @@ public sealed class IngestCore : IDisposable
     private long _doneId;
     private bool _lastSyncFailed;
 
+    // The sync step's: the first fsync that failed (after it, nothing is ever acknowledged), and whether the directory
+    // entry of a .late created during the run is durable.
+    private volatile string? _failure;
+    private bool _lateEntrySynced;
+
     private sealed class SyncRequest(long mainLength, long lateLength, bool acknowledging, List<AckTracker.Pending> acks)
     {
         public long MainLength { get; set; } = mainLength;
@@ -112,15 +117,22 @@ public sealed class IngestCore : IDisposable
         }
     }
 
-    /// <summary>Makes the output and, if it exists, the late file durable as they are (fsync).</summary>
+    /// <summary>
+    /// Makes the output and, if it exists, the late file durable as they read now, names included (fsync of the
+    /// files and of their directory). Each file's last <see cref="TimestampFile.ResumeTailBytes"/> (all that resends are
+    /// recognised against) are rewritten first: after a failed fsync the previous run stopped, but Linux may have
+    /// marked the pages it could not write back clean; reads still show them, a plain fsync would not write them,
+    /// and a power loss would take values acknowledged against them. Rewritten, they are dirty again and synced.
+    /// </summary>
     private static void SyncExisting(IFileSystem files, TimestampFile output, string latePath)
     {
-        output.Sync();
+        DurableRewrite.RewriteTail(files, output.Path, TimestampFile.ResumeTailBytes);
         if (files.Exists(latePath))
         {
-            using var late = TimestampFile.Open(files, latePath, sorted: false);
-            late.Sync();
+            DurableRewrite.RewriteTail(files, latePath, TimestampFile.ResumeTailBytes);
         }
+
+        files.SyncDirectory(output.Path);
     }
 
     /// <summary>
@@ -197,6 +209,9 @@ public sealed class IngestCore : IDisposable
 
     /// <summary>What was found in the output file when it was opened.</summary>
     public ResumeInfo Resume => _writer.Main.Resume;
+
+    /// <summary>Why an fsync failed, once one did: nothing is written or acknowledged any more, and the server must stop.</summary>
+    public string? Failure => _failure;
 
     /// <summary>True while writes fail: transports must not read more until <see cref="WhenWritable"/> completes.</summary>
     public bool Backpressured => _writer.Backpressured;
@@ -358,7 +373,9 @@ public sealed class IngestCore : IDisposable
             }
         }
 
-        var written = _writer.WriteOut();
+        // After a failed fsync nothing more is written either: the pages it dropped stay the files' tail (cut as torn
+        // after a power loss), never a hole under later lines that the kernel did write back.
+        var written = _failure is null && _writer.WriteOut();
         lock (_gate)
         {
             // From now on, time is stalled while the transports do not read: while writes fail.
@@ -409,6 +426,18 @@ public sealed class IngestCore : IDisposable
             lock (_syncGate)
             {
                 return _request is not null;
+            }
+        }
+    }
+
+    /// <summary>How many acknowledgements the sync request not yet taken carries (merged: at most one per acknowledged source).</summary>
+    internal int QueuedAcks
+    {
+        get
+        {
+            lock (_syncGate)
+            {
+                return _request?.Acks.Count ?? 0;
             }
         }
     }
@@ -484,7 +513,7 @@ public sealed class IngestCore : IDisposable
         {
             if (_request is { } queued)
             {
-                queued.Acks.AddRange(acks);
+                PendingAcks.Merge(queued.Acks, acks);
                 queued.MainLength = _writer.Main.Length;
                 queued.LateLength = _writer.LateLength;
                 queued.Acknowledging = acknowledging;
@@ -533,18 +562,43 @@ public sealed class IngestCore : IDisposable
 
     private bool Sync(long mainLength, long lateLength, bool acknowledging, List<AckTracker.Pending> acks)
     {
+        if (_failure is not null)
+        {
+            return false; // an fsync failed: nothing written since the last good one is known durable, ever
+        }
+
         try
         {
             var started = _time.GetTimestamp();
             _writer.Main.Sync();
-            _writer.Late?.Sync();
+            if (_writer.Late is { } late)
+            {
+                late.Sync();
+                if (!_lateEntrySynced)
+                {
+                    _writer.Files.SyncDirectory(late.Path); // created during this run: its name must survive a power loss too
+                    _lateEntrySynced = true;
+                }
+            }
+
             _journal?.Append(mainLength, lateLength, acknowledging, AckTracker.Marks(acks));
             _events.Synced(started);
+        }
+        catch (SyncFailedException ex)
+        {
+            // Fatal, never retried (fsyncgate): Linux may have dropped the pages it could not write back, marking them
+            // clean, so the next fsync would succeed without them and acknowledge values a power loss then takes. Not
+            // rewritten from memory either: plain mode syncs only at the stop, so what a failed fsync covers can be a
+            // whole run. The server stops instead (IIngestEvents.SyncFailed), acknowledging nothing more; the clients
+            // resend what was not acknowledged, and the next start rewrites the files' tails before trusting them.
+            _failure = ex.Message;
+            _events.SyncFailed(ex.Path, ex.Message);
+            return false;
         }
         catch (IOException ex)
         {
             _events.WriteFailed(_writer.Main.Path, ex.Message);
-            return false; // not durable: no acknowledgement (they are collected again at the next sync)
+            return false; // a failed write (the journal's): no acknowledgement (they are collected again at the next sync)
         }
 
         AckTracker.Complete(acks);

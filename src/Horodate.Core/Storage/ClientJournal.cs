@@ -21,6 +21,7 @@ public sealed class ClientJournal : IDisposable
     private readonly string _path;
     private readonly IStorageFile _stream;
     private long _length;
+    private bool _junk; // bytes of a failed append past _length, not yet cut
 
     private ClientJournal(string path, IStorageFile stream)
     {
@@ -264,6 +265,7 @@ public sealed class ClientJournal : IDisposable
         }
 
         files.Rename(temp, path);
+        files.SyncDirectory(path); // the rename survives a power loss only once the directory entry is durable
         var appending = files.Open(path);
         return new ClientJournal(path, appending) { _length = appending.Length };
     }
@@ -275,14 +277,23 @@ public sealed class ClientJournal : IDisposable
         var record = Format(mainLength, lateLength, acknowledging, moved);
         lock (_stream)
         {
+            if (_junk)
+            {
+                // A failed append whose cut failed too left part of a record past the end: cut it first, or nothing
+                // is appended (and so nothing acknowledged). A shorter record written over it would leave its rest behind.
+                _stream.SetLength(_length);
+                _junk = false;
+            }
+
             try
             {
                 _stream.Write(_length, record);
             }
             catch (IOException)
             {
-                // All or nothing (a full disk): a half record left in the middle would make the journal foreign.
-                TryCutBackTo(_length);
+                // All or nothing (a full disk): a half record left in the middle would make the journal foreign. Left
+                // at the end (the cut failed too), it is a record cut short, which recovery skips like a crash's.
+                _junk = !TryCutBackTo(_length);
                 throw;
             }
 
@@ -294,15 +305,16 @@ public sealed class ClientJournal : IDisposable
     /// <inheritdoc />
     public void Dispose() => _stream.Dispose();
 
-    private void TryCutBackTo(long length)
+    private bool TryCutBackTo(long length)
     {
         try
         {
             _stream.SetLength(length);
+            return true;
         }
         catch (IOException)
         {
-            // The next Append writes at the same offset, over whatever is there.
+            return false; // the next Append cuts it before writing
         }
     }
 

@@ -183,6 +183,7 @@ internal static class ServerCommand
             var httpAt = server.HttpEndpoint is { } h ? $"; dashboard on http://{h}/ (metrics at /metrics)" : "";
             await notes.WriteLineAsync($"{Name}: listening on {string.Join(", ", server.Endpoints)} ({server.Transport.ToString().ToLowerInvariant()}){httpAt}; writing {options.Output} ({mode}{resumed}); late values go to {options.LateOutput}. Ctrl-C to stop.").ConfigureAwait(false);
             await notes.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            // A critical error (a failed fsync, a transport that cannot read) stops the server as a signal would; then it exits non-zero.
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(signal.Token, server.Failing);
             try
             {
@@ -203,8 +204,25 @@ internal static class ServerCommand
             await notes.WriteLineAsync($"{Name}: stopping: writing everything received...").ConfigureAwait(false);
 
             var summary = await server.StopAsync().ConfigureAwait(false);
+            if (server.Failure.IsCompleted)
+            {
+                var failure = await server.Failure.ConfigureAwait(false);
+                var error = $"stopped: {failure.Reason}";
+                await Console.Error.WriteLineAsync($"{Name}: {error}").ConfigureAwait(false);
+                if (json)
+                {
+                    JsonOutput.WriteError(error); // the one object on standard output
+                }
+                else
+                {
+                    Console.WriteLine(StatusText.Summary(Name, summary, options));
+                }
+
+                return failure.ExitCode;
+            }
+
             Console.WriteLine(json ? JsonSerializer.Serialize(summary, ServerJsonContext.Default.ServerSummary) : StatusText.Summary(Name, summary, options));
-            return server.Failed ? 1 : 0; // a critical error stopped it (logged)
+            return 0;
         }
     }
 }

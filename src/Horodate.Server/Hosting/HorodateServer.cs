@@ -51,26 +51,30 @@ public sealed class HorodateServer : IAsyncDisposable
         Endpoints = transport.Endpoints;
         var failing = new CancellationTokenSource(); // never disposed: it has no timer
         Failing = failing.Token;
-        transport.Failed.ContinueWith(
-            static (failed, state) =>
-            {
-                _ = failed.Exception; // observed: the transport logged it
-                ((CancellationTokenSource)state!).Cancel();
-            },
+        Failure = FirstFailureAsync(transport.Failed, pipeline.Failed);
+        Failure.ContinueWith(
+            static (_, state) => ((CancellationTokenSource)state!).Cancel(),
             failing, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
     }
 
     /// <summary>
-    /// Cancelled when the server can no longer serve (it logged a critical error, and what it had read is
-    /// handed over): the host should call <see cref="StopAsync"/>, and exit with an error.
+    /// Cancelled when the server can no longer serve (it logged a critical error; see <see cref="Failure"/>): the host
+    /// should call <see cref="StopAsync"/>, and exit with <see cref="ServerFailure.ExitCode"/>.
     /// </summary>
     public CancellationToken Failing { get; }
 
+    /// <summary>
+    /// Completes, with why, when the server can no longer serve: its transport can no longer read (what it had read
+    /// is handed over), or an fsync failed (nothing is acknowledged any more: a later fsync could succeed without the
+    /// data the failed one did not write). Never completes otherwise.
+    /// </summary>
+    public Task<ServerFailure> Failure { get; }
+
+    /// <summary>True once the server failed (see <see cref="Failure"/>).</summary>
+    public bool Failed => Failure.IsCompleted;
+
     /// <summary>The transport, for the tests that break it.</summary>
     internal ITransport TransportInstance => _transport;
-
-    /// <summary>True once the server failed (see <see cref="Failing"/>).</summary>
-    public bool Failed => Failing.IsCancellationRequested;
 
     /// <summary>The endpoints actually bound (port 0 resolved to the port the system picked), in <c>--listen</c> order.</summary>
     public IReadOnlyList<IPEndPoint> Endpoints { get; }
@@ -186,6 +190,20 @@ public sealed class HorodateServer : IAsyncDisposable
         reporter.Start();
         server = new HorodateServer(transport, kind, pipeline, statusSource, reporter, loggerFactory, logger, services, http);
         return server;
+    }
+
+    private static async Task<ServerFailure> FirstFailureAsync(Task transport, Task<string> sync)
+    {
+        var first = await Task.WhenAny(transport, sync).ConfigureAwait(false);
+        if (first == sync)
+        {
+            return new ServerFailure(
+                $"{await sync.ConfigureAwait(false)}; nothing was written or acknowledged after it. Check the disk, then restart: the clients resend what was not acknowledged.",
+                ServerFailure.SyncFailedExitCode);
+        }
+
+        var reason = transport.Exception?.InnerException?.Message ?? "the transport can no longer read its connections";
+        return new ServerFailure($"{reason}; what was read is written.", ServerFailure.TransportFailedExitCode);
     }
 
     /// <summary>Graceful stop; returns what the server did. Calling it again returns the same summary.</summary>

@@ -51,6 +51,9 @@ internal static partial class ServerLog
     [LoggerMessage(206, LogLevel.Warning, "Cut {MainBytes} bytes of {Path} (and {LateBytes} of its .late file) written after the last durable state, never acknowledged: the clients that sent them resend them.")]
     public static partial void CutToJournal(ILogger logger, string path, long mainBytes, long lateBytes);
 
+    [LoggerMessage(210, LogLevel.Critical, "fsync of {Path} failed: {Message}. Stopping: nothing more is acknowledged (a later fsync could succeed without the lost data). Clients resend what was not acknowledged once the server is restarted; check the disk first.")]
+    public static partial void SyncFailed(ILogger logger, string path, string message);
+
     [LoggerMessage(300, LogLevel.Information, "Stopping: no new connections; writing everything received.")]
     public static partial void Stopping(ILogger logger);
 

@@ -20,6 +20,7 @@ internal sealed class IngestPipeline : IDisposable
 {
     private readonly ServerOptions _options;
     private readonly IngestCore _core;
+    private readonly Task<string> _failed;
     private readonly ManualResetEventSlim _stopRequested = new();
     private readonly ManualResetEventSlim _wake = new(); // set by anything that gives a quiescent writer work, and by stop
     private volatile bool _writerAsleep;
@@ -29,10 +30,11 @@ internal sealed class IngestPipeline : IDisposable
     private Thread? _writer;
     private Thread? _syncer;
 
-    private IngestPipeline(ServerOptions options, IngestCore core)
+    private IngestPipeline(ServerOptions options, IngestCore core, Task<string> failed)
     {
         _options = options;
         _core = core;
+        _failed = failed;
         core.SyncRequested = () =>
         {
             lock (_syncSignal)
@@ -67,7 +69,7 @@ internal sealed class IngestPipeline : IDisposable
                 StallGapMs = Math.Max(ingest.StallGapMs, 2 * (long)options.FlushInterval.TotalMilliseconds), // the flushes' own gaps are no stall
             },
             PhysicalFileSystem.Instance, time, events);
-        return new IngestPipeline(options, core);
+        return new IngestPipeline(options, core, events.Failure.Task);
     }
 
     /// <summary>Registers a connection; it holds the watermark from now until its first value.</summary>
@@ -118,6 +120,12 @@ internal sealed class IngestPipeline : IDisposable
     /// <summary>True while writes fail: transports must not read more until <see cref="WhenWritable"/> completes.</summary>
     public bool Backpressured => _core.Backpressured;
 
+    /// <summary>
+    /// Completes, with why, when an fsync failed (<see cref="IIngestEvents.SyncFailed"/>): fatal, nothing is
+    /// acknowledged any more; the server must stop and exit non-zero.
+    /// </summary>
+    public Task<string> Failed => _failed;
+
     /// <summary>Completes when writes work (at once when they do).</summary>
     public Task WhenWritable => _core.WhenWritable;
 
@@ -166,7 +174,7 @@ internal sealed class IngestPipeline : IDisposable
         }
 
         // Final: everything received goes out, even what an open source still holds back.
-        for (var attempt = 0; !_core.Flush(final: true) && attempt < 50; attempt++)
+        for (var attempt = 0; !_core.Flush(final: true) && _core.Failure is null && attempt < 50; attempt++)
         {
             Thread.Sleep(100); // a failing disk gets a few seconds to come back before we give up
         }
@@ -262,6 +270,9 @@ internal sealed class IngestPipeline : IDisposable
         private readonly RateLimiter _futureLog = new(TimeSpan.FromSeconds(5));
         private long _unreportedFuture;
 
+        /// <summary>Completes, with why, when an fsync failed: the server must stop.</summary>
+        public TaskCompletionSource<string> Failure { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
         public void Opened(string path, ResumeInfo found)
         {
             if (found.TruncatedBytes > 0)
@@ -283,6 +294,12 @@ internal sealed class IngestPipeline : IDisposable
             {
                 ServerLog.WriteFailed(logger, path, message);
             }
+        }
+
+        public void SyncFailed(string path, string message)
+        {
+            ServerLog.SyncFailed(logger, path, message);
+            _ = Failure.TrySetResult($"fsync of {path} failed: {message}");
         }
 
         public void WriteRecovered(string path, long bytes) => ServerLog.WriteRecovered(logger, path, bytes);

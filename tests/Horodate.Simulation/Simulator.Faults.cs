@@ -1,0 +1,139 @@
+namespace Horodate.Simulation;
+
+/// <summary>The storage and network faults added with issue 10's review: failed fsyncs, power losses while down, dropped connections.</summary>
+internal sealed partial class Simulator
+{
+    // Connections the network dropped that the server has not noticed yet: still open sources, acknowledged under the
+    // same client id as the client's new connection.
+    private readonly List<(SimConnection Connection, long CloseAtMs)> _stale = [];
+    private readonly Dictionary<SimClient, long> _reconnecting = []; // the wall clock when it reconnected (-1: not yet)
+
+    /// <summary>
+    /// An fsync failed: the server stops, as production does (a graceful stop that acknowledges nothing more, then a
+    /// non-zero exit); the page cache, with whatever the failed fsync dropped, outlives it.
+    /// </summary>
+    private void StopAfterFailedSync()
+    {
+        Note($"fsync failed ({_core!.Failure}): the server stops");
+        GracefulStop();
+    }
+
+    /// <summary>The power fails while the server is down: what a killed or stopped server left in the page cache is at stake.</summary>
+    private void PowerLossWhileDown()
+    {
+        Note("power loss while down");
+        _files.PowerLoss();
+    }
+
+    /// <summary>
+    /// The network drops a live connection of an acknowledged client: the client sees it at once and reconnects with
+    /// its id after its backoff, resending what was not acknowledged; the server notices only later (a stale source,
+    /// still open and acknowledged, beside the new one).
+    /// </summary>
+    private void DropLiveConnection()
+    {
+        if (_clients.Find(c => c.Acknowledged && !c.Gone && !c.Finished && c.Connection is { HalfClosed: false }) is not { } client)
+        {
+            return;
+        }
+
+        var connection = client.Connection!;
+        connection.Open = false; // nothing more crosses it, either way
+        _stale.Add((connection, _clock.MonoMs + _random.Next(200)));
+        client.Connection = null;
+        client.Failures = 0;
+        client.ReconnectAtMs = _clock.MonoMs + Backoff(client);
+        _reconnecting[client] = -1;
+        foreach (var value in client.Unacked)
+        {
+            _ = _lateByRule.Add(value); // its resends
+        }
+
+        Note($"{client.Id}: connection dropped (source {connection.Source}); the server notices later");
+    }
+
+    /// <summary>
+    /// Before values are read: the README does not promise that a client reconnecting after a network failure (not a
+    /// restart) finds the write point below its resends, nor below its first new values when its clock lags: a new
+    /// connection holds the write point at the server's clock when it opened (and a resend, already received, does not
+    /// move that hold). Its values below that hold may be late by rule, until one reaches it.
+    /// </summary>
+    private void MarkLateAfterReconnect()
+    {
+        if (_reconnecting.Count == 0 || _core is null)
+        {
+            return;
+        }
+
+        long? floor = null;
+        foreach (var (client, openedAt) in _reconnecting.ToList())
+        {
+            if (client.Connection is not { Read: true } connection || openedAt < 0 || connection.InFlight.Count == 0)
+            {
+                continue;
+            }
+
+            floor ??= _core.Snapshot().Floor;
+            var hold = Math.Max(openedAt, floor.Value);
+            foreach (var value in connection.InFlight)
+            {
+                if (value >= hold)
+                {
+                    _ = _reconnecting.Remove(client);
+                    break;
+                }
+
+                _ = _lateByRule.Add(value);
+            }
+        }
+    }
+
+    /// <summary>A client's new connection opened (after a dropped one, its hold is the server's clock now).</summary>
+    private void Connected(SimClient client)
+    {
+        if (_reconnecting.TryGetValue(client, out var openedAt) && openedAt < 0)
+        {
+            _reconnecting[client] = _clock.WallMs;
+        }
+    }
+
+    /// <summary>The server notices dropped connections (<paramref name="all"/>: at a stop, it closes every one).</summary>
+    private void CloseStaleSources(bool all = false)
+    {
+        for (var i = _stale.Count - 1; i >= 0; i--)
+        {
+            if (all || _clock.MonoMs >= _stale[i].CloseAtMs)
+            {
+                _core?.CloseSource(_stale[i].Connection.Source);
+                _stale.RemoveAt(i);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A restart after an outage beyond the stated bound (<see cref="Horodate.Core.Ordering.OrderingOptions.ResumeOutageMs"/>):
+    /// what the clients resend now may be late by rule. Only that: values sent after the restart are judged as usual.
+    /// </summary>
+    private void AfterLongOutage()
+    {
+        _longOutage++;
+        foreach (var client in _clients)
+        {
+            foreach (var value in client.Unacked)
+            {
+                _ = _lateByRule.Add(value);
+            }
+        }
+    }
+
+    /// <summary>How many fsyncs failed in this schedule.</summary>
+    public int FailedSyncs => _files.FailedSyncs;
+
+    /// <summary>Whether a schedule's power losses may leave NUL tails (off by default: see <see cref="SimFileSystem.NulTails"/>).</summary>
+    public bool NulTails
+    {
+        get => _files.NulTails;
+        init => _files.NulTails = value;
+    }
+
+}
