@@ -41,6 +41,8 @@ public sealed class IngestCore : IDisposable
     private readonly BatchWriter _writer;
     private readonly ClientJournal? _journal;
     private readonly AckTracker _acks = new();
+    private readonly JournalMarks _marks = new();
+    private readonly List<KeyValuePair<string, ClientMark>> _collectedMarks = [];
     private readonly SyncCadence _cadence;
     private bool _sealed;
     private long _droppedAtStop;
@@ -58,8 +60,10 @@ public sealed class IngestCore : IDisposable
     private long _doneId;
     private bool _lastSyncFailed;
 
-    private sealed class SyncRequest(long mainLength, long lateLength, bool acknowledging, List<AckTracker.Pending> acks)
+    private sealed class SyncRequest(long mainLength, long lateLength, bool acknowledging, List<AckTracker.Pending> acks, List<KeyValuePair<string, ClientMark>> marks)
     {
+        public List<KeyValuePair<string, ClientMark>> Marks { get; set; } = marks;
+
         public long MainLength { get; set; } = mainLength;
 
         public long LateLength { get; set; } = lateLength;
@@ -88,9 +92,9 @@ public sealed class IngestCore : IDisposable
             _engine.RememberStored(value);
         }
 
-        foreach (var (id, storedThrough) in recovered?.Clients ?? new Dictionary<string, long>())
+        foreach (var (id, stored) in recovered?.Clients ?? new Dictionary<string, ClientMark>())
         {
-            _engine.RememberClient(id, storedThrough);
+            _engine.RememberClient(id, stored);
         }
     }
 
@@ -167,7 +171,7 @@ public sealed class IngestCore : IDisposable
             // a torn line cut at open) would otherwise come back after another crash, past a record that no longer
             // says acknowledged clients were connected: kept, and doubled by the resends.
             SyncExisting(files, output, options.LateOutput);
-            var journal = ClientJournal.Create(files, options.JournalPath, new ClientJournal.State(output.Length, lateLength, false, state?.Clients ?? new Dictionary<string, long>()));
+            var journal = ClientJournal.Create(files, options.JournalPath, new ClientJournal.State(output.Length, lateLength, false, state?.Clients ?? new Dictionary<string, ClientMark>()));
             return new IngestCore(options, files, time, events, output, journal, state, lateLength, existed);
         }
         catch
@@ -317,7 +321,9 @@ public sealed class IngestCore : IDisposable
 
             _sink.Current = _writer.Take(filling);
             rejectedFuture = _engine.Counters.RejectedFuture;
-            acknowledging = _acks.Count > 0;
+            // Keep-duplicates: a named client whose connection dropped still has values on their way to the files, which
+            // it will resend: until the journal marks them, records say acknowledged clients are there (cut, not kept).
+            acknowledging = _acks.Count > 0 || (_journal is not null && (_engine.ClientMarksPending || _marks.Pending));
             syncDue = _cadence.IsDue(now.MonoMs, final, acknowledging, acknowledging && _acks.FinalDue(_settled));
             if (syncDue)
             {
@@ -326,6 +332,12 @@ public sealed class IngestCore : IDisposable
                 // a failed write or sync only delays the acknowledgement.
                 _collected.Clear();
                 _acks.Collect(_ackPoint, _settled, _collected);
+                if (_journal is not null)
+                {
+                    _collectedMarks.Clear();
+                    _engine.CollectClientMarks(_collectedMarks);
+                    _marks.Add(_collectedMarks);
+                }
             }
         }
 
@@ -333,7 +345,7 @@ public sealed class IngestCore : IDisposable
         {
             // Before any acknowledged client's value reaches the files, the journal must say so (durably).
             _cadence.Requested(now.MonoMs, acknowledging: true);
-            if (!RequestSync(acknowledging: true, [], wait: true))
+            if (!RequestSync(acknowledging: true, [], marks: null, wait: true))
             {
                 _cadence.Requested(now.MonoMs, acknowledging: false);
                 ReportFuture(rejectedFuture);
@@ -347,7 +359,7 @@ public sealed class IngestCore : IDisposable
             var acks = _collected;
             _collected = [];
             _cadence.Requested(now.MonoMs, acknowledging);
-            _ = RequestSync(acknowledging, acks, wait: false);
+            _ = RequestSync(acknowledging, acks, _marks.Unrecorded(), wait: false);
         }
 
         ReportFuture(rejectedFuture);
@@ -409,7 +421,7 @@ public sealed class IngestCore : IDisposable
             return false;
         }
 
-        var ok = Sync(request.MainLength, request.LateLength, request.Acknowledging, request.Acks);
+        var ok = Sync(request.MainLength, request.LateLength, request.Acknowledging, request.Acks, request.Marks);
         lock (_syncGate)
         {
             _doneId = id;
@@ -433,7 +445,7 @@ public sealed class IngestCore : IDisposable
 
         var acks = _collected;
         _collected = [];
-        return Sync(_writer.Main.Length, _writer.LateLength, acknowledging: false, acks);
+        return Sync(_writer.Main.Length, _writer.LateLength, acknowledging: false, acks, _marks.Unrecorded());
     }
 
     /// <summary>A consistent snapshot; <paramref name="takeLag"/> hands over (and resets) the lag histogram.</summary>
@@ -452,8 +464,12 @@ public sealed class IngestCore : IDisposable
         _journal?.Dispose();
     }
 
-    /// <summary>Posts a sync request (merging into one not yet taken); with <paramref name="wait"/>, waits for it and returns whether it worked.</summary>
-    private bool RequestSync(bool acknowledging, List<AckTracker.Pending> acks, bool wait)
+    /// <summary>
+    /// Posts a sync request (merging into one not yet taken); with <paramref name="wait"/>, waits for it and returns
+    /// whether it worked. <paramref name="marks"/>: every journal mark unrecorded, only when everything taken is
+    /// written (null: the request carries none of its own).
+    /// </summary>
+    private bool RequestSync(bool acknowledging, List<AckTracker.Pending> acks, List<KeyValuePair<string, ClientMark>>? marks, bool wait)
     {
         long id;
         lock (_syncGate)
@@ -464,10 +480,11 @@ public sealed class IngestCore : IDisposable
                 queued.MainLength = _writer.Main.Length;
                 queued.LateLength = _writer.LateLength;
                 queued.Acknowledging = acknowledging;
+                queued.Marks = marks ?? queued.Marks;
             }
             else
             {
-                _request = new SyncRequest(_writer.Main.Length, _writer.LateLength, acknowledging, acks);
+                _request = new SyncRequest(_writer.Main.Length, _writer.LateLength, acknowledging, acks, marks ?? []);
             }
 
             id = ++_requestId;
@@ -507,14 +524,14 @@ public sealed class IngestCore : IDisposable
 
     private bool WaitForSync() => SyncWaiter is { } wait ? wait() : RunSync();
 
-    private bool Sync(long mainLength, long lateLength, bool acknowledging, List<AckTracker.Pending> acks)
+    private bool Sync(long mainLength, long lateLength, bool acknowledging, List<AckTracker.Pending> acks, List<KeyValuePair<string, ClientMark>> marks)
     {
         try
         {
             var started = _time.GetTimestamp();
             _writer.Main.Sync();
             _writer.Late?.Sync();
-            _journal?.Append(mainLength, lateLength, acknowledging, AckTracker.Marks(acks));
+            _journal?.Append(mainLength, lateLength, acknowledging, marks);
             _events.Synced(started);
         }
         catch (IOException ex)
@@ -523,6 +540,7 @@ public sealed class IngestCore : IDisposable
             return false; // not durable: no acknowledgement (they are collected again at the next sync)
         }
 
+        _marks.Recorded(marks);
         AckTracker.Complete(acks);
         return true;
     }

@@ -12,8 +12,9 @@ namespace Horodate.Core.Storage;
 /// could not tell a client's resend of a value it already holds from a new copy of the same millisecond.
 /// </summary>
 /// <remarks>
-/// Append-only text, one record per sync: <c>L main-length late-length acknowledging(0/1)</c>, then <c>C id value</c>
-/// lines for the clients that moved, then <c>.</c>; fsynced before the acknowledgements it covers are sent. A record cut by a
+/// Append-only text, one record per sync: <c>L main-length late-length acknowledging(0/1)</c>, then <c>C id value [copies]</c>
+/// lines for the clients that moved (every value of the client below <c>value</c> is in the files, and <c>copies</c> copies
+/// of <c>value</c>, or every copy when the field is absent: <see cref="ClientMark"/>), then <c>.</c>; fsynced before the acknowledgements it covers are sent. A record cut by a
 /// crash has no <c>.</c> and is ignored. Rewritten whole (temp file, rename) at each start, so it stays small.
 /// </remarks>
 public sealed class ClientJournal : IDisposable
@@ -33,7 +34,7 @@ public sealed class ClientJournal : IDisposable
     /// anything past these lengths after a crash was never acknowledged and is cut at restart, the clients
     /// resend it; if not, it is plain clients' data and is kept); per client, the highest value of it held.
     /// </summary>
-    public sealed record State(long MainLength, long LateLength, bool Acknowledging, IReadOnlyDictionary<string, long> Clients);
+    public sealed record State(long MainLength, long LateLength, bool Acknowledging, IReadOnlyDictionary<string, ClientMark> Clients);
 
     /// <summary>
     /// Reads the journal at <paramref name="path"/> (if any) and returns the last state whose lengths fit in
@@ -42,7 +43,7 @@ public sealed class ClientJournal : IDisposable
     /// acknowledgements can be lower than what an earlier connection had acknowledged). At most
     /// <see cref="OrderingEngine.MaxClients"/> clients are kept, the most recently marked ones: as many as the
     /// engine remembers, so that the journal rewritten at each start stays bounded however many clients came
-    /// and went (at most 2^20 lines of at most 62 bytes: 40-character ids and 18-digit values).
+    /// and went (at most 2^20 lines of at most 81 bytes: 40-character ids, 18-digit values and counts of copies).
     /// </summary>
     public static State? Recover(string path, long mainLength, long lateLength) =>
         Recover(PhysicalFileSystem.Instance, path, mainLength, lateLength, OrderingEngine.MaxClients);
@@ -82,12 +83,12 @@ public sealed class ClientJournal : IDisposable
             return null;
         }
 
-        var marks = new Dictionary<string, (long Value, long Record)>(StringComparer.Ordinal);
+        var marks = new Dictionary<string, (ClientMark Value, long Record)>(StringComparer.Ordinal);
         foreach (var record in ReadRecords(files, path))
         {
             foreach (var (id, value) in record.Clients)
             {
-                var highest = marks.TryGetValue(id, out var mark) ? Math.Max(mark.Value, value) : value;
+                var highest = marks.TryGetValue(id, out var mark) ? ClientMark.Max(mark.Value, value) : value;
                 marks[id] = (highest, record.Index);
             }
 
@@ -103,7 +104,7 @@ public sealed class ClientJournal : IDisposable
     }
 
     /// <summary>One complete record of the journal, the <paramref name="Index"/>-th (from 0).</summary>
-    private sealed record Record(long Index, long MainLength, long LateLength, bool Acknowledging, List<KeyValuePair<string, long>> Clients);
+    private sealed record Record(long Index, long MainLength, long LateLength, bool Acknowledging, List<KeyValuePair<string, ClientMark>> Clients);
 
     /// <summary>
     /// The complete records of the journal at <paramref name="path"/>; a record cut by a crash is skipped. The
@@ -118,7 +119,7 @@ public sealed class ClientJournal : IDisposable
         var endsWithNewline = bytes.Length == 0 || bytes[^1] == (byte)'\n';
         var index = 0L;
         var number = 0L;
-        var pending = new List<KeyValuePair<string, long>>();
+        var pending = new List<KeyValuePair<string, ClientMark>>();
         long main = -1, late = -1;
         var acknowledging = false;
         using var lines = Lines(Encoding.Latin1.GetString(bytes)).GetEnumerator();
@@ -150,7 +151,9 @@ public sealed class ClientJournal : IDisposable
                     pending = [];
                     break;
                 case "C" when main >= 0:
-                    pending.Add(new(parts[1], long.Parse(parts[2], CultureInfo.InvariantCulture)));
+                    pending.Add(new(parts[1], new ClientMark(
+                        long.Parse(parts[2], CultureInfo.InvariantCulture),
+                        parts.Length == 4 ? long.Parse(parts[3], CultureInfo.InvariantCulture) : ClientMark.AllCopies)));
                     break;
                 case "." when main >= 0:
                     yield return new Record(index++, main, late, acknowledging, pending);
@@ -199,7 +202,7 @@ public sealed class ClientJournal : IDisposable
     private static bool IsRecordLine(string[] parts) => parts[0] switch
     {
         "L" => parts.Length == 4 && IsNumber(parts[1], false) && IsNumber(parts[2], false) && parts[3] is "0" or "1",
-        "C" => parts.Length == 3 && IsId(parts[1], false) && IsNumber(parts[2], true),
+        "C" => parts.Length is 3 or 4 && IsId(parts[1], false) && IsNumber(parts[2], true) && (parts.Length == 3 || IsNumber(parts[3], false)),
         "." => parts.Length == 1,
         _ => false,
     };
@@ -211,7 +214,7 @@ public sealed class ClientJournal : IDisposable
         {
             "" => parts.Length == 1 ? 1 : -1,
             "L" => 4,
-            "C" => 3,
+            "C" => 4,
             "." => 1,
             _ => -1,
         };
@@ -228,6 +231,7 @@ public sealed class ClientJournal : IDisposable
                 ("L", 3) => parts[3] is "0" or "1" || (cut && parts[3].Length == 0),
                 ("L", _) => IsNumber(parts[i], false, cut),
                 ("C", 1) => IsId(parts[1], cut),
+                ("C", 3) => IsNumber(parts[3], false, cut),
                 _ => IsNumber(parts[i], true, cut),
             };
             if (!ok)
@@ -270,7 +274,7 @@ public sealed class ClientJournal : IDisposable
 
     /// <summary>Appends a state and makes it durable; only the clients that moved need to be given.</summary>
     /// <exception cref="IOException">The journal could not be written: no acknowledgement may be sent.</exception>
-    public void Append(long mainLength, long lateLength, bool acknowledging, IEnumerable<KeyValuePair<string, long>> moved)
+    public void Append(long mainLength, long lateLength, bool acknowledging, IEnumerable<KeyValuePair<string, ClientMark>> moved)
     {
         var record = Format(mainLength, lateLength, acknowledging, moved);
         lock (_stream)
@@ -306,13 +310,20 @@ public sealed class ClientJournal : IDisposable
         }
     }
 
-    private static byte[] Format(long mainLength, long lateLength, bool acknowledging, IEnumerable<KeyValuePair<string, long>> clients)
+    private static byte[] Format(long mainLength, long lateLength, bool acknowledging, IEnumerable<KeyValuePair<string, ClientMark>> clients)
     {
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture, $"L {mainLength} {lateLength} {(acknowledging ? 1 : 0)}\n");
-        foreach (var (id, value) in clients)
+        foreach (var (id, mark) in clients)
         {
-            text.Append(CultureInfo.InvariantCulture, $"C {id} {value}\n");
+            if (mark.Copies == ClientMark.AllCopies)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"C {id} {mark.Through}\n");
+            }
+            else
+            {
+                text.Append(CultureInfo.InvariantCulture, $"C {id} {mark.Through} {mark.Copies}\n");
+            }
         }
 
         text.Append(".\n");
