@@ -80,8 +80,14 @@ internal sealed class SimFileSystem(SimRandom random) : IFileSystem
             }
 
             int keep;
-            switch (random.Next(3))
+            switch (random.Next(4))
             {
+                case 3:
+                    // The new length survived, the data of the unsynced blocks did not: they read as NUL bytes.
+                    keep = file.Length;
+                    var zeroFrom = common + random.Next(file.Length - common + 1);
+                    file.Data.AsSpan(zeroFrom, file.Length - zeroFrom).Clear();
+                    break;
                 case 0:
                     keep = file.Length; // everything written survived (the page cache was flushed)
                     break;

@@ -123,7 +123,12 @@ public sealed class IngestCore : IDisposable
         ArgumentNullException.ThrowIfNull(files);
         ArgumentNullException.ThrowIfNull(events);
         var existed = files.Exists(options.Output);
-        var output = TimestampFile.Open(files, options.Output, sorted: true);
+
+        // Keep-duplicates: the journal says up to where the files were fsynced; only that part is judged (a power
+        // loss can leave NUL-filled or stale blocks past it, which are cut like a torn line).
+        var durable = options.Ordering.Dedupe ? null
+            : ClientJournal.Recover(files, options.JournalPath, LengthOf(files, options.Output), LengthOf(files, options.LateOutput));
+        var output = TimestampFile.Open(files, options.Output, sorted: true, durable?.MainLength ?? long.MaxValue);
         try
         {
             events.Opened(options.Output, output.Resume);
@@ -148,7 +153,7 @@ public sealed class IngestCore : IDisposable
             long lateLength = 0;
             if (files.Exists(options.LateOutput))
             {
-                using var late = TimestampFile.Open(files, options.LateOutput, sorted: false);
+                using var late = TimestampFile.Open(files, options.LateOutput, sorted: false, durable?.LateLength ?? long.MaxValue);
                 lateLength = late.Length;
             }
 
@@ -179,6 +184,17 @@ public sealed class IngestCore : IDisposable
             output.Dispose();
             throw;
         }
+    }
+
+    private static long LengthOf(IFileSystem files, string path)
+    {
+        if (!files.Exists(path))
+        {
+            return 0;
+        }
+
+        using var file = files.Open(path);
+        return file.Length;
     }
 
     /// <summary>What was found in the output file when it was opened.</summary>

@@ -116,6 +116,9 @@ public sealed class ClientJournal : IDisposable
     private static IEnumerable<Record> ReadRecords(IFileSystem files, string path)
     {
         var bytes = ReadAll(files, path);
+
+        // A tail of NUL bytes: an append's blocks that a power loss left allocated but unwritten. Torn, not foreign.
+        bytes = bytes[..(Array.FindLastIndex(bytes, b => b != 0) + 1)];
         var endsWithNewline = bytes.Length == 0 || bytes[^1] == (byte)'\n';
         var index = 0L;
         var number = 0L;
