@@ -55,6 +55,11 @@ internal sealed class SimFileSystem(SimRandom random) : IFileSystem
         return new Handle(this, file, path);
     }
 
+    /// <summary>Directory entries are durable at once here (renames survive a crash): nothing to do.</summary>
+    public void SyncDirectory(string path)
+    {
+    }
+
     public void Rename(string source, string destination)
     {
         var file = _files[source];

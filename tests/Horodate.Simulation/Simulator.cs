@@ -54,6 +54,7 @@ internal sealed class Simulator
         {
             Output = Output,
             SyncIntervalMs = 25,
+            JournalRotateBytes = 2_048, // a few seconds of records: rotations happen within a schedule, crashes among them
             Ordering = new OrderingOptions
             {
                 Dedupe = dedupe,

@@ -18,6 +18,13 @@ public interface IFileSystem
 
     /// <summary>Moves <paramref name="source"/> over <paramref name="destination"/>, replacing it.</summary>
     void Rename(string source, string destination);
+
+    /// <summary>
+    /// Makes the directory holding <paramref name="path"/> durable (fsync of the directory): a file just created, or
+    /// renamed, is only sure to survive a power loss under its name once its directory entry is.
+    /// </summary>
+    /// <exception cref="IOException">The directory could not be synced.</exception>
+    void SyncDirectory(string path);
 }
 
 /// <summary>One open file of the <see cref="IFileSystem"/> seam. Positional reads and writes: no hidden cursor or buffer.</summary>
@@ -74,6 +81,9 @@ public sealed class PhysicalFileSystem : IFileSystem
 
     /// <inheritdoc />
     public void Rename(string source, string destination) => File.Move(source, destination, overwrite: true);
+
+    /// <inheritdoc />
+    public void SyncDirectory(string path) => DirectorySync.Sync(Path.GetDirectoryName(Path.GetFullPath(path)) ?? "/");
 
     private sealed class PhysicalFile(FileStream stream) : IStorageFile
     {

@@ -20,6 +20,9 @@ public sealed record IngestOptions
 
     /// <summary>How often, at most, an fsync is asked for while acknowledged clients are connected (default 250 ms).</summary>
     public long SyncIntervalMs { get; init; } = 250;
+
+    /// <summary>The size from which the running journal is rewritten as one record (default <see cref="ClientJournal.RotateBytes"/>, 8 MiB).</summary>
+    public long JournalRotateBytes { get; init; } = ClientJournal.RotateBytes;
 }
 
 /// <summary>
@@ -176,7 +179,7 @@ public sealed class IngestCore : IDisposable
             // a torn line cut at open) would otherwise come back after another crash, past a record that no longer
             // says acknowledged clients were connected: kept, and doubled by the resends.
             SyncExisting(files, output, options.LateOutput);
-            var journal = ClientJournal.Create(files, options.JournalPath, new ClientJournal.State(output.Length, lateLength, false, state?.Clients ?? new Dictionary<string, ClientMark>()));
+            var journal = ClientJournal.Create(files, options.JournalPath, new ClientJournal.State(output.Length, lateLength, false, state?.Clients ?? new Dictionary<string, ClientMark>()), options.JournalRotateBytes);
             return new IngestCore(options, files, time, events, output, journal, state, lateLength, existed);
         }
         catch
