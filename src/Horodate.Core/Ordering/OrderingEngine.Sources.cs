@@ -258,6 +258,7 @@ public sealed partial class OrderingEngine
         }
 
         state.Client = client;
+        client.Source = source; // the newest connection of the client: an older one's values are resends from now on
         state.Resending = true; // until its first value that the client's mark does not cover
         state.ResentCopies = 0;
     }
@@ -305,6 +306,9 @@ public sealed partial class OrderingEngine
 
         /// <summary>In <see cref="_touched"/>: it sent values that no collected journal mark covers yet.</summary>
         public bool Touched;
+
+        /// <summary>The source of the client's newest connection.</summary>
+        public int Source = None;
     }
 
     private struct SourceState

@@ -164,7 +164,7 @@ public sealed partial class OrderingEngine
                 state.LastReceived = value;
             }
 
-            if (client is not null && IsResend(ref state, client, value))
+            if (client is not null && IsResend(source, ref state, client, value))
             {
                 _resent++;
                 continue;

@@ -151,6 +151,33 @@ public sealed class KeepDuplicatesJournalTests : IDisposable
         Assert.Equal(t - 399, target.Acked);
     }
 
+    /// <summary>
+    /// A client that gave up on a connection the server had not finished reading (a stalled server) resends on a new
+    /// one; what the server then still reads on the old one was resent, or will be, on the new one: dropped, so that
+    /// counting copies on the live connection never stores a value twice.
+    /// </summary>
+    [Fact]
+    public void Values_still_read_from_a_connection_the_client_replaced_are_not_stored_twice()
+    {
+        var clock = new SimClock();
+        var core = Open(clock);
+        var old = core.OpenSource();
+        core.EnableAcks(old, "a", new Target());
+        var t = clock.WallMs;
+        core.Ingest(old, [t - 400]);
+
+        var replacement = core.OpenSource();
+        core.EnableAcks(replacement, "a", new Target());
+        core.Ingest(replacement, [t - 400, t - 399]); // the resend, then one the old connection also still carries
+        core.Ingest(old, [t - 399, t - 398]); // read late from the old socket's buffer
+        core.Ingest(replacement, [t - 398]);
+        core.CloseSource(old);
+        FlushAndSync(core, clock, 200);
+        core.Dispose();
+
+        Assert.Equal([t - 400, t - 399, t - 398], Stored());
+    }
+
     /// <summary>The copies recorded in the journal survive a crash: a resend of a repeated value is recognised copy for copy.</summary>
     [Fact]
     public void After_a_crash_the_resends_of_a_repeated_value_are_recognised_copy_for_copy()
