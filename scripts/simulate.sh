@@ -3,7 +3,7 @@
 #   scripts/simulate.sh --schedules N        N schedules from a seed drawn from the clock
 #   scripts/simulate.sh --minutes M          as many as fit in M minutes
 #   scripts/simulate.sh --schedules 1 --seed S --trace    replays seed S and prints its schedule
-#   --nul-tails                              power losses may also leave NUL tails (xfs, ext4 after a failed fsync)
+#   --no-nul-tails                           power losses never leave NUL tails (by default they may: xfs, ext4 after a failed fsync)
 # Prints each violation with its seed and ends with one line: "N schedules, N violations".
 set -euo pipefail
 cd "$(dirname "$0")/.."

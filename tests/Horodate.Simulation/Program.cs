@@ -4,7 +4,7 @@ using System.Globalization;
 namespace Horodate.Simulation;
 
 /// <summary>
-/// <c>scripts/simulate.sh --schedules N | --minutes M [--seed S] [--trace] [--nul-tails]</c>: runs schedules from consecutive
+/// <c>scripts/simulate.sh --schedules N | --minutes M [--seed S] [--trace] [--no-nul-tails]</c>: runs schedules from consecutive
 /// seeds and ends with one line, <c>N schedules, N violations</c>. A violation prints its seed, which replays it.
 /// </summary>
 internal static class Program
@@ -15,7 +15,7 @@ internal static class Program
         double minutes = 0;
         ulong first = (ulong)DateTime.UtcNow.Ticks;
         var trace = false;
-        var nulTails = false;
+        var nulTails = true;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -33,11 +33,11 @@ internal static class Program
                 case "--trace":
                     trace = true;
                     break;
-                case "--nul-tails":
-                    nulTails = true;
+                case "--no-nul-tails":
+                    nulTails = false;
                     break;
                 default:
-                    Console.Error.WriteLine($"unknown option {args[i]}; usage: simulate [--schedules N | --minutes M] [--seed S] [--trace] [--nul-tails]");
+                    Console.Error.WriteLine($"unknown option {args[i]}; usage: simulate [--schedules N | --minutes M] [--seed S] [--trace] [--no-nul-tails]");
                     return 2;
             }
         }
@@ -55,7 +55,7 @@ internal static class SimulationRun
 {
     public readonly record struct Result(long Schedules, long Violations, string? FirstViolation);
 
-    public static Result Run(ulong firstSeed, long schedules, TimeSpan? budget, bool trace, TextWriter report, bool nulTails = false)
+    public static Result Run(ulong firstSeed, long schedules, TimeSpan? budget, bool trace, TextWriter report, bool nulTails = true)
     {
         var clock = Stopwatch.StartNew();
         long run = 0, violations = 0;

@@ -47,10 +47,10 @@ internal sealed class SimFileSystem(SimRandom random) : IFileSystem
 
     /// <summary>
     /// Whether a power loss can leave a file's new length with its last blocks unwritten (NUL bytes), as xfs and ext4
-    /// can, notably after a failed fsync dropped them. Off by default until recovery judges such tails (issue 10 review
-    /// finding 4, the journal helper's): off, the file ends before them instead.
+    /// can, notably after a failed fsync dropped them (on by default: recovery cuts such a tail as torn); off, the file
+    /// ends before them instead.
     /// </summary>
-    public bool NulTails { get; set; }
+    public bool NulTails { get; set; } = true;
 
     /// <summary>How many fsyncs failed so far.</summary>
     public int FailedSyncs { get; private set; }

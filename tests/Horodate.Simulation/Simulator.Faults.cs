@@ -129,7 +129,7 @@ internal sealed partial class Simulator
     /// <summary>How many fsyncs failed in this schedule.</summary>
     public int FailedSyncs => _files.FailedSyncs;
 
-    /// <summary>Whether a schedule's power losses may leave NUL tails (off by default: see <see cref="SimFileSystem.NulTails"/>).</summary>
+    /// <summary>Whether a schedule's power losses may leave NUL tails (on by default: see <see cref="SimFileSystem.NulTails"/>).</summary>
     public bool NulTails
     {
         get => _files.NulTails;

@@ -41,6 +41,9 @@ internal sealed partial class Simulator
     private long _resumeLast = -1;
     private readonly HashSet<long> _lateByRule = [];
 
+    /// <summary>Clients whose connection dropped (a network failure) while the server ran: their values may arrive late.</summary>
+    private readonly HashSet<SimClient> _droppedClients = [];
+
     public Simulator(ulong seed, bool trace = false)
     {
         _seed = seed;
@@ -55,6 +58,7 @@ internal sealed partial class Simulator
         {
             Output = Output,
             SyncIntervalMs = 25,
+            JournalRotateBytes = 2_048, // a few seconds of records: rotations happen within a schedule, crashes among them
             Ordering = new OrderingOptions
             {
                 Dedupe = dedupe,
@@ -66,6 +70,7 @@ internal sealed partial class Simulator
                 DedupeHistoryBits = 14,
             },
         };
+        _options = _options with { StallGapMs = IngestOptions.StallGapFor(_options.Ordering, flushIntervalMs: 4) }; // a step is 1–4 ms
         _eagainPerMille = _random.Chance(300) ? 200 : 0;
         if (_random.Chance(300))
         {
@@ -262,6 +267,16 @@ internal sealed partial class Simulator
         if (_random.Chance(2))
         {
             DropLiveConnection();
+        }
+
+        if (_random.Chance(3) && _clients[_random.Next(_clients.Count)] is { Gone: false, Connection: { } dropped })
+        {
+            // A network failure (no crash): the connection drops, the client lives on, reconnects with backoff and
+            // resends what it had not had acknowledged. Meanwhile the write point moves on without it: what it sends
+            // that arrives below it is late by the rules (README: not promised), which Deliver records.
+            _ = _droppedClients.Add(dropped.Client);
+            Disconnect(dropped, closeSource: true);
+            Note($"client {dropped.Client.Id} disconnected");
         }
 
         if (_random.Chance(1) && _clients.Find(c => !c.Gone && c.Connection is not null) is { } victim)
@@ -528,6 +543,18 @@ internal sealed partial class Simulator
 
             connection.InFlight.CopyTo(0, _chunk, 0, take);
             connection.InFlight.RemoveRange(0, take);
+            if (_droppedClients.Contains(client))
+            {
+                var floor = _core!.Snapshot().Floor;
+                foreach (var value in _chunk.AsSpan(0, take))
+                {
+                    if (value < floor)
+                    {
+                        _ = _lateByRule.Add(value);
+                    }
+                }
+            }
+
             _core!.Ingest(connection.Source, _chunk.AsSpan(0, take));
             if (_tracing)
             {

@@ -215,22 +215,6 @@ public sealed class AckTracker
         }
     }
 
-    /// <summary>Per named client, the highest newly durable mark in <paramref name="pending"/> (what the journal records).</summary>
-    public static Dictionary<string, long> Marks(List<Pending> pending)
-    {
-        ArgumentNullException.ThrowIfNull(pending);
-        var marks = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var (entry, value, _) in pending)
-        {
-            if (entry.ClientId is { } id && value > entry.Durable && (!marks.TryGetValue(id, out var seen) || value > seen))
-            {
-                marks[id] = value;
-            }
-        }
-
-        return marks;
-    }
-
     /// <summary>The sync that covered <paramref name="pending"/> succeeded: raise the marks and send.</summary>
     public static void Complete(List<Pending> pending)
     {

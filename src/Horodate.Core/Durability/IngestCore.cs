@@ -22,20 +22,28 @@ public sealed record IngestOptions
     public long SyncIntervalMs { get; init; } = 250;
 
     /// <summary>
-    /// A gap longer than this between two steps of the core (flushes, reads) means the process did not run (stopped,
-    /// a long GC pause): the excess is not counted as the sources' silence or lag. Default: a quarter of the idle
-    /// timeout, at most 250 ms (25 flush intervals at the default 10 ms, which a writer thread scheduled late on a
-    /// loaded machine stays well under); a quarter, so that the part of a stall still counted cannot by itself expire
-    /// a source whose values wait unread. Keep it above the flush interval: with no traffic, the flushes alone keep
-    /// the clock going (a shorter one only delays the write point, never reorders).
+    /// A gap longer than this between two readings of the core (flushes, reads) while sources are open means the
+    /// process did not run (stopped, a long GC pause, a frozen VM): the excess is not counted as the sources' silence
+    /// or lag. <see langword="null"/> (the default): gaps are not judged, for a caller that steps time itself; an
+    /// executor that reads the core on a cadence sets it with <see cref="StallGapFor"/>.
     /// </summary>
-    public long StallGapMs
+    public long? StallGapMs { get; init; }
+
+    /// <summary>
+    /// The stall gap for an executor that flushes every <paramref name="flushIntervalMs"/>: a quarter of the idle
+    /// timeout, so that the part of a stall still counted cannot by itself expire a source whose values wait unread,
+    /// at most 250 ms (25 flush intervals at the default 10 ms, which a writer thread scheduled late on a loaded
+    /// machine stays well under), and at least two flush intervals (the flushes' own gaps are no stall).
+    /// Over-counting a stall only delays the write point, never reorders.
+    /// </summary>
+    public static long StallGapFor(OrderingOptions ordering, long flushIntervalMs)
     {
-        get => _stallGapMs ?? Math.Max(1, Math.Min(250, Ordering.IdleTimeoutMs / 4));
-        init => _stallGapMs = value;
+        ArgumentNullException.ThrowIfNull(ordering);
+        return Math.Max(2 * flushIntervalMs, Math.Min(250, ordering.IdleTimeoutMs / 4));
     }
 
-    private readonly long? _stallGapMs;
+    /// <summary>The size from which the running journal is rewritten as one record (default <see cref="ClientJournal.RotateBytes"/>, 8 MiB).</summary>
+    public long JournalRotateBytes { get; init; } = ClientJournal.RotateBytes;
 }
 
 /// <summary>
@@ -57,6 +65,8 @@ public sealed class IngestCore : IDisposable
     private readonly BatchWriter _writer;
     private readonly ClientJournal? _journal;
     private readonly AckTracker _acks = new();
+    private readonly JournalMarks _marks = new();
+    private readonly List<KeyValuePair<string, ClientMark>> _collectedMarks = [];
     private readonly SyncCadence _cadence;
     private readonly StallClock _clock;
     private bool _sealed;
@@ -80,8 +90,10 @@ public sealed class IngestCore : IDisposable
     private volatile string? _failure;
     private bool _lateEntrySynced;
 
-    private sealed class SyncRequest(long mainLength, long lateLength, bool acknowledging, List<AckTracker.Pending> acks)
+    private sealed class SyncRequest(long mainLength, long lateLength, bool acknowledging, List<AckTracker.Pending> acks, List<KeyValuePair<string, ClientMark>> marks)
     {
+        public List<KeyValuePair<string, ClientMark>> Marks { get; set; } = marks;
+
         public long MainLength { get; set; } = mainLength;
 
         public long LateLength { get; set; } = lateLength;
@@ -100,7 +112,7 @@ public sealed class IngestCore : IDisposable
         _sink = new BatchSink(new OutputBatch());
         _writer = new BatchWriter(files, output, options.LateOutput, lateLength, events, time);
         _clock = new StallClock(time, options.StallGapMs);
-        var now = _clock.Read(sourcesOpen: false);
+        var now = _clock.Read();
         _cadence = new SyncCadence(options.SyncIntervalMs, now.MonoMs);
         var resumed = existed || recovered is not null;
         _engine = new OrderingEngine(options.Ordering, _sink, output.Resume.LastValue, now, resumed);
@@ -111,9 +123,9 @@ public sealed class IngestCore : IDisposable
             _engine.RememberStored(value);
         }
 
-        foreach (var (id, storedThrough) in recovered?.Clients ?? new Dictionary<string, long>())
+        foreach (var (id, stored) in recovered?.Clients ?? new Dictionary<string, ClientMark>())
         {
-            _engine.RememberClient(id, storedThrough);
+            _engine.RememberClient(id, stored);
         }
     }
 
@@ -149,7 +161,12 @@ public sealed class IngestCore : IDisposable
         ArgumentNullException.ThrowIfNull(files);
         ArgumentNullException.ThrowIfNull(events);
         var existed = files.Exists(options.Output);
-        var output = TimestampFile.Open(files, options.Output, sorted: true);
+
+        // Keep-duplicates: the journal says up to where the files were fsynced; only that part is judged (a power
+        // loss can leave NUL-filled or stale blocks past it, which are cut like a torn line).
+        var durable = options.Ordering.Dedupe ? null
+            : ClientJournal.Recover(files, options.JournalPath, LengthOf(files, options.Output), LengthOf(files, options.LateOutput));
+        var output = TimestampFile.Open(files, options.Output, sorted: true, durable?.MainLength ?? long.MaxValue);
         try
         {
             events.Opened(options.Output, output.Resume);
@@ -174,7 +191,7 @@ public sealed class IngestCore : IDisposable
             long lateLength = 0;
             if (files.Exists(options.LateOutput))
             {
-                using var late = TimestampFile.Open(files, options.LateOutput, sorted: false);
+                using var late = TimestampFile.Open(files, options.LateOutput, sorted: false, durable?.LateLength ?? long.MaxValue);
                 lateLength = late.Length;
             }
 
@@ -197,7 +214,7 @@ public sealed class IngestCore : IDisposable
             // a torn line cut at open) would otherwise come back after another crash, past a record that no longer
             // says acknowledged clients were connected: kept, and doubled by the resends.
             SyncExisting(files, output, options.LateOutput);
-            var journal = ClientJournal.Create(files, options.JournalPath, new ClientJournal.State(output.Length, lateLength, false, state?.Clients ?? new Dictionary<string, long>()));
+            var journal = ClientJournal.Create(files, options.JournalPath, new ClientJournal.State(output.Length, lateLength, false, state?.Clients ?? new Dictionary<string, ClientMark>()), options.JournalRotateBytes);
             return new IngestCore(options, files, time, events, output, journal, state, lateLength, existed);
         }
         catch
@@ -205,6 +222,17 @@ public sealed class IngestCore : IDisposable
             output.Dispose();
             throw;
         }
+    }
+
+    private static long LengthOf(IFileSystem files, string path)
+    {
+        if (!files.Exists(path))
+        {
+            return 0;
+        }
+
+        using var file = files.Open(path);
+        return file.Length;
     }
 
     /// <summary>What was found in the output file when it was opened.</summary>
@@ -239,7 +267,7 @@ public sealed class IngestCore : IDisposable
     {
         lock (_gate)
         {
-            return _engine.OpenSource(_clock.Read(_engine.OpenSources > 0));
+            return _engine.OpenSource(_clock.Read());
         }
     }
 
@@ -254,7 +282,7 @@ public sealed class IngestCore : IDisposable
                 return;
             }
 
-            _engine.Ingest(source, values, _clock.Read(_engine.OpenSources > 0));
+            _engine.Ingest(source, values, _clock.Read());
         }
     }
 
@@ -264,7 +292,7 @@ public sealed class IngestCore : IDisposable
         ArgumentNullException.ThrowIfNull(batch);
         lock (_gate)
         {
-            var now = _clock.Read(_engine.OpenSources > 0);
+            var now = _clock.Read();
             for (var i = 0; i < batch.Segments; i++)
             {
                 var values = batch.Segment(i, out var source);
@@ -337,7 +365,7 @@ public sealed class IngestCore : IDisposable
         bool acknowledging, syncDue;
         lock (_gate)
         {
-            now = _clock.Read(_engine.OpenSources > 0);
+            now = _clock.Read();
             var filling = _sink.Current;
             filling.NowMs = now.WallMs;
             _engine.Advance(now);
@@ -349,7 +377,9 @@ public sealed class IngestCore : IDisposable
 
             _sink.Current = _writer.Take(filling);
             rejectedFuture = _engine.Counters.RejectedFuture;
-            acknowledging = _acks.Count > 0;
+            // Keep-duplicates: a named client whose connection dropped still has values on their way to the files, which
+            // it will resend: until the journal marks them, records say acknowledged clients are there (cut, not kept).
+            acknowledging = _acks.Count > 0 || (_journal is not null && (_engine.ClientMarksPending || _marks.Pending));
             syncDue = _cadence.IsDue(now.MonoMs, final, acknowledging, acknowledging && _acks.FinalDue(_settled));
             if (syncDue)
             {
@@ -358,6 +388,12 @@ public sealed class IngestCore : IDisposable
                 // a failed write or sync only delays the acknowledgement.
                 _collected.Clear();
                 _acks.Collect(_ackPoint, _settled, _collected);
+                if (_journal is not null)
+                {
+                    _collectedMarks.Clear();
+                    _engine.CollectClientMarks(_collectedMarks);
+                    _marks.Add(_collectedMarks);
+                }
             }
         }
 
@@ -365,7 +401,7 @@ public sealed class IngestCore : IDisposable
         {
             // Before any acknowledged client's value reaches the files, the journal must say so (durably).
             _cadence.Requested(now.MonoMs, acknowledging: true);
-            if (!RequestSync(acknowledging: true, [], wait: true))
+            if (!RequestSync(acknowledging: true, [], marks: null, wait: true))
             {
                 _cadence.Requested(now.MonoMs, acknowledging: false);
                 ReportFuture(rejectedFuture);
@@ -379,7 +415,7 @@ public sealed class IngestCore : IDisposable
         lock (_gate)
         {
             // From now on, time is stalled while the transports do not read: while writes fail.
-            _ = _clock.Read(_engine.OpenSources > 0);
+            _ = _clock.Read();
             _clock.NotReading = _writer.Backpressured;
         }
 
@@ -388,7 +424,7 @@ public sealed class IngestCore : IDisposable
             var acks = _collected;
             _collected = [];
             _cadence.Requested(now.MonoMs, acknowledging);
-            _ = RequestSync(acknowledging, acks, wait: false);
+            _ = RequestSync(acknowledging, acks, _marks.Unrecorded(), wait: false);
         }
 
         ReportFuture(rejectedFuture);
@@ -462,7 +498,7 @@ public sealed class IngestCore : IDisposable
             return false;
         }
 
-        var ok = Sync(request.MainLength, request.LateLength, request.Acknowledging, request.Acks);
+        var ok = Sync(request.MainLength, request.LateLength, request.Acknowledging, request.Acks, request.Marks);
         lock (_syncGate)
         {
             _doneId = id;
@@ -486,7 +522,7 @@ public sealed class IngestCore : IDisposable
 
         var acks = _collected;
         _collected = [];
-        return Sync(_writer.Main.Length, _writer.LateLength, acknowledging: false, acks);
+        return Sync(_writer.Main.Length, _writer.LateLength, acknowledging: false, acks, _marks.Unrecorded());
     }
 
     /// <summary>A consistent snapshot of the counts since the start; reading it changes nothing.</summary>
@@ -505,8 +541,12 @@ public sealed class IngestCore : IDisposable
         _journal?.Dispose();
     }
 
-    /// <summary>Posts a sync request (merging into one not yet taken); with <paramref name="wait"/>, waits for it and returns whether it worked.</summary>
-    private bool RequestSync(bool acknowledging, List<AckTracker.Pending> acks, bool wait)
+    /// <summary>
+    /// Posts a sync request (merging into one not yet taken); with <paramref name="wait"/>, waits for it and returns
+    /// whether it worked. <paramref name="marks"/>: every journal mark unrecorded, only when everything taken is
+    /// written (null: the request carries none of its own).
+    /// </summary>
+    private bool RequestSync(bool acknowledging, List<AckTracker.Pending> acks, List<KeyValuePair<string, ClientMark>>? marks, bool wait)
     {
         long id;
         lock (_syncGate)
@@ -517,10 +557,11 @@ public sealed class IngestCore : IDisposable
                 queued.MainLength = _writer.Main.Length;
                 queued.LateLength = _writer.LateLength;
                 queued.Acknowledging = acknowledging;
+                queued.Marks = marks ?? queued.Marks;
             }
             else
             {
-                _request = new SyncRequest(_writer.Main.Length, _writer.LateLength, acknowledging, acks);
+                _request = new SyncRequest(_writer.Main.Length, _writer.LateLength, acknowledging, acks, marks ?? []);
             }
 
             id = ++_requestId;
@@ -560,7 +601,7 @@ public sealed class IngestCore : IDisposable
 
     private bool WaitForSync() => SyncWaiter is { } wait ? wait() : RunSync();
 
-    private bool Sync(long mainLength, long lateLength, bool acknowledging, List<AckTracker.Pending> acks)
+    private bool Sync(long mainLength, long lateLength, bool acknowledging, List<AckTracker.Pending> acks, List<KeyValuePair<string, ClientMark>> marks)
     {
         if (_failure is not null)
         {
@@ -581,7 +622,7 @@ public sealed class IngestCore : IDisposable
                 }
             }
 
-            _journal?.Append(mainLength, lateLength, acknowledging, AckTracker.Marks(acks));
+            _journal?.Append(mainLength, lateLength, acknowledging, marks);
             _events.Synced(started);
         }
         catch (SyncFailedException ex)
@@ -601,6 +642,7 @@ public sealed class IngestCore : IDisposable
             return false; // a failed write (the journal's): no acknowledgement (they are collected again at the next sync)
         }
 
+        _marks.Recorded(marks);
         AckTracker.Complete(acks);
         return true;
     }

@@ -14,7 +14,7 @@ namespace Horodate.Core.Durability;
 /// by up to <c>gapMs</c> is what a stall costs in idle time. Not thread-safe: read under the ingest lock, so that the
 /// readings it hands out never go back.
 /// </remarks>
-internal sealed class StallClock(TimeProvider time, long gapMs)
+internal sealed class StallClock(TimeProvider time, long? gapMs)
 {
     private long _lastMonoMs = -1;
     private long _stalledMs;
@@ -23,18 +23,19 @@ internal sealed class StallClock(TimeProvider time, long gapMs)
     public bool NotReading { get; set; }
 
     /// <summary>The clocks now, with the stalls so far.</summary>
-    /// <param name="sourcesOpen">
-    /// Whether any source is open. Without one, a gap is no stall: nothing can wait unread, and the writer sleeps
-    /// while the core is quiescent, so long gaps are its normal rhythm (counted, they would hold the max-delay bound
-    /// back for as long again once traffic resumes).
-    /// </param>
-    public EngineTime Read(bool sourcesOpen)
+    /// <remarks>
+    /// Gaps count whether or not sources are open: clients may connect and send while the process does not run, and
+    /// the resume grace must not run out meanwhile (simulator seed 2934). The cost: after the writer slept through a
+    /// long quiescent spell, the max-delay bound catches up at twice real time, so for as long a lagging source can
+    /// hold the output longer than --max-delay (a delay, never a loss or a reordering).
+    /// </remarks>
+    public EngineTime Read()
     {
         var now = EngineTime.From(time);
         if (_lastMonoMs >= 0 && now.MonoMs > _lastMonoMs)
         {
             var gap = now.MonoMs - _lastMonoMs;
-            _stalledMs += NotReading ? gap : sourcesOpen ? Math.Max(0, gap - gapMs) : 0;
+            _stalledMs += NotReading ? gap : gapMs is { } allowed ? Math.Max(0, gap - allowed) : 0;
         }
 
         _lastMonoMs = Math.Max(_lastMonoMs, now.MonoMs);

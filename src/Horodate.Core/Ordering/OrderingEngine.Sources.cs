@@ -253,26 +253,29 @@ public sealed partial class OrderingEngine
                 _clients.Clear(); // bounded memory: forgetting only weakens resend detection
             }
 
-            client = new ClientState();
+            client = new ClientState(clientId);
             _clients.Add(clientId, client);
         }
 
         state.Client = client;
+        client.Source = source; // the newest connection of the client: an older one's values are resends from now on
+        state.Resending = true; // until its first value that the client's mark does not cover
+        state.ResentCopies = 0;
     }
 
     /// <summary>
-    /// Remembers, from a journal, that the files already hold every value of client <paramref name="clientId"/>
-    /// up to <paramref name="storedThrough"/>: its resends up to there are recognised after a restart.
+    /// Remembers, from a journal, that the files already hold the values of client <paramref name="clientId"/>
+    /// that <paramref name="stored"/> covers: its resends of them are recognised after a restart.
     /// </summary>
-    public void RememberClient(string clientId, long storedThrough)
+    public void RememberClient(string clientId, ClientMark stored)
     {
         if (!_clients.TryGetValue(clientId, out var client))
         {
-            client = new ClientState();
+            client = new ClientState(clientId);
             _clients.Add(clientId, client);
         }
 
-        client.ReceivedThrough = Math.Max(client.ReceivedThrough, storedThrough);
+        client.Mark = ClientMark.Max(client.Mark, stored);
     }
 
     /// <summary>
@@ -294,9 +297,18 @@ public sealed partial class OrderingEngine
 
     private readonly Dictionary<string, ClientState> _clients = new(StringComparer.Ordinal);
 
-    private sealed class ClientState
+    private sealed class ClientState(string id)
     {
-        public long ReceivedThrough = -1;
+        public readonly string Id = id;
+
+        /// <summary>What this run (or the journal) took from the client, on any connection.</summary>
+        public ClientMark Mark = ClientMark.None;
+
+        /// <summary>In <see cref="_touched"/>: it sent values that no collected journal mark covers yet.</summary>
+        public bool Touched;
+
+        /// <summary>The source of the client's newest connection.</summary>
+        public int Source = None;
     }
 
     private struct SourceState
@@ -314,5 +326,9 @@ public sealed partial class OrderingEngine
         public bool HasValue;
         /// <summary>Sent its last value (<see cref="FinishSource"/>): never active again.</summary>
         public bool Finished;
+        /// <summary>A named client's connection still resending what its mark covers (see <see cref="IsResend"/>).</summary>
+        public bool Resending;
+        /// <summary>Copies of the mark's value dropped as resends on this connection.</summary>
+        public long ResentCopies;
     }
 }

@@ -171,16 +171,10 @@ public sealed partial class OrderingEngine
                 state.LastReceived = value;
             }
 
-            if (client is not null)
+            if (client is not null && IsResend(source, ref state, client, value))
             {
-                // A client that resends after a reconnect: what this run already received is already taken.
-                if (value <= client.ReceivedThrough)
-                {
-                    _resent++;
-                    continue;
-                }
-
-                client.ReceivedThrough = value;
+                _resent++;
+                continue;
             }
 
             if (value > futureLimit)

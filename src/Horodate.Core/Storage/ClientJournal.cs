@@ -12,21 +12,29 @@ namespace Horodate.Core.Storage;
 /// could not tell a client's resend of a value it already holds from a new copy of the same millisecond.
 /// </summary>
 /// <remarks>
-/// Append-only text, one record per sync: <c>L main-length late-length acknowledging(0/1)</c>, then <c>C id value</c>
-/// lines for the clients that moved, then <c>.</c>; fsynced before the acknowledgements it covers are sent. A record cut by a
-/// crash has no <c>.</c> and is ignored. Rewritten whole (temp file, rename) at each start, so it stays small.
+/// Append-only text, one record per sync: <c>L main-length late-length acknowledging(0/1)</c>, then <c>C id value [copies]</c>
+/// lines for the clients that moved (every value of the client below <c>value</c> is in the files, and <c>copies</c> copies
+/// of <c>value</c>, or every copy when the field is absent: <see cref="ClientMark"/>), then <c>.</c>; fsynced before the acknowledgements it covers are sent. A record cut by a
+/// crash has no <c>.</c> and is ignored. Rewritten as one record (temp file, fsync, rename, directory fsync) at each
+/// start and, while running, each time it has grown enough (<see cref="RotateIfDue"/>), so it stays bounded.
 /// </remarks>
-public sealed class ClientJournal : IDisposable
+public sealed partial class ClientJournal : IDisposable
 {
+    private readonly IFileSystem _files;
     private readonly string _path;
-    private readonly IStorageFile _stream;
+    private readonly Lock _gate = new();
+    private IStorageFile _stream;
     private long _length;
     private bool _junk; // bytes of a failed append past _length, not yet cut
 
-    private ClientJournal(string path, IStorageFile stream)
+    private ClientJournal(IFileSystem files, string path, IStorageFile stream, long rotateBytes)
     {
+        _files = files;
         _path = path;
         _stream = stream;
+        _length = stream.Length;
+        _rotateBytes = rotateBytes;
+        _rotateAt = NextRotation(_length);
     }
 
     /// <summary>
@@ -34,7 +42,7 @@ public sealed class ClientJournal : IDisposable
     /// anything past these lengths after a crash was never acknowledged and is cut at restart, the clients
     /// resend it; if not, it is plain clients' data and is kept); per client, the highest value of it held.
     /// </summary>
-    public sealed record State(long MainLength, long LateLength, bool Acknowledging, IReadOnlyDictionary<string, long> Clients);
+    public sealed record State(long MainLength, long LateLength, bool Acknowledging, IReadOnlyDictionary<string, ClientMark> Clients);
 
     /// <summary>
     /// Reads the journal at <paramref name="path"/> (if any) and returns the last state whose lengths fit in
@@ -43,7 +51,7 @@ public sealed class ClientJournal : IDisposable
     /// acknowledgements can be lower than what an earlier connection had acknowledged). At most
     /// <see cref="OrderingEngine.MaxClients"/> clients are kept, the most recently marked ones: as many as the
     /// engine remembers, so that the journal rewritten at each start stays bounded however many clients came
-    /// and went (at most 2^20 lines of at most 62 bytes: 40-character ids and 18-digit values).
+    /// and went (at most 2^20 lines of at most 81 bytes: 40-character ids, 18-digit values and counts of copies).
     /// </summary>
     public static State? Recover(string path, long mainLength, long lateLength) =>
         Recover(PhysicalFileSystem.Instance, path, mainLength, lateLength, OrderingEngine.MaxClients);
@@ -83,12 +91,12 @@ public sealed class ClientJournal : IDisposable
             return null;
         }
 
-        var marks = new Dictionary<string, (long Value, long Record)>(StringComparer.Ordinal);
+        var marks = new Dictionary<string, (ClientMark Value, long Record)>(StringComparer.Ordinal);
         foreach (var record in ReadRecords(files, path))
         {
             foreach (var (id, value) in record.Clients)
             {
-                var highest = marks.TryGetValue(id, out var mark) ? Math.Max(mark.Value, value) : value;
+                var highest = marks.TryGetValue(id, out var mark) ? ClientMark.Max(mark.Value, value) : value;
                 marks[id] = (highest, record.Index);
             }
 
@@ -103,160 +111,42 @@ public sealed class ClientJournal : IDisposable
         return new State(best.MainLength, best.LateLength, best.Acknowledging, clients);
     }
 
-    /// <summary>One complete record of the journal, the <paramref name="Index"/>-th (from 0).</summary>
-    private sealed record Record(long Index, long MainLength, long LateLength, bool Acknowledging, List<KeyValuePair<string, long>> Clients);
-
-    /// <summary>
-    /// The complete records of the journal at <paramref name="path"/>; a record cut by a crash is skipped. The
-    /// file is judged as it is read: every line must be a record line, except a last line without a newline,
-    /// which may be any beginning of one (a crash during an append). A journal is read whole: it is rewritten
-    /// at each start and grows by one short record per sync.
-    /// </summary>
-    /// <exception cref="InvalidDataException">The file is not a journal: it must not be overwritten.</exception>
-    private static IEnumerable<Record> ReadRecords(IFileSystem files, string path)
-    {
-        var bytes = ReadAll(files, path);
-        var endsWithNewline = bytes.Length == 0 || bytes[^1] == (byte)'\n';
-        var index = 0L;
-        var number = 0L;
-        var pending = new List<KeyValuePair<string, long>>();
-        long main = -1, late = -1;
-        var acknowledging = false;
-        using var lines = Lines(Encoding.Latin1.GetString(bytes)).GetEnumerator();
-        var more = lines.MoveNext();
-        while (more)
-        {
-            var line = lines.Current;
-            more = lines.MoveNext();
-            number++;
-            var torn = !more && !endsWithNewline;
-            var parts = line.Split(' ');
-            if (!(torn ? IsRecordLineStart(parts) : IsRecordLine(parts)))
-            {
-                throw new InvalidDataException(
-                    $"{path}: line {number} is \"{TimestampFile.Printable(Encoding.Latin1.GetBytes(line))}\"{(torn ? " (with no newline)" : "")}, not a journal record; refusing to overwrite a file that is not a Horodate client journal");
-            }
-
-            if (torn)
-            {
-                break; // the beginning of a record that a crash cut short
-            }
-
-            switch (parts[0])
-            {
-                case "L":
-                    main = long.Parse(parts[1], CultureInfo.InvariantCulture);
-                    late = long.Parse(parts[2], CultureInfo.InvariantCulture);
-                    acknowledging = parts[3] == "1";
-                    pending = [];
-                    break;
-                case "C" when main >= 0:
-                    pending.Add(new(parts[1], long.Parse(parts[2], CultureInfo.InvariantCulture)));
-                    break;
-                case "." when main >= 0:
-                    yield return new Record(index++, main, late, acknowledging, pending);
-                    pending = [];
-                    main = late = -1;
-                    break;
-                default:
-                    pending = []; // out of sequence: this record is not trusted
-                    main = late = -1;
-                    break;
-            }
-        }
-    }
-
-    private static byte[] ReadAll(IFileSystem files, string path)
-    {
-        using var file = files.Open(path);
-        var bytes = new byte[file.Length];
-        var read = 0;
-        while (read < bytes.Length)
-        {
-            var n = file.Read(read, bytes.AsSpan(read));
-            if (n <= 0)
-            {
-                Array.Resize(ref bytes, read);
-                break;
-            }
-
-            read += n;
-        }
-
-        return bytes;
-    }
-
-    /// <summary>The lines of <paramref name="text"/> as <see cref="File.ReadLines(string)"/> gives them (no empty line after a last newline).</summary>
-    private static IEnumerable<string> Lines(string text)
-    {
-        var lines = text.Split('\n');
-        var count = text.EndsWith('\n') ? lines.Length - 1 : lines.Length;
-        for (var i = 0; i < count; i++)
-        {
-            yield return lines[i].EndsWith('\r') ? lines[i][..^1] : lines[i];
-        }
-    }
-
-    private static bool IsRecordLine(string[] parts) => parts[0] switch
-    {
-        "L" => parts.Length == 4 && IsNumber(parts[1], false) && IsNumber(parts[2], false) && parts[3] is "0" or "1",
-        "C" => parts.Length == 3 && IsId(parts[1], false) && IsNumber(parts[2], true),
-        "." => parts.Length == 1,
-        _ => false,
-    };
-
-    /// <summary>Whether the fields can be the beginning of a record line: each whole but the last, which may be cut.</summary>
-    private static bool IsRecordLineStart(string[] parts)
-    {
-        var fields = parts[0] switch
-        {
-            "" => parts.Length == 1 ? 1 : -1,
-            "L" => 4,
-            "C" => 3,
-            "." => 1,
-            _ => -1,
-        };
-        if (parts.Length > fields)
-        {
-            return false;
-        }
-
-        for (var i = 1; i < parts.Length; i++)
-        {
-            var cut = i == parts.Length - 1;
-            var ok = (parts[0], i) switch
-            {
-                ("L", 3) => parts[3] is "0" or "1" || (cut && parts[3].Length == 0),
-                ("L", _) => IsNumber(parts[i], false, cut),
-                ("C", 1) => IsId(parts[1], cut),
-                _ => IsNumber(parts[i], true, cut),
-            };
-            if (!ok)
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    private static bool IsNumber(string text, bool signed, bool cut = false)
-    {
-        var digits = signed && text.StartsWith('-') ? text[1..] : text;
-        return (cut || digits.Length > 0) && digits.Length <= LineDecoder.MaxDigits && !digits.AsSpan().ContainsAnyExceptInRange('0', '9');
-    }
-
-    private static bool IsId(string text, bool cut) =>
-        (cut && text.Length == 0) || (text.Length <= Handshake.MaxIdLength && Handshake.IsValidId(Encoding.Latin1.GetBytes(text)));
-
     /// <summary>Starts a fresh journal holding <paramref name="state"/> (written to a temp file, then renamed over).</summary>
     public static ClientJournal Create(string path, State state) => Create(PhysicalFileSystem.Instance, path, state);
 
     /// <summary>Like <see cref="Create(string, State)"/>, on the file seam <paramref name="files"/>.</summary>
-    public static ClientJournal Create(IFileSystem files, string path, State state)
+    public static ClientJournal Create(IFileSystem files, string path, State state) => Create(files, path, state, RotateBytes);
+
+    /// <inheritdoc cref="Create(IFileSystem, string, State)"/>
+    /// <param name="files">The file seam.</param>
+    /// <param name="path">The journal.</param>
+    /// <param name="state">What it starts with.</param>
+    /// <param name="rotateBytes">The size from which it is rewritten while running (<see cref="RotateBytes"/>).</param>
+    public static ClientJournal Create(IFileSystem files, string path, State state, long rotateBytes)
     {
         ArgumentNullException.ThrowIfNull(files);
         ArgumentNullException.ThrowIfNull(state);
+        var appending = Replace(files, path, state);
+        try
+        {
+            files.SyncDirectory(path); // the rename survives a power loss only once the directory entry is durable
+        }
+        catch
+        {
+            appending.Dispose();
+            throw;
+        }
+
+        return new ClientJournal(files, path, appending, rotateBytes);
+    }
+
+    /// <summary>
+    /// Writes <paramref name="state"/> as one record to a temp file, fsyncs it, renames it over <paramref name="path"/>
+    /// and opens it for appending. A crash at any step leaves either the old journal or the new one under the name,
+    /// each describing the state; the directory entry still needs its fsync before anything is appended.
+    /// </summary>
+    private static IStorageFile Replace(IFileSystem files, string path, State state)
+    {
         var temp = path + ".tmp";
         using (var stream = files.Open(temp, truncate: true)) // owner-only, like the output it describes
         {
@@ -265,17 +155,15 @@ public sealed class ClientJournal : IDisposable
         }
 
         files.Rename(temp, path);
-        files.SyncDirectory(path); // the rename survives a power loss only once the directory entry is durable
-        var appending = files.Open(path);
-        return new ClientJournal(path, appending) { _length = appending.Length };
+        return files.Open(path);
     }
 
     /// <summary>Appends a state and makes it durable; only the clients that moved need to be given.</summary>
     /// <exception cref="IOException">The journal could not be written: no acknowledgement may be sent.</exception>
-    public void Append(long mainLength, long lateLength, bool acknowledging, IEnumerable<KeyValuePair<string, long>> moved)
+    public void Append(long mainLength, long lateLength, bool acknowledging, IEnumerable<KeyValuePair<string, ClientMark>> moved)
     {
         var record = Format(mainLength, lateLength, acknowledging, moved);
-        lock (_stream)
+        lock (_gate)
         {
             if (_junk)
             {
@@ -283,6 +171,12 @@ public sealed class ClientJournal : IDisposable
                 // is appended (and so nothing acknowledged). A shorter record written over it would leave its rest behind.
                 _stream.SetLength(_length);
                 _junk = false;
+            }
+
+            if (_directoryPending)
+            {
+                _files.SyncDirectory(_path); // a rotation's rename: durable before anything is appended to the new file
+                _directoryPending = false;
             }
 
             try
@@ -299,6 +193,7 @@ public sealed class ClientJournal : IDisposable
 
             _length += record.Length;
             _stream.Sync();
+            RotateIfDue();
         }
     }
 
@@ -318,13 +213,20 @@ public sealed class ClientJournal : IDisposable
         }
     }
 
-    private static byte[] Format(long mainLength, long lateLength, bool acknowledging, IEnumerable<KeyValuePair<string, long>> clients)
+    private static byte[] Format(long mainLength, long lateLength, bool acknowledging, IEnumerable<KeyValuePair<string, ClientMark>> clients)
     {
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture, $"L {mainLength} {lateLength} {(acknowledging ? 1 : 0)}\n");
-        foreach (var (id, value) in clients)
+        foreach (var (id, mark) in clients)
         {
-            text.Append(CultureInfo.InvariantCulture, $"C {id} {value}\n");
+            if (mark.Copies == ClientMark.AllCopies)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"C {id} {mark.Through}\n");
+            }
+            else
+            {
+                text.Append(CultureInfo.InvariantCulture, $"C {id} {mark.Through} {mark.Copies}\n");
+            }
         }
 
         text.Append(".\n");

@@ -46,13 +46,21 @@ public sealed class TimestampFile : IDisposable
     public static TimestampFile Open(string path, bool sorted) => Open(PhysicalFileSystem.Instance, path, sorted);
 
     /// <summary>Like <see cref="Open(string, bool)"/>, on the file seam <paramref name="files"/>.</summary>
-    public static TimestampFile Open(IFileSystem files, string path, bool sorted)
+    public static TimestampFile Open(IFileSystem files, string path, bool sorted) => Open(files, path, sorted, long.MaxValue);
+
+    /// <summary>
+    /// Like <see cref="Open(IFileSystem, string, bool)"/>, for a file known durable (fsynced, recorded in the
+    /// keep-duplicates journal) up to <paramref name="durableLength"/> bytes: only that part is judged. Past it, what
+    /// a power loss left of unsynced appends (whole lines, then possibly a torn one, NUL-filled or stale blocks) is
+    /// kept up to its last whole timestamp line that continues the file, and the rest is cut like a torn line.
+    /// </summary>
+    public static TimestampFile Open(IFileSystem files, string path, bool sorted, long durableLength)
     {
         ArgumentNullException.ThrowIfNull(files);
         var stream = files.Open(path);
         try
         {
-            return new TimestampFile(path, stream, ReadTail(path, stream, sorted));
+            return new TimestampFile(path, stream, ReadTail(path, stream, sorted, durableLength));
         }
         catch
         {
@@ -88,7 +96,7 @@ public sealed class TimestampFile : IDisposable
         }
 
         using var stream = files.Open(path);
-        return Inspect(path, stream, sorted: false).Values;
+        return Inspect(path, stream, sorted: false, long.MaxValue).Values;
     }
 
     /// <summary>Cuts the file at <paramref name="path"/> back to <paramref name="length"/> bytes (a journal's durable state).</summary>
@@ -148,9 +156,9 @@ public sealed class TimestampFile : IDisposable
         }
     }
 
-    private static ResumeInfo ReadTail(string path, IStorageFile stream, bool sorted)
+    private static ResumeInfo ReadTail(string path, IStorageFile stream, bool sorted, long durableLength)
     {
-        var found = Inspect(path, stream, sorted);
+        var found = Inspect(path, stream, sorted, durableLength);
         var length = stream.Length - found.TornBytes;
         if (found.TornBytes > 0)
         {
@@ -170,9 +178,13 @@ public sealed class TimestampFile : IDisposable
     /// append leaves). What is read: the last <see cref="ResumeTailBytes"/> and, when the file is longer, its
     /// first line too, so a foreign file is recognised by its head as well as its tail; the lines in between
     /// are not read (a multi-GB output would take seconds to scan at every start).
+    /// A tail of NUL bytes is torn too: a power loss can leave the blocks of an unsynced append allocated but never
+    /// written (the file's new length made durable, its data not), so such a tail is what a Horodate file becomes,
+    /// never a sign of a foreign one. Past <paramref name="durableLength"/> (see <see cref="Open(IFileSystem, string, bool, long)"/>)
+    /// the first line that does not continue the file starts the torn part.
     /// </summary>
     /// <exception cref="InvalidDataException">Something else was found; the message names the file and what.</exception>
-    private static Inspection Inspect(string path, IStorageFile stream, bool sorted)
+    private static Inspection Inspect(string path, IStorageFile stream, bool sorted, long durableLength)
     {
         var length = stream.Length;
         if (length == 0)
@@ -189,7 +201,10 @@ public sealed class TimestampFile : IDisposable
             read += n > 0 ? n : throw new EndOfStreamException($"{path} shrank while it was read back");
         }
 
-        var lines = tail.AsSpan();
+        // The trailing NUL bytes (unless they fill the whole window of a longer file: then nothing says it is ours).
+        var zeros = tail.Length - (tail.AsSpan().LastIndexOfAnyExcept((byte)0) + 1);
+        var end = zeros > 0 && (zeros < tail.Length || tailStart == 0) ? length - zeros : length;
+        var lines = tail.AsSpan(0, (int)(end - tailStart));
         var lineNumber = 1L; // exact only while the window reaches the start of the file
         if (tailStart > 0)
         {
@@ -206,12 +221,17 @@ public sealed class TimestampFile : IDisposable
 
         var values = new List<long>();
         long? last = null;
-        var offset = length - lines.Length;
+        var offset = end - lines.Length;
         while (!lines.IsEmpty)
         {
             var newline = lines.IndexOf((byte)'\n');
             var line = newline < 0 ? lines : lines[..newline];
             var where = lineNumber > 0 ? $"line {lineNumber}" : $"the line at byte {offset}";
+            if (offset >= durableLength && (newline < 0 || LineDecoder.Parse(line, out var next) != LineStatus.Value || (sorted && next < last)))
+            {
+                return new Inspection(values, last, (int)(length - offset)); // unsynced, and not what was appended
+            }
+
             if (newline < 0)
             {
                 if (line.Length > LineDecoder.MaxDigits || line.ContainsAnyExceptInRange((byte)'0', (byte)'9'))
@@ -219,7 +239,7 @@ public sealed class TimestampFile : IDisposable
                     throw NotOurs(path, $"{where} is \"{Printable(line)}\" (with no newline), not a timestamp");
                 }
 
-                return new Inspection(values, last, line.Length); // a torn timestamp
+                return new Inspection(values, last, line.Length + (int)(length - end)); // a torn timestamp
             }
 
             if (LineDecoder.Parse(line, out var value) != LineStatus.Value)
@@ -239,7 +259,7 @@ public sealed class TimestampFile : IDisposable
             lineNumber = lineNumber > 0 ? lineNumber + 1 : 0;
         }
 
-        return new Inspection(values, last, 0);
+        return new Inspection(values, last, (int)(length - end));
     }
 
     /// <summary>Checks the file's first line, for a file longer than the tail read back.</summary>

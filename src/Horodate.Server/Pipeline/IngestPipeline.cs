@@ -66,7 +66,7 @@ internal sealed class IngestPipeline : IDisposable
             ingest with
             {
                 SyncIntervalMs = (long)options.SyncInterval.TotalMilliseconds,
-                StallGapMs = Math.Max(ingest.StallGapMs, 2 * (long)options.FlushInterval.TotalMilliseconds), // the flushes' own gaps are no stall
+                StallGapMs = IngestOptions.StallGapFor(options.Ordering, (long)options.FlushInterval.TotalMilliseconds),
             },
             PhysicalFileSystem.Instance, time, events);
         return new IngestPipeline(options, core, events.Failure.Task);

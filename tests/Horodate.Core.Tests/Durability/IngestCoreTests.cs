@@ -11,11 +11,6 @@ namespace Horodate.Core.Tests.Durability;
 /// </summary>
 public sealed class IngestCoreTests
 {
-    // These tests step the clock by up to 200 ms between two readings of the core, where the server's writer reads
-    // it every flush (10 ms): such a gap is a stall of the process by default (more than a quarter of the 100 ms idle
-    // timeout). Here it stands for time that passed while the server ran, so no gap counts as a stall.
-    private const long CoarseSteps = 1_000_000;
-
     private const string Output = "/t/out.txt";
 
     private sealed class Target : IAckTarget
@@ -61,7 +56,6 @@ public sealed class IngestCoreTests
             Output = Output,
             SyncIntervalMs = syncIntervalMs,
             Ordering = new OrderingOptions { Dedupe = dedupe, MaxDelayMs = 500, MaxFutureMs = 1_000, IdleTimeoutMs = 100 },
-            StallGapMs = CoarseSteps,
         };
         return (IngestCore.Open(options, files, clock, NullEvents.Instance), files, clock);
     }
@@ -379,6 +373,7 @@ public sealed class NotReadingTests
         {
             Output = Output,
             Ordering = new OrderingOptions { Dedupe = dedupe, IdleTimeoutMs = 100, MaxDelayMs = 500, MaxFutureMs = 1_000 },
+            StallGapMs = IngestOptions.StallGapFor(new OrderingOptions { IdleTimeoutMs = 100 }, flushIntervalMs: 10), // as the server's pipeline
         };
         return (IngestCore.Open(options, files, clock, NullEvents.Instance), files, clock);
     }

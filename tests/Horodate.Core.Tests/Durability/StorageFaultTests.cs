@@ -225,8 +225,8 @@ public sealed class StorageFaultTests
     {
         var files = new SimFileSystem(new SimRandom(3));
         const string Path = "/t/out.txt.clients";
-        var journal = ClientJournal.Create(files, Path, new ClientJournal.State(0, 0, false, new Dictionary<string, long>()));
-        var many = Enumerable.Range(0, 20).Select(i => KeyValuePair.Create($"client-{i}", 1_700_000_000_000L + i)).ToList();
+        var journal = ClientJournal.Create(files, Path, new ClientJournal.State(0, 0, false, new Dictionary<string, ClientMark>()));
+        var many = Enumerable.Range(0, 20).Select(i => KeyValuePair.Create($"client-{i}", new ClientMark(1_700_000_000_000L + i, ClientMark.AllCopies))).ToList();
 
         files.FailingPath = Path;
         files.SetLengthFaults = true;

@@ -1,3 +1,4 @@
+using Horodate.Core.Ordering;
 using Horodate.Core.Storage;
 
 namespace Horodate.Core.Tests.Storage;
@@ -8,15 +9,17 @@ public sealed class ClientJournalTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
+    private static ClientMark All(long through) => new(through, ClientMark.AllCopies);
+
     [Fact]
     public void Recovers_the_last_state_that_fits_the_files_with_every_client_mark_accumulated()
     {
         var path = Path.Combine(_dir, "out.txt.clients");
-        using (var journal = ClientJournal.Create(path, new ClientJournal.State(0, 0, false, new Dictionary<string, long>())))
+        using (var journal = ClientJournal.Create(path, new ClientJournal.State(0, 0, false, new Dictionary<string, ClientMark>())))
         {
-            journal.Append(100, 0, true, [new("a", 10), new("b", 20)]);
-            journal.Append(200, 14, true, [new("a", 30)]);
-            journal.Append(300, 14, true, [new("b", 40)]);
+            journal.Append(100, 0, true, [new("a", All(10)), new("b", All(20))]);
+            journal.Append(200, 14, true, [new("a", All(30))]);
+            journal.Append(300, 14, true, [new("b", All(40))]);
         }
 
         var fitting = ClientJournal.Recover(path, mainLength: 250, lateLength: 14)!; // the 300 record does not fit
@@ -24,17 +27,17 @@ public sealed class ClientJournalTests : IDisposable
         Assert.Equal(200, fitting.MainLength);
         Assert.Equal(14, fitting.LateLength);
         Assert.True(fitting.Acknowledging);
-        Assert.Equal(30, fitting.Clients["a"]);
-        Assert.Equal(20, fitting.Clients["b"]); // b's 40 belongs to the record that does not fit
+        Assert.Equal(30, fitting.Clients["a"].Through);
+        Assert.Equal(20, fitting.Clients["b"].Through); // b's 40 belongs to the record that does not fit
     }
 
     [Fact]
     public void A_record_torn_by_a_crash_is_ignored()
     {
         var path = Path.Combine(_dir, "out.txt.clients");
-        using (var journal = ClientJournal.Create(path, new ClientJournal.State(0, 0, false, new Dictionary<string, long>())))
+        using (var journal = ClientJournal.Create(path, new ClientJournal.State(0, 0, false, new Dictionary<string, ClientMark>())))
         {
-            journal.Append(100, 0, true, [new("a", 10)]);
+            journal.Append(100, 0, true, [new("a", All(10))]);
         }
 
         File.AppendAllText(path, "L 200 0 1\nC a 99\n"); // no closing dot
@@ -42,14 +45,14 @@ public sealed class ClientJournalTests : IDisposable
         var state = ClientJournal.Recover(path, 1_000, 0)!;
 
         Assert.Equal(100, state.MainLength);
-        Assert.Equal(10, state.Clients["a"]);
+        Assert.Equal(10, state.Clients["a"].Through);
     }
 
     [Fact]
     public void Starting_again_rewrites_the_journal_as_one_record_holding_the_whole_state()
     {
         var path = Path.Combine(_dir, "out.txt.clients");
-        var clients = new Dictionary<string, long> { ["a"] = 10, ["b"] = 20 };
+        var clients = new Dictionary<string, ClientMark> { ["a"] = All(10), ["b"] = new ClientMark(20, 2) };
         using (ClientJournal.Create(path, new ClientJournal.State(500, 0, false, clients)))
         {
         }
@@ -69,16 +72,16 @@ public sealed class ClientJournalTests : IDisposable
     public void A_later_record_with_a_lower_mark_for_a_client_does_not_lower_what_the_files_are_known_to_hold()
     {
         var path = Path.Combine(_dir, "out.txt.clients");
-        using (var journal = ClientJournal.Create(path, new ClientJournal.State(0, 0, false, new Dictionary<string, long>())))
+        using (var journal = ClientJournal.Create(path, new ClientJournal.State(0, 0, false, new Dictionary<string, ClientMark>())))
         {
-            journal.Append(100, 0, true, [new("a", 50)]);
-            journal.Append(200, 0, true, [new("a", 30)]); // a reconnected: its new connection's first acknowledgement
+            journal.Append(100, 0, true, [new("a", All(50))]);
+            journal.Append(200, 0, true, [new("a", All(30))]); // a reconnected: its new connection's first acknowledgement
         }
 
         var state = ClientJournal.Recover(path, 1_000, 0)!;
 
         Assert.Equal(200, state.MainLength);
-        Assert.Equal(50, state.Clients["a"]);
+        Assert.Equal(50, state.Clients["a"].Through);
     }
 
     [Fact]
@@ -89,21 +92,21 @@ public sealed class ClientJournalTests : IDisposable
         var length = 0L;
         for (var run = 0; run < 4; run++)
         {
-            var state = ClientJournal.Recover(path, length, 0, cap) ?? new ClientJournal.State(0, 0, false, new Dictionary<string, long>());
+            var state = ClientJournal.Recover(path, length, 0, cap) ?? new ClientJournal.State(0, 0, false, new Dictionary<string, ClientMark>());
             using var journal = ClientJournal.Create(path, state);
             for (var i = 0; i < 3; i++)
             {
                 length += 10;
-                journal.Append(length, 0, true, [new($"run{run}.c{i}", length)]);
+                journal.Append(length, 0, true, [new($"run{run}.c{i}", All(length))]);
             }
 
-            journal.Append(length, 0, false, [new("run0.c0", length)]); // an old client, marked again: recent
+            journal.Append(length, 0, false, [new("run0.c0", All(length))]); // an old client, marked again: recent
         }
 
         var last = ClientJournal.Recover(path, length, 0, cap)!;
 
         Assert.Equal(["run0.c0", "run3.c1", "run3.c2"], last.Clients.Keys.Order(StringComparer.Ordinal));
-        Assert.Equal(length, last.Clients["run0.c0"]);
+        Assert.Equal(length, last.Clients["run0.c0"].Through);
         using (ClientJournal.Create(path, last))
         {
         }
@@ -143,7 +146,7 @@ public sealed class ClientJournalTests : IDisposable
         var state = ClientJournal.Recover(path, 1_000, 0)!;
 
         Assert.Equal(100, state.MainLength);
-        Assert.Equal(10, state.Clients["a"]);
+        Assert.Equal(10, state.Clients["a"].Through);
     }
 
     [Fact]
