@@ -14,7 +14,7 @@ using Microsoft.Extensions.Logging;
 namespace Horodate.Server.CommandLine;
 
 /// <summary>The <c>horodate-server</c> command line: run the server, or <c>verify</c> a file.</summary>
-internal static class ServerCommand
+internal static partial class ServerCommand
 {
     private const string Name = "horodate-server";
 
@@ -108,14 +108,31 @@ internal static class ServerCommand
 
         root.SetAction(async (parse, cancel) =>
         {
+            var options = Build(parse, out var error);
+            if (options is null)
+            {
+                return CliParsing.Fail(Name, error!, parse.GetValue(json));
+            }
+
+            var live = !parse.GetValue(quiet) && !parse.GetValue(json) && !Console.IsOutputRedirected;
+            return await RunAsync(options, parse.GetValue(logLevel) ?? LogLevel.Warning, parse.GetValue(json), live).ConfigureAwait(false);
+        });
+        Option[] shared = [listen, output, keepDuplicates, idleTimeout, maxFuture, maxDelay, resumeGrace, flushInterval, syncInterval, readTimeout, maxConnections, allow, statusInterval, quiet, tlsCert, tlsKey, transport, http, json, config, logLevel];
+        root.Add(CreateEdge(shared, Build, json, logLevel));
+        root.Add(CreateRoot(shared, Build, json, logLevel));
+
+        ServerOptions? Build(ParseResult parse, out string? error)
+        {
             var defaults = new ServerOptions();
             var ordering = new OrderingOptions();
             if (parse.GetValue(tlsKey) is not null && parse.GetValue(tlsCert) is null)
             {
-                return CliParsing.Fail(Name, "--tls-key needs --tls-cert.", parse.GetValue(json));
+                error = "--tls-key needs --tls-cert.";
+                return null;
             }
 
-            var options = defaults with
+            error = null;
+            return defaults with
             {
                 Listen = parse.GetValue(listen) is { Length: > 0 } endpoints ? endpoints : defaults.Listen,
                 Output = parse.GetValue(output) ?? defaults.Output,
@@ -138,9 +155,8 @@ internal static class ServerCommand
                     ResumeGraceMs = Ms(parse.GetValue(resumeGrace)) ?? ordering.ResumeGraceMs,
                 },
             };
-            var live = !parse.GetValue(quiet) && !parse.GetValue(json) && !Console.IsOutputRedirected;
-            return await RunAsync(options, parse.GetValue(logLevel) ?? LogLevel.Warning, parse.GetValue(json), live).ConfigureAwait(false);
-        });
+        }
+
         return root;
     }
 
@@ -152,7 +168,7 @@ internal static class ServerCommand
 
     private static long? Ms(TimeSpan? duration) => duration is { } d ? (long)d.TotalMilliseconds : null;
 
-    private static async Task<int> RunAsync(ServerOptions options, LogLevel logLevel, bool json, bool live)
+    private static async Task<int> RunAsync(ServerOptions options, LogLevel logLevel, bool json, bool live, ClusterRole? cluster = null)
     {
         using var signal = new StopSignal();
         var notes = JsonOutput.Notes(json);
@@ -163,7 +179,8 @@ internal static class ServerCommand
             server = await HorodateServer.StartAsync(
                 live ? options with { StatusInterval = TimeSpan.Zero } : options,
                 live ? TextWriter.Null : notes,
-                logging => ConsoleLogging.Configure(logging, logLevel)).ConfigureAwait(false);
+                logging => ConsoleLogging.Configure(logging, logLevel),
+                files: cluster?.Files).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException or PlatformNotSupportedException or SocketException)
         {
@@ -182,6 +199,11 @@ internal static class ServerCommand
             var mode = options.Ordering.Dedupe ? "each distinct value once" : "every value, duplicates kept";
             var resumed = server.ResumedAfter is { } last ? $", resuming after {last}" : "";
             var httpAt = server.HttpEndpoint is { } h ? $"; dashboard on http://{h}/ (metrics at /metrics)" : "";
+            if (cluster is not null)
+            {
+                await cluster.StartedAsync(server, notes).ConfigureAwait(false);
+            }
+
             await notes.WriteLineAsync($"{Name}: listening on {string.Join(", ", server.Endpoints)} ({server.Transport.ToString().ToLowerInvariant()}){httpAt}; writing {options.Output} ({mode}{resumed}); late values go to {options.LateOutput}. Ctrl-C to stop.").ConfigureAwait(false);
             await notes.FlushAsync(CancellationToken.None).ConfigureAwait(false);
             try
@@ -202,7 +224,17 @@ internal static class ServerCommand
 
             await notes.WriteLineAsync($"{Name}: stopping: writing everything received...").ConfigureAwait(false);
 
+            if (cluster is not null)
+            {
+                await cluster.StoppingAsync().ConfigureAwait(false);
+            }
+
             var summary = await server.StopAsync().ConfigureAwait(false);
+            if (cluster is not null)
+            {
+                await cluster.StoppedAsync(notes).ConfigureAwait(false);
+            }
+
             Console.WriteLine(json ? JsonSerializer.Serialize(summary, ServerJsonContext.Default.ServerSummary) : FormatSummary(summary, options));
         }
 

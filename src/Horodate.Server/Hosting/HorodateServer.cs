@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using Horodate.Core.Diagnostics;
+using Horodate.Core.Durability;
 using Horodate.Logging;
 using System.Diagnostics.Metrics;
 using Horodate.Server.Diagnostics;
@@ -75,6 +76,7 @@ public sealed class HorodateServer : IAsyncDisposable
     /// <param name="status">Where status lines go (every <see cref="ServerOptions.StatusInterval"/>); none by default.</param>
     /// <param name="configureLogging">Sets up logging; by default warnings and errors go to standard error.</param>
     /// <param name="time">The clock; the system clock by default.</param>
+    /// <param name="files">Where the output goes: the file system by default; JetStream frames on an edge.</param>
     /// <exception cref="InvalidDataException">The output file exists and is not a timestamp file.</exception>
     /// <exception cref="IOException">The output file cannot be opened, or an endpoint cannot be bound.</exception>
     /// <exception cref="PlatformNotSupportedException">The epoll transport was asked for where it does not exist.</exception>
@@ -82,7 +84,8 @@ public sealed class HorodateServer : IAsyncDisposable
         ServerOptions options,
         TextWriter? status = null,
         Action<ILoggingBuilder>? configureLogging = null,
-        TimeProvider? time = null)
+        TimeProvider? time = null,
+        IFileSystem? files = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var tls = options.TlsCertificatePath is not null;
@@ -106,7 +109,7 @@ public sealed class HorodateServer : IAsyncDisposable
         ITransport? transport = null;
         try
         {
-            pipeline = IngestPipeline.Open(options, clock, logger);
+            pipeline = IngestPipeline.Open(options, clock, logger, files);
             transport = kind == TransportKind.Epoll
                 ? new EpollTransport(options, pipeline, counters, logger)
                 : new KestrelTransport(options, pipeline, counters, loggerFactory);
@@ -181,6 +184,12 @@ public sealed class HorodateServer : IAsyncDisposable
         _summary = Summarize(_pipeline.Snapshot(takeLag: false));
         return _summary;
     }
+
+    /// <summary>The ingest pipeline, for sources other than the transport's (a root's JetStream frames).</summary>
+    internal IngestPipeline Pipeline => _pipeline;
+
+    /// <summary>The server's logger.</summary>
+    internal ILogger Logger => _logger;
 
     /// <summary>The pipeline and connection counters right now, for the live panel.</summary>
     internal (PipelineStatus Pipeline, ServerCounters Counters) Sample() => (_pipeline.Snapshot(takeLag: true), _counters);

@@ -53,12 +53,12 @@ internal sealed class IngestPipeline : IDisposable
     /// </summary>
     /// <exception cref="InvalidDataException">The output file is not a timestamp file.</exception>
     /// <exception cref="IOException">The output file cannot be opened.</exception>
-    public static IngestPipeline Open(ServerOptions options, TimeProvider time, ILogger logger)
+    public static IngestPipeline Open(ServerOptions options, TimeProvider time, ILogger logger, IFileSystem? files = null)
     {
         var events = new Events(logger, time, options.Ordering.MaxFutureMs);
         var core = IngestCore.Open(
             new IngestOptions { Output = options.Output, Ordering = options.Ordering, SyncIntervalMs = (long)options.SyncInterval.TotalMilliseconds },
-            PhysicalFileSystem.Instance, time, events);
+            files ?? PhysicalFileSystem.Instance, time, events);
         return new IngestPipeline(options, core, events);
     }
 
