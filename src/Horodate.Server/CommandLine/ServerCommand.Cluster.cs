@@ -110,6 +110,14 @@ internal static partial class ServerCommand
                 options = options with { Listen = [new IPEndPoint(IPAddress.Loopback, 0)] };
             }
 
+            if (!parse.Tokens.Any(t => t.Value == "--idle-timeout"))
+            {
+                // A killed edge's clients reconnect (backoff from 100 ms up to 5 s) and resend through another edge: its
+                // source holds the output that long so that the resends land in order. Holding longer than --max-delay
+                // is pointless (the write point moves on regardless); an edge left by its clients says so at once.
+                options = options with { Ordering = options.Ordering with { IdleTimeoutMs = options.Ordering.MaxDelayMs } };
+            }
+
             var role = new RootRole(NatsSettings.From(parse.GetValue(nats)!, parse.GetValue(credentials)));
             await using (role.ConfigureAwait(false))
             {
@@ -186,14 +194,68 @@ internal static partial class ServerCommand
         /// <summary>How long a frame's PubAck may take before the write counts as failed (and is retried).</summary>
         private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(5);
 
+        /// <summary>How often the edge looks whether it has become idle (a tenth of a second's idle timeout, the default).</summary>
+        private static readonly TimeSpan IdleCheck = TimeSpan.FromMilliseconds(100);
+
+        private readonly CancellationTokenSource _stop = new();
         private FrameFileSystem? _files;
+        private Task? _idle;
 
         public override IFileSystem? Files => _files;
 
         protected override void Connected() => _files = new FrameFileSystem(JetStream, edgeId, output, PublishTimeout);
 
-        public override async Task StartedAsync(HorodateServer server, TextWriter notes) =>
+        public override async Task StartedAsync(HorodateServer server, TextWriter notes)
+        {
+            _idle = Task.Run(() => SayIdleAsync(server, _stop.Token), CancellationToken.None);
             await notes.WriteLineAsync($"{Name}: edge {edgeId}: publishing frames to {NatsSettings.SubjectPrefix}{edgeId} on {Settings.Url}.").ConfigureAwait(false);
+        }
+
+        public override async Task StoppingAsync()
+        {
+            await _stop.CancelAsync().ConfigureAwait(false);
+            if (_idle is not null)
+            {
+                try
+                {
+                    await _idle.ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    // the stop
+                }
+            }
+        }
+
+        public override async ValueTask DisposeAsync()
+        {
+            await StoppingAsync().ConfigureAwait(false);
+            _stop.Dispose();
+            await base.DisposeAsync().ConfigureAwait(false);
+        }
+
+        /// <summary>
+        /// Once the edge has no connection left and everything it received is published, one idle frame says so,
+        /// so that the root stops waiting for this edge at once instead of after its idle timeout.
+        /// </summary>
+        private async Task SayIdleAsync(HorodateServer server, CancellationToken cancel)
+        {
+            using var timer = new PeriodicTimer(IdleCheck);
+            var said = false;
+            while (await timer.WaitForNextTickAsync(cancel).ConfigureAwait(false))
+            {
+                var s = server.Pipeline.Snapshot(takeLag: false);
+                var idle = s.OpenSources == 0 && s.BufferedValues == 0 && s.PendingBytes == 0;
+                if (idle && !said && _files is not null)
+                {
+                    said = _files.PublishIdle();
+                }
+                else if (!idle)
+                {
+                    said = false;
+                }
+            }
+        }
 
         public override async Task StoppedAsync(TextWriter notes) =>
             await notes.WriteLineAsync($"{Name}: edge {edgeId}: {_files?.Published ?? 0:N0} frames published.").ConfigureAwait(false);

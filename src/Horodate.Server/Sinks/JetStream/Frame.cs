@@ -21,14 +21,17 @@ internal static class Frame
     /// <summary>Header: the frame's number within the edge's incarnation (from 1).</summary>
     public const string NumberHeader = "Horodate-Frame";
 
-    /// <summary>The kinds of frame: values final at the edge, in ascending order; values late at the edge.</summary>
-    public const string Ordered = "ordered", Late = "late";
+    /// <summary>
+    /// The kinds of frame: values final at the edge, in ascending order; values late at the edge; and an empty frame
+    /// saying the edge has no connection left and everything it received is published (it stops holding the root).
+    /// </summary>
+    public const string Ordered = "ordered", Late = "late", Idle = "idle";
 
-    /// <summary>The headers of frame <paramref name="number"/>.</summary>
-    public static NatsHeaders Headers(string edge, bool late, long number) => new()
+    /// <summary>The headers of frame <paramref name="number"/> of kind <paramref name="kind"/>.</summary>
+    public static NatsHeaders Headers(string edge, string kind, long number) => new()
     {
         [EdgeHeader] = edge,
-        [KindHeader] = late ? Late : Ordered,
+        [KindHeader] = kind,
         [NumberHeader] = number.ToString(CultureInfo.InvariantCulture),
     };
 

@@ -64,12 +64,29 @@ internal sealed class FrameFileSystem(INatsJSContext js, string edgeId, string o
         }
     }
 
-    private void Publish(bool late, long number, byte[] payload)
+    /// <summary>
+    /// Publishes an idle frame: the edge has no connection and everything it received is published, so the root
+    /// stops waiting for it at once rather than after its idle timeout. Returns false when JetStream did not take it.
+    /// </summary>
+    public bool PublishIdle()
+    {
+        try
+        {
+            Publish(Frame.Idle, NextFrame(), []);
+            return true;
+        }
+        catch (IOException)
+        {
+            return false; // the root's idle timeout releases the edge instead
+        }
+    }
+
+    private void Publish(string kind, long number, byte[] payload)
     {
         var id = $"{edgeId}-{_incarnation}-{number}";
         try
         {
-            var publish = js.PublishAsync(_subject, payload, opts: new NatsJSPubOpts { MsgId = id }, headers: Frame.Headers(edgeId, late, number)).AsTask();
+            var publish = js.PublishAsync(_subject, payload, opts: new NatsJSPubOpts { MsgId = id }, headers: Frame.Headers(edgeId, kind, number)).AsTask();
             if (!publish.Wait(publishTimeout))
             {
                 throw new IOException($"JetStream did not acknowledge frame {id} within {publishTimeout.TotalSeconds:0.#} s.");
@@ -110,7 +127,7 @@ internal sealed class FrameFileSystem(INatsJSContext js, string edgeId, string o
             var rest = bytes[(int)Math.Min(_published - offset, bytes.Length)..];
             if (_inDoubt is { } doubt)
             {
-                owner.Publish(late, doubt.Number, doubt.Payload);
+                owner.Publish(late ? Frame.Late : Frame.Ordered, doubt.Number, doubt.Payload);
                 _inDoubt = null;
                 _published += doubt.Payload.Length;
                 rest = rest[Math.Min(doubt.Payload.Length, rest.Length)..];
@@ -121,7 +138,7 @@ internal sealed class FrameFileSystem(INatsJSContext js, string edgeId, string o
                 var payload = rest.ToArray();
                 var number = owner.NextFrame();
                 _inDoubt = (number, payload);
-                owner.Publish(late, number, payload);
+                owner.Publish(late ? Frame.Late : Frame.Ordered, number, payload);
                 _inDoubt = null;
                 _published += payload.Length;
             }

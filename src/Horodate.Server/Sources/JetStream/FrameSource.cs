@@ -139,9 +139,22 @@ internal sealed partial class FrameSource : IAsyncDisposable
         }
 
         Interlocked.Increment(ref _frames);
-        var late = msg.Headers?[Frame.KindHeader].ToString() == Frame.Late;
+        var kind = msg.Headers?[Frame.KindHeader].ToString();
+        var late = kind == Frame.Late;
         Target target;
-        if (values.Length == 0)
+        if (kind == Frame.Idle && edge is not null && _edges.Remove(edge, out var idle))
+        {
+            // The edge has nobody left: its source finishes (stops holding the output now) and closes once durable.
+            late = true;
+            target = idle.Target;
+            lock (_gate)
+            {
+                target.Source = idle.Source;
+            }
+
+            _pipeline.FinishSource(idle.Source);
+        }
+        else if (values.Length == 0)
         {
             target = Target.Done;
         }
@@ -150,10 +163,14 @@ internal sealed partial class FrameSource : IAsyncDisposable
             // Late at the edge: a source of its own that finishes at once; its final acknowledgement says it is durable.
             target = new Target();
             var source = _pipeline.OpenSource();
+            lock (_gate)
+            {
+                target.Source = source;
+            }
+
             _pipeline.EnableAcks(source, null, target);
             _pipeline.Ingest(source, values);
             _pipeline.FinishSource(source);
-            target.Source = source;
         }
         else
         {
