@@ -194,8 +194,12 @@ internal static partial class ServerCommand
         /// <summary>How long a frame's PubAck may take before the write counts as failed (and is retried).</summary>
         private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(5);
 
-        /// <summary>How often the edge looks whether it has become idle (a tenth of a second's idle timeout, the default).</summary>
-        private static readonly TimeSpan IdleCheck = TimeSpan.FromMilliseconds(100);
+        /// <summary>
+        /// How often the edge looks whether it became idle or active: 10 ms, well inside the root's lag (at least the
+        /// edges' 50 ms flush), so that an active frame reaches the root before its output passes the new connection's
+        /// first values.
+        /// </summary>
+        private static readonly TimeSpan IdleCheck = TimeSpan.FromMilliseconds(10);
 
         private readonly CancellationTokenSource _stop = new();
         private FrameFileSystem? _files;
@@ -235,24 +239,23 @@ internal static partial class ServerCommand
         }
 
         /// <summary>
-        /// Once the edge has no connection left and everything it received is published, one idle frame says so,
-        /// so that the root stops waiting for this edge at once instead of after its idle timeout.
+        /// Says when the edge changes between idle (no connection left, everything received published: the root stops
+        /// waiting for it at once instead of after its idle timeout) and active (a connection opened: the root holds its
+        /// output for this edge from now on, before the connection's first values are final here and published).
         /// </summary>
         private async Task SayIdleAsync(HorodateServer server, CancellationToken cancel)
         {
             using var timer = new PeriodicTimer(IdleCheck);
-            var said = false;
+            string? said = null;
             while (await timer.WaitForNextTickAsync(cancel).ConfigureAwait(false))
             {
                 var s = server.Pipeline.Snapshot(takeLag: false);
-                var idle = s.OpenSources == 0 && s.BufferedValues == 0 && s.PendingBytes == 0;
-                if (idle && !said && _files is not null)
+                var state = s.OpenSources > 0 ? Frame.Active
+                    : s.BufferedValues == 0 && s.PendingBytes == 0 ? Frame.Idle
+                    : said; // connections gone, values still on their way: not idle yet
+                if (state != said && _files is not null && _files.PublishState(state!))
                 {
-                    said = _files.PublishIdle();
-                }
-                else if (!idle)
-                {
-                    said = false;
+                    said = state;
                 }
             }
         }

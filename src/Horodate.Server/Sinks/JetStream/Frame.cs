@@ -22,10 +22,12 @@ internal static class Frame
     public const string NumberHeader = "Horodate-Frame";
 
     /// <summary>
-    /// The kinds of frame: values final at the edge, in ascending order; values late at the edge; and an empty frame
-    /// saying the edge has no connection left and everything it received is published (it stops holding the root).
+    /// The kinds of frame: values final at the edge, in ascending order; values late at the edge; an empty frame saying
+    /// the edge has no connection left and everything it received is published (it stops holding the root); and an
+    /// empty frame saying the edge has connections again (the root holds its output for this edge from then on, before
+    /// the edge's first values arrive).
     /// </summary>
-    public const string Ordered = "ordered", Late = "late", Idle = "idle";
+    public const string Ordered = "ordered", Late = "late", Idle = "idle", Active = "active";
 
     /// <summary>The headers of frame <paramref name="number"/> of kind <paramref name="kind"/>.</summary>
     public static NatsHeaders Headers(string edge, string kind, long number) => new()

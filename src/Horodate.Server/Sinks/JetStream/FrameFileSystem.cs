@@ -65,19 +65,19 @@ internal sealed class FrameFileSystem(INatsJSContext js, string edgeId, string o
     }
 
     /// <summary>
-    /// Publishes an idle frame: the edge has no connection and everything it received is published, so the root
-    /// stops waiting for it at once rather than after its idle timeout. Returns false when JetStream did not take it.
+    /// Publishes an empty frame of <paramref name="kind"/> (<see cref="Frame.Idle"/> or <see cref="Frame.Active"/>).
+    /// Returns false when JetStream did not take it (then the root's idle timeout decides instead).
     /// </summary>
-    public bool PublishIdle()
+    public bool PublishState(string kind)
     {
         try
         {
-            Publish(Frame.Idle, NextFrame(), []);
+            Publish(kind, NextFrame(), []);
             return true;
         }
         catch (IOException)
         {
-            return false; // the root's idle timeout releases the edge instead
+            return false;
         }
     }
 

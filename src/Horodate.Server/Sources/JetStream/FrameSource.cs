@@ -154,6 +154,15 @@ internal sealed partial class FrameSource : IAsyncDisposable
 
             _pipeline.FinishSource(idle.Source);
         }
+        else if (kind == Frame.Active && edge is not null && !_edges.ContainsKey(edge))
+        {
+            // The edge has connections again: its source holds the output from now until its first values.
+            var source = _pipeline.OpenSource();
+            var active = new Target();
+            _pipeline.EnableAcks(source, null, active);
+            _edges[edge] = (source, active);
+            target = Target.Done;
+        }
         else if (values.Length == 0)
         {
             target = Target.Done;
