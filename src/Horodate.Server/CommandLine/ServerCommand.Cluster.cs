@@ -153,6 +153,9 @@ internal static partial class ServerCommand
         /// <summary>The output seam, if not the file system.</summary>
         public virtual IFileSystem? Files => null;
 
+        /// <summary>The engine's clock: the wall clock set back by the balancer's allowance, on edges and root alike.</summary>
+        public TimeProvider Time { get; } = new BalancerAllowance(TimeProvider.System);
+
         /// <summary>Connects, authenticates and makes sure the stream exists.</summary>
         public async Task ConnectAsync(CancellationToken cancel)
         {

@@ -180,7 +180,8 @@ internal static partial class ServerCommand
                 live ? options with { StatusInterval = TimeSpan.Zero } : options,
                 live ? TextWriter.Null : notes,
                 logging => ConsoleLogging.Configure(logging, logLevel),
-                files: cluster?.Files).ConfigureAwait(false);
+                cluster?.Time,
+                cluster?.Files).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException or PlatformNotSupportedException or SocketException)
         {
