@@ -22,6 +22,8 @@ check() {
   need promtool prometheus                               # `promtool check metrics` on /metrics
   need clang clang                                       # NativeAOT's linker driver (scripts/aot-check.sh)
   need /usr/include/zlib.h zlib1g-dev                    # NativeAOT links the runtime against zlib
+  need nats-server nats-server                           # the tree tests: edges and a root on JetStream (issue 13)
+  need haproxy haproxy                                   # the tree tests: plain clients spread over the edges
 }
 
 check

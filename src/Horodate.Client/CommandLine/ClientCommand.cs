@@ -18,17 +18,20 @@ internal static class ClientCommand
 
     public static RootCommand Create()
     {
-        var server = new Option<string>("--server", "-s")
+        var server = new Option<string[]>("--server", "-s")
         {
-            Description = "The server to connect to. [default: 127.0.0.1:7890]",
+            Description = "The server to connect to; repeat to spread the connections over several (connection i goes to server i mod k, and to the next one when its own cannot be reached). [default: 127.0.0.1:7890]",
             HelpName = "host:port",
             Validators =
             {
                 result =>
                 {
-                    if (result.Tokens.Count == 1 && !EndpointParser.TryParse(result.Tokens[0].Value, out _, out _, out var error))
+                    foreach (var token in result.Tokens)
                     {
-                        result.AddError($"--server: {error}");
+                        if (!EndpointParser.TryParse(token.Value, out _, out _, out var error))
+                        {
+                            result.AddError($"--server: {error}");
+                        }
                     }
                 },
             },
@@ -90,12 +93,23 @@ internal static class ClientCommand
             var defaults = new ClientOptions();
             var host = defaults.Host;
             var port = defaults.Port;
-            if (parse.GetValue(server) is { } text && !EndpointParser.TryParse(text, out host, out port, out var error))
+            var servers = new List<(string Host, int Port)>();
+            foreach (var text in parse.GetValue(server) ?? [])
             {
-                return CliParsing.Fail(Name, $"--server: {error}", parse.GetValue(json)); // the validator already said so; kept for safety
+                if (!EndpointParser.TryParse(text, out var h, out var p, out var error))
+                {
+                    return CliParsing.Fail(Name, $"--server: {error}", parse.GetValue(json)); // the validator already said so; kept for safety
+                }
+
+                servers.Add((h, p));
             }
 
-            if (port == 0)
+            if (servers.Count > 0)
+            {
+                (host, port) = servers[0];
+            }
+
+            if (port == 0 || servers.Exists(s => s.Port == 0))
             {
                 return CliParsing.Fail(Name, "--server: port 0 is not a server's port.", parse.GetValue(json));
             }
@@ -109,6 +123,7 @@ internal static class ClientCommand
             {
                 Host = host,
                 Port = port,
+                ExtraServers = servers.Skip(1).ToArray(),
                 Connections = parse.GetValue(connections) ?? defaults.Connections,
                 Interval = parse.GetValue(interval) ?? defaults.Interval,
                 Duration = parse.GetValue(duration),

@@ -9,6 +9,12 @@ public sealed record ClientOptions
     /// <summary>The server's port (default 7890).</summary>
     public int Port { get; init; } = 7890;
 
+    /// <summary>
+    /// More servers (default none): connection i goes to server i mod k, <see cref="Host"/>:<see cref="Port"/> first,
+    /// and a connection that cannot reach its server tries the next one (the edges of a tree, without a balancer).
+    /// </summary>
+    public IReadOnlyList<(string Host, int Port)> ExtraServers { get; init; } = [];
+
     /// <summary>How many connections to open (default 50, the statement's case).</summary>
     public int Connections { get; init; } = 50;
 

@@ -27,17 +27,28 @@ public sealed partial class LoadClient
     private long _reconnects;
     private long _connectFailures;
 
-    private static async Task<IPEndPoint> ResolveAsync(ClientOptions options, CancellationToken cancel)
+    private static async Task<IPEndPoint[]> ResolveAsync(ClientOptions options, CancellationToken cancel)
     {
-        if (IPAddress.TryParse(options.Host, out var address))
+        var endpoints = new List<IPEndPoint>();
+        foreach (var (host, port) in options.ExtraServers.Prepend((options.Host, options.Port)))
         {
-            return new IPEndPoint(address, options.Port);
+            endpoints.Add(await ResolveAsync(host, port, cancel).ConfigureAwait(false));
         }
 
-        var addresses = await Dns.GetHostAddressesAsync(options.Host, cancel).ConfigureAwait(false);
+        return [.. endpoints];
+    }
+
+    private static async Task<IPEndPoint> ResolveAsync(string host, int port, CancellationToken cancel)
+    {
+        if (IPAddress.TryParse(host, out var address))
+        {
+            return new IPEndPoint(address, port);
+        }
+
+        var addresses = await Dns.GetHostAddressesAsync(host, cancel).ConfigureAwait(false);
         var chosen = addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? addresses.FirstOrDefault()
             ?? throw new SocketException((int)SocketError.HostNotFound);
-        return new IPEndPoint(chosen, options.Port);
+        return new IPEndPoint(chosen, port);
     }
 
     /// <summary>Brings every connection up, <see cref="ClientOptions.ConnectConcurrency"/> attempts at a time.</summary>
@@ -79,7 +90,9 @@ public sealed partial class LoadClient
                     await Task.Delay(Backoff(connection.Failures), cancel).ConfigureAwait(false);
                 }
 
-                var socket = await TryConnectAsync(connection.Index, cancel).ConfigureAwait(false);
+                // Connection i goes to server i mod k; after a failure, to the next one.
+                var endpoint = _endpoints[(connection.Index + connection.Failures) % _endpoints.Length];
+                var socket = await TryConnectAsync(connection.Index, endpoint, cancel).ConfigureAwait(false);
                 if (socket is null)
                 {
                     connection.Failures++;
@@ -113,10 +126,10 @@ public sealed partial class LoadClient
         }
     }
 
-    private async Task<Socket?> TryConnectAsync(int index, CancellationToken cancel)
+    private async Task<Socket?> TryConnectAsync(int index, IPEndPoint endpoint, CancellationToken cancel)
     {
         await _connectGate.WaitAsync(cancel).ConfigureAwait(false);
-        var socket = new Socket(_endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
             if (_options.SourceAddresses > 0)
@@ -128,7 +141,7 @@ public sealed partial class LoadClient
 
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
             timeout.CancelAfter(ConnectTimeout);
-            await socket.ConnectAsync(_endpoint, timeout.Token).ConfigureAwait(false);
+            await socket.ConnectAsync(endpoint, timeout.Token).ConfigureAwait(false);
 
             // Sends are synchronous calls from the scheduler threads: they must never block. TLS cannot split a
             // record, so there a send blocks, for one second at most.

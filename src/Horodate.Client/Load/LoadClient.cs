@@ -19,7 +19,7 @@ public sealed partial class LoadClient : IDisposable
     private readonly ClientOptions _options;
     private readonly IProgress<ClientStatus>? _progress;
     private readonly ILogger _logger;
-    private readonly IPEndPoint _endpoint;
+    private readonly IPEndPoint[] _endpoints;
     private readonly ClientConnection[] _connections;
     private readonly SendScheduler[] _schedulers;
     private readonly CancellationTokenSource _connecting = new();
@@ -29,10 +29,10 @@ public sealed partial class LoadClient : IDisposable
     /// <summary>The longest the schedule waits for the first connection attempts to succeed.</summary>
     private static readonly TimeSpan RampTimeout = TimeSpan.FromSeconds(10);
 
-    private LoadClient(ClientOptions options, IPEndPoint endpoint, IProgress<ClientStatus>? progress, ILogger logger)
+    private LoadClient(ClientOptions options, IPEndPoint[] endpoints, IProgress<ClientStatus>? progress, ILogger logger)
     {
         _options = options;
-        _endpoint = endpoint;
+        _endpoints = endpoints;
         _progress = progress;
         _logger = logger;
         _connectGate = new SemaphoreSlim(options.ConnectConcurrency);

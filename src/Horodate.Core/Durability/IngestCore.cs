@@ -432,6 +432,18 @@ public sealed class IngestCore : IDisposable
     }
 
     /// <summary>
+    /// The writer is about to sleep until woken (<see cref="Quiescent"/>): the time until the next step is rest, not
+    /// a stall of the process, and counts as listening time (the transports go on reading meanwhile).
+    /// </summary>
+    public void Rest()
+    {
+        lock (_gate)
+        {
+            _clock.Rest();
+        }
+    }
+
+    /// <summary>
     /// True when a flush would do nothing now and, until a source opens or values are handed over, nothing
     /// later either: no source open (so no idle expiry, grace or max-delay can release anything), nothing
     /// buffered or waiting to be written, no acknowledged client, no journal record or sync to come. The writer

@@ -22,12 +22,17 @@ internal sealed class StallClock(TimeProvider time, long? gapMs)
     /// <summary>True while the transports do not read (writes fail): all of that time is stalled.</summary>
     public bool NotReading { get; set; }
 
+    /// <summary>
+    /// The time until the next reading is rest, not a stall: the writer sleeps until woken because nothing is open
+    /// (<see cref="IngestCore.Quiescent"/>) while the transports go on reading.
+    /// </summary>
+    public void Rest() => _lastMonoMs = -1;
+
     /// <summary>The clocks now, with the stalls so far.</summary>
     /// <remarks>
     /// Gaps count whether or not sources are open: clients may connect and send while the process does not run, and
-    /// the resume grace must not run out meanwhile (simulator seed 2934). The cost: after the writer slept through a
-    /// long quiescent spell, the max-delay bound catches up at twice real time, so for as long a lagging source can
-    /// hold the output longer than --max-delay (a delay, never a loss or a reordering).
+    /// the resume grace must not run out meanwhile (simulator seed 2934). Only a sleep on purpose (<see cref="Rest"/>)
+    /// is not one: counted, a long quiescent spell would leave the max-delay bound as far behind once traffic resumes.
     /// </remarks>
     public EngineTime Read()
     {

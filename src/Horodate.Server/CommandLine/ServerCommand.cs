@@ -13,7 +13,7 @@ using Microsoft.Extensions.Logging;
 namespace Horodate.Server.CommandLine;
 
 /// <summary>The <c>horodate-server</c> command line: run the server, or <c>verify</c> a file.</summary>
-internal static class ServerCommand
+internal static partial class ServerCommand
 {
     private const string Name = "horodate-server";
 
@@ -107,14 +107,31 @@ internal static class ServerCommand
 
         root.SetAction(async (parse, cancel) =>
         {
+            var options = Build(parse, out var error);
+            if (options is null)
+            {
+                return CliParsing.Fail(Name, error!, parse.GetValue(json));
+            }
+
+            var live = !parse.GetValue(quiet) && !parse.GetValue(json) && !Console.IsOutputRedirected;
+            return await RunAsync(options, parse.GetValue(logLevel) ?? LogLevel.Warning, parse.GetValue(json), live).ConfigureAwait(false);
+        });
+        Option[] shared = [listen, output, keepDuplicates, idleTimeout, maxFuture, maxDelay, resumeGrace, flushInterval, syncInterval, readTimeout, maxConnections, allow, statusInterval, quiet, tlsCert, tlsKey, transport, http, json, config, logLevel];
+        root.Add(CreateEdge(shared, Build, json, logLevel));
+        root.Add(CreateRoot(shared, Build, json, logLevel));
+
+        ServerOptions? Build(ParseResult parse, out string? error)
+        {
             var defaults = new ServerOptions();
             var ordering = new OrderingOptions();
             if (parse.GetValue(tlsKey) is not null && parse.GetValue(tlsCert) is null)
             {
-                return CliParsing.Fail(Name, "--tls-key needs --tls-cert.", parse.GetValue(json));
+                error = "--tls-key needs --tls-cert.";
+                return null;
             }
 
-            var options = defaults with
+            error = null;
+            return defaults with
             {
                 Listen = parse.GetValue(listen) is { Length: > 0 } endpoints ? endpoints : defaults.Listen,
                 Output = parse.GetValue(output) ?? defaults.Output,
@@ -137,9 +154,8 @@ internal static class ServerCommand
                     ResumeGraceMs = Ms(parse.GetValue(resumeGrace)) ?? ordering.ResumeGraceMs,
                 },
             };
-            var live = !parse.GetValue(quiet) && !parse.GetValue(json) && !Console.IsOutputRedirected;
-            return await RunAsync(options, parse.GetValue(logLevel) ?? LogLevel.Warning, parse.GetValue(json), live).ConfigureAwait(false);
-        });
+        }
+
         return root;
     }
 
@@ -151,7 +167,7 @@ internal static class ServerCommand
 
     private static long? Ms(TimeSpan? duration) => duration is { } d ? (long)d.TotalMilliseconds : null;
 
-    private static async Task<int> RunAsync(ServerOptions options, LogLevel logLevel, bool json, bool live)
+    private static async Task<int> RunAsync(ServerOptions options, LogLevel logLevel, bool json, bool live, ClusterRole? cluster = null)
     {
         using var signal = new StopSignal();
         var notes = JsonOutput.Notes(json);
@@ -162,7 +178,9 @@ internal static class ServerCommand
             server = await HorodateServer.StartAsync(
                 live ? options with { StatusInterval = TimeSpan.Zero } : options,
                 live ? TextWriter.Null : notes,
-                logging => ConsoleLogging.Configure(logging, logLevel)).ConfigureAwait(false);
+                logging => ConsoleLogging.Configure(logging, logLevel),
+                cluster?.Time,
+                cluster?.Files).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException or PlatformNotSupportedException or SocketException)
         {
@@ -181,6 +199,11 @@ internal static class ServerCommand
             var mode = options.Ordering.Dedupe ? "each distinct value once" : "every value, duplicates kept";
             var resumed = server.ResumedAfter is { } last ? $", resuming after {last}" : "";
             var httpAt = server.HttpEndpoint is { } h ? $"; dashboard on http://{h}/ (metrics at /metrics)" : "";
+            if (cluster is not null)
+            {
+                await cluster.StartedAsync(server, notes).ConfigureAwait(false);
+            }
+
             await notes.WriteLineAsync($"{Name}: listening on {string.Join(", ", server.Endpoints)} ({server.Transport.ToString().ToLowerInvariant()}){httpAt}; writing {options.Output} ({mode}{resumed}); late values go to {options.LateOutput}. Ctrl-C to stop.").ConfigureAwait(false);
             await notes.FlushAsync(CancellationToken.None).ConfigureAwait(false);
             // A critical error (a failed fsync, a transport that cannot read) stops the server as a signal would; then it exits non-zero.
@@ -203,7 +226,17 @@ internal static class ServerCommand
 
             await notes.WriteLineAsync($"{Name}: stopping: writing everything received...").ConfigureAwait(false);
 
+            if (cluster is not null)
+            {
+                await cluster.StoppingAsync().ConfigureAwait(false);
+            }
+
             var summary = await server.StopAsync().ConfigureAwait(false);
+            if (cluster is not null)
+            {
+                await cluster.StoppedAsync(notes).ConfigureAwait(false);
+            }
+
             if (server.Failure.IsCompleted)
             {
                 var failure = await server.Failure.ConfigureAwait(false);

@@ -1,6 +1,9 @@
-using System.Diagnostics.Metrics;
+using System.Diagnostics;
 using System.Net;
+using Horodate.Core.Diagnostics;
+using Horodate.Core.Durability;
 using Horodate.Logging;
+using System.Diagnostics.Metrics;
 using Horodate.Server.Http;
 using Horodate.Server.Logging;
 using Horodate.Server.Metrics;
@@ -99,6 +102,7 @@ public sealed class HorodateServer : IAsyncDisposable
     /// <param name="status">Where status lines go (every <see cref="ServerOptions.StatusInterval"/>); none by default.</param>
     /// <param name="configureLogging">Sets up logging; by default warnings and errors go to standard error.</param>
     /// <param name="time">The clock; the system clock by default.</param>
+    /// <param name="files">Where the output goes: the file system by default; JetStream frames on an edge.</param>
     /// <exception cref="InvalidDataException">The output file exists and is not a timestamp file.</exception>
     /// <exception cref="IOException">The output file cannot be opened, or an endpoint cannot be bound.</exception>
     /// <exception cref="PlatformNotSupportedException">The epoll transport was asked for where it does not exist.</exception>
@@ -106,7 +110,8 @@ public sealed class HorodateServer : IAsyncDisposable
         ServerOptions options,
         TextWriter? status = null,
         Action<ILoggingBuilder>? configureLogging = null,
-        TimeProvider? time = null)
+        TimeProvider? time = null,
+        IFileSystem? files = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var tls = options.TlsCertificatePath is not null;
@@ -135,7 +140,7 @@ public sealed class HorodateServer : IAsyncDisposable
         ITransport? transport = null;
         try
         {
-            pipeline = IngestPipeline.Open(options, clock, logger, new PipelineTimings(meters));
+            pipeline = IngestPipeline.Open(options, clock, logger, files, new PipelineTimings(meters));
             transport = kind == TransportKind.Epoll
                 ? new EpollTransport(options, pipeline, counters, logger)
                 : new KestrelTransport(options, pipeline, counters, loggerFactory);
@@ -225,6 +230,12 @@ public sealed class HorodateServer : IAsyncDisposable
 
     /// <summary>The status right now, for the live panel.</summary>
     internal ServerStatus Status() => _status.Take();
+
+    /// <summary>The ingest pipeline, for sources other than the transport's (a root's JetStream frames).</summary>
+    internal IngestPipeline Pipeline => _pipeline;
+
+    /// <summary>The server's logger.</summary>
+    internal ILogger Logger => _logger;
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()

@@ -57,8 +57,9 @@ internal sealed class IngestPipeline : IDisposable
     /// <param name="options">The output file, the ordering, the intervals.</param>
     /// <param name="time">The clock.</param>
     /// <param name="logger">Where the core's reports are logged.</param>
+    /// <param name="files">The file seam: the disk by default; an edge's JetStream frames.</param>
     /// <param name="timings">Where the durations of appends and syncs are recorded; nowhere by default.</param>
-    public static IngestPipeline Open(ServerOptions options, TimeProvider time, ILogger logger, PipelineTimings? timings = null)
+    public static IngestPipeline Open(ServerOptions options, TimeProvider time, ILogger logger, IFileSystem? files = null, PipelineTimings? timings = null)
     {
         var events = new Events(logger, time, options.Ordering.MaxFutureMs, timings);
         var ingest = new IngestOptions { Output = options.Output, Ordering = options.Ordering };
@@ -68,7 +69,7 @@ internal sealed class IngestPipeline : IDisposable
                 SyncIntervalMs = (long)options.SyncInterval.TotalMilliseconds,
                 StallGapMs = IngestOptions.StallGapFor(options.Ordering, (long)options.FlushInterval.TotalMilliseconds),
             },
-            PhysicalFileSystem.Instance, time, events);
+            files ?? PhysicalFileSystem.Instance, time, events);
         return new IngestPipeline(options, core, events.Failure.Task);
     }
 
@@ -205,6 +206,7 @@ internal sealed class IngestPipeline : IDisposable
         Interlocked.MemoryBarrier(); // the flag is visible before quiescence is checked again (pairs with WakeWriter)
         if (_core.Quiescent && !_stopRequested.IsSet)
         {
+            _core.Rest(); // sleeping on purpose is no stall of the process
             _wake.Wait();
         }
 

@@ -43,4 +43,17 @@ public sealed class StallClockTests
 
         Assert.Equal(300, stalls.Read().StalledMs);
     }
+
+    [Fact]
+    public void A_sleep_on_purpose_is_rest_not_a_stall()
+    {
+        var clock = new SimClock();
+        var stalls = new StallClock(clock, gapMs: 250);
+        _ = stalls.Read();
+        stalls.Rest(); // the writer sleeps until woken: nothing is open
+        clock.Advance(600_000);
+        Assert.Equal(0, stalls.Read().StalledMs);
+        clock.Advance(1_000); // then a stall while it runs again
+        Assert.Equal(750, stalls.Read().StalledMs);
+    }
 }

@@ -1,0 +1,71 @@
+using System.Globalization;
+using NATS.Client.Core;
+
+namespace Horodate.Server.Sinks.JetStream;
+
+/// <summary>
+/// One frame an edge publishes: the lines its output (or its <c>.late</c>) gained at one flush, in the file's own
+/// line format (a value once per stored copy, ascending in an output frame), with headers naming the edge, the
+/// kind and the frame number. <c>Nats-Msg-Id</c> is <c>&lt;edge&gt;-&lt;incarnation&gt;-&lt;frame&gt;</c>: the
+/// incarnation (the edge's start, Unix ms) keeps a restarted edge's frame 1 from being dropped as a duplicate of
+/// its previous life's frame 1 within JetStream's duplicate window.
+/// </summary>
+internal static class Frame
+{
+    /// <summary>Header: the edge that published the frame.</summary>
+    public const string EdgeHeader = "Horodate-Edge";
+
+    /// <summary>Header: <see cref="Ordered"/> or <see cref="Late"/>.</summary>
+    public const string KindHeader = "Horodate-Kind";
+
+    /// <summary>Header: the frame's number within the edge's incarnation (from 1).</summary>
+    public const string NumberHeader = "Horodate-Frame";
+
+    /// <summary>
+    /// The kinds of frame: values final at the edge, in ascending order; values late at the edge; an empty frame saying
+    /// the edge has no connection left and everything it received is published (it stops holding the root); and an
+    /// empty frame saying the edge has connections again (the root holds its output for this edge from then on, before
+    /// the edge's first values arrive).
+    /// </summary>
+    public const string Ordered = "ordered", Late = "late", Idle = "idle", Active = "active";
+
+    /// <summary>The headers of frame <paramref name="number"/> of kind <paramref name="kind"/>.</summary>
+    public static NatsHeaders Headers(string edge, string kind, long number) => new()
+    {
+        [EdgeHeader] = edge,
+        [KindHeader] = kind,
+        [NumberHeader] = number.ToString(CultureInfo.InvariantCulture),
+    };
+
+    /// <summary>The values of a frame's payload (newline-terminated decimal lines); a malformed line ends it.</summary>
+    public static long[] Values(ReadOnlySpan<byte> payload)
+    {
+        var values = new List<long>(payload.Length / 14); // 13-digit milliseconds and a newline
+        long value = 0;
+        var digits = 0;
+        foreach (var b in payload)
+        {
+            if (b == (byte)'\n')
+            {
+                if (digits > 0)
+                {
+                    values.Add(value);
+                }
+
+                value = 0;
+                digits = 0;
+            }
+            else if (b is >= (byte)'0' and <= (byte)'9' && digits < 18)
+            {
+                value = (value * 10) + (b - '0');
+                digits++;
+            }
+            else
+            {
+                throw new InvalidDataException("A frame holds something other than timestamp lines.");
+            }
+        }
+
+        return [.. values];
+    }
+}
