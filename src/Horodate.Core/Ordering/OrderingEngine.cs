@@ -183,6 +183,12 @@ public sealed partial class OrderingEngine
                 continue;
             }
 
+            if (_storedAhead is not null && IsStoredAhead(value))
+            {
+                _duplicates++;
+                continue;
+            }
+
             accepted = true;
             if (value >= _floor + _windowSize)
             {

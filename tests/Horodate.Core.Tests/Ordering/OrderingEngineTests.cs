@@ -52,6 +52,28 @@ public sealed class OrderingEngineTests
         }
     }
 
+    /// <summary>
+    /// After a restart, <c>.late</c> can hold values above the main file's end (late against a write point whose
+    /// values a full disk then kept from the main file). Simulator seed 46823: a resend of one was stored in the main
+    /// file too. Remembered, it is a duplicate, before and after the floor passes it.
+    /// </summary>
+    [Fact]
+    public void A_value_late_holds_above_the_files_end_is_a_duplicate_when_resent_after_a_restart()
+    {
+        var (engine, output) = Create(new OrderingOptions { Dedupe = true }, lastWritten: T0 + 100, now: T0 + 200);
+        engine.RememberStored(T0 + 150); // read back from .late at resume: above the floor (T0 + 101)
+        var a = engine.OpenSource(T0 + 200);
+        engine.Ingest(a, [T0 + 120, T0 + 150, T0 + 160], T0 + 200);
+        engine.CloseSource(a);
+        engine.Advance(T0 + 200 + 8_000); // past the resume grace (7 s)
+        Assert.Equal([T0 + 120, T0 + 160], output.Written);
+
+        var b = engine.OpenSource(T0 + 8_202);
+        engine.Ingest(b, [T0 + 150], T0 + 8_202); // below the floor now: the history has it
+        Assert.Equal(2, engine.Counters.Duplicates);
+        Assert.Equal(0, engine.Counters.Late);
+    }
+
     [Fact]
     public void Writes_everything_when_no_source_is_active()
     {
