@@ -73,7 +73,7 @@ public sealed record ClientOptions
     public TimeSpan UnackedWindow { get; init; } = TimeSpan.FromSeconds(60);
 
     /// <summary>At stop, how long to wait for the last acknowledgements (default 3 s). The client half-closes its
-    /// connections, so they come within one sync interval of the server (250 ms by default); the margin covers
+    /// connections, so the server syncs and acknowledges at once (within one sync interval, 1 s by default, at worst); the margin covers
     /// a server whose disk is slow to sync.</summary>
     public TimeSpan AckWait { get; init; } = TimeSpan.FromSeconds(3);
 

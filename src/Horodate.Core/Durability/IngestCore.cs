@@ -18,8 +18,8 @@ public sealed record IngestOptions
     /// <summary>How the engine merges.</summary>
     public required OrderingOptions Ordering { get; init; }
 
-    /// <summary>How often, at most, an fsync is asked for while acknowledged clients are connected (default 250 ms).</summary>
-    public long SyncIntervalMs { get; init; } = 250;
+    /// <summary>How often, at most, an fsync is asked for while acknowledged clients are connected (default 1 s).</summary>
+    public long SyncIntervalMs { get; init; } = 1_000;
 
     /// <summary>
     /// A gap longer than this between two readings of the core (flushes, reads) while sources are open means the

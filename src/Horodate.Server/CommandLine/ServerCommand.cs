@@ -44,7 +44,7 @@ internal static partial class ServerCommand
         var flushInterval = CliParsing.Duration("--flush-interval",
             "How often ready values are appended to the file. [default: 10ms]", TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(10));
         var syncInterval = CliParsing.Duration("--sync-interval",
-            "How often written values are fsynced and acknowledged to clients in acknowledged mode. [default: 250ms]", TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(1));
+            "How often written values are fsynced and acknowledged to clients in acknowledged mode. [default: 1s]", TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(1));
         var (statusInterval, quiet) = CliParsing.ReportOptions();
         var readTimeout = CliParsing.Duration("--read-timeout",
             "Close a connection that sends nothing for this long; 0s for never. [default: 30s]", TimeSpan.Zero, TimeSpan.FromDays(1));

@@ -28,7 +28,7 @@ internal sealed class ServerMetrics
 
     /// <summary>
     /// Bucket bounds of <c>horodate.server.sync.duration</c>, in seconds: 1-2.5-5 per decade from 100 µs to
-    /// 2.5 s. An fsync of one sync interval of writes (250 ms by default, about 350 KB at 100,000 values/s)
+    /// 2.5 s. An fsync of one sync interval of writes (1 s by default, about 1.4 MB at 100,000 values/s)
     /// plus its journal record takes from about 100 µs (an SSD's flush, tmpfs) to tens of milliseconds (a
     /// spinning disk, a network volume); one longer than the sync interval delays every acknowledgement, and
     /// the bounds go on to 10 × that interval to show by how much.
