@@ -82,7 +82,7 @@ public sealed partial class LoadClient
                 var socket = await TryConnectAsync(connection.Index, cancel).ConfigureAwait(false);
                 if (socket is null)
                 {
-                    connection.Failures++;
+                    connection.NoteConnectFailure();
                     continue;
                 }
 
@@ -91,11 +91,10 @@ public sealed partial class LoadClient
                 {
                     tls?.Dispose();
                     socket.Dispose();
-                    connection.Failures++;
+                    connection.NoteConnectFailure();
                     continue;
                 }
 
-                connection.Failures = 0;
                 var generation = connection.BringUp(socket, tls);
                 Interlocked.Increment(ref _up);
                 if (reconnect)
@@ -103,7 +102,7 @@ public sealed partial class LoadClient
                     Interlocked.Increment(ref _reconnects);
                 }
 
-                _ = WatchAsync(connection, socket, tls, generation, _options.Acknowledged && connection.Mode == ClientConnection.ModeUnknown);
+                _ = WatchAsync(connection, socket, tls, generation, _options.Acknowledged && connection.Mode == ServerMode.Unknown);
                 return;
             }
         }

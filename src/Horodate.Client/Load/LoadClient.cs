@@ -95,9 +95,9 @@ public sealed partial class LoadClient : IDisposable
         var metrics = new ClientMetrics(services.GetRequiredService<IMeterFactory>(), () => new ClientCounts(
             Volatile.Read(ref _up),
             Interlocked.Read(ref _reconnects),
-            _schedulers.Sum(s => s.Sent),
-            _schedulers.Sum(s => s.SkippedDown + s.SkippedBusy + s.SkippedClock),
-            _schedulers.Sum(s => s.Resent)));
+            _schedulers.Sum(s => s.Tally.Sent),
+            _schedulers.Sum(s => s.Tally.SkippedDown + s.Tally.SkippedBusy + s.Tally.SkippedClock),
+            _schedulers.Sum(s => s.Tally.Resent)));
         foreach (var scheduler in _schedulers)
         {
             scheduler.Metrics = metrics;
@@ -162,7 +162,7 @@ public sealed partial class LoadClient : IDisposable
         long? recorded = null;
         if (_options.RecordPath is { } path)
         {
-            recorded = SentRecord.WriteSorted(_schedulers.Select(s => s.Record).ToArray(), path);
+            recorded = SentRecord.WriteSorted(_schedulers.Select(s => s.Tally.Record).ToArray(), path);
             ClientLog.RecordWritten(_logger, recorded.Value, path);
         }
 
@@ -184,21 +184,21 @@ public sealed partial class LoadClient : IDisposable
             Ramp = rampTime,
             Connections = _options.Connections,
             ConnectionsUp = up,
-            Sent = _schedulers.Sum(s => s.Sent),
+            Sent = _schedulers.Sum(s => s.Tally.Sent),
             TargetRate = _options.Connections / _options.Interval.TotalSeconds,
-            SkippedDown = _schedulers.Sum(s => s.SkippedDown),
-            SkippedBusy = _schedulers.Sum(s => s.SkippedBusy),
-            SkippedClock = _schedulers.Sum(s => s.SkippedClock),
+            SkippedDown = _schedulers.Sum(s => s.Tally.SkippedDown),
+            SkippedBusy = _schedulers.Sum(s => s.Tally.SkippedBusy),
+            SkippedClock = _schedulers.Sum(s => s.Tally.SkippedClock),
             Reconnects = Interlocked.Read(ref _reconnects),
             ConnectFailures = Interlocked.Read(ref _connectFailures),
             LatenessP50Us = lateness.Percentile(50),
             LatenessP99Us = lateness.Percentile(99),
             LatenessMaxUs = lateness.Max,
-            AckMode = !_options.Acknowledged ? "off" : _connections.Any(c => c.Mode == ClientConnection.ModeAck) ? "ack" : "plain",
+            AckMode = !_options.Acknowledged ? "off" : _connections.Any(c => c.Mode == ServerMode.Acknowledged) ? "ack" : "plain",
             Acked = _connections.Sum(c => c.Acked),
             Unacked = unacked,
             DroppedUnacked = _connections.Sum(c => c.DroppedUnacked),
-            Resent = _schedulers.Sum(s => s.Resent),
+            Resent = _schedulers.Sum(s => s.Tally.Resent),
             CpuSeconds = ProcessStats.CpuSeconds(),
             PeakRssBytes = ProcessStats.PeakRssBytes(),
             Recorded = recorded,
@@ -230,7 +230,7 @@ public sealed partial class LoadClient : IDisposable
 
                 _runLateness.Add(lateness);
                 var now = Stopwatch.GetTimestamp();
-                var sent = _schedulers.Sum(s => s.Sent);
+                var sent = _schedulers.Sum(s => s.Tally.Sent);
                 var rate = (sent - previousSent) / Math.Max(Stopwatch.GetElapsedTime(previousTime, now).TotalSeconds, 0.001);
                 previousSent = sent;
                 previousTime = now;
@@ -238,10 +238,10 @@ public sealed partial class LoadClient : IDisposable
                 // Read across threads without locks: a display, not an account (the summary is exact).
                 _progress.Report(new ClientStatus(
                     Volatile.Read(ref _up), _options.Connections, _ramping, rate, sent,
-                    _schedulers.Sum(s => s.SkippedDown + s.SkippedBusy + s.SkippedClock),
+                    _schedulers.Sum(s => s.Tally.SkippedDown + s.Tally.SkippedBusy + s.Tally.SkippedClock),
                     lateness.Percentile(50) / 1000.0, lateness.Percentile(99) / 1000.0,
                     Interlocked.Read(ref _reconnects),
-                    _connections.Sum(c => c.Acked), _connections.Sum(c => (long)c.Unacked.Count)));
+                    _connections.Sum(c => c.Acked), _connections.Sum(c => (long)c.UnackedCount)));
             }
         }
         catch (OperationCanceledException)
@@ -262,8 +262,7 @@ public sealed partial class LoadClient : IDisposable
             long pending = 0;
             foreach (var connection in _connections)
             {
-                connection.TrimAcked();
-                pending += connection.Mode == ClientConnection.ModePlain ? 0 : connection.Unacked.Count;
+                pending += connection.SettleAcks();
             }
 
             return pending;
@@ -304,54 +303,9 @@ public sealed partial class LoadClient : IDisposable
 
         foreach (var connection in _connections)
         {
-            if (connection.State != ClientConnection.Up || connection.Mode == ClientConnection.ModePlain)
-            {
-                continue;
-            }
-
-            try
-            {
-                if (connection.Tls is System.Net.Security.SslStream tls)
-                {
-                    await tls.ShutdownAsync().ConfigureAwait(false);
-                }
-
-                connection.Socket!.Shutdown(System.Net.Sockets.SocketShutdown.Send);
-                connection.HalfClosed = true;
-            }
-            catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException or ObjectDisposedException or InvalidOperationException)
-            {
-                // already gone: its unacknowledged values are counted as such
-            }
+            await connection.HalfCloseAsync().ConfigureAwait(false);
         }
     }
 
-    private int CloseAll()
-    {
-        var up = 0;
-        foreach (var connection in _connections)
-        {
-            if (connection.State == ClientConnection.Up)
-            {
-                up++;
-            }
-
-            if (connection.State == ClientConnection.Up && !connection.HalfClosed)
-            {
-                try
-                {
-                    connection.Tls?.Flush();
-                    connection.Socket!.Shutdown(System.Net.Sockets.SocketShutdown.Send);
-                }
-                catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException or ObjectDisposedException)
-                {
-                    // already gone
-                }
-            }
-
-            connection.TakeDown();
-        }
-
-        return up;
-    }
+    private int CloseAll() => _connections.Count(c => c.Close());
 }
