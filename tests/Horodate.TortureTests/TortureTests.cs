@@ -1,6 +1,5 @@
 using System.Globalization;
 using Horodate.Torture;
-using Xunit.Abstractions;
 
 namespace Horodate.TortureTests;
 

@@ -1,24 +1,40 @@
+using System.Net.Security;
 using System.Net.Sockets;
 
 namespace Horodate.Client.Load;
 
-/// <summary>
-/// One of the client's connections. The scheduler thread that owns it sends on it and is the only one to
-/// take it down; the connector is the only one to bring it up. <see cref="Generation"/> tells a stale
-/// close notice (from a previous socket) from a live one.
-/// </summary>
-internal sealed class ClientConnection(int index, long offsetTicks, int unackedLimit)
+/// <summary>Whether a connection can be sent on.</summary>
+internal enum ConnectionState
 {
-    public const int Down = 0;
-    public const int Up = 1;
+    Down,
+    Up,
+}
 
-    /// <summary>Acknowledged mode not settled yet: values are kept, as if it were on.</summary>
-    public const int ModeUnknown = 0;
-    public const int ModeAck = 1;
-    public const int ModePlain = 2;
+/// <summary>What the server answered to the connection's hello.</summary>
+internal enum ServerMode
+{
+    /// <summary>Not settled yet: values are kept, as if acknowledgements were on.</summary>
+    Unknown,
 
-    private int _mode;
-    private long _ackedThrough = -1;
+    /// <summary>The server answered the hello: it acknowledges what it stored.</summary>
+    Acknowledged,
+
+    /// <summary>The server did not answer the hello: no acknowledgements will come.</summary>
+    Plain,
+}
+
+/// <summary>
+/// One of the client's connections. The connector brings it up (<see cref="BringUp"/>); the scheduler thread
+/// that owns it sends on it (<see cref="SendNext"/>) and is the only one to take it down; the watcher notes
+/// what the server says (<see cref="NoteAck"/>, <see cref="NotePeerClosed"/>). What the scheduler thread owns
+/// (the pending tail, the unacknowledged values, the counts) is private and changes only through its methods.
+/// </summary>
+internal sealed partial class ClientConnection(int index, long offsetTicks, int unackedLimit)
+{
+    private volatile ConnectionState _state;
+    private int _generation;
+    private int _closedGeneration = -1;
+    private bool _halfClosed;
 
     /// <summary>The connection's number, 0 to n-1.</summary>
     public int Index { get; } = index;
@@ -26,142 +42,100 @@ internal sealed class ClientConnection(int index, long offsetTicks, int unackedL
     /// <summary>When, within each interval, this connection sends (Stopwatch ticks after the period start).</summary>
     public long OffsetTicks { get; } = offsetTicks;
 
-    private volatile int _state;
-    private int _generation;
-    private int _closedGeneration = -1;
-
-    public Socket? Socket { get; private set; }
-
-    /// <summary>The TLS stream over <see cref="Socket"/>, when the client speaks TLS.</summary>
-    public Stream? Tls { get; private set; }
-
-    public int State => _state;
+    public ConnectionState State => _state;
 
     /// <summary>True once the connection has been up: a send skipped before that is part of the ramp, not a loss.</summary>
     public bool WasUp { get; private set; }
 
-    public int Generation => Volatile.Read(ref _generation);
-
-    /// <summary>The last value sent: values on one connection never decrease, even if the clock steps back.</summary>
-    public long LastValue { get; set; }
-
-    /// <summary>Consecutive failed connection attempts, for the backoff.</summary>
-    public int Failures { get; set; }
-
-    /// <summary>The unsent tail of a line the kernel took only part of, and the value it belongs to.</summary>
-    public byte[] Pending { get; } = new byte[Horodate.Core.Protocol.LineFormat.MaxLineBytes];
-
-    public int PendingLength { get; set; }
-
-    public long PendingValue { get; set; }
-
-    /// <summary>False when the pending tail belongs to a resent value, which is not recorded again.</summary>
-    public bool PendingIsNew { get; set; }
-
-    /// <summary>Sent and not yet acknowledged (scheduler thread only).</summary>
-    public UnackedBuffer Unacked { get; } = new(unackedLimit);
-
-    /// <summary>Set when the connection comes back up: the unacknowledged values go out again first.</summary>
-    public bool ResendPending { get; set; }
-
-    /// <summary>How far the resend has got.</summary>
-    public int ResendIndex { get; set; }
-
-    /// <summary>Values acknowledged so far on this connection (counted when trimmed).</summary>
-    public long Acked { get; set; }
-
-    /// <summary>Values dropped from <see cref="Unacked"/> because it was full.</summary>
-    public long DroppedUnacked { get; set; }
-
-    public int Mode => Volatile.Read(ref _mode);
-
-    /// <summary>The server's latest acknowledgement: every value ≤ it is durably stored.</summary>
-    public long AckedThrough => Volatile.Read(ref _ackedThrough);
-
-    /// <summary>The server answered the hello.</summary>
-    public void NoteAckMode() => Interlocked.CompareExchange(ref _mode, ModeAck, ModeUnknown);
-
-    /// <summary>The server did not answer the hello: no acknowledgements will come.</summary>
-    public bool NotePlainMode() => Interlocked.CompareExchange(ref _mode, ModePlain, ModeUnknown) == ModeUnknown;
-
-    /// <summary>Called by the watcher for each <c>ACK v</c>.</summary>
-    public void NoteAck(long value)
-    {
-        long seen;
-        while ((seen = Volatile.Read(ref _ackedThrough)) < value && Interlocked.CompareExchange(ref _ackedThrough, value, seen) != seen)
-        {
-        }
-    }
-
-    /// <summary>Forgets the acknowledged values (scheduler thread, or after the schedulers stopped).</summary>
-    public void TrimAcked() => Acked += Unacked.TrimThrough(AckedThrough, AckedRecord);
-
-    /// <summary>Where acknowledged values are listed (<c>--record-acked</c>): the owning scheduler's record, or none.</summary>
-    public SentRecord? AckedRecord { get; set; }
+    /// <summary>Consecutive failed connection attempts, for the backoff (connector only).</summary>
+    public int Failures { get; private set; }
 
     /// <summary>True when the server closed the current socket (seen by the watcher).</summary>
     public bool PeerClosed => Volatile.Read(ref _closedGeneration) == Volatile.Read(ref _generation);
 
-    /// <summary>Called by the connector: the connection is up on <paramref name="socket"/>.</summary>
+    private Socket? Socket { get; set; }
+
+    /// <summary>The TLS stream over the socket, when the client speaks TLS.</summary>
+    private Stream? Tls { get; set; }
+
+    /// <summary>Called by the connector when an attempt failed.</summary>
+    public void NoteConnectFailure() => Failures++;
+
+    /// <summary>
+    /// Called by the connector: the connection is up on <paramref name="socket"/>; its unacknowledged values go
+    /// out again first. Returns the socket's generation, which tells its close notice from a later socket's.
+    /// </summary>
     public int BringUp(Socket socket, Stream? tls)
     {
+        Failures = 0;
         Socket = socket;
         Tls = tls;
-        PendingLength = 0;
-        ResendPending = Unacked.Count > 0;
-        ResendIndex = 0;
+        _pendingLength = 0;
+        _resendPending = _unacked.Count > 0;
+        _resendIndex = 0;
         WasUp = true;
         var generation = Interlocked.Increment(ref _generation);
-        _state = Up;
+        _state = ConnectionState.Up;
         return generation;
     }
 
-    /// <summary>True once the client, done sending, shut down its sending side (acknowledged mode, at stop).</summary>
-    public bool HalfClosed { get; set; }
-
-    /// <summary>Called by the owning scheduler: the connection is down; the socket is closed.</summary>
+    /// <summary>Called by the owning scheduler (or once the schedulers stopped): the connection is down; the socket is closed.</summary>
     public void TakeDown()
     {
-        _state = Down;
-        PendingLength = 0;
+        _state = ConnectionState.Down;
+        _pendingLength = 0;
         Tls?.Dispose();
         Socket?.Dispose();
     }
 
+    /// <summary>Called by the watcher: the server closed socket <paramref name="generation"/>.</summary>
+    public void NotePeerClosed(int generation) => Volatile.Write(ref _closedGeneration, generation);
+
     /// <summary>
-    /// Sends what it can of <paramref name="data"/> without blocking (plain), or all of it with a bounded
-    /// blocking write (TLS, where a record cannot be split). Returns the bytes taken.
+    /// Once the schedulers stopped, in acknowledged mode: shuts down the sending side (TLS: its close_notify
+    /// first), which tells the server nothing more will come. A connection already gone is left as it is.
     /// </summary>
-    public int Send(ReadOnlySpan<byte> data, out SocketError error)
+    public async Task HalfCloseAsync()
     {
-        if (Tls is null)
+        if (_state != ConnectionState.Up || Mode == ServerMode.Plain)
         {
-            return Socket!.Send(data, SocketFlags.None, out error);
+            return;
         }
 
         try
         {
-            Tls.Write(data);
-            error = SocketError.Success;
-            return data.Length;
-        }
-        catch (IOException ex)
-        {
-            error = ex.InnerException is SocketException se ? se.SocketErrorCode : SocketError.ConnectionAborted;
-            if (error is SocketError.WouldBlock or SocketError.Success)
+            if (Tls is SslStream tls)
             {
-                error = SocketError.TimedOut; // a half-written record: the stream is unusable, reconnect
+                await tls.ShutdownAsync().ConfigureAwait(false);
             }
 
-            return 0;
+            Socket!.Shutdown(SocketShutdown.Send);
+            _halfClosed = true;
         }
-        catch (ObjectDisposedException)
+        catch (Exception ex) when (ex is SocketException or IOException or ObjectDisposedException or InvalidOperationException)
         {
-            error = SocketError.Shutdown;
-            return 0;
+            // already gone: its unacknowledged values are counted as such
         }
     }
 
-    /// <summary>Called by the watcher: the server closed socket <paramref name="generation"/>.</summary>
-    public void NotePeerClosed(int generation) => Volatile.Write(ref _closedGeneration, generation);
+    /// <summary>At stop, once the schedulers stopped: closes with a FIN after the last byte. Returns true if it was up.</summary>
+    public bool Close()
+    {
+        var wasUp = _state == ConnectionState.Up;
+        if (wasUp && !_halfClosed)
+        {
+            try
+            {
+                Tls?.Flush();
+                Socket!.Shutdown(SocketShutdown.Send);
+            }
+            catch (Exception ex) when (ex is SocketException or IOException or ObjectDisposedException)
+            {
+                // already gone
+            }
+        }
+
+        TakeDown();
+        return wasUp;
+    }
 }

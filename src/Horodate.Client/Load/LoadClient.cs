@@ -158,7 +158,7 @@ public sealed partial class LoadClient : IDisposable
         long? recorded = null;
         if (_options.RecordPath is { } path)
         {
-            recorded = SentRecord.WriteSorted(_schedulers.Select(s => s.Record).ToArray(), path);
+            recorded = SentRecord.WriteSorted(_schedulers.Select(s => s.Tally.Record).ToArray(), path);
             ClientLog.RecordWritten(_logger, recorded.Value, path);
         }
 
@@ -184,8 +184,7 @@ public sealed partial class LoadClient : IDisposable
             long pending = 0;
             foreach (var connection in _connections)
             {
-                connection.TrimAcked();
-                pending += connection.Mode == ClientConnection.ModePlain ? 0 : connection.Unacked.Count;
+                pending += connection.SettleAcks();
             }
 
             return pending;
@@ -224,46 +223,16 @@ public sealed partial class LoadClient : IDisposable
 
         foreach (var connection in _connections)
         {
-            if (connection.State != ClientConnection.Up || connection.Mode == ClientConnection.ModePlain)
-            {
-                continue;
-            }
-
-            try
-            {
-                if (connection.Tls is System.Net.Security.SslStream tls)
-                {
-                    await tls.ShutdownAsync().ConfigureAwait(false);
-                }
-
-                connection.Socket!.Shutdown(System.Net.Sockets.SocketShutdown.Send);
-                connection.HalfClosed = true;
-            }
-            catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException or ObjectDisposedException or InvalidOperationException)
-            {
-                // already gone: its unacknowledged values are counted as such
-            }
+            await connection.HalfCloseAsync().ConfigureAwait(false);
         }
     }
 
+    /// <summary>At stop, once the schedulers stopped: each connection still up closes with a FIN after its last byte.</summary>
     private void CloseAll()
     {
         foreach (var connection in _connections)
         {
-            if (connection.State == ClientConnection.Up && !connection.HalfClosed)
-            {
-                try
-                {
-                    connection.Tls?.Flush();
-                    connection.Socket!.Shutdown(System.Net.Sockets.SocketShutdown.Send);
-                }
-                catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException or ObjectDisposedException)
-                {
-                    // already gone
-                }
-            }
-
-            connection.TakeDown();
+            connection.Close();
         }
     }
 }

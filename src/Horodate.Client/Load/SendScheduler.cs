@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using Horodate.Core.Diagnostics;
-using Horodate.Core.Protocol;
 
 namespace Horodate.Client.Load;
 
@@ -22,11 +21,6 @@ internal sealed class SendScheduler
     private readonly LatencyHistogram _latenessUs = new();
     private volatile bool _stop;
 
-    private long _sent;
-    private long _skippedDown;
-    private long _skippedBusy;
-    private long _resent;
-    private long _skippedClock;
     private readonly bool _keepUnacked;
 
     public SendScheduler(int id, ClientConnection[] connections, long intervalTicks, bool keepUnacked, Action<ClientConnection, string> onDown)
@@ -41,25 +35,11 @@ internal sealed class SendScheduler
     /// <summary>Where send lateness goes when something listens to the client's meter.</summary>
     public Metrics.ClientMetrics? Metrics { get; set; }
 
-    /// <summary>Every value this thread sent.</summary>
-    public SentRecord Record { get; } = new();
+    /// <summary>What this thread's connections sent and skipped, and every value they sent.</summary>
+    public SendTally Tally { get; } = new();
 
     /// <summary>Every value of this thread's connections that the server acknowledged.</summary>
     public SentRecord AckedRecord { get; } = new();
-
-    public long Sent => Volatile.Read(ref _sent);
-
-    /// <summary>Sends skipped because the connection was down after having been up (reconnecting).</summary>
-    public long SkippedDown => Volatile.Read(ref _skippedDown);
-
-    /// <summary>Sends skipped because the socket buffer was full: the server is not reading.</summary>
-    public long SkippedBusy => Volatile.Read(ref _skippedBusy);
-
-    /// <summary>Values sent again after a reconnect because they were not acknowledged.</summary>
-    public long Resent => Volatile.Read(ref _resent);
-
-    /// <summary>Sends skipped because the clock had not moved past the connection's last value.</summary>
-    public long SkippedClock => Volatile.Read(ref _skippedClock);
 
     /// <summary>Starts sending; <paramref name="start"/> (a Stopwatch timestamp) anchors every period of the schedule.</summary>
     public void Start(long start)
@@ -142,14 +122,14 @@ internal sealed class SendScheduler
         Thread.Sleep((int)Math.Clamp(ms, 1, 50));
     }
 
-    /// <returns>True if a value was handed to the kernel.</returns>
+    /// <returns>True if a new value was handed to the kernel.</returns>
     private bool Send(ClientConnection connection)
     {
-        if (connection.State != ClientConnection.Up)
+        if (connection.State != ConnectionState.Up)
         {
             if (connection.WasUp)
             {
-                _skippedDown++; // lost and not back yet; before its first connect it is still ramping
+                Tally.CountSkippedDown(); // lost and not back yet; before its first connect it is still ramping
             }
 
             return false;
@@ -158,138 +138,17 @@ internal sealed class SendScheduler
         if (connection.PeerClosed)
         {
             _onDown(connection, "the server closed the connection");
-            _skippedDown++;
+            Tally.CountSkippedDown();
             return false;
         }
 
-        var keep = connection.Mode != ClientConnection.ModePlain && _keepUnacked;
-        if (keep)
+        var result = connection.SendNext(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), _keepUnacked, Tally);
+        if (result == SendResult.Broken)
         {
-            connection.TrimAcked();
-        }
-        else if (connection.Unacked.Count > 0)
-        {
-            connection.Unacked.Clear(); // the server turned out to be a plain one
-            connection.ResendPending = false;
+            _onDown(connection, Describe(connection.Error));
         }
 
-        if ((connection.PendingLength > 0 && !FlushPending(connection)) || (connection.ResendPending && !Resend(connection)))
-        {
-            _skippedBusy++;
-            return false;
-        }
-
-        var value = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        if (value <= connection.LastValue)
-        {
-            // Catching up on the schedule within one millisecond, or a clock that stepped back: the same (or an
-            // older) time again says nothing new, and the server would take it for a resend. Values on one
-            // connection strictly increase.
-            _skippedClock++;
-            return false;
-        }
-
-        Span<byte> line = stackalloc byte[LineFormat.MaxLineBytes];
-        var length = LineFormat.Write(line, value);
-        var sent = connection.Send(line[..length], out var error);
-        switch (error)
-        {
-            case SocketError.Success:
-                connection.LastValue = value;
-                if (keep && connection.Unacked.Push(value))
-                {
-                    connection.DroppedUnacked++;
-                }
-
-                if (sent < length)
-                {
-                    // The kernel took part of the line: the rest goes first next time, and the value counts then.
-                    line[sent..length].CopyTo(connection.Pending);
-                    connection.PendingLength = length - sent;
-                    connection.PendingValue = value;
-                    connection.PendingIsNew = true;
-                    return false;
-                }
-
-                Record.Add(value);
-                _sent++;
-                return true;
-            case SocketError.WouldBlock:
-                _skippedBusy++;
-                return false;
-            default:
-                _onDown(connection, Describe(error));
-                return false;
-        }
-    }
-
-    private bool FlushPending(ClientConnection connection)
-    {
-        var pending = connection.Pending.AsSpan(0, connection.PendingLength);
-        var sent = connection.Send(pending, out var error);
-        if (error == SocketError.Success && sent == pending.Length)
-        {
-            connection.PendingLength = 0;
-            if (connection.PendingIsNew)
-            {
-                Record.Add(connection.PendingValue);
-                _sent++;
-            }
-
-            return true;
-        }
-
-        if (error == SocketError.Success)
-        {
-            pending[sent..].CopyTo(connection.Pending);
-            connection.PendingLength -= sent;
-        }
-        else if (error != SocketError.WouldBlock)
-        {
-            _onDown(connection, Describe(error));
-        }
-
-        return false;
-    }
-
-    /// <summary>
-    /// After a reconnect, sends the unacknowledged values again, oldest first, before any new one. Resent
-    /// values are not recorded again: the record lists what was sent, once.
-    /// </summary>
-    /// <returns>True when everything was resent; false if the socket is full (the rest goes next time) or broke.</returns>
-    private bool Resend(ClientConnection connection)
-    {
-        Span<byte> line = stackalloc byte[LineFormat.MaxLineBytes];
-        var unacked = connection.Unacked;
-        while (connection.ResendIndex < unacked.Count)
-        {
-            var value = unacked[connection.ResendIndex];
-            var length = LineFormat.Write(line, value);
-            var sent = connection.Send(line[..length], out var error);
-            if (error == SocketError.WouldBlock)
-            {
-                return false;
-            }
-
-            if (error != SocketError.Success)
-            {
-                _onDown(connection, Describe(error));
-                return false;
-            }
-
-            connection.ResendIndex++;
-            _resent++;
-            if (sent < length)
-            {
-                line[sent..length].CopyTo(connection.Pending);
-                connection.PendingLength = length - sent;
-                connection.PendingIsNew = false;
-                return false;
-            }
-        }
-
-        connection.ResendPending = false;
-        return true;
+        return result == SendResult.Sent;
     }
 
     internal static string Describe(SocketError error) => error switch

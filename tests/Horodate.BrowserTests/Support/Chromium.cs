@@ -23,7 +23,7 @@ public sealed class Chromium : IAsyncLifetime
 
     public static string ExecutablePath => Environment.GetEnvironmentVariable("HORODATE_CHROMIUM") ?? "/usr/bin/chromium";
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         if (!File.Exists(ExecutablePath))
         {
@@ -56,7 +56,7 @@ public sealed class Chromium : IAsyncLifetime
         return opened;
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         if (_browser is not null)
         {

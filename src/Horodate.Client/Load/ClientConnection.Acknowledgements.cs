@@ -1,0 +1,79 @@
+namespace Horodate.Client.Load;
+
+internal sealed partial class ClientConnection
+{
+    private readonly UnackedBuffer _unacked = new(unackedLimit);
+    private int _mode;
+    private long _ackedThrough = -1;
+
+    public ServerMode Mode => (ServerMode)Volatile.Read(ref _mode);
+
+    /// <summary>The server's latest acknowledgement: every value ≤ it is durably stored.</summary>
+    public long AckedThrough => Volatile.Read(ref _ackedThrough);
+
+    /// <summary>Values acknowledged so far on this connection (counted when forgotten).</summary>
+    public long Acked { get; private set; }
+
+    /// <summary>Values dropped from the unacknowledged ones because the buffer was full.</summary>
+    public long DroppedUnacked { get; private set; }
+
+    /// <summary>Sent and not acknowledged yet (a display from other threads than the owning scheduler).</summary>
+    public int UnackedCount => _unacked.Count;
+
+    /// <summary>Where acknowledged values are listed (<c>--record-acked</c>): the owning scheduler's record, or none.</summary>
+    public SentRecord? AckedRecord { get; set; }
+
+    /// <summary>Called by the watcher: the server answered the hello.</summary>
+    public void NoteAckMode() => Interlocked.CompareExchange(ref _mode, (int)ServerMode.Acknowledged, (int)ServerMode.Unknown);
+
+    /// <summary>Called by the watcher: the hello got no answer. True for the call that settled it.</summary>
+    public bool NotePlainMode() => Interlocked.CompareExchange(ref _mode, (int)ServerMode.Plain, (int)ServerMode.Unknown) == (int)ServerMode.Unknown;
+
+    /// <summary>Called by the watcher for each <c>ACK v</c>.</summary>
+    public void NoteAck(long value)
+    {
+        long seen;
+        while ((seen = Volatile.Read(ref _ackedThrough)) < value && Interlocked.CompareExchange(ref _ackedThrough, value, seen) != seen)
+        {
+        }
+    }
+
+    /// <summary>
+    /// Once the schedulers stopped: forgets the acknowledged values and returns how many are still awaited
+    /// (none from a plain server).
+    /// </summary>
+    public int SettleAcks()
+    {
+        TrimAcked();
+        return Mode == ServerMode.Plain ? 0 : _unacked.Count;
+    }
+
+    /// <summary>Forgets the acknowledged values (owning scheduler thread, or after the schedulers stopped).</summary>
+    private void TrimAcked() => Acked += _unacked.TrimThrough(AckedThrough, AckedRecord);
+
+    /// <summary>Keeps what may have to be resent (acknowledged mode), or forgets it all (plain server).</summary>
+    private bool KeepUnacked(bool acknowledged)
+    {
+        if (acknowledged && Mode != ServerMode.Plain)
+        {
+            TrimAcked();
+            return true;
+        }
+
+        if (_unacked.Count > 0)
+        {
+            _unacked.Clear(); // the server turned out to be a plain one
+            _resendPending = false;
+        }
+
+        return false;
+    }
+
+    private void Keep(long value)
+    {
+        if (_unacked.Push(value))
+        {
+            DroppedUnacked++;
+        }
+    }
+}

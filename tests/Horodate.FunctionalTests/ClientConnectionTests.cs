@@ -1,0 +1,122 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Horodate.Client.Load;
+using Horodate.FunctionalTests.Support;
+
+namespace Horodate.FunctionalTests;
+
+/// <summary>One client connection over a real loopback socket whose peer stops reading, then reads.</summary>
+public sealed class ClientConnectionTests
+{
+    private const long FirstValue = 1_700_000_000_000;
+
+    [Fact]
+    public async Task A_full_socket_skips_values_and_every_value_sent_arrives_whole_and_once()
+    {
+        using var pair = await SocketPair.OpenAsync();
+        var connection = new ClientConnection(0, 0, unackedLimit: 1 << 16);
+        var tally = new SendTally();
+        connection.BringUp(pair.Client, tls: null);
+
+        // The peer does not read: the socket fills, values are skipped (counted), none is cut.
+        var value = FirstValue;
+        while (tally.SkippedBusy == 0)
+        {
+            Assert.NotEqual(SendResult.Broken, connection.SendNext(value++, acknowledged: false, tally));
+        }
+
+        // The peer reads again: the rest of any cut line goes first, then new values.
+        var received = new StringBuilder();
+        var reading = pair.ReadAllAsync(received);
+        Assert.True(await Within.PollAsync(() => connection.SendNext(value++, acknowledged: false, tally) == SendResult.Sent, Within.Short));
+        connection.Close();
+        await reading.WaitAsync(Within.Short);
+
+        var lines = received.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => long.Parse(l, CultureInfo.InvariantCulture)).ToArray();
+        Assert.Equal(tally.Sent, lines.Length);
+        Assert.Equal(lines.Order().Distinct(), lines); // whole lines, increasing, none twice
+        Assert.True(tally.SkippedBusy > 0);
+        Assert.Equal(0, tally.Resent);
+    }
+
+    [Fact]
+    public async Task After_a_reconnect_the_unacknowledged_values_go_out_again_first_and_are_counted_as_resent()
+    {
+        var connection = new ClientConnection(0, 0, unackedLimit: 16);
+        var tally = new SendTally();
+        using (var first = await SocketPair.OpenAsync())
+        {
+            connection.BringUp(first.Client, tls: null);
+            for (var i = 0; i < 3; i++)
+            {
+                Assert.Equal(SendResult.Sent, connection.SendNext(FirstValue + i, acknowledged: true, tally));
+            }
+
+            connection.NoteAck(FirstValue); // the first is stored; the other two are not
+            connection.TakeDown();
+        }
+
+        using var second = await SocketPair.OpenAsync();
+        connection.BringUp(second.Client, tls: null);
+        Assert.Equal(SendResult.Sent, connection.SendNext(FirstValue + 3, acknowledged: true, tally));
+        connection.Close();
+        var received = new StringBuilder();
+        await second.ReadAllAsync(received).WaitAsync(Within.Short);
+
+        Assert.Equal($"{FirstValue + 1}\n{FirstValue + 2}\n{FirstValue + 3}\n", received.ToString());
+        Assert.Equal(2, tally.Resent);
+        Assert.Equal(4, tally.Sent);
+        Assert.Equal(1, connection.Acked);
+        Assert.Equal(3, connection.SettleAcks()); // only the first was acknowledged: + 1, + 2 (resent) and + 3 are kept
+    }
+
+    /// <summary>A non-blocking client socket and the accepted end, with small buffers so that they fill fast.</summary>
+    private sealed class SocketPair : IDisposable
+    {
+        private SocketPair(Socket client, Socket server)
+        {
+            Client = client;
+            Server = server;
+        }
+
+        public Socket Client { get; }
+
+        public Socket Server { get; }
+
+        public static async Task<SocketPair> OpenAsync()
+        {
+            using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            listener.Listen(1);
+            var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, SendBufferSize = 4096 };
+            await client.ConnectAsync(listener.LocalEndPoint!).WaitAsync(Within.Short);
+            var server = await listener.AcceptAsync().WaitAsync(Within.Short);
+            server.ReceiveBufferSize = 4096;
+            client.Blocking = false;
+            return new SocketPair(client, server);
+        }
+
+        /// <summary>Reads until the client's FIN.</summary>
+        public async Task ReadAllAsync(StringBuilder into)
+        {
+            var buffer = new byte[4096];
+            int read;
+            while ((read = await Server.ReceiveAsync(buffer, SocketFlags.None)) > 0)
+            {
+                lock (into)
+                {
+                    into.Append(Encoding.ASCII.GetString(buffer, 0, read));
+                }
+            }
+        }
+
+        public void Dispose()
+        {
+            Client.Dispose();
+            Server.Dispose();
+        }
+    }
+}
