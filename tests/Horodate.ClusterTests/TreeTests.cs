@@ -38,9 +38,12 @@ public sealed class TreeTests
             await tree.StartEdgeAsync(id);
         }
 
-        // The root waits up to 10 s (its idle timeout follows --max-delay) for a killed edge's clients to resend
-        // through another edge: twice the default, so that a loaded CI machine's slow reconnects still land in order.
-        await tree.StartRootAsync("--max-delay", "10s");
+        // A killed edge's clients resend through another edge, where those values are late (below that edge's write
+        // point) and travel as a late frame that the root places in order if its own write point has not passed them:
+        // the root waits up to its idle timeout (which follows --max-delay) for the killed edge. 30 s, six times the
+        // default: on a loaded CI machine (the simulator's 100,000 schedules beside it) 10 s once let one acknowledged
+        // value, resent ~7 s after its time, reach the root's .late instead.
+        await tree.StartRootAsync("--max-delay", "30s");
         // Through HAProxy (one address), or each client spreading its own connections over the edges (--server × 3).
         string[] servers = throughHaproxy
             ? ["--server", await tree.StartBalancerAsync()]
