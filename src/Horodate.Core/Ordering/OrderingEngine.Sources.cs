@@ -234,51 +234,6 @@ public sealed partial class OrderingEngine
     }
 
     /// <summary>
-    /// Ties <paramref name="source"/> to the acknowledged client named <paramref name="clientId"/> (nothing happens
-    /// without a name): values of that name at or below what this run already received from it (on any
-    /// connection) are resends, dropped and counted.
-    /// </summary>
-    public void Identify(int source, string? clientId)
-    {
-        ref var state = ref GetOpenSource(source);
-        if (clientId is null)
-        {
-            return;
-        }
-
-        if (!_clients.TryGetValue(clientId, out var client))
-        {
-            if (_clients.Count >= MaxClients)
-            {
-                _clients.Clear(); // bounded memory: forgetting only weakens resend detection
-            }
-
-            client = new ClientState(clientId);
-            _clients.Add(clientId, client);
-        }
-
-        state.Client = client;
-        client.Source = source; // the newest connection of the client: an older one's values are resends from now on
-        state.Resending = true; // until its first value that the client's mark does not cover
-        state.ResentCopies = 0;
-    }
-
-    /// <summary>
-    /// Remembers, from a journal, that the files already hold the values of client <paramref name="clientId"/>
-    /// that <paramref name="stored"/> covers: its resends of them are recognised after a restart.
-    /// </summary>
-    public void RememberClient(string clientId, ClientMark stored)
-    {
-        if (!_clients.TryGetValue(clientId, out var client))
-        {
-            client = new ClientState(clientId);
-            _clients.Add(clientId, client);
-        }
-
-        client.Mark = ClientMark.Max(client.Mark, stored);
-    }
-
-    /// <summary>
     /// The highest v such that every value <paramref name="source"/> sent up to v has been written or decided
     /// (late, duplicate, resent, rejected): <c>min(highest received, Floor - 1)</c>; -1 before any value.
     /// Durable once the output holding everything below <see cref="Floor"/> is synced.
@@ -287,28 +242,6 @@ public sealed partial class OrderingEngine
     {
         ref var state = ref GetOpenSource(source);
         return state.LastReceived < 0 ? -1 : Math.Min(state.LastReceived, _floor - 1);
-    }
-
-    /// <summary>
-    /// Clients named in hellos, at most this many remembered (64 B each: 64 MiB at most); the journal of
-    /// keep-duplicates mode restores no more than this many either.
-    /// </summary>
-    internal const int MaxClients = 1 << 20;
-
-    private readonly Dictionary<string, ClientState> _clients = new(StringComparer.Ordinal);
-
-    private sealed class ClientState(string id)
-    {
-        public readonly string Id = id;
-
-        /// <summary>What this run (or the journal) took from the client, on any connection.</summary>
-        public ClientMark Mark = ClientMark.None;
-
-        /// <summary>In <see cref="_touched"/>: it sent values that no collected journal mark covers yet.</summary>
-        public bool Touched;
-
-        /// <summary>The source of the client's newest connection.</summary>
-        public int Source = None;
     }
 
     private struct SourceState

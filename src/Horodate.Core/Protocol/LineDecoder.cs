@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.Intrinsics;
 using System.Runtime.CompilerServices;
@@ -15,7 +14,7 @@ namespace Horodate.Core.Protocol;
 /// One instance per connection: it carries the only state that spans reads (an overlong line being
 /// discarded, the run of consecutive bad lines). It never allocates. Not thread-safe.
 /// </remarks>
-public sealed class LineDecoder
+public sealed partial class LineDecoder
 {
     /// <summary>The longest line accepted, in bytes, <c>\n</c> excluded (<c>\r</c> included). Longer lines are discarded whole.</summary>
     public const int MaxLineLength = 64;
@@ -126,17 +125,6 @@ public sealed class LineDecoder
         return position;
     }
 
-    private int DecodeSegments(ref ReadOnlySequence<byte> buffer, Span<long> values)
-    {
-        var count = 0;
-        while (count < values.Length && !ShouldClose && TryReadLine(ref buffer, out var line, out var length))
-        {
-            Accept(line, length, values, ref count);
-        }
-
-        return count;
-    }
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Accept(ReadOnlySpan<byte> line, long length, Span<long> values, ref int count)
     {
@@ -187,72 +175,6 @@ public sealed class LineDecoder
         }
     }
 
-    /// <summary>
-    /// Parses one line without its <c>\n</c>. Pure: the same bytes always give the same result.
-    /// </summary>
-    /// <returns><see cref="LineStatus.Value"/> with <paramref name="value"/> set, <see cref="LineStatus.Empty"/>,
-    /// or why the line is rejected.</returns>
-    public static LineStatus Parse(ReadOnlySpan<byte> line, out long value)
-    {
-        value = 0;
-        if (!line.IsEmpty && line[^1] == (byte)'\r')
-        {
-            line = line[..^1];
-        }
-
-        if (line.IsEmpty)
-        {
-            return LineStatus.Empty;
-        }
-
-        if (line.Length > MaxDigits)
-        {
-            return line.ContainsAnyExceptInRange((byte)'0', (byte)'9') ? LineStatus.NotANumber : LineStatus.TooManyDigits;
-        }
-
-        // Eight digits at a time (SWAR: check and convert a whole ulong), then the rest one by one.
-        long v = 0;
-        var i = 0;
-        for (; line.Length - i >= 8; i += 8)
-        {
-            var chunk = BinaryPrimitives.ReadUInt64LittleEndian(line[i..]);
-            if (!AreEightDigits(chunk))
-            {
-                return LineStatus.NotANumber;
-            }
-
-            v = (v * 100_000_000) + (long)EightDigits(chunk);
-        }
-
-        for (; i < line.Length; i++)
-        {
-            var digit = (uint)(line[i] - '0');
-            if (digit > 9)
-            {
-                return LineStatus.NotANumber;
-            }
-
-            v = (v * 10) + digit;
-        }
-
-        value = v;
-        return LineStatus.Value;
-    }
-
-    /// <summary>True when all eight bytes are ASCII digits (each byte's high nibble is 3 and adding 6 does not carry out of it).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool AreEightDigits(ulong chunk) =>
-        ((chunk & 0xF0F0F0F0F0F0F0F0) | (((chunk + 0x0606060606060606) & 0xF0F0F0F0F0F0F0F0) >> 4)) == 0x3333333333333333;
-
-    /// <summary>The value of eight ASCII digits read little-endian (first digit in the lowest byte): three multiply-shifts.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong EightDigits(ulong chunk)
-    {
-        chunk = ((chunk & 0x0F0F0F0F0F0F0F0F) * 2561) >> 8;               // pairs:   10 * a + b
-        chunk = ((chunk & 0x00FF00FF00FF00FF) * 6553601) >> 16;           // quads:   100 * ab + cd
-        return ((chunk & 0x0000FFFF0000FFFF) * 42949672960001) >> 32;      // octets:  10000 * abcd + efgh
-    }
-
     private void Reject(LineStatus reason)
     {
         RejectedLines++;
@@ -284,63 +206,5 @@ public sealed class LineDecoder
         }
 
         buffer = buffer.Slice(buffer.End);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool TryReadLine(ref ReadOnlySequence<byte> buffer, out ReadOnlySpan<byte> line, out long lineLength)
-    {
-        if (buffer.IsSingleSegment)
-        {
-            var span = buffer.FirstSpan;
-            var index = span.IndexOf((byte)'\n');
-            if (index < 0)
-            {
-                line = default;
-                lineLength = 0;
-                return false;
-            }
-
-            line = span[..index];
-            lineLength = index;
-            buffer = buffer.Slice(index + 1);
-            return true;
-        }
-
-        return TryReadLineMultiSegment(ref buffer, out line, out lineLength);
-    }
-
-    [ThreadStatic]
-    private static byte[]? t_lineScratch;
-
-    private static bool TryReadLineMultiSegment(ref ReadOnlySequence<byte> buffer, out ReadOnlySpan<byte> line, out long lineLength)
-    {
-        var newline = buffer.PositionOf((byte)'\n');
-        if (newline is null)
-        {
-            line = default;
-            lineLength = 0;
-            return false;
-        }
-
-        var lineSequence = buffer.Slice(0, newline.Value);
-        lineLength = lineSequence.Length;
-        buffer = buffer.Slice(buffer.GetPosition(1, newline.Value));
-        if (lineSequence.IsSingleSegment)
-        {
-            line = lineSequence.FirstSpan;
-        }
-        else if (lineLength <= MaxLineLength)
-        {
-            // A line split across segments: copy it (at most 64 bytes) so it parses like any other.
-            var scratch = t_lineScratch ??= new byte[MaxLineLength];
-            lineSequence.CopyTo(scratch);
-            line = scratch.AsSpan(0, (int)lineLength);
-        }
-        else
-        {
-            line = default; // too long: rejected by length, the content does not matter
-        }
-
-        return true;
     }
 }
