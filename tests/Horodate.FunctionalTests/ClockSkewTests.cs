@@ -1,3 +1,4 @@
+using Horodate.Core.Storage;
 using Horodate.Core.Verification;
 using Horodate.FunctionalTests.Support;
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using Horodate.Core.Storage;
 using Horodate.Core.Verification;
 using Horodate.FunctionalTests.Support;
 

@@ -5,7 +5,7 @@ using System.Text.Json;
 using Horodate.Client.Load;
 using Horodate.Client.Status;
 using Horodate.CommandLine;
-using Horodate.Core.Configuration;
+using Horodate.Core.CommandLine;
 using Horodate.Logging;
 using Microsoft.Extensions.Logging;
 

@@ -1,3 +1,5 @@
+using Horodate.Core.Storage;
+
 namespace Horodate.Core.Verification;
 
 /// <summary>

@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using Horodate.CommandLine;
-using Horodate.Core.Configuration;
+using Horodate.Core.CommandLine;
 using Horodate.Core.Ordering;
 using Horodate.Logging;
 using Horodate.Server.Hosting;

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using Horodate.CommandLine;
+using Horodate.Core.Presentation;
 using Horodate.Core.Verification;
 
 namespace Horodate.Server.CommandLine;

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Horodate.Core.Verification;
+using Horodate.Core.Storage;
 using Horodate.Server.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

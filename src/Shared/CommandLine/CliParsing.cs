@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
-using Horodate.Core.Configuration;
+using Horodate.Core.CommandLine;
 
 namespace Horodate.CommandLine;
 

@@ -1,4 +1,4 @@
-using Horodate.Core.Configuration;
+using Horodate.Core.CommandLine;
 
 namespace Horodate.Core.Tests.Configuration;
 

@@ -1,5 +1,5 @@
 using System.Text;
-using Horodate.Core.Verification;
+using Horodate.Core.Storage;
 
 namespace Horodate.Core.Tests.Verification;
 

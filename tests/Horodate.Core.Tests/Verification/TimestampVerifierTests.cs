@@ -1,3 +1,4 @@
+using Horodate.Core.Presentation;
 using Horodate.Core.Verification;
 
 namespace Horodate.Core.Tests.Verification;

@@ -1,5 +1,5 @@
 using System.Net;
-using Horodate.Core.Verification;
+using Horodate.Core.Storage;
 using Horodate.Server.Hosting;
 using Horodate.Server.Status;
 using Microsoft.Extensions.Logging;

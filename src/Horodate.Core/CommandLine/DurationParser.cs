@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Horodate.Core.Configuration;
+namespace Horodate.Core.CommandLine;
 
 /// <summary>Parses the durations of the command lines: a number and a unit, <c>50ms</c>, <c>1s</c>, <c>1.5s</c>, <c>2m</c>, <c>1h</c>.</summary>
 public static class DurationParser

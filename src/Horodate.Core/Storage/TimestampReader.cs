@@ -1,7 +1,7 @@
 using Horodate.Core.Protocol;
 using Microsoft.Win32.SafeHandles;
 
-namespace Horodate.Core.Verification;
+namespace Horodate.Core.Storage;
 
 /// <summary>Reads the values of a timestamp file in file order, counting the lines that are not values.</summary>
 public sealed class TimestampReader

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
 
-namespace Horodate.Core.Configuration;
+namespace Horodate.Core.CommandLine;
 
 /// <summary>Parses <c>host:port</c> as the command lines spell it: <c>127.0.0.1:7890</c>, <c>[::1]:7890</c>, <c>localhost:7890</c>.</summary>
 public static class EndpointParser

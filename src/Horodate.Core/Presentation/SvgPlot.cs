@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Text;
+using Horodate.Core.Verification;
 
-namespace Horodate.Core.Verification;
+namespace Horodate.Core.Presentation;
 
 /// <summary>Draws a verify report as a small SVG: values per second over time, and the largest gap in each second.</summary>
 public static class SvgPlot
