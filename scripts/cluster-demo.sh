@@ -10,42 +10,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+. scripts/lib/common.sh
+
 n=300; duration=20s; dir=""
-while [ $# -gt 0 ]; do
-  case "$1" in
-    -n|--connections) n=$2; shift;;
-    --duration) duration=$2; shift;;
-    --dir) dir=$2; shift;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0;;
-    *) echo "cluster-demo.sh: unknown option $1" >&2; exit 2;;
-  esac
-  shift
-done
+while [ $# -gt 0 ]; do demo_option "$@"; shift "$taken"; done
 for tool in nats-server haproxy; do
-  command -v $tool >/dev/null || { echo "cluster-demo.sh: needs $tool (apt-get install -y --no-install-recommends nats-server haproxy)" >&2; exit 2; }
+  command -v $tool >/dev/null || { echo "$script: needs $tool (apt-get install -y --no-install-recommends nats-server haproxy)" >&2; exit 2; }
 done
 
-bin=artifacts/bin
-server=$bin/Horodate.Server/release/horodate-server
-client=$bin/Horodate.Client/release/horodate-client
-checker=$bin/Horodate.Checker/release/horodate-checker
-if [ ! -x "$server" ] || [ ! -x "$client" ] || [ ! -x "$checker" ]; then
-  echo "== building"
-  for p in src/Horodate.Server src/Horodate.Client tools/Horodate.Checker; do dotnet build "$p" -c Release -v quiet -nologo >/dev/null; done
-fi
-
-dir=${dir:-$(mktemp -d /tmp/horodate-tree.XXXXXX)}
-mkdir -p "$dir"
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
+need_programs "$server" "$client" "$checker"
+make_dir horodate-tree
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 cpu() { # PID: CPU seconds used so far (user + system)
   awk -v t="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / t }' "/proc/$1/stat" 2>/dev/null || echo "?"
-}
-wait_for() { # FILE PATTERN: until the line shows up (10 s at most)
-  for _ in $(seq 100); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
-  echo "cluster-demo.sh: no '$2' in $1:" >&2; cat "$1" >&2; exit 1
 }
 
 # Credentials travel in the environment (or a file: --nats-credentials), never on a command line.
@@ -67,7 +44,7 @@ declare -A edge_pid edge_at
 for e in e1 e2 e3; do
   "$server" edge --listen 127.0.0.1:0 --nats "$nats" --edge-id $e --report-interval 5s >"$dir/$e.log" 2>&1 & pids+=($!); edge_pid[$e]=$!
   wait_for "$dir/$e.log" "listening on"
-  edge_at[$e]=$(sed -n 's/.*listening on \(127\.0\.0\.1:[0-9]*\).*/\1/p' "$dir/$e.log" | head -1)
+  edge_at[$e]=$(listening_at "$dir/$e.log")
   echo "== edge $e on ${edge_at[$e]}"
 done
 "$server" root --nats "$nats" --output "$dir/root.txt" --report-interval 5s >"$dir/root.log" 2>&1 & pids+=($!); root=$!
