@@ -42,12 +42,12 @@ nats=nats://127.0.0.1:$nport
 
 declare -A edge_pid edge_at
 for e in e1 e2 e3; do
-  "$server" edge --listen 127.0.0.1:0 --nats "$nats" --edge-id $e --report-interval 5s >"$dir/$e.log" 2>&1 & pids+=($!); edge_pid[$e]=$!
+  "$server" edge --listen 127.0.0.1:0 --nats "$nats" --edge-id $e --status-interval 5s >"$dir/$e.log" 2>&1 & pids+=($!); edge_pid[$e]=$!
   wait_for "$dir/$e.log" "listening on"
   edge_at[$e]=$(listening_at "$dir/$e.log")
   echo "== edge $e on ${edge_at[$e]}"
 done
-"$server" root --nats "$nats" --output "$dir/root.txt" --report-interval 5s >"$dir/root.log" 2>&1 & pids+=($!); root=$!
+"$server" root --nats "$nats" --output "$dir/root.txt" --status-interval 5s >"$dir/root.log" 2>&1 & pids+=($!); root=$!
 wait_for "$dir/root.log" "listening on"
 echo "== root writing $dir/root.txt"
 
@@ -63,7 +63,7 @@ hpid=${pids[-1]}
 echo "== HAProxy (tcp, leastconn) on 127.0.0.1:$hport"
 
 echo "== client: $n connections through HAProxy for $duration; edge e1 killed (-9) midway"
-timeout 600 "$client" --server 127.0.0.1:$hport -n "$n" --duration "$duration" --report-interval 5s \
+timeout 600 "$client" --server 127.0.0.1:$hport -n "$n" --duration "$duration" --status-interval 5s \
   --record "$dir/sent.txt" --record-acked "$dir/acked.txt" >"$dir/client.log" 2>&1 & cpid=$!; pids+=($cpid)
 secs=${duration%s}; sleep $(( ${secs%.*} / 2 ))
 kill -KILL "${edge_pid[e1]}"; echo "== killed edge e1"

@@ -27,13 +27,13 @@ out=$dir/timestamps.txt; record=$dir/sent.txt
 rm -f "$out" "$out.late" "$record"
 
 echo "== server: $server --listen 127.0.0.1:0 --output $out ${keep[*]}"
-"$server" --listen 127.0.0.1:0 --output "$out" --report-interval 2s "${keep[@]}" >"$dir/server.log" 2>&1 &
+"$server" --listen 127.0.0.1:0 --output "$out" --status-interval 2s "${keep[@]}" >"$dir/server.log" 2>&1 &
 spid=$!; pids+=($spid)
 wait_for "$dir/server.log" "listening on" $spid
 port=$(listening_at "$dir/server.log"); port=${port##*:}
 
 echo "== client: $client --server 127.0.0.1:$port -n $n --duration $duration ${aligned[*]} --record $record"
-timeout 600 "$client" --server "127.0.0.1:$port" -n "$n" --duration "$duration" --report-interval 2s "${aligned[@]}" --record "$record"
+timeout 600 "$client" --server "127.0.0.1:$port" -n "$n" --duration "$duration" --status-interval 2s "${aligned[@]}" --record "$record"
 
 echo "== stopping the server (SIGTERM)"
 kill -TERM $spid

@@ -101,12 +101,12 @@ run_horodate() { # n -> row; sets H_SRV_US H_CLI_US
   local copt=(); [ $aligned = 1 ] && copt+=(--aligned); [ -n "$threads" ] && copt+=(--threads "$threads")
   [ -n "$srcips" ] && copt+=(--source-ips "$srcips")
   [ $ack = 0 ] && copt+=(--no-ack)
-  "$server" --listen 127.0.0.1:0 --output "$dir/out.txt" --report-interval 0s --json "${sopt[@]}" >"$dir/server.out" 2>"$dir/server.err" &
+  "$server" --listen 127.0.0.1:0 --output "$dir/out.txt" --status-interval 0s --json "${sopt[@]}" >"$dir/server.out" 2>"$dir/server.err" &
   local spid=$!
   local port; port=$(wait_port "$dir/server.err" '.*listening on 127\.0\.0\.1:\([0-9]*\).*')
   [ -n "$port" ] || { echo "horodate-server did not start" >&2; cat "$dir/server.err" >&2; kill -KILL $spid; return 1; }
   timeout $((duration + 180)) "$client" --server "127.0.0.1:$port" -n "$n" --interval "${interval}ms" --duration "${duration}s" \
-    --record "$dir/rec.txt" --report-interval 0s --json "${copt[@]}" >"$dir/client.out" 2>"$dir/client.err"
+    --record "$dir/rec.txt" --status-interval 0s --json "${copt[@]}" >"$dir/client.out" 2>"$dir/client.err"
   stop_server $spid
   local c s; c=$(cat "$dir/client.out"); s=$(cat "$dir/server.out") # --json: stdout is the one summary object
   [ -n "$c" ] && [ -n "$s" ] || { echo "horodate run failed; logs in $dir" >&2; return 1; }

@@ -18,9 +18,10 @@ internal static class ClientCommand
 
     public static RootCommand Create()
     {
+        var defaults = ClientOptions.Default;
         var server = new Option<string[]>("--server", "-s")
         {
-            Description = "The server to connect to; repeat to spread the connections over several (connection i goes to server i mod k, and to the next one when its own cannot be reached). [default: 127.0.0.1:7890]",
+            Description = $"The server to connect to; repeat to spread the connections over several (connection i goes to server i mod k, and to the next one when its own cannot be reached). [default: {defaults.Server}]",
             HelpName = "host:port",
             Validators =
             {
@@ -36,8 +37,8 @@ internal static class ClientCommand
                 },
             },
         };
-        var connections = CliParsing.Integer("--connections", "-n", "How many TCP connections to open. [default: 50]", 1, 1_000_000);
-        var interval = CliParsing.Duration("--interval", "How often each connection sends the time. [default: 50ms]", TimeSpan.FromMilliseconds(1), TimeSpan.FromHours(1));
+        var connections = CliParsing.Integer("--connections", "-n", $"How many TCP connections to open. [default: {defaults.Connections}]", 1, 1_000_000);
+        var interval = CliParsing.Duration("--interval", $"How often each connection sends the time. [default: {DurationParser.Format(defaults.Interval)}]", TimeSpan.FromMilliseconds(1), TimeSpan.FromHours(1));
         var duration = CliParsing.Duration("--duration", "Stop after this long. [default: run until Ctrl-C]", TimeSpan.FromMilliseconds(1), TimeSpan.FromDays(365));
         var aligned = new Option<bool>("--aligned")
         {
@@ -57,12 +58,12 @@ internal static class ClientCommand
         {
             Description = "Plain mode: send no hello, keep nothing for resending (the statement's protocol). By default the client asks for acknowledgements, keeps unacknowledged values and resends them after a reconnect.",
         };
-        var ackWait = CliParsing.Duration("--ack-wait", "At stop, wait this long at most for the last acknowledgements. [default: 3s]", TimeSpan.Zero, TimeSpan.FromMinutes(10));
+        var ackWait = CliParsing.Duration("--ack-wait", $"At stop, wait this long at most for the last acknowledgements. [default: {DurationParser.Format(defaults.AckWait)}]", TimeSpan.Zero, TimeSpan.FromMinutes(10));
         var tls = new Option<bool>("--tls") { Description = "Speak TLS to the server (horodate-server --tls-cert)." };
         var tlsInsecure = new Option<bool>("--tls-insecure") { Description = "With --tls: accept any certificate (self-signed). For tests only." };
-        var threads = CliParsing.Integer("--threads", "", $"Scheduler threads sending on the connections. [default: {new ClientOptions().SchedulerThreads}]", 1, 64);
-        var sourceIps = CliParsing.Integer("--source-ips", "", "Spread connections over 127.0.0.1 to 127.0.0.K (loopback servers; keeps connect() fast past ~14,000 connections). [default: 0, the system chooses]", 0, 254);
-        var (statusInterval, quiet) = CliParsing.ReportOptions();
+        var threads = CliParsing.Integer("--threads", "", $"Scheduler threads sending on the connections. [default: {defaults.SchedulerThreads}]", 1, 64);
+        var sourceIps = CliParsing.Integer("--source-ips", "", $"Spread connections over 127.0.0.1 to 127.0.0.K (loopback servers; keeps connect() fast past ~14,000 connections). [default: {defaults.SourceAddresses}, the system chooses]", 0, 254);
+        var (statusInterval, quiet) = CliParsing.ReportOptions(defaults.StatusInterval);
         var json = new Option<bool>("--json")
         {
             Description = "Standard output holds one JSON object only, printed at exit: the summary, with an error field if the run failed. Every other line goes to standard error.",
@@ -90,7 +91,6 @@ internal static class ClientCommand
 
         root.SetAction(async (parse, cancel) =>
         {
-            var defaults = new ClientOptions();
             var host = defaults.Host;
             var port = defaults.Port;
             var servers = new List<(string Host, int Port)>();
@@ -138,6 +138,15 @@ internal static class ClientCommand
                 SourceAddresses = parse.GetValue(sourceIps) ?? defaults.SourceAddresses,
                 StatusInterval = parse.GetValue(statusInterval) ?? defaults.StatusInterval,
             };
+            try
+            {
+                options.Validate(); // the flags are checked one by one as they are parsed; this checks them together
+            }
+            catch (ArgumentException ex)
+            {
+                return CliParsing.Fail(Name, ex.Message, parse.GetValue(json));
+            }
+
             var live = !parse.GetValue(quiet) && !parse.GetValue(json) && !Console.IsOutputRedirected;
             return await RunAsync(options, parse.GetValue(logLevel) ?? LogLevel.Information, parse.GetValue(json), live).ConfigureAwait(false);
         });

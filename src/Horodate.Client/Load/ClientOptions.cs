@@ -3,6 +3,9 @@ namespace Horodate.Client.Load;
 /// <summary>What <see cref="LoadClient"/> does; the command line builds one.</summary>
 public sealed record ClientOptions
 {
+    /// <summary>The defaults: what a command line that sets nothing gets, and what its help text shows.</summary>
+    public static ClientOptions Default { get; } = new();
+
     /// <summary>The server's host: an IP literal or a name (default 127.0.0.1).</summary>
     public string Host { get; init; } = "127.0.0.1";
 
@@ -94,4 +97,45 @@ public sealed record ClientOptions
 
     /// <summary>The server as <c>host:port</c>.</summary>
     public string Server => Host.Contains(':') ? $"[{Host}]:{Port}" : $"{Host}:{Port}";
+
+    /// <summary>
+    /// Checks the options against the ranges the command line allows, and throws <see cref="ArgumentException"/>
+    /// naming the first bad one.
+    /// </summary>
+    public void Validate()
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(Host);
+        ArgumentOutOfRangeException.ThrowIfLessThan(Port, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(Port, 65_535);
+        ArgumentNullException.ThrowIfNull(ExtraServers);
+        foreach (var (host, port) in ExtraServers)
+        {
+            ArgumentException.ThrowIfNullOrWhiteSpace(host, nameof(ExtraServers));
+            ArgumentOutOfRangeException.ThrowIfLessThan(port, 1, nameof(ExtraServers));
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65_535, nameof(ExtraServers));
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(Connections, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(Connections, 1_000_000);
+        ArgumentOutOfRangeException.ThrowIfLessThan(Interval, TimeSpan.FromMilliseconds(1));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(Interval, TimeSpan.FromHours(1));
+        if (Duration is { } duration)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(duration, TimeSpan.FromMilliseconds(1), nameof(Duration));
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(SchedulerThreads, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(SchedulerThreads, 64);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ConnectConcurrency);
+        ArgumentOutOfRangeException.ThrowIfLessThan(ReconnectMin, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThan(ReconnectMax, ReconnectMin);
+        ArgumentOutOfRangeException.ThrowIfLessThan(SourceAddresses, 0);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(SourceAddresses, 254);
+        ArgumentOutOfRangeException.ThrowIfLessThan(UnackedWindow, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThan(AckWait, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(AckWait, TimeSpan.FromMinutes(10));
+        ArgumentOutOfRangeException.ThrowIfLessThan(HelloTimeout, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThan(StatusInterval, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(StatusInterval, TimeSpan.FromHours(1));
+    }
 }

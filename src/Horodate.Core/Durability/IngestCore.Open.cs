@@ -37,6 +37,7 @@ public sealed partial class IngestCore
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(files);
         ArgumentNullException.ThrowIfNull(events);
+        options.Validate();
         var existed = files.Exists(options.Output);
 
         // Keep-duplicates: the journal says up to where the files were fsynced; only that part is judged (a power

@@ -44,6 +44,21 @@ public sealed record IngestOptions
 
     /// <summary>The size from which the running journal is rewritten as one record (default <see cref="ClientJournal.RotateBytes"/>, 8 MiB).</summary>
     public long JournalRotateBytes { get; init; } = ClientJournal.RotateBytes;
+
+    /// <summary>Checks the options (and the <see cref="Ordering"/> ones) and throws <see cref="ArgumentException"/> naming the first bad one.</summary>
+    public void Validate()
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(Output);
+        ArgumentNullException.ThrowIfNull(Ordering);
+        Ordering.Validate();
+        ArgumentOutOfRangeException.ThrowIfNegative(SyncIntervalMs);
+        if (StallGapMs is { } gap)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(gap, nameof(StallGapMs));
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(JournalRotateBytes);
+    }
 }
 
 /// <summary>A consistent snapshot of an <see cref="IngestCore"/>.</summary>

@@ -4,7 +4,6 @@ using System.Net.Sockets;
 using System.Text.Json;
 using Horodate.CommandLine;
 using Horodate.Core.CommandLine;
-using Horodate.Core.Ordering;
 using Horodate.Logging;
 using Horodate.Server.Hosting;
 using Horodate.Server.Status;
@@ -19,12 +18,13 @@ internal static partial class ServerCommand
 
     public static RootCommand Create()
     {
+        var defaults = ServerOptions.Default;
         var listen = CliParsing.Repeatable<IPEndPoint>("--listen", "-l",
-            "Address to accept connections on; repeat for several. Port 0 picks a free port. [default: 127.0.0.1:7890]",
+            $"Address to accept connections on; repeat for several. Port 0 picks a free port. [default: {string.Join(", ", defaults.Listen)}]",
             "address:port", EndpointParser.TryParseListen);
         var output = new Option<string>("--output", "-o")
         {
-            Description = "The ordered output file; appended to if it exists. Late values go to <output>.late. [default: timestamps.txt]",
+            Description = $"The ordered output file; appended to if it exists. Late values go to <output>.late. [default: {defaults.Output}]",
             HelpName = "file",
         };
         var keepDuplicates = new Option<bool>("--keep-duplicates")
@@ -32,23 +32,23 @@ internal static partial class ServerCommand
             Description = "Store every value received, duplicates included (by default each distinct value is stored once).",
         };
         var idleTimeout = CliParsing.Duration("--idle-timeout",
-            "A connection silent this long stops holding the output back. [default: 1s]", TimeSpan.FromMilliseconds(1), TimeSpan.FromHours(1));
+            $"A connection silent this long stops holding the output back. {DefaultMs(defaults.Ordering.IdleTimeoutMs)}", TimeSpan.FromMilliseconds(1), TimeSpan.FromHours(1));
         var maxFuture = CliParsing.Duration("--max-future",
-            "Reject values further ahead of this server's clock than this. [default: 10s]", TimeSpan.Zero, TimeSpan.FromHours(1));
+            $"Reject values further ahead of this server's clock than this. {DefaultMs(defaults.Ordering.MaxFutureMs)}", TimeSpan.Zero, TimeSpan.FromHours(1));
         var maxDelay = CliParsing.Duration("--max-delay",
-            "Never hold a value back longer than this waiting for a lagging connection; its older values then count as late. [default: 5s]",
+            $"Never hold a value back longer than this waiting for a lagging connection; its older values then count as late. {DefaultMs(defaults.Ordering.MaxDelayMs)}",
             TimeSpan.FromMilliseconds(1), TimeSpan.FromHours(1));
         var resumeGrace = CliParsing.Duration("--resume-grace",
-            "After a restart on an existing file, hold the write point at its end this long so that reconnecting clients' resends land in order. [default: 7s]",
+            $"After a restart on an existing file, hold the write point at its end this long so that reconnecting clients' resends land in order. {DefaultMs(defaults.Ordering.ResumeGraceMs)}",
             TimeSpan.Zero, TimeSpan.FromHours(1));
         var flushInterval = CliParsing.Duration("--flush-interval",
-            "How often ready values are appended to the file. [default: 10ms]", TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(10));
+            $"How often ready values are appended to the file. {Default(defaults.FlushInterval)}", TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(10));
         var syncInterval = CliParsing.Duration("--sync-interval",
-            "How often written values are fsynced and acknowledged to clients in acknowledged mode. [default: 1s]", TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(1));
-        var (statusInterval, quiet) = CliParsing.ReportOptions();
+            $"How often written values are fsynced and acknowledged to clients in acknowledged mode. {Default(defaults.SyncInterval)}", TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(1));
+        var (statusInterval, quiet) = CliParsing.ReportOptions(defaults.StatusInterval);
         var readTimeout = CliParsing.Duration("--read-timeout",
-            "Close a connection that sends nothing for this long; 0s for never. [default: 30s]", TimeSpan.Zero, TimeSpan.FromDays(1));
-        var maxConnections = CliParsing.Integer("--max-connections", "", "Refuse connections beyond this many (counted, logged). [default: 20000]", 1, 1_000_000);
+            $"Close a connection that sends nothing for this long; 0s for never. {Default(defaults.ReadTimeout)}", TimeSpan.Zero, TimeSpan.FromDays(1));
+        var maxConnections = CliParsing.Integer("--max-connections", "", $"Refuse connections beyond this many (counted, logged). [default: {defaults.MaxConnections}]", 1, 1_000_000);
         var allow = CliParsing.Repeatable<IPNetwork>("--allow", null,
             "Only accept peers from this network (CIDR, e.g. 127.0.0.0/8, 10.1.0.0/16, ::1/128); repeat for several. [default: any peer that reaches --listen]",
             "cidr", TryParseNetwork);
@@ -60,7 +60,7 @@ internal static partial class ServerCommand
         var tlsKey = new Option<string?>("--tls-key") { Description = "The PEM private key of --tls-cert.", HelpName = "file" };
         var transport = new Option<TransportKind?>("--transport")
         {
-            Description = "How connections are read: Epoll (one receive thread, the lean path; Linux x64), Kestrel (portable), or Auto. [default: Auto]",
+            Description = $"How connections are read: Epoll (one receive thread, the lean path; Linux x64), Kestrel (portable), or Auto. [default: {defaults.Transport}]",
             HelpName = "kind",
         };
         var http = new Option<IPEndPoint?>("--http")
@@ -122,16 +122,14 @@ internal static partial class ServerCommand
 
         ServerOptions? Build(ParseResult parse, out string? error)
         {
-            var defaults = new ServerOptions();
-            var ordering = new OrderingOptions();
+            var ordering = defaults.Ordering;
             if (parse.GetValue(tlsKey) is not null && parse.GetValue(tlsCert) is null)
             {
                 error = "--tls-key needs --tls-cert.";
                 return null;
             }
 
-            error = null;
-            return defaults with
+            var options = defaults with
             {
                 Listen = parse.GetValue(listen) is { Length: > 0 } endpoints ? endpoints : defaults.Listen,
                 Output = parse.GetValue(output) ?? defaults.Output,
@@ -154,6 +152,18 @@ internal static partial class ServerCommand
                     ResumeGraceMs = Ms(parse.GetValue(resumeGrace)) ?? ordering.ResumeGraceMs,
                 },
             };
+            try
+            {
+                options.Validate(); // the flags are checked one by one as they are parsed; this checks them together
+            }
+            catch (ArgumentException ex)
+            {
+                error = ex.Message;
+                return null;
+            }
+
+            error = null;
+            return options;
         }
 
         return root;
@@ -166,6 +176,11 @@ internal static partial class ServerCommand
     }
 
     private static long? Ms(TimeSpan? duration) => duration is { } d ? (long)d.TotalMilliseconds : null;
+
+    /// <summary>A help text's <c>[default: …]</c> for a duration, read from the options' defaults.</summary>
+    private static string Default(TimeSpan duration) => $"[default: {DurationParser.Format(duration)}]";
+
+    private static string DefaultMs(long milliseconds) => Default(TimeSpan.FromMilliseconds(milliseconds));
 
     private static async Task<int> RunAsync(ServerOptions options, LogLevel logLevel, bool json, bool live, ClusterRole? cluster = null)
     {

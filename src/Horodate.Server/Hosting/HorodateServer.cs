@@ -103,6 +103,7 @@ public sealed class HorodateServer : IAsyncDisposable
     /// <param name="configureLogging">Sets up logging; by default warnings and errors go to standard error.</param>
     /// <param name="time">The clock; the system clock by default.</param>
     /// <param name="files">Where the output goes: the file system by default; JetStream frames on an edge.</param>
+    /// <exception cref="ArgumentException">An option is out of range (<see cref="ServerOptions.Validate"/>).</exception>
     /// <exception cref="InvalidDataException">The output file exists and is not a timestamp file.</exception>
     /// <exception cref="IOException">The output file cannot be opened, or an endpoint cannot be bound.</exception>
     /// <exception cref="PlatformNotSupportedException">The epoll transport was asked for where it does not exist.</exception>
@@ -114,6 +115,7 @@ public sealed class HorodateServer : IAsyncDisposable
         IFileSystem? files = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
         var tls = options.TlsCertificatePath is not null;
         var kind = options.Transport switch
         {

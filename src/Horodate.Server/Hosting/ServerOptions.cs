@@ -9,6 +9,9 @@ public sealed record ServerOptions
     /// <summary>The default port: <c>horodate-client</c> connects there by default too.</summary>
     public const int DefaultPort = 7890;
 
+    /// <summary>The defaults: what a command line that sets nothing gets, and what its help text shows.</summary>
+    public static ServerOptions Default { get; } = new();
+
     /// <summary>Where to accept connections (default 127.0.0.1:7890: loopback only). Port 0 picks a free port.</summary>
     public IReadOnlyList<IPEndPoint> Listen { get; init; } = [new IPEndPoint(IPAddress.Loopback, DefaultPort)];
 
@@ -75,4 +78,32 @@ public sealed record ServerOptions
 
     /// <summary>The path of the side file for late values.</summary>
     public string LateOutput => Output + ".late";
+
+    /// <summary>
+    /// Checks the options (and the <see cref="Ordering"/> ones) against the ranges the command line allows, and
+    /// throws <see cref="ArgumentException"/> naming the first bad one.
+    /// </summary>
+    public void Validate()
+    {
+        ArgumentNullException.ThrowIfNull(Listen);
+        ArgumentOutOfRangeException.ThrowIfZero(Listen.Count, nameof(Listen));
+        ArgumentException.ThrowIfNullOrWhiteSpace(Output);
+        ArgumentNullException.ThrowIfNull(Ordering);
+        Ordering.Validate();
+        ArgumentOutOfRangeException.ThrowIfLessThan(FlushInterval, TimeSpan.FromMilliseconds(1));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(FlushInterval, TimeSpan.FromSeconds(10));
+        ArgumentOutOfRangeException.ThrowIfLessThan(SyncInterval, TimeSpan.FromMilliseconds(1));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(SyncInterval, TimeSpan.FromMinutes(1));
+        ArgumentOutOfRangeException.ThrowIfLessThan(StatusInterval, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(StatusInterval, TimeSpan.FromHours(1));
+        ArgumentOutOfRangeException.ThrowIfLessThan(ReadTimeout, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(ReadTimeout, TimeSpan.FromDays(1));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxConnections, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxConnections, 1_000_000);
+        ArgumentNullException.ThrowIfNull(Allow);
+        if (TlsKeyPath is not null && TlsCertificatePath is null)
+        {
+            throw new ArgumentException("A TLS key needs a TLS certificate.", nameof(TlsKeyPath));
+        }
+    }
 }

@@ -65,15 +65,16 @@ internal static class CliParsing
     }
 
     /// <summary>
-    /// Both programs' reporting options: <c>--report-interval</c> (alias <c>--status-interval</c>) for the plain
-    /// status line, and <c>--quiet</c> to use that line instead of the live panel on a terminal.
+    /// Both programs' reporting options: <c>--status-interval</c> (alias <c>--report-interval</c>) for the plain
+    /// status line (<c>StatusInterval</c> in both programs' options, <paramref name="defaultInterval"/> by default), and
+    /// <c>--quiet</c> to use that line instead of the live panel on a terminal.
     /// </summary>
-    public static (Option<TimeSpan?> Interval, Option<bool> Quiet) ReportOptions()
+    public static (Option<TimeSpan?> Interval, Option<bool> Quiet) ReportOptions(TimeSpan defaultInterval)
     {
-        var interval = Duration("--report-interval",
-            "On a redirected output or with --quiet: how often a status line is printed; 0s for none. [default: 5s]", TimeSpan.Zero, TimeSpan.FromHours(1));
-        interval.Aliases.Add("--status-interval");
-        var quiet = new Option<bool>("--quiet", "-q") { Description = "No live panel on a terminal: plain status lines every --report-interval, as on a redirected output." };
+        var interval = Duration("--status-interval",
+            $"On a redirected output or with --quiet: how often a status line is printed; 0s for none. [default: {DurationParser.Format(defaultInterval)}]", TimeSpan.Zero, TimeSpan.FromHours(1));
+        interval.Aliases.Add("--report-interval"); // the name it had before: command lines that use it keep working
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "No live panel on a terminal: plain status lines every --status-interval, as on a redirected output." };
         return (interval, quiet);
     }
 

@@ -65,6 +65,14 @@ internal static class ConfigLayers
             }
 
             var values = Lookup(config, option.Name.TrimStart('-'));
+            foreach (var alias in option.Aliases)
+            {
+                if (values.Count == 0 && alias.StartsWith("--", StringComparison.Ordinal))
+                {
+                    values = Lookup(config, alias.TrimStart('-')); // a long alias is a key too: a name the option had before
+                }
+            }
+
             if (option.ValueType == typeof(bool))
             {
                 if (values.Count == 1 && bool.TryParse(values[0], out var on) && on)
