@@ -1,4 +1,3 @@
-using Horodate.Core.Durability;
 using Horodate.Server.Pipeline;
 using Horodate.Server.Sinks.JetStream;
 using Microsoft.Extensions.Logging;
@@ -197,103 +196,6 @@ internal sealed partial class FrameSource : IAsyncDisposable
         lock (_gate)
         {
             _pending.Enqueue(new Pending(msg, target, late ? long.MinValue : values.Length == 0 ? long.MinValue : values[^1]));
-        }
-    }
-
-    private async Task AcknowledgeLoopAsync(CancellationToken cancel)
-    {
-        using var timer = new PeriodicTimer(AckPeriod);
-        while (await timer.WaitForNextTickAsync(cancel).ConfigureAwait(false))
-        {
-            await AcknowledgeAsync(cancel).ConfigureAwait(false);
-        }
-    }
-
-    private async Task AcknowledgeAsync(CancellationToken cancel)
-    {
-        INatsJSMsg<byte[]>? last = null;
-        var count = 0;
-        lock (_gate)
-        {
-            while (_pending.TryPeek(out var head) && head.IsDurable)
-            {
-                _pending.Dequeue();
-                if (head.Target.Finished && head.Target.Source is { } finished)
-                {
-                    _pipeline.CloseSource(finished);
-                    head.Target.Source = null;
-                }
-
-                last = head.Message;
-                count++;
-            }
-        }
-
-        if (last is null)
-        {
-            return;
-        }
-
-        try
-        {
-            await last.AckAsync(cancellationToken: cancel).ConfigureAwait(false); // AckPolicy All: every earlier frame too
-            Interlocked.Add(ref _acked, count);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            // Not acknowledged: JetStream redelivers after AckWait, and the values are recognised as stored.
-            Log.AckFailed(_logger, ex.Message);
-        }
-    }
-
-    /// <summary>A delivered frame waiting to be durable: its last value (or a late frame's final acknowledgement).</summary>
-    private readonly record struct Pending(INatsJSMsg<byte[]> Message, Target Target, long LastValue)
-    {
-        public bool IsDurable => LastValue == long.MinValue ? Target.Finished : Target.Durable >= LastValue;
-    }
-
-    /// <summary>Where the pipeline's acknowledgements for one edge (or one late frame) land. Never blocks.</summary>
-    private sealed class Target : IAckTarget
-    {
-        /// <summary>A target for a frame with nothing to make durable.</summary>
-        public static readonly Target Done = CreateDone();
-
-        private long _durable = -1;
-        private volatile bool _finished;
-
-        public long Durable => Volatile.Read(ref _durable);
-
-        public bool Finished => _finished;
-
-        /// <summary>The finishing source of a late frame, closed once acknowledged (guarded by the owner's gate).</summary>
-        public int? Source { get; set; }
-
-        public bool TryDeliver(long value)
-        {
-            long seen;
-            while (value > (seen = Volatile.Read(ref _durable)) && Interlocked.CompareExchange(ref _durable, value, seen) != seen)
-            {
-            }
-
-            return true;
-        }
-
-        public bool TryDeliverFinal(long value)
-        {
-            if (value >= 0)
-            {
-                _ = TryDeliver(value);
-            }
-
-            _finished = true;
-            return true;
-        }
-
-        private static Target CreateDone()
-        {
-            var done = new Target();
-            done._finished = true;
-            return done;
         }
     }
 
