@@ -1,0 +1,173 @@
+using Horodate.Core.Durability;
+using Horodate.Server.Hosting;
+using Horodate.Server.Sinks.JetStream;
+using Horodate.Server.Sources.JetStream;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+
+namespace Horodate.Server.CommandLine;
+
+/// <content>The roles of the tree's subcommands: what an edge (frames published to JetStream) or a root (frames taken from it) adds to a running server.</content>
+internal static partial class ServerCommand
+{
+    /// <summary>What an edge or a root adds to a running server.</summary>
+    private abstract class ClusterRole(NatsSettings settings) : IAsyncDisposable
+    {
+        private NatsConnection? _connection;
+
+        public NatsSettings Settings { get; } = settings;
+
+        protected INatsJSContext JetStream { get; private set; } = null!;
+
+        /// <summary>The output seam, if not the file system.</summary>
+        public virtual IFileSystem? Files => null;
+
+        /// <summary>The engine's clock: the wall clock set back by the balancer's allowance, on edges and root alike.</summary>
+        public TimeProvider Time { get; } = new BalancerAllowance(TimeProvider.System);
+
+        /// <summary>Connects, authenticates and makes sure the stream exists.</summary>
+        public async Task ConnectAsync(CancellationToken cancel)
+        {
+            _connection = Settings.Connect($"horodate-{GetType().Name}");
+            await _connection.ConnectAsync().ConfigureAwait(false);
+            JetStream = new NatsJSContext(_connection);
+            await Settings.EnsureStreamAsync(JetStream, cancel).ConfigureAwait(false);
+            Connected();
+        }
+
+        protected virtual void Connected()
+        {
+        }
+
+        public virtual Task StartedAsync(HorodateServer server, TextWriter notes) => Task.CompletedTask;
+
+        public virtual Task StoppingAsync() => Task.CompletedTask;
+
+        public virtual Task StoppedAsync(TextWriter notes) => Task.CompletedTask;
+
+        public virtual async ValueTask DisposeAsync()
+        {
+            try
+            {
+                if (_connection is not null)
+                {
+                    await _connection.DisposeAsync().ConfigureAwait(false);
+                }
+            }
+            catch (NatsException)
+            {
+                // NATS.Net 3.3 throws from dispose while the server is down: nothing is left to lose here.
+            }
+        }
+    }
+
+    private sealed class EdgeRole(NatsSettings settings, string edgeId, string output) : ClusterRole(settings)
+    {
+        /// <summary>How long a frame's PubAck may take before the write counts as failed (and is retried).</summary>
+        private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(5);
+
+        /// <summary>
+        /// How often the edge looks whether it became idle or active: 10 ms, well inside the root's lag (at least the
+        /// edges' 50 ms flush), so that an active frame reaches the root before its output passes the new connection's
+        /// first values.
+        /// </summary>
+        private static readonly TimeSpan IdleCheck = TimeSpan.FromMilliseconds(10);
+
+        private readonly CancellationTokenSource _stop = new();
+        private FrameFileSystem? _files;
+        private Task? _idle;
+
+        public override IFileSystem? Files => _files;
+
+        protected override void Connected() => _files = new FrameFileSystem(JetStream, edgeId, output, PublishTimeout);
+
+        public override async Task StartedAsync(HorodateServer server, TextWriter notes)
+        {
+            _idle = Task.Run(() => SayIdleAsync(server, _stop.Token), CancellationToken.None);
+            await notes.WriteLineAsync($"{Name}: edge {edgeId}: publishing frames to {NatsSettings.SubjectPrefix}{edgeId} on {Settings.Url}.").ConfigureAwait(false);
+        }
+
+        public override async Task StoppingAsync()
+        {
+            await _stop.CancelAsync().ConfigureAwait(false);
+            if (_idle is not null)
+            {
+                try
+                {
+                    await _idle.ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    // the stop
+                }
+            }
+        }
+
+        public override async ValueTask DisposeAsync()
+        {
+            await StoppingAsync().ConfigureAwait(false);
+            _stop.Dispose();
+            await base.DisposeAsync().ConfigureAwait(false);
+        }
+
+        /// <summary>
+        /// Says when the edge changes between idle (no connection left, everything received published: the root stops
+        /// waiting for it at once instead of after its idle timeout) and active (a connection opened: the root holds its
+        /// output for this edge from now on, before the connection's first values are final here and published).
+        /// </summary>
+        private async Task SayIdleAsync(HorodateServer server, CancellationToken cancel)
+        {
+            using var timer = new PeriodicTimer(IdleCheck);
+            string? said = null;
+            while (await timer.WaitForNextTickAsync(cancel).ConfigureAwait(false))
+            {
+                var s = server.Pipeline.Snapshot();
+                var state = s.OpenSources > 0 ? Frame.Active
+                    : s.BufferedValues == 0 && s.Writer.PendingBytes == 0 ? Frame.Idle
+                    : said; // connections gone, values still on their way: not idle yet
+                if (state != said && _files is not null && _files.PublishState(state!))
+                {
+                    said = state;
+                }
+            }
+        }
+
+        public override async Task StoppedAsync(TextWriter notes) =>
+            await notes.WriteLineAsync($"{Name}: edge {edgeId}: {_files?.Published ?? 0:N0} frames published.").ConfigureAwait(false);
+    }
+
+    private sealed class RootRole(NatsSettings settings) : ClusterRole(settings)
+    {
+        private FrameSource? _source;
+
+        public override async Task StartedAsync(HorodateServer server, TextWriter notes)
+        {
+            _source = new FrameSource(server.Pipeline, JetStream, server.Logger);
+            await _source.StartAsync(CancellationToken.None).ConfigureAwait(false);
+            await notes.WriteLineAsync($"{Name}: root: taking frames from {NatsSettings.StreamName} ({NatsSettings.SubjectPrefix}>) on {Settings.Url}, consumer {FrameSource.ConsumerName}.").ConfigureAwait(false);
+        }
+
+        public override Task StoppingAsync() => _source?.StopTakingAsync() ?? Task.CompletedTask;
+
+        public override async Task StoppedAsync(TextWriter notes)
+        {
+            if (_source is null)
+            {
+                return;
+            }
+
+            await _source.AcknowledgeDurableAsync().ConfigureAwait(false);
+            await notes.WriteLineAsync($"{Name}: root: {_source.Frames:N0} frames taken, {_source.Acknowledged:N0} acknowledged to JetStream.").ConfigureAwait(false);
+        }
+
+        public override async ValueTask DisposeAsync()
+        {
+            if (_source is not null)
+            {
+                await _source.DisposeAsync().ConfigureAwait(false);
+            }
+
+            await base.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}
