@@ -16,11 +16,11 @@ public sealed class JsonOutputTests
     {
         using var dir = new TempDirectory();
         var (server, endpoint) = await ProgramProcess.StartServerAsync(
-            "--listen", "127.0.0.1:0", "--output", dir.File("t.txt"), "--report-interval", "100ms", "--json");
+            "--listen", "127.0.0.1:0", "--output", dir.File("t.txt"), "--status-interval", "100ms", "--json");
         using var _ = server;
 
         using var client = await ProgramProcess.RunAsync(ProgramProcess.Client,
-            "--server", endpoint, "-n", "5", "--duration", "1s", "--report-interval", "100ms", "--json");
+            "--server", endpoint, "-n", "5", "--duration", "1s", "--status-interval", "100ms", "--json");
         server.Terminate();
         await server.WaitForExitAsync(Within.Short);
 

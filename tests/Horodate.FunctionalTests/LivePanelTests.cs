@@ -42,7 +42,7 @@ public sealed class LivePanelTests
         using var _ = server;
 
         using var client = ProgramProcess.Start("script", "-qec",
-            $"{ProgramProcess.Client} --server {endpoint} -n 5 --duration 1500ms --quiet --report-interval 500ms", "/dev/null");
+            $"{ProgramProcess.Client} --server {endpoint} -n 5 --duration 1500ms --quiet --status-interval 500ms", "/dev/null");
         await client.WaitForExitAsync(Within.Long);
 
         Assert.DoesNotContain("horodate-client →", Plain(client.Stdout));
