@@ -43,7 +43,7 @@ public sealed class DashboardTests(Chromium chromium) : IClassFixture<Chromium>
         await SaveScreenshotAsync(page, "dashboard-live");
 
         await stop.CancelAsync();
-        var sent = (await client.WaitAsync(Within.Long)).Sent;
+        var sent = (await client.WaitAsync(Within.Long, TestContext.Current.CancellationToken)).Sent;
         await harness.StopAsync();
         var file = harness.ReadOutput();
 
@@ -66,7 +66,7 @@ public sealed class DashboardTests(Chromium chromium) : IClassFixture<Chromium>
         var client = RunClientAsync(harness, stop.Token);
         Assert.True(await Within.PollAsync(() => harness.Server.Summary.Received > Connections * 40, Within.Short), "the client never got going");
         await stop.CancelAsync();
-        await client.WaitAsync(Within.Long);
+        await client.WaitAsync(Within.Long, TestContext.Current.CancellationToken);
 
         await using var browser = await chromium.OpenAsync(DashboardUrl(harness));
         await browser.WaitForValueAsync("received", ">", 0);

@@ -21,7 +21,7 @@ public sealed class ClockSkewTests
             SendAsync(harness, sent, (now, _) => now + 3_000),                  // 3 s ahead (within --max-future)
             SendAsync(harness, sent, (now, i) => i < 20 ? now : now - 2_000),   // jumps back 2 s halfway
         };
-        await Task.WhenAll(peers).WaitAsync(Within.Long);
+        await Task.WhenAll(peers).WaitAsync(Within.Long, TestContext.Current.CancellationToken);
         var summary = await harness.StopAsync();
 
         var main = harness.ReadOutput();

@@ -89,7 +89,7 @@ public sealed class EndToEndTests
             }
 
             await Task.WhenAll(peers);
-        });
+        }, TestContext.Current.CancellationToken);
 
         var logs = new CapturingLoggerProvider();
         using var factory = LoggerFactory.Create(l => l.AddProvider(logs));
@@ -106,9 +106,9 @@ public sealed class EndToEndTests
             },
             null,
             factory.CreateLogger("test"),
-            CancellationToken.None).WaitAsync(Within.Long);
+            TestContext.Current.CancellationToken).WaitAsync(Within.Long, TestContext.Current.CancellationToken);
         await stopSink.CancelAsync();
-        await sinking.WaitAsync(Within.Short);
+        await sinking.WaitAsync(Within.Short, TestContext.Current.CancellationToken);
 
         Assert.Equal("plain", summary.AckMode);
         Assert.True(summary.Sent > 50);
@@ -130,7 +130,7 @@ public sealed class EndToEndTests
         Assert.False(run.IsCompleted, "the client finished before the file was seen growing");
         Assert.True(second > first);
 
-        await run.WaitAsync(Within.Long);
+        await run.WaitAsync(Within.Long, TestContext.Current.CancellationToken);
         await harness.StopAsync();
         AssertSortedWholeLines(harness.Output);
     }
@@ -147,7 +147,7 @@ public sealed class EndToEndTests
             RecordPath = record,
             StatusInterval = TimeSpan.Zero,
         };
-        return await LoadClient.RunAsync(options, null, NullLogger.Instance, CancellationToken.None).WaitAsync(Within.Long);
+        return await LoadClient.RunAsync(options, null, NullLogger.Instance, TestContext.Current.CancellationToken).WaitAsync(Within.Long, TestContext.Current.CancellationToken);
     }
 
     private static long Length(string path) => File.Exists(path) ? new FileInfo(path).Length : 0;

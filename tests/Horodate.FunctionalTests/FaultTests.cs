@@ -33,7 +33,7 @@ public sealed class FaultTests
             server.Kill();
             await server.WaitForExitAsync(Within.Short);
             server.Dispose();
-            await Task.Delay(TimeSpan.FromSeconds(1)); // the fault: the server stays down for a second
+            await Task.Delay(TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken); // the fault: the server stays down for a second
             server = ProgramProcess.Start(ProgramProcess.Server, serverArgs);
 
             await client.WaitForExitAsync(Within.Long);

@@ -96,13 +96,13 @@ public sealed class JsonOutputTests
     {
         using var dir = new TempDirectory();
         var foreign = dir.File("notes.txt");
-        await File.WriteAllTextAsync(foreign, "dear diary\n");
+        await File.WriteAllTextAsync(foreign, "dear diary\n", TestContext.Current.CancellationToken);
 
         using var server = await ProgramProcess.RunAsync(ProgramProcess.Server, "--listen", "127.0.0.1:0", "--output", foreign, "--json");
 
         Assert.True(server.ExitCode == 1, server.Stdout + server.Stderr);
         Assert.Contains("refusing to append to a file that is not a Horodate output", Error(server.Stdout));
-        Assert.Equal("dear diary\n", await File.ReadAllTextAsync(foreign));
+        Assert.Equal("dear diary\n", await File.ReadAllTextAsync(foreign, TestContext.Current.CancellationToken));
     }
 
     [Fact]

@@ -155,7 +155,7 @@ public sealed class OutputLagTests
             }
 
             await Task.WhenAll(peers);
-        });
+        }, TestContext.Current.CancellationToken);
 
         var summary = await LoadClient.RunAsync(
             new ClientOptions
@@ -170,9 +170,9 @@ public sealed class OutputLagTests
             },
             null,
             NullLogger.Instance,
-            CancellationToken.None).WaitAsync(Within.Long);
+            TestContext.Current.CancellationToken).WaitAsync(Within.Long, TestContext.Current.CancellationToken);
         await stop.CancelAsync();
-        await sink.WaitAsync(Within.Short);
+        await sink.WaitAsync(Within.Short, TestContext.Current.CancellationToken);
 
         Assert.True(summary.Ramp > TimeSpan.FromSeconds(1), $"the ramp took {summary.Ramp}: no SYN was dropped, the scenario did not happen");
         var earliest = firstValues.Min() - started; // a value is the time it was sent
@@ -194,7 +194,7 @@ public sealed class OutputLagTests
             },
             null,
             NullLogger.Instance,
-            CancellationToken.None).WaitAsync(Within.Long);
+            TestContext.Current.CancellationToken).WaitAsync(Within.Long, TestContext.Current.CancellationToken);
 
     private static void AssertLagWithinBound(ServerSummary server, ServerOptions options, TimeSpan interval, string? context = null)
     {

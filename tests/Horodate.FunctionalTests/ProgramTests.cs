@@ -58,7 +58,7 @@ public sealed class ProgramTests
         using var dir = new TempDirectory();
         var output = dir.File("timestamps.txt");
         var foreign = dir.File(name);
-        await File.WriteAllTextAsync(foreign, content);
+        await File.WriteAllTextAsync(foreign, content, TestContext.Current.CancellationToken);
         var modified = new DateTime(2020, 1, 2, 3, 4, 5, DateTimeKind.Utc);
         File.SetLastWriteTimeUtc(foreign, modified);
 
@@ -72,7 +72,7 @@ public sealed class ProgramTests
             Assert.True(exited, $"{mode}: the server started on the foreign file");
             Assert.True(run.ExitCode == 1, $"{mode}: exit code {run.ExitCode}\n{run.Stdout}{run.Stderr}");
             Assert.Contains(found + "; refusing to append to a file that is not a Horodate output", run.Stderr);
-            Assert.Equal(content, await File.ReadAllTextAsync(foreign));
+            Assert.Equal(content, await File.ReadAllTextAsync(foreign, TestContext.Current.CancellationToken));
             Assert.Equal(modified, File.GetLastWriteTimeUtc(foreign));
         }
     }
@@ -83,7 +83,7 @@ public sealed class ProgramTests
         using var dir = new TempDirectory();
         var output = dir.File("timestamps.txt");
         var journal = output + ".clients";
-        await File.WriteAllTextAsync(journal, "client list\nalice\n");
+        await File.WriteAllTextAsync(journal, "client list\nalice\n", TestContext.Current.CancellationToken);
 
         using var run = ProgramProcess.Start(ProgramProcess.Server, "--listen", "127.0.0.1:0", "--output", output, "--keep-duplicates");
         var exited = await run.WaitForExitAsync(Within.Short).ContinueWith(t => t.IsCompletedSuccessfully, TaskScheduler.Default);
@@ -91,7 +91,7 @@ public sealed class ProgramTests
         Assert.True(exited, "the server started and overwrote the foreign journal");
         Assert.True(run.ExitCode == 1, $"exit code {run.ExitCode}\n{run.Stdout}{run.Stderr}");
         Assert.Contains("timestamps.txt.clients: line 1 is \"client list\", not a journal record; refusing to overwrite", run.Stderr);
-        Assert.Equal("client list\nalice\n", await File.ReadAllTextAsync(journal));
+        Assert.Equal("client list\nalice\n", await File.ReadAllTextAsync(journal, TestContext.Current.CancellationToken));
     }
 
     [Theory]
@@ -141,7 +141,7 @@ public sealed class ProgramTests
     {
         using var dir = new TempDirectory();
         var unsorted = dir.File("unsorted.txt");
-        await File.WriteAllTextAsync(unsorted, "3\n1\n2\n");
+        await File.WriteAllTextAsync(unsorted, "3\n1\n2\n", TestContext.Current.CancellationToken);
 
         using var bad = await ProgramProcess.RunAsync(ProgramProcess.Server, "verify", unsorted);
         using var missing = await ProgramProcess.RunAsync(ProgramProcess.Server, "verify", dir.File("nope.txt"));

@@ -92,6 +92,6 @@ public sealed class TlsTests
             },
             null,
             factory.CreateLogger("client"),
-            CancellationToken.None).WaitAsync(Within.Long);
+            TestContext.Current.CancellationToken).WaitAsync(Within.Long, TestContext.Current.CancellationToken);
     }
 }

@@ -185,7 +185,7 @@ internal sealed partial class ProgramProcess : IDisposable
 
     public async Task WaitForExitAsync(TimeSpan timeout)
     {
-        await _process.WaitForExitAsync().WaitAsync(timeout);
+        await _process.WaitForExitAsync().WaitAsync(timeout, TestContext.Current.CancellationToken);
         _process.WaitForExit(); // flushes the asynchronous output readers
     }
 
