@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Horodate.Client.Status;
 using Horodate.Core.Verification;
 using Horodate.FunctionalTests.Support;
@@ -19,13 +17,11 @@ public sealed class FaultTests
         using var dir = new TempDirectory();
         var output = dir.File("timestamps.txt");
         var record = dir.File("sent.txt");
-        var port = FreePort();
-        string[] serverArgs = ["--listen", $"127.0.0.1:{port}", "--output", output, "--status-interval", "0s", .. (keepDuplicates ? new[] { "--keep-duplicates" } : [])];
-        var server = ProgramProcess.Start(ProgramProcess.Server, serverArgs);
+        string[] serverArgs = ["--output", output, "--status-interval", "0s", .. (keepDuplicates ? new[] { "--keep-duplicates" } : [])];
+        var (server, endpoint) = await ProgramProcess.StartServerAsync(["--listen", "127.0.0.1:0", .. serverArgs]);
         try
         {
-            await server.WaitForLineAsync(l => l.Contains("listening on"), Within.Short);
-            string[] clientArgs = ["--server", $"127.0.0.1:{port}", "-n", "200", "--duration", "10s", "--ack-wait", "10s", "--record", record, "--status-interval", "0s", "--json"];
+            string[] clientArgs = ["--server", endpoint, "-n", "200", "--duration", "10s", "--ack-wait", "10s", "--record", record, "--status-interval", "0s", "--json"];
             using var client = ProgramProcess.Start(ProgramProcess.Client, aligned ? [.. clientArgs, "--aligned"] : clientArgs);
 
             // Mid-run: the file holds data, and more is in flight and in memory. Kill -9, then restart a second later.
@@ -34,7 +30,8 @@ public sealed class FaultTests
             await server.WaitForExitAsync(Within.Short);
             server.Dispose();
             await Task.Delay(TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken); // the fault: the server stays down for a second
-            server = ProgramProcess.Start(ProgramProcess.Server, serverArgs);
+            server = ProgramProcess.Start(ProgramProcess.Server, ["--listen", endpoint, .. serverArgs]); // the port the first one bound
+            await server.WaitForLineAsync(l => l.Contains("listening on ", StringComparison.Ordinal), Within.Short);
 
             await client.WaitForExitAsync(Within.Long);
             Assert.True(client.ExitCode == 0, client.Stdout + client.Stderr);
@@ -111,12 +108,5 @@ public sealed class FaultTests
         Assert.Equal(0, report.Duplicates);
         Assert.Equal(0, report.MalformedLines);
         Assert.Equal(0, report.Missing); // every value of the survivor is there; the victim's are extra
-    }
-
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 }

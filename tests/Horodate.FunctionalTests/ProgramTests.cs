@@ -158,13 +158,9 @@ public sealed class ProgramTests
     [Fact]
     public async Task A_client_without_a_server_says_so_and_keeps_trying_until_its_duration_ends()
     {
-        // A port nothing listens on: bind one, note it, release it.
-        var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
+        using var nobody = new RefusingPort();
 
-        using var client = await ProgramProcess.RunAsync(ProgramProcess.Client, "--server", $"127.0.0.1:{port}", "-n", "3", "--duration", "1s");
+        using var client = await ProgramProcess.RunAsync(ProgramProcess.Client, "--server", nobody.Endpoint, "-n", "3", "--duration", "1s");
 
         Assert.Equal(1, client.ExitCode); // nothing could be sent
         Assert.Contains("Cannot connect to 127.0.0.1", client.Stderr);
