@@ -35,7 +35,7 @@ public sealed class ClockSkewTests
         }
 
         // The output never waits for a lagging client longer than the max delay (plus a flush and a send interval).
-        Assert.InRange(summary.LagP99Ms, 0, maxDelayMs + 500);
+        Assert.True(summary.LagP99Ms <= maxDelayMs + 500, $"output lag p99 {summary.LagP99Ms} ms");
         if (maxDelayMs < 3_000)
         {
             Assert.True(summary.Late > 0, "the client 3 s behind must have had values written past it");

@@ -68,7 +68,6 @@ public sealed class FullDiskTests
             var client = await run.WaitAsync(Within.Long, TestContext.Current.CancellationToken);
             var summary = await harness.StopAsync();
 
-            Assert.True(summary.WriteErrors > 0);
             Assert.Equal(0, summary.Unwritten);
             Assert.Equal(0, summary.Late);
             var report = TimestampVerifier.Verify(harness.Output, unique: true, record);
