@@ -19,7 +19,7 @@ public sealed class DashboardTests(Chromium chromium) : IClassFixture<Chromium>
     {
         using var dir = new TempDirectory();
         await using var harness = await ServerHarness.StartAsync(dir, ServerHarness.WithHttp);
-        using var stop = new CancellationTokenSource();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         var client = RunClientAsync(harness, stop.Token);
         await using var browser = await chromium.OpenAsync(DashboardUrl(harness));
         var page = browser.Page;
@@ -62,7 +62,7 @@ public sealed class DashboardTests(Chromium chromium) : IClassFixture<Chromium>
     {
         using var dir = new TempDirectory();
         await using var harness = await ServerHarness.StartAsync(dir, ServerHarness.WithHttp);
-        using var stop = new CancellationTokenSource();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         var client = RunClientAsync(harness, stop.Token);
         Assert.True(await Within.PollAsync(() => harness.Server.Summary.Received > Connections * 40, Within.Short), "the client never got going");
         await stop.CancelAsync();

@@ -64,7 +64,7 @@ public sealed class EndToEndTests
         // A plain sink, like the statement's Perl server: reads everything, never writes.
         using var sink = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         sink.Start();
-        using var stopSink = new CancellationTokenSource();
+        using var stopSink = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         var sinking = Task.Run(async () =>
         {
             var peers = new List<Task>();

@@ -115,7 +115,7 @@ public sealed class OutputLagTests
         listener.Start(backlog: 4);
         var endpoint = (System.Net.IPEndPoint)listener.LocalEndpoint;
         var started = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        using var stop = new CancellationTokenSource();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         var firstValues = new System.Collections.Concurrent.ConcurrentBag<long>();
         var sink = Task.Run(async () =>
         {

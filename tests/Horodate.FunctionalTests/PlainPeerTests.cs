@@ -196,7 +196,7 @@ public abstract class PlainPeerTests(TransportKind transport)
         using var deaf = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { ReceiveBufferSize = 1024 };
         await deaf.ConnectAsync(harness.Endpoint, TestContext.Current.CancellationToken).AsTask().WaitAsync(Within.Short, TestContext.Current.CancellationToken);
         await deaf.SendAsync("HELLO horodate/1 ack id=deaf\n"u8.ToArray()).WaitAsync(Within.Short, TestContext.Current.CancellationToken);
-        using var stop = new CancellationTokenSource();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         var deafSent = 0;
         var flooding = Task.Run(async () =>
         {
