@@ -19,7 +19,7 @@ public sealed class DashboardTests(Chromium chromium) : IClassFixture<Chromium>
     {
         using var dir = new TempDirectory();
         await using var harness = await ServerHarness.StartAsync(dir, ServerHarness.WithHttp);
-        using var stop = new CancellationTokenSource();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         var client = RunClientAsync(harness, stop.Token);
         await using var browser = await chromium.OpenAsync(DashboardUrl(harness));
         var page = browser.Page;
@@ -43,7 +43,7 @@ public sealed class DashboardTests(Chromium chromium) : IClassFixture<Chromium>
         await SaveScreenshotAsync(page, "dashboard-live");
 
         await stop.CancelAsync();
-        var sent = (await client.WaitAsync(Within.Long)).Sent;
+        var sent = (await client.WaitAsync(Within.Long, TestContext.Current.CancellationToken)).Sent;
         await harness.StopAsync();
         var file = harness.ReadOutput();
 
@@ -62,11 +62,11 @@ public sealed class DashboardTests(Chromium chromium) : IClassFixture<Chromium>
     {
         using var dir = new TempDirectory();
         await using var harness = await ServerHarness.StartAsync(dir, ServerHarness.WithHttp);
-        using var stop = new CancellationTokenSource();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         var client = RunClientAsync(harness, stop.Token);
         Assert.True(await Within.PollAsync(() => harness.Server.Summary.Received > Connections * 40, Within.Short), "the client never got going");
         await stop.CancelAsync();
-        await client.WaitAsync(Within.Long);
+        await client.WaitAsync(Within.Long, TestContext.Current.CancellationToken);
 
         await using var browser = await chromium.OpenAsync(DashboardUrl(harness));
         await browser.WaitForValueAsync("received", ">", 0);

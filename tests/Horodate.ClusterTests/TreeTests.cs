@@ -55,7 +55,7 @@ public sealed class TreeTests
         try
         {
             // Midway, once every edge carries clients: kill -9 of one; its clients reconnect through HAProxy and resend.
-            await Task.Delay(TimeSpan.FromSeconds(6));
+            await Task.Delay(TimeSpan.FromSeconds(6), TestContext.Current.CancellationToken);
             tree.KillEdge("e1");
             killedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
             foreach (var client in clients)

@@ -20,8 +20,8 @@ public sealed class AckDeliveryTests
         listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         listener.Listen();
         using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
-        await client.ConnectAsync(listener.LocalEndPoint!).WaitAsync(Within.Short);
-        using var accepted = await listener.AcceptAsync().WaitAsync(Within.Short);
+        await client.ConnectAsync(listener.LocalEndPoint!, TestContext.Current.CancellationToken).AsTask().WaitAsync(Within.Short, TestContext.Current.CancellationToken);
+        using var accepted = await listener.AcceptAsync(TestContext.Current.CancellationToken).AsTask().WaitAsync(Within.Short, TestContext.Current.CancellationToken);
         accepted.Blocking = false;
         accepted.SendBufferSize = 4096;
         var connection = new SocketAckWriter(accepted);
@@ -54,7 +54,7 @@ public sealed class AckDeliveryTests
             }
 
             delivered |= connection.TryDeliver(last);
-            await Task.Delay(1);
+            await Task.Delay(1, TestContext.Current.CancellationToken);
         }
 
         Assert.True(delivered);

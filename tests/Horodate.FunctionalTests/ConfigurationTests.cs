@@ -11,7 +11,7 @@ public sealed class ConfigurationTests
         using var dir = new TempDirectory();
         var config = dir.File("horodate.json");
         var fromFile = dir.File("from-file.txt");
-        await File.WriteAllTextAsync(config, "{ \"output\": \"" + fromFile + "\", \"listen\": [\"127.0.0.1:0\"], \"keep-duplicates\": true }");
+        await File.WriteAllTextAsync(config, "{ \"output\": \"" + fromFile + "\", \"listen\": [\"127.0.0.1:0\"], \"keep-duplicates\": true }", TestContext.Current.CancellationToken);
         var fromEnvironment = new Dictionary<string, string> { ["HORODATE_OUTPUT"] = dir.File("from-env.txt") };
 
         Assert.Contains("from-file.txt (every value, duplicates kept)", await ListeningLineAsync(new Dictionary<string, string>(), "--config", config));
@@ -34,7 +34,7 @@ public sealed class ConfigurationTests
     {
         using var dir = new TempDirectory();
         var broken = dir.File("broken.json");
-        await File.WriteAllTextAsync(broken, "{ not json");
+        await File.WriteAllTextAsync(broken, "{ not json", TestContext.Current.CancellationToken);
 
         using var missing = await ProgramProcess.RunAsync(ProgramProcess.Server, "--config", dir.File("none.json"));
         using var bad = await ProgramProcess.RunAsync(ProgramProcess.Server, "--config", broken);

@@ -21,7 +21,7 @@ public sealed partial class EpollFailureTests
         while (harness.Server.Summary.Received < 2)
         {
             Assert.True(DateTime.UtcNow < deadline, "the values were never read");
-            await Task.Delay(10);
+            await Task.Delay(10, TestContext.Current.CancellationToken);
         }
 
         // Put a plain file where the epoll set was: the next epoll_wait fails with EINVAL.
@@ -32,7 +32,7 @@ public sealed partial class EpollFailureTests
         var failed = new TaskCompletionSource();
         using (harness.Server.Failing.Register(() => failed.TrySetResult()))
         {
-            await failed.Task.WaitAsync(Within.Short);
+            await failed.Task.WaitAsync(Within.Short, TestContext.Current.CancellationToken);
         }
 
         Assert.True(harness.Server.Failed);

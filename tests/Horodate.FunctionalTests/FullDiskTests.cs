@@ -25,7 +25,7 @@ public sealed class FullDiskTests
         {
             // Leave about 24 KiB free: a few seconds of one value per millisecond.
             var filler = Path.Combine(disk, "filler");
-            await File.WriteAllBytesAsync(filler, new byte[(256 - 24) * 1024]);
+            await File.WriteAllBytesAsync(filler, new byte[(256 - 24) * 1024], TestContext.Current.CancellationToken);
             var record = dir.File("sent.txt");
             await using var harness = await ServerHarness.StartAsync(dir, o => ServerHarness.WithHttp(o) with { Output = Path.Combine(disk, "out.txt") });
             using var http = harness.CreateHttpClient();
@@ -43,7 +43,7 @@ public sealed class FullDiskTests
                 },
                 null,
                 NullLogger.Instance,
-                CancellationToken.None);
+                TestContext.Current.CancellationToken);
 
             // The disk fills: writes fail, and keep failing for a while.
             Assert.True(await Within.PollAsync(() => harness.Server.Summary.WriteErrors > 0, Within.Long), "the disk never filled");
@@ -60,15 +60,14 @@ public sealed class FullDiskTests
             var rest = TimeSpan.FromSeconds(1) - fault.Elapsed; // the fault lasts a second at least
             if (rest > TimeSpan.Zero)
             {
-                await Task.Delay(rest);
+                await Task.Delay(rest, TestContext.Current.CancellationToken);
             }
 
             // Room again: the server must catch up, in order, and go on.
             File.Delete(filler);
-            var client = await run.WaitAsync(Within.Long);
+            var client = await run.WaitAsync(Within.Long, TestContext.Current.CancellationToken);
             var summary = await harness.StopAsync();
 
-            Assert.True(summary.WriteErrors > 0);
             Assert.Equal(0, summary.Unwritten);
             Assert.Equal(0, summary.Late);
             var report = TimestampVerifier.Verify(harness.Output, unique: true, record);
@@ -77,7 +76,7 @@ public sealed class FullDiskTests
             Assert.True(failedAt.Written < summary.Written);
             Assert.Contains(harness.Logs.Messages, m => m.Level == LogLevel.Error && m.Message.Contains("failed"));
             Assert.Contains(harness.Logs.Messages, m => m.Message.Contains("works again"));
-            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/healthz")).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/healthz", TestContext.Current.CancellationToken)).StatusCode);
         }
         finally
         {

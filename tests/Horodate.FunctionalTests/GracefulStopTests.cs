@@ -29,17 +29,17 @@ public sealed class GracefulStopTests
             Ordering = o.Ordering with { Dedupe = !keepDuplicates },
         });
         using var socket = new Socket(harness.Endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        await socket.ConnectAsync(harness.Endpoint).WaitAsync(Within.Short);
+        await socket.ConnectAsync(harness.Endpoint, TestContext.Current.CancellationToken).AsTask().WaitAsync(Within.Short, TestContext.Current.CancellationToken);
 
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var values = Enumerable.Range(0, 50).Select(i => now + i).ToArray();
         var text = Encoding.ASCII.GetString(Handshake.HelloLine("stopping")) + string.Concat(values.Select(v => $"{v}\n"));
-        await socket.SendAsync(Encoding.ASCII.GetBytes(text), SocketFlags.None).WaitAsync(Within.Short);
+        await socket.SendAsync(Encoding.ASCII.GetBytes(text), SocketFlags.None).WaitAsync(Within.Short, TestContext.Current.CancellationToken);
         Assert.True(await Within.PollAsync(() => harness.Server.Summary.Received == values.Length, Within.Short), "the server did not receive the values");
 
         var reading = ReadUntilClosedAsync(socket);
         var summary = await harness.StopAsync();
-        var received = await reading.WaitAsync(Within.Short);
+        var received = await reading.WaitAsync(Within.Short, TestContext.Current.CancellationToken);
 
         Assert.Equal(values.Length, summary.Written);
         Assert.Equal(values, harness.ReadOutput());

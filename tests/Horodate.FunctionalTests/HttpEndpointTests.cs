@@ -17,9 +17,9 @@ public sealed class HttpEndpointTests
         var client = await EndToEndTests.RunClientAsync(harness, aligned: false, record: null, TimeSpan.FromSeconds(1.5));
         using var http = harness.CreateHttpClient();
 
-        var metrics = await http.GetStringAsync("/metrics");
-        var health = await http.GetAsync("/healthz");
-        using var status = JsonDocument.Parse(await http.GetStringAsync("/status"));
+        var metrics = await http.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
+        var health = await http.GetAsync("/healthz", TestContext.Current.CancellationToken);
+        using var status = JsonDocument.Parse(await http.GetStringAsync("/status", TestContext.Current.CancellationToken));
 
         Assert.Contains("# TYPE horodate_server_values_received_total counter", metrics);
         Assert.Contains($"horodate_server_values_received_total {client.Sent}\n", metrics);
@@ -37,8 +37,8 @@ public sealed class HttpEndpointTests
         await using var harness = await ServerHarness.StartAsync(dir, ServerHarness.WithHttp);
         using var http = harness.CreateHttpClient();
 
-        using var page = await http.GetAsync("/");
-        var html = await page.Content.ReadAsStringAsync();
+        using var page = await http.GetAsync("/", TestContext.Current.CancellationToken);
+        var html = await page.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
         var linked = Regex.Matches(html, "(?:src|href)=\"([^\"]+)\"").Select(m => m.Groups[1].Value).ToArray();
 
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
@@ -49,16 +49,16 @@ public sealed class HttpEndpointTests
         foreach (var link in linked)
         {
             Assert.DoesNotContain("//", link); // relative: this server only, and it works behind a path prefix
-            using var asset = await http.GetAsync("/" + link);
+            using var asset = await http.GetAsync("/" + link, TestContext.Current.CancellationToken);
             Assert.True(asset.StatusCode == HttpStatusCode.OK, $"{link}: {asset.StatusCode}");
-            var text = await asset.Content.ReadAsStringAsync();
+            var text = await asset.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
             Assert.Empty(Regex.Matches(text, "https?://(?!www\\.w3\\.org/2000/svg)").Select(m => m.Value)); // only the SVG namespace
         }
 
         using var again = new HttpRequestMessage(HttpMethod.Get, "/dashboard/dashboard.js");
-        again.Headers.IfNoneMatch.Add(EntityTagHeaderValue.Parse((await http.GetAsync("/dashboard/dashboard.js")).Headers.ETag!.ToString()));
-        Assert.Equal(HttpStatusCode.NotModified, (await http.SendAsync(again)).StatusCode);
-        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/dashboard/secrets.txt")).StatusCode);
+        again.Headers.IfNoneMatch.Add(EntityTagHeaderValue.Parse((await http.GetAsync("/dashboard/dashboard.js", TestContext.Current.CancellationToken)).Headers.ETag!.ToString()));
+        Assert.Equal(HttpStatusCode.NotModified, (await http.SendAsync(again, TestContext.Current.CancellationToken)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/dashboard/secrets.txt", TestContext.Current.CancellationToken)).StatusCode);
     }
 
     [Fact]
@@ -77,12 +77,12 @@ public sealed class HttpEndpointTests
             last = history.RootElement.GetProperty("samples").EnumerateArray().Last().Clone();
             return last.GetProperty("received").GetInt64() == client.Sent && last.GetProperty("connections").GetInt64() == 0;
         }, Within.Short), $"no sample counted the {client.Sent} values sent: {last}");
-        using var all = JsonDocument.Parse(await http.GetStringAsync("/history?after=0"));
+        using var all = JsonDocument.Parse(await http.GetStringAsync("/history?after=0", TestContext.Current.CancellationToken));
         var samples = all.RootElement.GetProperty("samples").EnumerateArray().ToArray();
         var times = samples.Select(s => s.GetProperty("time").GetInt64()).ToArray();
-        using var later = JsonDocument.Parse(await http.GetStringAsync($"/history?after={times[^1]}"));
+        using var later = JsonDocument.Parse(await http.GetStringAsync($"/history?after={times[^1]}", TestContext.Current.CancellationToken));
         await harness.StopAsync();
-        using var tail = JsonDocument.Parse(await http.GetStringAsync("/tail?count=5"));
+        using var tail = JsonDocument.Parse(await http.GetStringAsync("/tail?count=5", TestContext.Current.CancellationToken));
 
         Assert.Equal(Path.GetFullPath(harness.Output), all.RootElement.GetProperty("output").GetString());
         Assert.Equal(1000, all.RootElement.GetProperty("interval_ms").GetInt64());
@@ -92,9 +92,9 @@ public sealed class HttpEndpointTests
         Assert.InRange(last.GetProperty("output_lag_p99_ms").GetInt64(), 1, 5_000); // written, within --max-delay
         Assert.All(later.RootElement.GetProperty("samples").EnumerateArray(), s => Assert.True(s.GetProperty("time").GetInt64() > times[^1]));
         Assert.Equal(harness.ReadOutput()[^5..], tail.RootElement.GetProperty("values").EnumerateArray().Select(v => v.GetInt64()));
-        Assert.Equal(HttpStatusCode.BadRequest, (await http.GetAsync("/tail?count=0")).StatusCode);
-        Assert.Equal(HttpStatusCode.BadRequest, (await http.GetAsync("/tail?count=1001")).StatusCode);
-        Assert.Equal(HttpStatusCode.BadRequest, (await http.GetAsync("/history?after=yesterday")).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await http.GetAsync("/tail?count=0", TestContext.Current.CancellationToken)).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await http.GetAsync("/tail?count=1001", TestContext.Current.CancellationToken)).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await http.GetAsync("/history?after=yesterday", TestContext.Current.CancellationToken)).StatusCode);
     }
 
     [Fact]
@@ -128,15 +128,24 @@ public sealed class HttpEndpointTests
         });
         listener.Start();
 
-        var run = EndToEndTests.RunClientAsync(harness, aligned: false, record: null, TimeSpan.FromSeconds(2));
-        Assert.True(await Within.PollAsync(() =>
+        // The client runs until its meter has been seen, however slow the machine: it is stopped then.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        var run = EndToEndTests.RunClientUntilStoppedAsync(harness, stop.Token);
+        try
         {
-            listener.RecordObservableInstruments();
-            return Interlocked.Read(ref sent) > 100;
-        }, Within.Short), "the client's meter never reported sends");
-        await run.WaitAsync(Within.Long);
+            Assert.True(await Within.PollAsync(() =>
+            {
+                listener.RecordObservableInstruments();
+                return Interlocked.Read(ref sent) > 100;
+            }, Within.Short), "the client's meter never reported sends");
+            Assert.True(await Within.PollAsync(() => Volatile.Read(ref lateness) > 100, Within.Short), "send lateness is not recorded while a listener is attached");
+        }
+        finally
+        {
+            await stop.CancelAsync();
+        }
 
-        Assert.True(Volatile.Read(ref lateness) > 100, "send lateness is recorded while a listener is attached");
+        await run.WaitAsync(Within.Long, TestContext.Current.CancellationToken);
     }
 
     [Fact]

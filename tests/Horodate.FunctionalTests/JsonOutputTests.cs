@@ -96,26 +96,22 @@ public sealed class JsonOutputTests
     {
         using var dir = new TempDirectory();
         var foreign = dir.File("notes.txt");
-        await File.WriteAllTextAsync(foreign, "dear diary\n");
+        await File.WriteAllTextAsync(foreign, "dear diary\n", TestContext.Current.CancellationToken);
 
         using var server = await ProgramProcess.RunAsync(ProgramProcess.Server, "--listen", "127.0.0.1:0", "--output", foreign, "--json");
 
         Assert.True(server.ExitCode == 1, server.Stdout + server.Stderr);
         Assert.Contains("refusing to append to a file that is not a Horodate output", Error(server.Stdout));
-        Assert.Equal("dear diary\n", await File.ReadAllTextAsync(foreign));
+        Assert.Equal("dear diary\n", await File.ReadAllTextAsync(foreign, TestContext.Current.CancellationToken));
     }
 
     [Fact]
     public async Task A_client_that_cannot_connect_prints_its_summary_with_an_error_and_exits_1()
     {
-        // A port nothing listens on: bind one, note it, release it.
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
+        using var nobody = new RefusingPort();
 
         // The client keeps retrying through its connect ramp (10 s); once it has said it cannot connect, stop it.
-        using var client = ProgramProcess.Start(ProgramProcess.Client, "--server", $"127.0.0.1:{port}", "-n", "2", "--duration", "1s", "--json");
+        using var client = ProgramProcess.Start(ProgramProcess.Client, "--server", nobody.Endpoint, "-n", "2", "--duration", "1s", "--json");
         await client.WaitForLineAsync(l => l.Contains("Cannot connect to 127.0.0.1", StringComparison.Ordinal), Within.Short);
         client.Terminate();
         await client.WaitForExitAsync(Within.Short);
@@ -123,7 +119,7 @@ public sealed class JsonOutputTests
         Assert.True(client.ExitCode == 1, client.Stdout + client.Stderr);
         using var json = ParseWhole(client.Stdout);
         var error = json.RootElement.GetProperty("error").GetString();
-        Assert.Contains($"cannot connect to 127.0.0.1:{port}", error);
+        Assert.Contains($"cannot connect to {nobody.Endpoint}", error);
         Assert.Equal(0, json.RootElement.GetProperty("sent").GetInt64());
         Assert.True(json.RootElement.GetProperty("connect_failures").GetInt64() > 0);
         Assert.Equal(JsonValueKind.Number, json.RootElement.GetProperty("ramp_s").ValueKind);

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Horodate.FunctionalTests.Support;
 
 namespace Horodate.FunctionalTests;
@@ -12,14 +13,14 @@ public sealed class LivePanelTests
     public async Task On_a_terminal_both_programs_show_a_live_panel_and_still_print_their_summary()
     {
         using var dir = new TempDirectory();
-        var port = FreePort();
         var output = dir.File("timestamps.txt");
         using var server = ProgramProcess.Start("script", "-qec",
-            $"{ProgramProcess.Server} --listen 127.0.0.1:{port} --output {output}", "/dev/null");
-        Assert.True(await Within.PollAsync(() => server.Stdout.Contains("listening on", StringComparison.Ordinal), Within.Short));
+            $"{ProgramProcess.Server} --listen 127.0.0.1:0 --output {output}", "/dev/null");
+        var listening = await server.WaitForLineAsync(l => l.Contains("listening on ", StringComparison.Ordinal), Within.Short);
+        var endpoint = Regex.Match(Plain(listening), @"listening on (127\.0\.0\.1:\d+)").Groups[1].Value; // the port it bound
 
         using var client = ProgramProcess.Start("script", "-qec",
-            $"{ProgramProcess.Client} --server 127.0.0.1:{port} -n 20 --duration 1500ms", "/dev/null");
+            $"{ProgramProcess.Client} --server {endpoint} -n 20 --duration 1500ms", "/dev/null");
         await client.WaitForExitAsync(Within.Long);
         Assert.True(ProgramProcess.Interrupt(output), "the server under script was not found"); // Ctrl-C, as at the terminal
         await server.WaitForExitAsync(Within.Long);
@@ -50,12 +51,5 @@ public sealed class LivePanelTests
     }
 
     /// <summary>The text a person reads: terminal escape sequences (colours, cursor moves) removed.</summary>
-    private static string Plain(string screen) => System.Text.RegularExpressions.Regex.Replace(screen, @"\x1B(\[[0-?]*[ -/]*[@-~]|[=>])", "");
-
-    private static int FreePort()
-    {
-        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        probe.Start();
-        return ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
-    }
+    private static string Plain(string screen) => Regex.Replace(screen, @"\x1B(\[[0-?]*[ -/]*[@-~]|[=>])", "");
 }

@@ -56,11 +56,11 @@ public sealed class OutputLagTests
         using var dir = new TempDirectory();
         var record = dir.File("sent.txt");
         var (server, endpoint) = await ProgramProcess.StartServerAsync(
-            "--listen", "127.0.0.1:0", "--output", dir.File("out.txt"), "--transport", transport, "--quiet");
+            "--listen", "127.0.0.1:0", "--output", dir.File("out.txt"), "--transport", transport, "--quiet", "--json");
         using var _ = server;
 
         using var client = ProgramProcess.Start(ProgramProcess.Client,
-            "--server", endpoint, "-n", "24", "--interval", "200ms", "--duration", "2s", "--record", record, "--quiet");
+            "--server", endpoint, "-n", "24", "--interval", "200ms", "--duration", "2s", "--record", record, "--quiet", "--json");
         await client.WaitForExitAsync(Within.Long);
         var exited = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         server.Terminate();
@@ -73,13 +73,13 @@ public sealed class OutputLagTests
         // client is synced and acknowledged at once (83–123 ms measured), so 1 s leaves room for a loaded machine.
         var exitBound = new ServerOptions().SyncInterval.TotalMilliseconds;
         Assert.True(exitDelay < exitBound, $"the client exited {exitDelay} ms after its last send (bound {exitBound} ms)\n{client.Stdout}");
-        Assert.Contains("(ack); 0 unacknowledged", client.Stdout); // every value acknowledged before it left
+        var sent = client.ReadJson(ClientJsonContext.Default.ClientSummary);
+        Assert.Equal("ack", sent.AckMode);
+        Assert.Equal(0, sent.Unacked); // every value acknowledged before it left
 
-        // "output lag   p50 57 ms, p99 63 ms, max 86 ms"
-        var lagLine = server.Stdout.Split('\n').Single(l => l.Contains("output lag", StringComparison.Ordinal));
-        var lagMax = long.Parse(lagLine.Split("max ")[1].Split(' ')[0], System.Globalization.NumberStyles.AllowThousands, System.Globalization.CultureInfo.InvariantCulture);
+        var served = server.ReadJson(ServerJsonContext.Default.ServerSummary);
         var bound = (2 * Interval.TotalMilliseconds) + new ServerOptions().FlushInterval.TotalMilliseconds;
-        Assert.True(lagMax <= bound, $"output lag max {lagMax} ms > {bound} ms: {lagLine}");
+        Assert.True(served.LagMaxMs <= bound, $"output lag max {served.LagMaxMs} ms > {bound} ms (p50 {served.LagP50Ms} ms, p99 {served.LagP99Ms} ms)");
     }
 
     [Fact]
@@ -115,7 +115,7 @@ public sealed class OutputLagTests
         listener.Start(backlog: 4);
         var endpoint = (System.Net.IPEndPoint)listener.LocalEndpoint;
         var started = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        using var stop = new CancellationTokenSource();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         var firstValues = new System.Collections.Concurrent.ConcurrentBag<long>();
         var sink = Task.Run(async () =>
         {
@@ -155,7 +155,7 @@ public sealed class OutputLagTests
             }
 
             await Task.WhenAll(peers);
-        });
+        }, TestContext.Current.CancellationToken);
 
         var summary = await LoadClient.RunAsync(
             new ClientOptions
@@ -170,9 +170,9 @@ public sealed class OutputLagTests
             },
             null,
             NullLogger.Instance,
-            CancellationToken.None).WaitAsync(Within.Long);
+            TestContext.Current.CancellationToken).WaitAsync(Within.Long, TestContext.Current.CancellationToken);
         await stop.CancelAsync();
-        await sink.WaitAsync(Within.Short);
+        await sink.WaitAsync(Within.Short, TestContext.Current.CancellationToken);
 
         Assert.True(summary.Ramp > TimeSpan.FromSeconds(1), $"the ramp took {summary.Ramp}: no SYN was dropped, the scenario did not happen");
         var earliest = firstValues.Min() - started; // a value is the time it was sent
@@ -194,7 +194,7 @@ public sealed class OutputLagTests
             },
             null,
             NullLogger.Instance,
-            CancellationToken.None).WaitAsync(Within.Long);
+            TestContext.Current.CancellationToken).WaitAsync(Within.Long, TestContext.Current.CancellationToken);
 
     private static void AssertLagWithinBound(ServerSummary server, ServerOptions options, TimeSpan interval, string? context = null)
     {

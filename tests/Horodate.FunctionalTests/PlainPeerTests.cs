@@ -44,7 +44,7 @@ public abstract class PlainPeerTests(TransportKind transport)
         using var dir = new TempDirectory();
         await using var harness = await ServerHarness.StartAsync(dir, o => o with { Transport = transport });
         var script = dir.File("client.pl");
-        await File.WriteAllTextAsync(script, PerlClient);
+        await File.WriteAllTextAsync(script, PerlClient, TestContext.Current.CancellationToken);
 
         var sent = await RunPerlAsync(script, harness.Endpoint.Port, 20);
         await harness.StopAsync();
@@ -194,9 +194,9 @@ public abstract class PlainPeerTests(TransportKind transport)
 
         // The deaf peer: asks for acknowledgements, reads none of them, with a receive buffer as small as Linux allows.
         using var deaf = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { ReceiveBufferSize = 1024 };
-        await deaf.ConnectAsync(harness.Endpoint).WaitAsync(Within.Short);
-        await deaf.SendAsync("HELLO horodate/1 ack id=deaf\n"u8.ToArray()).WaitAsync(Within.Short);
-        using var stop = new CancellationTokenSource();
+        await deaf.ConnectAsync(harness.Endpoint, TestContext.Current.CancellationToken).AsTask().WaitAsync(Within.Short, TestContext.Current.CancellationToken);
+        await deaf.SendAsync("HELLO horodate/1 ack id=deaf\n"u8.ToArray()).WaitAsync(Within.Short, TestContext.Current.CancellationToken);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         var deafSent = 0;
         var flooding = Task.Run(async () =>
         {
@@ -206,11 +206,11 @@ public abstract class PlainPeerTests(TransportKind transport)
                 await deaf.SendAsync(System.Text.Encoding.ASCII.GetBytes($"{value}\n"));
                 await Task.Delay(1);
             }
-        });
+        }, TestContext.Current.CancellationToken);
 
         var client = await EndToEndTests.RunClientAsync(harness, aligned: false, record, TimeSpan.FromSeconds(3));
         await stop.CancelAsync();
-        await flooding.WaitAsync(Within.Short);
+        await flooding.WaitAsync(Within.Short, TestContext.Current.CancellationToken);
         deaf.Shutdown(System.Net.Sockets.SocketShutdown.Send);
         var summary = await harness.StopAsync();
 
@@ -230,7 +230,7 @@ public abstract class PlainPeerTests(TransportKind transport)
         using var perl = Process.Start(start)!;
         var output = perl.StandardOutput.ReadToEndAsync();
         var errors = perl.StandardError.ReadToEndAsync();
-        await perl.WaitForExitAsync().WaitAsync(Within.Long);
+        await perl.WaitForExitAsync().WaitAsync(Within.Long, TestContext.Current.CancellationToken);
         Assert.True(perl.ExitCode == 0, await errors);
         return (await output).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(long.Parse).ToArray();
     }

@@ -18,7 +18,7 @@ public sealed class PrometheusTests
         var client = await EndToEndTests.RunClientAsync(harness, aligned: false, record: null, TimeSpan.FromSeconds(1.5)); // acknowledged: fsyncs
         using var http = harness.CreateHttpClient();
 
-        var metrics = await http.GetStringAsync("/metrics");
+        var metrics = await http.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
 
         var write = Histogram(metrics, "horodate_server_write_duration_seconds");
         var sync = Histogram(metrics, "horodate_server_sync_duration_seconds");
@@ -79,7 +79,7 @@ public sealed class PrometheusTests
         var stderr = process.StandardError.ReadToEndAsync();
         await process.StandardInput.WriteAsync(metrics);
         process.StandardInput.Close();
-        await process.WaitForExitAsync().WaitAsync(Within.Short);
+        await process.WaitForExitAsync().WaitAsync(Within.Short, TestContext.Current.CancellationToken);
         Assert.True(process.ExitCode == 0, $"promtool check metrics: exit {process.ExitCode}\n{await stdout}{await stderr}\n{metrics}");
         Assert.Equal("", (await stdout + await stderr).Trim()); // no lint problem either
     }

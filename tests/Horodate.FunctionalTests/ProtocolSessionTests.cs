@@ -18,8 +18,8 @@ public sealed class ProtocolSessionTests
         var t = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         using (var socket = new Socket(SocketType.Stream, ProtocolType.Tcp))
         {
-            await socket.ConnectAsync(harness.Endpoint).WaitAsync(Within.Short);
-            await socket.SendAsync(Encoding.ASCII.GetBytes($"{t}\n{t + 1}\n1700")).WaitAsync(Within.Short);
+            await socket.ConnectAsync(harness.Endpoint, TestContext.Current.CancellationToken).AsTask().WaitAsync(Within.Short, TestContext.Current.CancellationToken);
+            await socket.SendAsync(Encoding.ASCII.GetBytes($"{t}\n{t + 1}\n1700")).WaitAsync(Within.Short, TestContext.Current.CancellationToken);
             Assert.True(await Within.PollAsync(() => harness.Server.Summary.Received == 2, Within.Short), "the values were never read");
             socket.LingerState = new LingerOption(true, 0); // closing now sends a reset, not a FIN
         }

@@ -15,10 +15,10 @@ public sealed class ServerStatusTests
         var panelBefore = harness.Server.Status(); // one reader (the live panel) starts its interval
 
         using var socket = new Socket(harness.Endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        await socket.ConnectAsync(harness.Endpoint).WaitAsync(Within.Short);
+        await socket.ConnectAsync(harness.Endpoint, TestContext.Current.CancellationToken).AsTask().WaitAsync(Within.Short, TestContext.Current.CancellationToken);
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var values = Enumerable.Range(0, 40).Select(i => now + i).ToArray();
-        await socket.SendAsync(Encoding.ASCII.GetBytes(string.Concat(values.Select(v => $"{v}\n"))), SocketFlags.None).WaitAsync(Within.Short);
+        await socket.SendAsync(Encoding.ASCII.GetBytes(string.Concat(values.Select(v => $"{v}\n"))), SocketFlags.None).WaitAsync(Within.Short, TestContext.Current.CancellationToken);
         socket.Shutdown(SocketShutdown.Send); // nothing more: the values are written without waiting for an idle timeout
         Assert.True(await Within.PollAsync(() => harness.Server.Status().Written == values.Length, Within.Short), "the values were not written");
 

@@ -3,6 +3,7 @@ using Horodate.Server.Hosting;
 using Horodate.Server.Pipeline;
 using Horodate.Server.Status;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Horodate.FunctionalTests;
 
@@ -13,7 +14,8 @@ public sealed class StatusHistoryTests
     public async Task The_history_keeps_the_last_ten_minutes_and_answers_from_the_time_asked()
     {
         using var dir = new TempDirectory();
-        var clock = new SteppingClock(DateTimeOffset.FromUnixTimeMilliseconds(1_800_000_000_000), TimeSpan.FromSeconds(1));
+        // Each reading of the clock moves it a second on: each sample is a second after the one before.
+        var clock = new FakeTimeProvider(DateTimeOffset.FromUnixTimeMilliseconds(1_800_000_000_000)) { AutoAdvanceAmount = TimeSpan.FromSeconds(1) };
         using var pipeline = IngestPipeline.Open(new ServerOptions { Output = dir.File("out.txt") }, clock, NullLogger.Instance);
         await using var history = new StatusHistory(new StatusSource(pipeline, new ServerCounters(), clock), clock, TimeSpan.FromHours(1)); // never ticks by itself
 
@@ -25,13 +27,5 @@ public sealed class StatusHistoryTests
         Assert.Equal(taken[^2..], recent.Select(s => s.Time));
         Assert.Empty(history.Since(taken[^1]));
         Assert.All(all, s => Assert.Null(s.WatermarkLagMs)); // no source open: idle, not a growing lag
-    }
-
-    /// <summary>A clock that moves one step each time it is read.</summary>
-    private sealed class SteppingClock(DateTimeOffset start, TimeSpan step) : TimeProvider
-    {
-        private DateTimeOffset _now = start;
-
-        public override DateTimeOffset GetUtcNow() => _now += step;
     }
 }

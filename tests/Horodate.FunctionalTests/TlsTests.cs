@@ -23,7 +23,7 @@ public sealed class TlsTests
         var client = await RunClientAsync(harness, insecure: true, record, logs: null);
         var server = await harness.StopAsync();
 
-        Assert.True(client.Sent > 100, $"sent {client.Sent}");
+        Assert.True(client.Sent > 0, "nothing was sent over TLS");
         Assert.Equal("ack", client.AckMode);
         Assert.Equal(client.Sent, client.Acked);
         var report = TimestampVerifier.Verify(harness.Output, unique: true, record);
@@ -92,6 +92,6 @@ public sealed class TlsTests
             },
             null,
             factory.CreateLogger("client"),
-            CancellationToken.None).WaitAsync(Within.Long);
+            TestContext.Current.CancellationToken).WaitAsync(Within.Long, TestContext.Current.CancellationToken);
     }
 }

@@ -21,7 +21,7 @@ public sealed class TortureTests(ITestOutputHelper output)
         var budget = TimeSpan.FromMinutes(minutes);
 
         // Bounded: the last schedule may start just inside the budget and run its full length (under 2 minutes).
-        var totals = await TortureRun.RunAsync(options, firstSeed, budget, int.MaxValue, log, CancellationToken.None).WaitAsync(budget + TimeSpan.FromMinutes(3));
+        var totals = await TortureRun.RunAsync(options, firstSeed, budget, int.MaxValue, log, TestContext.Current.CancellationToken).WaitAsync(budget + TimeSpan.FromMinutes(3), TestContext.Current.CancellationToken);
         output.WriteLine(log.ToString());
         output.WriteLine(totals.ToString());
 

@@ -31,7 +31,7 @@ public sealed class Chromium : IAsyncLifetime
                 $"The browser tests need Chromium at {ExecutablePath}: apt-get install chromium (scripts/test.sh does), or set HORODATE_CHROMIUM.");
         }
 
-        _playwright = await Playwright.CreateAsync().WaitAsync(Within.Long);
+        _playwright = await Playwright.CreateAsync().WaitAsync(Within.Long, TestContext.Current.CancellationToken);
         _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
             ExecutablePath = ExecutablePath,

@@ -1,5 +1,5 @@
 using Horodate.Core.Durability;
-using Horodate.Simulation;
+using Microsoft.Extensions.Time.Testing;
 using Xunit;
 
 namespace Horodate.Core.Tests.Durability;
@@ -10,10 +10,10 @@ public sealed class StallClockTests
     [Fact]
     public void A_gap_longer_than_the_allowance_while_sources_are_open_counts_beyond_the_allowance()
     {
-        var clock = new SimClock();
+        var clock = new FakeTimeProvider();
         var stalls = new StallClock(clock, gapMs: 250);
         _ = stalls.Read();
-        clock.Advance(2_000); // SIGSTOP for about 2 s
+        clock.Advance(TimeSpan.FromMilliseconds(2_000)); // SIGSTOP for about 2 s
         var now = stalls.Read();
         Assert.Equal(1_750, now.StalledMs);
         Assert.Equal(now.MonoMs - 1_750, now.ListeningMs);
@@ -22,22 +22,22 @@ public sealed class StallClockTests
     [Fact]
     public void Without_a_judged_gap_only_failing_writes_stall()
     {
-        var clock = new SimClock();
+        var clock = new FakeTimeProvider();
         var stalls = new StallClock(clock, gapMs: null);
         _ = stalls.Read();
-        clock.Advance(600_000); // a caller that steps time itself (tests): its steps are time the server ran
+        clock.Advance(TimeSpan.FromMilliseconds(600_000)); // a caller that steps time itself (tests): its steps are time the server ran
         Assert.Equal(0, stalls.Read().StalledMs);
     }
 
     [Fact]
     public void All_the_time_writes_fail_is_a_stall_even_in_short_steps()
     {
-        var clock = new SimClock();
+        var clock = new FakeTimeProvider();
         var stalls = new StallClock(clock, gapMs: 250) { NotReading = true };
         _ = stalls.Read();
         for (var i = 0; i < 30; i++)
         {
-            clock.Advance(10);
+            clock.Advance(TimeSpan.FromMilliseconds(10));
             _ = stalls.Read();
         }
 
@@ -47,13 +47,13 @@ public sealed class StallClockTests
     [Fact]
     public void A_sleep_on_purpose_is_rest_not_a_stall()
     {
-        var clock = new SimClock();
+        var clock = new FakeTimeProvider();
         var stalls = new StallClock(clock, gapMs: 250);
         _ = stalls.Read();
         stalls.Rest(); // the writer sleeps until woken: nothing is open
-        clock.Advance(600_000);
+        clock.Advance(TimeSpan.FromMilliseconds(600_000));
         Assert.Equal(0, stalls.Read().StalledMs);
-        clock.Advance(1_000); // then a stall while it runs again
+        clock.Advance(TimeSpan.FromMilliseconds(1_000)); // then a stall while it runs again
         Assert.Equal(750, stalls.Read().StalledMs);
     }
 }

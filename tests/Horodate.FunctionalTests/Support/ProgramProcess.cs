@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Horodate.FunctionalTests.Support;
 
@@ -133,12 +135,20 @@ internal sealed partial class ProgramProcess : IDisposable
     }
 
     /// <summary>
+    /// The one JSON object a program run with <c>--json</c> printed on standard output, read as its summary type
+    /// (e.g. <c>ServerJsonContext.Default.ServerSummary</c>): tests assert on its fields, not on the formatted text.
+    /// </summary>
+    public T ReadJson<T>(JsonTypeInfo<T> type) =>
+        JsonSerializer.Deserialize(Stdout, type) ?? throw new InvalidOperationException($"standard output holds no JSON object: {Stdout}");
+
+    /// <summary>
     /// Waits for a line of standard output or standard error that satisfies <paramref name="match"/>: the
     /// <c>listening on</c> line is on standard error with <c>--json</c>, on standard output otherwise.
     /// </summary>
     public async Task<string> WaitForLineAsync(Func<string, bool> match, TimeSpan timeout)
     {
-        using var cts = new CancellationTokenSource(timeout);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        cts.CancelAfter(timeout);
         return await Task.Run(() =>
         {
             foreach (var line in _lines.GetConsumingEnumerable(cts.Token))
@@ -185,7 +195,7 @@ internal sealed partial class ProgramProcess : IDisposable
 
     public async Task WaitForExitAsync(TimeSpan timeout)
     {
-        await _process.WaitForExitAsync().WaitAsync(timeout);
+        await _process.WaitForExitAsync().WaitAsync(timeout, TestContext.Current.CancellationToken);
         _process.WaitForExit(); // flushes the asynchronous output readers
     }
 

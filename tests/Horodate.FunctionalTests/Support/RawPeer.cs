@@ -14,7 +14,7 @@ internal sealed class RawPeer : IAsyncDisposable
     public static async Task<RawPeer> ConnectAsync(IPEndPoint endpoint)
     {
         var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        await socket.ConnectAsync(endpoint).WaitAsync(Within.Short);
+        await socket.ConnectAsync(endpoint, TestContext.Current.CancellationToken).AsTask().WaitAsync(Within.Short, TestContext.Current.CancellationToken);
         return new RawPeer(socket);
     }
 
@@ -40,7 +40,7 @@ internal sealed class RawPeer : IAsyncDisposable
 
     public async Task SendAsync(byte[] bytes)
     {
-        await _socket.SendAsync(bytes, SocketFlags.None).WaitAsync(Within.Short);
+        await _socket.SendAsync(bytes, SocketFlags.None).WaitAsync(Within.Short, TestContext.Current.CancellationToken);
     }
 
     /// <summary>Half-closes: the server sees the end of the stream after every byte sent.</summary>

@@ -46,7 +46,7 @@ internal sealed class ServerHarness : IAsyncDisposable
         {
             logging.SetMinimumLevel(LogLevel.Debug);
             logging.AddProvider(logs);
-        }).WaitAsync(Within.Short);
+        }).WaitAsync(Within.Short, TestContext.Current.CancellationToken);
         return new ServerHarness(server, options, logs);
     }
 

@@ -12,23 +12,28 @@ internal static class Within
     /// <summary>Polls <paramref name="condition"/> until it holds or <paramref name="timeout"/> passes.</summary>
     public static Task<bool> PollAsync(Func<bool> condition, TimeSpan timeout) => PollAsync(() => Task.FromResult(condition()), timeout);
 
-    /// <summary>Polls an asynchronous <paramref name="condition"/> (each call also bounded by the timeout).</summary>
+    /// <summary>
+    /// Polls an asynchronous <paramref name="condition"/> (each call also bounded by the timeout); a cancelled test
+    /// stops the polling at once.
+    /// </summary>
     public static async Task<bool> PollAsync(Func<Task<bool>> condition, TimeSpan timeout)
     {
-        using var cts = new CancellationTokenSource(timeout);
+        var test = TestContext.Current.CancellationToken;
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(test);
+        cts.CancelAfter(timeout);
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(20));
         try
         {
-            while (!await condition().WaitAsync(timeout))
+            while (!await condition().WaitAsync(timeout, test))
             {
                 await timer.WaitForNextTickAsync(cts.Token);
             }
 
             return true;
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (!test.IsCancellationRequested)
         {
-            return await condition().WaitAsync(timeout);
+            return await condition().WaitAsync(timeout, test);
         }
     }
 }
