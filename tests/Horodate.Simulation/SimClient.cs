@@ -49,6 +49,18 @@ internal sealed class SimClient(int index, bool acknowledged, long skewMs, long 
 
     public long NextSendMs { get; set; }
 
+    /// <summary>
+    /// Connected on the client's side, not yet opened by the server (the handshake's last packet queued, then the
+    /// accept queue): the monotonic time the server opens it, or -1.
+    /// </summary>
+    public long OpensAtMs { get; set; } = -1;
+
+    /// <summary>What a plain client sent while its connection waited to be opened: read once it is.</summary>
+    public List<long> SentBeforeOpen { get; } = [];
+
+    /// <summary>Its last value when the connection waiting to be opened was made: what it sends after is new on it.</summary>
+    public long LastAtConnect { get; set; } = -1;
+
     public long ReconnectAtMs { get; set; }
 
     public int Failures { get; set; }
@@ -92,6 +104,22 @@ internal sealed class SimConnection(SimClient client, int source, SimRandom rand
 
     /// <summary>Sent, not yet read by the server (the socket buffers).</summary>
     public List<long> InFlight { get; } = [];
+
+    /// <summary>Values above this are new on this connection (not resends).</summary>
+    public long NewAbove { get; init; } = long.MaxValue;
+
+    /// <summary>
+    /// Where the server's engine held the write point for it when it opened: its clock, or the write point if that
+    /// was ahead. A new value below it (a client clock behind, or stamped before the server opened the connection)
+    /// may be late; the engine promises nothing below it.
+    /// </summary>
+    public long HoldFrom { get; init; } = long.MinValue;
+
+    /// <summary>
+    /// The lowest new value the client can stamp once it may send: an acknowledged client waits for the answer to its
+    /// hello, so its clock then reads at least the server's at the opening (plus its skew); a plain one sends at once.
+    /// </summary>
+    public long StampsFrom { get; init; } = long.MinValue;
 
     /// <summary>Open on both ends; acknowledgements reach the client.</summary>
     public bool Open { get; set; } = true;

@@ -41,6 +41,11 @@ internal sealed partial class Simulator
     private long _resumeLast = -1;
     private readonly HashSet<long> _lateByRule = [];
 
+    // The wait between a client's connect() returning and the server opening the connection (a ramp's queues):
+    // drawn from its own stream, so that the schedules of the other faults stay what their seeds always gave.
+    private readonly SimRandom _acceptRandom;
+    private readonly int _acceptWaitMaxMs;
+
     /// <summary>Clients whose connection dropped (a network failure) while the server ran: their values may arrive late.</summary>
     private readonly HashSet<SimClient> _droppedClients = [];
 
@@ -50,6 +55,8 @@ internal sealed partial class Simulator
         _tracing = trace;
         _random = new SimRandom(seed);
         _files = new SimFileSystem(new SimRandom(seed ^ 0x5DEECE66DUL));
+        _acceptRandom = new SimRandom(seed ^ 0xACCE97UL);
+        _acceptWaitMaxMs = _acceptRandom.Next(6) switch { < 3 => 0, 3 => 3, 4 => 10, _ => 40 }; // none in half the schedules; up to 400 ms, scaled
         var dedupe = _random.Chance(500);
 
         // Time scaled down about ten times from the defaults, so that a schedule is short and the rings small;
@@ -349,6 +356,8 @@ internal sealed partial class Simulator
         {
             client.Failures = 0;
             client.ReconnectAtMs = _clock.MonoMs + Backoff(client);
+            client.OpensAtMs = -1; // a connection still waiting dies with the server, and what was sent on it
+            client.SentBeforeOpen.Clear();
         }
     }
 
@@ -469,8 +478,33 @@ internal sealed partial class Simulator
                     continue;
                 }
 
+                if (client.OpensAtMs < 0)
+                {
+                    client.OpensAtMs = _clock.MonoMs + _acceptRandom.Next(_acceptWaitMaxMs + 1);
+                    client.LastAtConnect = client.LastValue;
+                }
+
+                if (_clock.MonoMs < client.OpensAtMs)
+                {
+                    // Connected as the client sees it, not yet opened by the server. A plain client sends at once; an
+                    // acknowledged one waits for the answer to its hello, which comes after the server opened it.
+                    if (sending && !client.Acknowledged && !client.Finished && _clock.MonoMs >= client.NextSendMs)
+                    {
+                        client.NextSendMs = _clock.MonoMs + client.PeriodMs;
+                        client.SentBeforeOpen.Add(client.NextValue(_clock.WallMs));
+                    }
+
+                    continue;
+                }
+
+                client.OpensAtMs = -1;
                 var source = _core.OpenSource();
-                var connection = new SimConnection(client, source, _random, _eagainPerMille);
+                var connection = new SimConnection(client, source, _random, _eagainPerMille)
+                {
+                    NewAbove = client.LastAtConnect,
+                    HoldFrom = Math.Max(_clock.WallMs, _core.Snapshot().Floor),
+                    StampsFrom = client.Acknowledged ? _clock.WallMs + client.SkewMs : long.MinValue,
+                };
                 client.Connection = connection;
                 Connected(client);
                 if (client.Acknowledged)
@@ -478,6 +512,9 @@ internal sealed partial class Simulator
                     _core.EnableAcks(source, client.Id, connection);
                     connection.InFlight.AddRange(client.Unacked); // the resends, in order, before anything new
                 }
+
+                connection.InFlight.AddRange(client.SentBeforeOpen);
+                client.SentBeforeOpen.Clear();
             }
 
             if (client.Finished)
@@ -543,12 +580,18 @@ internal sealed partial class Simulator
 
             connection.InFlight.CopyTo(0, _chunk, 0, take);
             connection.InFlight.RemoveRange(0, take);
-            if (_droppedClients.Contains(client))
+            var dropped = _droppedClients.Contains(client);
+            if (dropped || _chunk[0] < connection.HoldFrom)
             {
+                // Not promised: resends after a network failure may be below the write point; so may new values
+                // below where the engine held it for this connection when it opened (a client clock behind; a plain
+                // client's values stamped before the server opened its connection). An acknowledged client's values
+                // stamped before the answer to its hello would not be excused: it must not send them.
                 var floor = _core!.Snapshot().Floor;
                 foreach (var value in _chunk.AsSpan(0, take))
                 {
-                    if (value < floor)
+                    var excused = value > connection.NewAbove && value >= connection.StampsFrom && value < connection.HoldFrom;
+                    if (value < floor && (dropped || excused))
                     {
                         _ = _lateByRule.Add(value);
                     }

@@ -165,10 +165,8 @@ internal static class Check
             {
                 lost.Add(value, need - have, $"{value} (acked {count}, stored {have})");
             }
-            else if (haveInMain < need && !(input.KeepDuplicates && haveInMain > 0 && Excused(value)))
+            else if (haveInMain < need)
             {
-                // (Excused, as the README states: with --keep-duplicates, a further copy of the value the main file
-                // ends with at a server stop, received only after the restart, is stored in .late.)
                 ackedLate.Add(value, need - haveInMain, $"{value} (acked {count}, main {haveInMain}, .late {inLate.GetValueOrDefault(value)})");
             }
         }

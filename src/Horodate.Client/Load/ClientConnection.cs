@@ -6,7 +6,17 @@ namespace Horodate.Client.Load;
 /// <summary>Whether a connection can be sent on.</summary>
 internal enum ConnectionState
 {
+    /// <summary>No socket: connecting, or waiting out the backoff.</summary>
     Down,
+
+    /// <summary>
+    /// Connected in acknowledged mode, the hello sent, its answer not there yet: nothing is stamped or sent.
+    /// The server opens the connection's source before it answers, so a value stamped after the answer is
+    /// never below what the server already wrote, however long the connection waited in its accept queue.
+    /// </summary>
+    Greeting,
+
+    /// <summary>Values go out.</summary>
     Up,
 }
 
@@ -31,9 +41,11 @@ internal enum ServerMode
 /// </summary>
 internal sealed partial class ClientConnection(int index, long offsetTicks, int unackedLimit)
 {
-    private volatile ConnectionState _state;
+    private int _state; // a ConnectionState: the watcher moves Greeting to Up, the owning scheduler everything else
     private int _generation;
     private int _closedGeneration = -1;
+    private volatile string? _closedReason;
+    private volatile bool _wasUp;
     private bool _halfClosed;
 
     /// <summary>The connection's number, 0 to n-1.</summary>
@@ -42,16 +54,19 @@ internal sealed partial class ClientConnection(int index, long offsetTicks, int 
     /// <summary>When, within each interval, this connection sends (Stopwatch ticks after the period start).</summary>
     public long OffsetTicks { get; } = offsetTicks;
 
-    public ConnectionState State => _state;
+    public ConnectionState State => (ConnectionState)Volatile.Read(ref _state);
 
     /// <summary>True once the connection has been up: a send skipped before that is part of the ramp, not a loss.</summary>
-    public bool WasUp { get; private set; }
+    public bool WasUp => _wasUp;
 
     /// <summary>Consecutive failed connection attempts, for the backoff (connector only).</summary>
     public int Failures { get; private set; }
 
-    /// <summary>True when the server closed the current socket (seen by the watcher).</summary>
+    /// <summary>True when the server closed the current socket, or did not answer its hello (seen by the watcher).</summary>
     public bool PeerClosed => Volatile.Read(ref _closedGeneration) == Volatile.Read(ref _generation);
+
+    /// <summary>Why the current socket is to be taken down, once <see cref="PeerClosed"/>.</summary>
+    public string ClosedReason => _closedReason ?? "the server closed the connection";
 
     private Socket? Socket { get; set; }
 
@@ -62,10 +77,12 @@ internal sealed partial class ClientConnection(int index, long offsetTicks, int 
     public void NoteConnectFailure() => Failures++;
 
     /// <summary>
-    /// Called by the connector: the connection is up on <paramref name="socket"/>; its unacknowledged values go
-    /// out again first. Returns the socket's generation, which tells its close notice from a later socket's.
+    /// Called by the connector: the connection is connected on <paramref name="socket"/>; once up, its
+    /// unacknowledged values go out again first. With <paramref name="greeting"/> (the hello was sent) it
+    /// waits in <see cref="ConnectionState.Greeting"/> until the watcher calls <see cref="Greeted"/>.
+    /// Returns the socket's generation, which tells its close notice from a later socket's.
     /// </summary>
-    public int BringUp(Socket socket, Stream? tls)
+    public int BringUp(Socket socket, Stream? tls, bool greeting = false)
     {
         Failures = 0;
         Socket = socket;
@@ -73,23 +90,48 @@ internal sealed partial class ClientConnection(int index, long offsetTicks, int 
         _pendingLength = 0;
         _resendPending = _unacked.Count > 0;
         _resendIndex = 0;
-        WasUp = true;
         var generation = Interlocked.Increment(ref _generation);
-        _state = ConnectionState.Up;
+        _closedReason = null;
+        if (!greeting)
+        {
+            _wasUp = true;
+        }
+
+        Volatile.Write(ref _state, (int)(greeting ? ConnectionState.Greeting : ConnectionState.Up));
         return generation;
+    }
+
+    /// <summary>
+    /// Called by the watcher: the server answered the hello (or, a plain server, let it go unanswered): values
+    /// may go out. Does nothing if the owning scheduler took the connection down meanwhile.
+    /// </summary>
+    public void Greeted()
+    {
+        if (Interlocked.CompareExchange(ref _state, (int)ConnectionState.Up, (int)ConnectionState.Greeting) == (int)ConnectionState.Greeting)
+        {
+            _wasUp = true;
+        }
     }
 
     /// <summary>Called by the owning scheduler (or once the schedulers stopped): the connection is down; the socket is closed.</summary>
     public void TakeDown()
     {
-        _state = ConnectionState.Down;
+        Volatile.Write(ref _state, (int)ConnectionState.Down);
         _pendingLength = 0;
         Tls?.Dispose();
         Socket?.Dispose();
     }
 
-    /// <summary>Called by the watcher: the server closed socket <paramref name="generation"/>.</summary>
-    public void NotePeerClosed(int generation) => Volatile.Write(ref _closedGeneration, generation);
+    /// <summary>Called by the watcher: the server closed socket <paramref name="generation"/> (or, with a <paramref name="reason"/>, failed it).</summary>
+    public void NotePeerClosed(int generation, string? reason = null)
+    {
+        if (reason is not null)
+        {
+            _closedReason = reason;
+        }
+
+        Volatile.Write(ref _closedGeneration, generation);
+    }
 
     /// <summary>
     /// Once the schedulers stopped, in acknowledged mode: shuts down the sending side (TLS: its close_notify
@@ -97,9 +139,9 @@ internal sealed partial class ClientConnection(int index, long offsetTicks, int 
     /// </summary>
     public async Task HalfCloseAsync()
     {
-        if (_state != ConnectionState.Up || Mode == ServerMode.Plain)
+        if (State != ConnectionState.Up || Mode == ServerMode.Plain)
         {
-            return;
+            return; // a greeting connection sent nothing: its close says the rest
         }
 
         try
@@ -121,8 +163,9 @@ internal sealed partial class ClientConnection(int index, long offsetTicks, int 
     /// <summary>At stop, once the schedulers stopped: closes with a FIN after the last byte. Returns true if it was up.</summary>
     public bool Close()
     {
-        var wasUp = _state == ConnectionState.Up;
-        if (wasUp && !_halfClosed)
+        var state = State;
+        var wasUp = state == ConnectionState.Up;
+        if (state != ConnectionState.Down && !_halfClosed)
         {
             try
             {

@@ -108,14 +108,15 @@ public sealed partial class LoadClient
                     continue;
                 }
 
-                var generation = connection.BringUp(socket, tls);
+                var greeting = _options.Acknowledged && connection.Mode != ServerMode.Plain;
+                var generation = connection.BringUp(socket, tls, greeting);
                 Interlocked.Increment(ref _up);
                 if (reconnect)
                 {
                     Interlocked.Increment(ref _reconnects);
                 }
 
-                _ = WatchAsync(connection, socket, tls, generation, _options.Acknowledged && connection.Mode == ServerMode.Unknown);
+                _ = WatchAsync(connection, socket, tls, generation, greeting);
                 return;
             }
         }

@@ -8,13 +8,17 @@ public sealed partial class LoadClient
 {
     /// <summary>
     /// Reads what the server sends: nothing from a plain server, <c>OK</c> and <c>ACK v</c> lines from one in
-    /// acknowledged mode; notices when the server closes the socket, without sending into it. A hello that
-    /// gets no answer within <see cref="ClientOptions.HelloTimeout"/> means a plain server.
+    /// acknowledged mode; notices when the server closes the socket, without sending into it. With
+    /// <paramref name="greeting"/>, the connection waits for the hello's answer before it sends: a first hello
+    /// that gets none within <see cref="ClientOptions.HelloTimeout"/> means a plain server (the connection
+    /// carries on in plain mode); on a reconnect to a server that answered before, it means a server that is
+    /// not reading (the connection is taken down and tried again).
     /// </summary>
-    private async Task WatchAsync(ClientConnection connection, Socket socket, Stream? tls, int generation, bool awaitingHello)
+    private async Task WatchAsync(ClientConnection connection, Socket socket, Stream? tls, int generation, bool greeting)
     {
         var buffer = new byte[256];
         var length = 0;
+        var unanswered = false;
         try
         {
             while (true)
@@ -22,13 +26,25 @@ public sealed partial class LoadClient
                 var receive = tls is null
                     ? socket.ReceiveAsync(buffer.AsMemory(length), SocketFlags.None).AsTask()
                     : tls.ReadAsync(buffer.AsMemory(length)).AsTask();
-                if (awaitingHello)
+                if (greeting)
                 {
-                    awaitingHello = false;
-                    if (await Task.WhenAny(receive, Task.Delay(_options.HelloTimeout)).ConfigureAwait(false) != receive
-                        && connection.NotePlainMode())
+                    greeting = false;
+                    if (await Task.WhenAny(receive, Task.Delay(_options.HelloTimeout)).ConfigureAwait(false) != receive)
                     {
-                        NotePlainServer();
+                        if (connection.NotePlainMode())
+                        {
+                            NotePlainServer();
+                        }
+
+                        if (connection.Mode == ServerMode.Plain)
+                        {
+                            connection.Greeted();
+                        }
+                        else
+                        {
+                            unanswered = true;
+                            connection.NotePeerClosed(generation, $"the server did not answer the hello within {_options.HelloTimeout.TotalSeconds:0.#} s");
+                        }
                     }
                 }
 
@@ -47,7 +63,10 @@ public sealed partial class LoadClient
             // closed by us, or reset by the server
         }
 
-        connection.NotePeerClosed(generation);
+        if (!unanswered)
+        {
+            connection.NotePeerClosed(generation);
+        }
     }
 
     /// <summary>Handles every complete line; returns the length of the partial line moved to the front.</summary>
@@ -60,6 +79,7 @@ public sealed partial class LoadClient
             if (Handshake.TryParseServerLine(buffer.AsSpan(start, newline), out var ack, out var ok))
             {
                 connection.NoteAckMode();
+                connection.Greeted();
                 if (!ok)
                 {
                     connection.NoteAck(ack);

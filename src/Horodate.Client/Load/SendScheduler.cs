@@ -125,20 +125,21 @@ internal sealed class SendScheduler
     /// <returns>True if a new value was handed to the kernel.</returns>
     private bool Send(ClientConnection connection)
     {
-        if (connection.State != ConnectionState.Up)
+        var state = connection.State;
+        if (state != ConnectionState.Down && connection.PeerClosed)
         {
-            if (connection.WasUp)
-            {
-                Tally.CountSkippedDown(); // lost and not back yet; before its first connect it is still ramping
-            }
-
+            _onDown(connection, connection.ClosedReason);
+            Tally.CountSkippedDown();
             return false;
         }
 
-        if (connection.PeerClosed)
+        if (state != ConnectionState.Up)
         {
-            _onDown(connection, "the server closed the connection");
-            Tally.CountSkippedDown();
+            if (connection.WasUp)
+            {
+                Tally.CountSkippedDown(); // lost and not back yet; before it is first up it is still ramping
+            }
+
             return false;
         }
 

@@ -32,6 +32,15 @@ public sealed partial class OrderingEngine
 
     private void StoreLate(long value)
     {
+        if (!_options.Dedupe && value == _orderedEnd)
+        {
+            // Another copy of the value the output ends with (another client's, received after a restart or after its
+            // connection stopped holding the write point): appended there, the output stays ascending.
+            _written++;
+            _output.Write(value, 1);
+            return;
+        }
+
         if (_options.Dedupe && _floor - value <= _historyMask)
         {
             if (IsStored(value))
@@ -98,6 +107,7 @@ public sealed partial class OrderingEngine
         _counts[index] = 0;
         _bufferedSlots--;
         _written += count;
+        _orderedEnd = value;
         SetStored(value, true);
         _output.Write(value, count);
         return count;

@@ -33,6 +33,10 @@ public sealed partial class OrderingEngine
 
     private long _floor;
     private long _maxBuffered;
+
+    // The last value written to the ordered output (the file's end when resuming): with --keep-duplicates, a copy of
+    // it that arrives late still keeps the output ascending, so it goes there rather than to .late.
+    private long _orderedEnd = long.MinValue;
     private long _bufferedSlots;
 
     private long _received;
@@ -115,6 +119,7 @@ public sealed partial class OrderingEngine
 
         _floor = Math.Max(_floor, 0);
         _maxBuffered = _floor - 1;
+        _orderedEnd = lastWritten ?? long.MinValue;
         if (lastWritten is { } l && l >= 0)
         {
             RememberStored(l); // within the history's reach only: after a long downtime its bit is another value's

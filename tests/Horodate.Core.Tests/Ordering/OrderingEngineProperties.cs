@@ -115,6 +115,7 @@ public sealed class OrderingEngineProperties
         if (scenario.Dedupe)
         {
             var expected = accepted.Distinct().Order().ToList();
+            Assert.Equal(output.Written.Count, output.Written.Distinct().Count()); // strictly increasing: each value once
             Assert.Empty(output.Written.Intersect(output.Late));
             Assert.Equal(output.Late.Count, output.Late.Distinct().Count());
             Assert.Equal(expected, output.Written.Concat(output.Late).Order().ToList());
