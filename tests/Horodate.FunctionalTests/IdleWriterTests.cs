@@ -44,4 +44,36 @@ public sealed class IdleWriterTests
 
         Assert.True(sent.Elapsed < TimeSpan.FromSeconds(1), $"written after {sent.Elapsed.TotalMilliseconds:F0} ms"); // generous: the cadence is 10 ms
     }
+
+    [Fact]
+    public async Task Once_every_open_connection_has_been_silent_past_the_idle_timeout_the_writer_sleeps_and_a_new_value_is_still_written_promptly()
+    {
+        using var dir = new TempDirectory();
+        var output = dir.File("out.txt");
+        var options = new ServerOptions { Output = output };
+        using var pipeline = IngestPipeline.Open(options, TimeProvider.System, NullLogger.Instance);
+        pipeline.Start();
+        var silent = Enumerable.Range(0, 200).Select(_ => pipeline.OpenSource()).ToList(); // connected, never sending
+
+        // Past the idle timeout (1 s) the connections hold nothing; an observation window after that.
+        await Task.Delay(TimeSpan.FromMilliseconds(options.Ordering.IdleTimeoutMs) + Window, TestContext.Current.CancellationToken);
+        var before = pipeline.Flushes;
+        await Task.Delay(Window, TestContext.Current.CancellationToken);
+        var flushes = pipeline.Flushes - before;
+        Assert.True(flushes <= 2, $"{flushes} flush steps in a second with {silent.Count} silent connections");
+
+        var value = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds();
+        var sent = Stopwatch.StartNew();
+        pipeline.Ingest(silent[0], [value]);
+        pipeline.CloseSource(silent[0]); // nothing else holds the write point: the value can go at once
+
+        var deadline = TimeSpan.FromSeconds(10);
+        while (!File.ReadAllText(output).Contains(value.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal))
+        {
+            Assert.True(sent.Elapsed < deadline, "the value was never written");
+            await Task.Delay(5, TestContext.Current.CancellationToken); // polling the file
+        }
+
+        Assert.True(sent.Elapsed < TimeSpan.FromSeconds(1), $"written after {sent.Elapsed.TotalMilliseconds:F0} ms"); // generous: the cadence is 10 ms
+    }
 }

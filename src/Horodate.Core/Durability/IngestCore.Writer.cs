@@ -99,9 +99,11 @@ public sealed partial class IngestCore
 
     /// <summary>
     /// True when a flush would do nothing now and, until a source opens or values are handed over, nothing
-    /// later either: no source open (so no idle expiry, grace or max-delay can release anything), nothing
-    /// buffered or waiting to be written, no acknowledged client, no journal record or sync to come. The writer
-    /// then sleeps until woken instead of flushing every interval (issue 12 §3, "idle means idle").
+    /// later either: no source active (open ones have all been silent past the idle timeout, so no expiry is to
+    /// come, and grace or max-delay have nothing to release), nothing buffered or waiting to be written, no
+    /// acknowledged client, no journal record or sync to come. The writer then sleeps until woken instead of
+    /// flushing every interval (issue 12 §3, "idle means idle"): with nothing connected, and with thousands of
+    /// connections that stopped sending.
     /// </summary>
     public bool Quiescent
     {
@@ -109,7 +111,7 @@ public sealed partial class IngestCore
         {
             lock (_gate)
             {
-                if (_engine.OpenSources != 0 || _engine.BufferedValues != 0 || _acks.Count != 0 || _cadence.JournalAcknowledging
+                if (_engine.ActiveSources != 0 || _engine.BufferedValues != 0 || _acks.Count != 0 || _cadence.JournalAcknowledging
                     || _writer.PendingBytes != 0)
                 {
                     return false;
