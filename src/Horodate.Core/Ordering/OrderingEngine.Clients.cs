@@ -118,7 +118,15 @@ public sealed partial class OrderingEngine
         }
 
         state.Client = client;
+        if (state.Opened < client.SourceOpened)
+        {
+            // A hello read late from a connection older than the client's newest (the server read the newer one's
+            // first): the client has left it and resends on the newer one, so what it carries is dropped as resends.
+            return;
+        }
+
         client.Source = source; // the newest connection of the client: an older one's values are resends from now on
+        client.SourceOpened = state.Opened;
         state.Resending = true; // until its first value that the client's mark does not cover
         state.ResentCopies = 0;
     }
@@ -158,5 +166,8 @@ public sealed partial class OrderingEngine
 
         /// <summary>The source of the client's newest connection.</summary>
         public int Source = None;
+
+        /// <summary>When that connection opened (<see cref="SourceState.Opened"/>): a hello from an older one is stale.</summary>
+        public long SourceOpened;
     }
 }

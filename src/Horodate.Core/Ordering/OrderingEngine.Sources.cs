@@ -13,6 +13,7 @@ public sealed partial class OrderingEngine
     private int _freeHead = None;
     private int _nextUnused;
     private int _openSources;
+    private long _opened; // sources opened over the engine's life
     private int _activeSources;
 
     /// <summary>Active sources whose high is below the floor: each holds W at the floor.</summary>
@@ -61,7 +62,7 @@ public sealed partial class OrderingEngine
         }
 
         ref var state = ref _sources[id];
-        state = new SourceState { High = nowMs, LastSeen = now.ListeningMs, LastReceived = -1, Open = true, Prev = None, Next = None };
+        state = new SourceState { High = nowMs, LastSeen = now.ListeningMs, LastReceived = -1, Open = true, Prev = None, Next = None, Opened = ++_opened };
         _openSources++;
         Activate(id, ref state);
         return id;
@@ -263,5 +264,7 @@ public sealed partial class OrderingEngine
         public bool Resending;
         /// <summary>Copies of the mark's value dropped as resends on this connection.</summary>
         public long ResentCopies;
+        /// <summary>When it opened, as a count of the sources opened so far: which of a client's connections is its newest.</summary>
+        public long Opened;
     }
 }
