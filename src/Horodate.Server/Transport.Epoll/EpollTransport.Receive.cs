@@ -65,7 +65,9 @@ internal sealed partial class EpollTransport
                     pausedSince = 0;
                 }
 
-                var ready = Interop.EpollWait(_epoll, ev, MaxEvents, _stopping ? 5 : 100);
+                // Only the silence sweep needs a timed wake-up: data, accepts and hang-ups are events, and a stop
+                // writes the eventfd. Without a read timeout the thread sleeps until something happens.
+                var ready = Interop.EpollWait(_epoll, ev, MaxEvents, _stopping ? 5 : _sessions.ReadTimeout > TimeSpan.Zero ? (int)SweepEvery.TotalMilliseconds : -1);
                 if (ready < 0)
                 {
                     var errno = Marshal.GetLastPInvokeError();
@@ -82,7 +84,7 @@ internal sealed partial class EpollTransport
 
                 for (var i = 0; i < ready; i++)
                 {
-                    if (ConnectionAt((int)ev[i].Data) is { Closing: false } connection)
+                    if (ev[i].Data != WakeData && ConnectionAt((int)ev[i].Data) is { Closing: false } connection)
                     {
                         Read(connection, scratch);
                     }

@@ -31,6 +31,7 @@ internal sealed partial class EpollTransport : ITransport
     private readonly Stack<int> _freeSlots = new();
     private int _nextSlot;
     private int _epoll = -1;
+    private int _wake = -1; // an eventfd in the epoll set: a stop wakes the receive thread, which otherwise may wait for ever
     private Task _acceptLoops = Task.CompletedTask;
     private Thread? _receiver;
     private volatile bool _stopping;
@@ -53,12 +54,19 @@ internal sealed partial class EpollTransport : ITransport
     /// <summary>The epoll set's descriptor, for the test that makes <c>epoll_wait</c> fail.</summary>
     internal int EpollDescriptor => _epoll;
 
-    public Task StartAsync()
+    public unsafe Task StartAsync()
     {
         _epoll = Interop.EpollCreate(Interop.EpollCloexec);
         if (_epoll < 0)
         {
             throw new IOException($"epoll_create1 failed (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}).");
+        }
+
+        _wake = Interop.EventFd(0, Interop.EfdCloexec | Interop.EfdNonBlock);
+        var wake = new Interop.EpollEvent { Events = Interop.EpollIn | Interop.EpollEt, Data = WakeData };
+        if (_wake < 0 || Interop.EpollCtl(_epoll, Interop.EpollCtlAdd, _wake, &wake) != 0)
+        {
+            throw new IOException($"eventfd failed (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}).");
         }
 
         foreach (var endpoint in _listen)
@@ -70,6 +78,16 @@ internal sealed partial class EpollTransport : ITransport
         _receiver.Start();
         _acceptLoops = Task.WhenAll(_listeners.Select(l => Task.Run(() => AcceptLoopAsync(l))));
         return Task.CompletedTask;
+    }
+
+    /// <summary>The epoll data of the wake-up eventfd: no connection slot.</summary>
+    private const ulong WakeData = ulong.MaxValue;
+
+    /// <summary>Wakes the receive thread from its wait (edge-triggered: each write reports once).</summary>
+    private unsafe void WakeReceiver()
+    {
+        ulong one = 1;
+        _ = Interop.Write(_wake, &one, sizeof(ulong));
     }
 
     public async Task StopAsync()
@@ -89,6 +107,7 @@ internal sealed partial class EpollTransport : ITransport
 
         await _acceptLoops.ConfigureAwait(false);
         _stopping = true;
+        WakeReceiver();
         if (_receiver is not null)
         {
             await _drained.Task.ConfigureAwait(false);
@@ -112,6 +131,12 @@ internal sealed partial class EpollTransport : ITransport
         {
             _ = Interop.Close(_epoll);
             _epoll = -1;
+        }
+
+        if (_wake >= 0)
+        {
+            _ = Interop.Close(_wake);
+            _wake = -1;
         }
 
         _stopAccepting.Dispose();

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace Horodate.Server.Transport.Epoll;
 
-/// <summary>The libc calls the epoll transport needs (<c>epoll_create1</c>, <c>epoll_ctl</c>, <c>epoll_wait</c>, <c>close</c>), straight from libc.</summary>
+/// <summary>The libc calls the epoll transport needs (<c>epoll_create1</c>, <c>epoll_ctl</c>, <c>epoll_wait</c>, <c>eventfd</c>, <c>write</c>, <c>close</c>), straight from libc.</summary>
 internal static partial class Interop
 {
     public const int EpollCtlAdd = 1;
@@ -10,6 +10,9 @@ internal static partial class Interop
     public const int EpollCloexec = 0x80000;
     public const uint EpollIn = 0x001;
     public const uint EpollRdHup = 0x2000;
+    public const uint EpollEt = 1u << 31;
+    public const int EfdCloexec = 0x80000;
+    public const int EfdNonBlock = 0x800;
     public const int Eintr = 4;
 
     /// <summary>
@@ -26,6 +29,12 @@ internal static partial class Interop
 
     [LibraryImport("libc", EntryPoint = "epoll_wait", SetLastError = true)]
     public static unsafe partial int EpollWait(int epfd, EpollEvent* events, int maxEvents, int timeoutMs);
+
+    [LibraryImport("libc", EntryPoint = "eventfd", SetLastError = true)]
+    public static partial int EventFd(uint initial, int flags);
+
+    [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
+    public static unsafe partial nint Write(int fd, void* buffer, nint count);
 
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int fd);
