@@ -41,10 +41,10 @@ internal enum ServerMode
 /// </summary>
 internal sealed partial class ClientConnection(int index, long offsetTicks, int unackedLimit)
 {
-    private int _state; // a ConnectionState: the watcher moves Greeting to Up, the owning scheduler everything else
+    private readonly Lock _transitions = new(); // the connector, the watcher and the owning scheduler change the state
+    private int _state; // a ConnectionState: the connector brings it up, the watcher moves Greeting to Up, the scheduler takes it down
     private int _generation;
     private int _closedGeneration = -1;
-    private volatile string? _closedReason;
     private volatile bool _wasUp;
     private bool _halfClosed;
 
@@ -62,11 +62,8 @@ internal sealed partial class ClientConnection(int index, long offsetTicks, int 
     /// <summary>Consecutive failed connection attempts, for the backoff (connector only).</summary>
     public int Failures { get; private set; }
 
-    /// <summary>True when the server closed the current socket, or did not answer its hello (seen by the watcher).</summary>
+    /// <summary>True when the server closed the current socket (seen by the watcher).</summary>
     public bool PeerClosed => Volatile.Read(ref _closedGeneration) == Volatile.Read(ref _generation);
-
-    /// <summary>Why the current socket is to be taken down, once <see cref="PeerClosed"/>.</summary>
-    public string ClosedReason => _closedReason ?? "the server closed the connection";
 
     private Socket? Socket { get; set; }
 
@@ -90,48 +87,52 @@ internal sealed partial class ClientConnection(int index, long offsetTicks, int 
         _pendingLength = 0;
         _resendPending = _unacked.Count > 0;
         _resendIndex = 0;
-        var generation = Interlocked.Increment(ref _generation);
-        _closedReason = null;
-        if (!greeting)
+        _halfClosed = false;
+        lock (_transitions)
         {
-            _wasUp = true;
-        }
+            var generation = Interlocked.Increment(ref _generation);
+            if (!greeting)
+            {
+                _wasUp = true;
+            }
 
-        Volatile.Write(ref _state, (int)(greeting ? ConnectionState.Greeting : ConnectionState.Up));
-        return generation;
+            Volatile.Write(ref _state, (int)(greeting ? ConnectionState.Greeting : ConnectionState.Up));
+            return generation;
+        }
     }
 
     /// <summary>
-    /// Called by the watcher: the server answered the hello (or, a plain server, let it go unanswered): values
-    /// may go out. Does nothing if the owning scheduler took the connection down meanwhile.
+    /// Called by the watcher of socket <paramref name="generation"/>: the server answered the hello (or, a plain
+    /// server, let it go unanswered): values may go out. Does nothing if that socket is no longer the connection's
+    /// (taken down, or replaced by a newer one that waits for its own answer).
     /// </summary>
-    public void Greeted()
+    public void Greeted(int generation)
     {
-        if (Interlocked.CompareExchange(ref _state, (int)ConnectionState.Up, (int)ConnectionState.Greeting) == (int)ConnectionState.Greeting)
+        lock (_transitions)
         {
-            _wasUp = true;
+            if (_generation == generation && _state == (int)ConnectionState.Greeting)
+            {
+                _wasUp = true;
+                Volatile.Write(ref _state, (int)ConnectionState.Up);
+            }
         }
     }
 
     /// <summary>Called by the owning scheduler (or once the schedulers stopped): the connection is down; the socket is closed.</summary>
     public void TakeDown()
     {
-        Volatile.Write(ref _state, (int)ConnectionState.Down);
+        lock (_transitions)
+        {
+            Volatile.Write(ref _state, (int)ConnectionState.Down);
+        }
+
         _pendingLength = 0;
         Tls?.Dispose();
         Socket?.Dispose();
     }
 
-    /// <summary>Called by the watcher: the server closed socket <paramref name="generation"/> (or, with a <paramref name="reason"/>, failed it).</summary>
-    public void NotePeerClosed(int generation, string? reason = null)
-    {
-        if (reason is not null)
-        {
-            _closedReason = reason;
-        }
-
-        Volatile.Write(ref _closedGeneration, generation);
-    }
+    /// <summary>Called by the watcher: the server closed socket <paramref name="generation"/>.</summary>
+    public void NotePeerClosed(int generation) => Volatile.Write(ref _closedGeneration, generation);
 
     /// <summary>
     /// Once the schedulers stopped, in acknowledged mode: shuts down the sending side (TLS: its close_notify
@@ -139,9 +140,9 @@ internal sealed partial class ClientConnection(int index, long offsetTicks, int 
     /// </summary>
     public async Task HalfCloseAsync()
     {
-        if (State != ConnectionState.Up || Mode == ServerMode.Plain)
+        if (State == ConnectionState.Down || Mode == ServerMode.Plain)
         {
-            return; // a greeting connection sent nothing: its close says the rest
+            return; // a connection still greeting half-closes too: the server stops waiting for it at once
         }
 
         try

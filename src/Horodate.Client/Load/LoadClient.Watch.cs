@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.Sockets;
 using Horodate.Client.Logging;
 using Horodate.Core.Protocol;
@@ -9,16 +10,17 @@ public sealed partial class LoadClient
     /// <summary>
     /// Reads what the server sends: nothing from a plain server, <c>OK</c> and <c>ACK v</c> lines from one in
     /// acknowledged mode; notices when the server closes the socket, without sending into it. With
-    /// <paramref name="greeting"/>, the connection waits for the hello's answer before it sends: a first hello
-    /// that gets none within <see cref="ClientOptions.HelloTimeout"/> means a plain server (the connection
-    /// carries on in plain mode); on a reconnect to a server that answered before, it means a server that is
-    /// not reading (the connection is taken down and tried again).
+    /// <paramref name="greeting"/>, the connection sends nothing until the hello is answered. The first time, a
+    /// server that has not answered within <see cref="ClientOptions.HelloTimeout"/> is a plain one: the connection
+    /// carries on in plain mode. A server that answered before is waited for as long as the connection lives (it
+    /// may not be reading: a full disk): leaving the connection for a new one would leave a hello behind that the
+    /// server could still read.
     /// </summary>
     private async Task WatchAsync(ClientConnection connection, Socket socket, Stream? tls, int generation, bool greeting)
     {
         var buffer = new byte[256];
         var length = 0;
-        var unanswered = false;
+        var helloDeadline = greeting && connection.Mode == ServerMode.Unknown ? Stopwatch.GetTimestamp() + (long)(_options.HelloTimeout.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
         try
         {
             while (true)
@@ -26,25 +28,19 @@ public sealed partial class LoadClient
                 var receive = tls is null
                     ? socket.ReceiveAsync(buffer.AsMemory(length), SocketFlags.None).AsTask()
                     : tls.ReadAsync(buffer.AsMemory(length)).AsTask();
-                if (greeting)
+                if (helloDeadline != long.MaxValue)
                 {
-                    greeting = false;
-                    if (await Task.WhenAny(receive, Task.Delay(_options.HelloTimeout)).ConfigureAwait(false) != receive)
+                    // Until the hello is answered (a partial line is no answer): a plain server says nothing.
+                    var left = TimeSpan.FromSeconds(Math.Max(0, helloDeadline - Stopwatch.GetTimestamp()) / (double)Stopwatch.Frequency);
+                    if (await Task.WhenAny(receive, Task.Delay(left)).ConfigureAwait(false) != receive)
                     {
+                        helloDeadline = long.MaxValue;
                         if (connection.NotePlainMode())
                         {
                             NotePlainServer();
                         }
 
-                        if (connection.Mode == ServerMode.Plain)
-                        {
-                            connection.Greeted();
-                        }
-                        else
-                        {
-                            unanswered = true;
-                            connection.NotePeerClosed(generation, $"the server did not answer the hello within {_options.HelloTimeout.TotalSeconds:0.#} s");
-                        }
+                        connection.Greeted(generation); // in plain mode (or acknowledged, if another connection heard first)
                     }
                 }
 
@@ -55,7 +51,11 @@ public sealed partial class LoadClient
                 }
 
                 length += read;
-                length = ReadServerLines(connection, buffer, length);
+                length = ReadServerLines(connection, generation, buffer, length);
+                if (connection.Mode != ServerMode.Unknown)
+                {
+                    helloDeadline = long.MaxValue;
+                }
             }
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException)
@@ -63,14 +63,11 @@ public sealed partial class LoadClient
             // closed by us, or reset by the server
         }
 
-        if (!unanswered)
-        {
-            connection.NotePeerClosed(generation);
-        }
+        connection.NotePeerClosed(generation);
     }
 
     /// <summary>Handles every complete line; returns the length of the partial line moved to the front.</summary>
-    private static int ReadServerLines(ClientConnection connection, byte[] buffer, int length)
+    private static int ReadServerLines(ClientConnection connection, int generation, byte[] buffer, int length)
     {
         var start = 0;
         int newline;
@@ -79,7 +76,7 @@ public sealed partial class LoadClient
             if (Handshake.TryParseServerLine(buffer.AsSpan(start, newline), out var ack, out var ok))
             {
                 connection.NoteAckMode();
-                connection.Greeted();
+                connection.Greeted(generation);
                 if (!ok)
                 {
                     connection.NoteAck(ack);

@@ -128,7 +128,7 @@ internal sealed class SendScheduler
         var state = connection.State;
         if (state != ConnectionState.Down && connection.PeerClosed)
         {
-            _onDown(connection, connection.ClosedReason);
+            _onDown(connection, "the server closed the connection");
             Tally.CountSkippedDown();
             return false;
         }
