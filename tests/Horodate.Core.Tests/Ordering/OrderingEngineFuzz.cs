@@ -21,7 +21,7 @@ public sealed class OrderingEngineFuzz
                 ResumeGraceMs = random.Next(0, 3_000),
                 DedupeHistoryBits = random.Next(6, 14), // small rings: 100,000 engines, and wrap-around gets exercised
             };
-            var output = new RecordingOutput(); // asserts strictly increasing writes
+            var output = new RecordingOutput { KeepDuplicates = !options.Dedupe }; // asserts strictly increasing writes
             var now = random.NextInt64(0, 2_000_000_000_000);
             long? last = random.Next(3) == 0 ? random.NextInt64(0, now + 1) : null;
             var engine = new OrderingEngine(options, output, last, now);

@@ -16,7 +16,7 @@ public sealed class OrderingEngineKeepDuplicatesTests
     [Fact]
     public void After_a_restart_another_copy_of_the_files_last_value_is_appended_to_the_output_not_stored_late()
     {
-        var output = new RecordingOutput();
+        var output = new RecordingOutput { KeepDuplicates = true };
         var engine = new OrderingEngine(KeepDuplicates, output, lastWritten: T0 + 100, nowMs: T0 + 200);
         var b = engine.OpenSource(T0 + 200);
 
@@ -32,7 +32,7 @@ public sealed class OrderingEngineKeepDuplicatesTests
     [Fact]
     public void While_running_a_late_copy_of_the_last_value_written_follows_it_and_an_older_one_is_late()
     {
-        var output = new RecordingOutput();
+        var output = new RecordingOutput { KeepDuplicates = true };
         var engine = new OrderingEngine(KeepDuplicates, output, lastWritten: null, nowMs: T0);
         var a = engine.OpenSource(T0);
         engine.Ingest(a, [T0 + 10, T0 + 20], T0 + 20);

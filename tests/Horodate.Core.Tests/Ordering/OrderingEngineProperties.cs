@@ -49,7 +49,7 @@ public sealed class OrderingEngineProperties
                 MaxDelayMs = random.Next(50, 2_000),
                 MaxFutureMs = random.Next(0, 200),
             };
-        var output = new RecordingOutput(); // asserts strictly increasing writes as they happen
+        var output = new RecordingOutput { KeepDuplicates = !options.Dedupe }; // asserts strictly increasing writes as they happen
         var clock = T0;
         var engine = new OrderingEngine(options, output, lastWritten: null, clock);
         var open = new List<(int Id, long Last, long Opened)>();
