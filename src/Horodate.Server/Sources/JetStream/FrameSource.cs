@@ -66,6 +66,7 @@ internal sealed partial class FrameSource : IAsyncDisposable
             MaxAckPending = MaxAckPending,
             AckWait = TimeSpan.FromSeconds(30),
         }, cancel).ConfigureAwait(false);
+        _taken = consumer.Info.AckFloor.StreamSeq;
         _consume = Task.Run(() => ConsumeAsync(consumer, _stop.Token), CancellationToken.None);
         _acknowledge = Task.Run(() => AcknowledgeLoopAsync(_stop.Token), CancellationToken.None);
     }
@@ -113,7 +114,7 @@ internal sealed partial class FrameSource : IAsyncDisposable
             {
                 await foreach (var msg in consumer.ConsumeAsync<byte[]>(cancellationToken: cancel).ConfigureAwait(false))
                 {
-                    Take(msg);
+                    await TakeInOrderAsync(msg, cancel).ConfigureAwait(false);
                 }
             }
             catch (Exception ex) when (ex is not OperationCanceledException && !cancel.IsCancellationRequested)
@@ -124,7 +125,7 @@ internal sealed partial class FrameSource : IAsyncDisposable
         }
     }
 
-    private void Take(INatsJSMsg<byte[]> msg)
+    private void Take(INatsJSMsg<byte[]> msg, bool ackable)
     {
         var edge = msg.Headers?[Frame.EdgeHeader].ToString();
         long[] values;
@@ -196,7 +197,7 @@ internal sealed partial class FrameSource : IAsyncDisposable
 
         lock (_gate)
         {
-            _pending.Enqueue(new Pending(msg, target, late ? long.MinValue : values.Length == 0 ? long.MinValue : values[^1]));
+            _pending.Enqueue(new Pending(msg, ackable, target, late ? long.MinValue : values.Length == 0 ? long.MinValue : values[^1]));
         }
     }
 
@@ -224,7 +225,7 @@ internal sealed partial class FrameSource : IAsyncDisposable
                     head.Target.Source = null;
                 }
 
-                last = head.Message;
+                last = head.Ackable ? head.Message : last;
                 count++;
             }
         }
@@ -246,8 +247,11 @@ internal sealed partial class FrameSource : IAsyncDisposable
         }
     }
 
-    /// <summary>A delivered frame waiting to be durable: its last value (or a late frame's final acknowledgement).</summary>
-    private readonly record struct Pending(INatsJSMsg<byte[]> Message, Target Target, long LastValue)
+    /// <summary>
+    /// A delivered frame waiting to be durable: its last value (or a late frame's final acknowledgement). A frame read
+    /// through a gap consumer is not <paramref name="Ackable"/>: the acknowledgement of a later frame covers it.
+    /// </summary>
+    private readonly record struct Pending(INatsJSMsg<byte[]> Message, bool Ackable, Target Target, long LastValue)
     {
         public bool IsDurable => LastValue == long.MinValue ? Target.Finished : Target.Durable >= LastValue;
     }
