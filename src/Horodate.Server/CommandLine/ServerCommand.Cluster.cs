@@ -83,6 +83,7 @@ internal static partial class ServerCommand
     private static Command CreateRoot(Option[] shared, OptionsBuilder build, Option<bool> json, Option<LogLevel?> logLevel)
     {
         var (nats, credentials) = NatsOptions();
+        var rebuild = RebuildOption();
         var root = new Command("root",
             """
             Run as the root: the server, whose source is every edge's frames on NATS JetStream (a durable consumer), each
@@ -97,6 +98,7 @@ internal static partial class ServerCommand
 
         root.Add(nats);
         root.Add(credentials);
+        root.Add(rebuild);
         root.SetAction(async (parse, cancel) =>
         {
             var options = build(parse, out var error);
@@ -118,7 +120,13 @@ internal static partial class ServerCommand
                 options = options with { Ordering = options.Ordering with { IdleTimeoutMs = options.Ordering.MaxDelayMs } };
             }
 
-            var role = new RootRole(NatsSettings.From(parse.GetValue(nats)!, parse.GetValue(credentials)));
+            if (parse.GetValue(rebuild) && RebuildRefusal(options.Output) is { } refusal)
+            {
+                return CliParsing.Fail(Name, refusal, parse.GetValue(json));
+            }
+
+            var settings = NatsSettings.From(parse.GetValue(nats)!, parse.GetValue(credentials));
+            ClusterRole role = parse.GetValue(rebuild) ? new RebuildRole(settings) : new RootRole(settings);
             await using (role.ConfigureAwait(false))
             {
                 return await RunClusterAsync(options, role, parse.GetValue(logLevel), parse.GetValue(json)).ConfigureAwait(false);
@@ -154,7 +162,10 @@ internal static partial class ServerCommand
         public virtual IFileSystem? Files => null;
 
         /// <summary>The engine's clock: the wall clock set back by the balancer's allowance, on edges and root alike.</summary>
-        public TimeProvider Time { get; } = new BalancerAllowance(TimeProvider.System);
+        public virtual TimeProvider Time { get; } = new BalancerAllowance(TimeProvider.System);
+
+        /// <summary>Cancelled when the role's work is done and the server should stop (a rebuild's end).</summary>
+        public virtual CancellationToken Done => CancellationToken.None;
 
         /// <summary>Connects, authenticates and makes sure the stream exists.</summary>
         public async Task ConnectAsync(CancellationToken cancel)
