@@ -20,7 +20,7 @@ internal static partial class ServerCommand
 
     private delegate ServerOptions? OptionsBuilder(ParseResult parse, out string? error);
 
-    private static (Option<string> Nats, Option<string?> Credentials) NatsOptions() => (
+    private static (Option<string> Nats, Option<string?> Credentials, Option<TimeSpan?> MaxAge) NatsOptions() => (
         new Option<string>("--nats")
         {
             Description = "The NATS server with JetStream, e.g. nats://127.0.0.1:4222 (tls://… for TLS). Credentials come from "
@@ -32,11 +32,12 @@ internal static partial class ServerCommand
         {
             Description = "A file with user=…, password=… (or token=…) lines for NATS; overrides the environment. [default: the environment]",
             HelpName = "file",
-        });
+        },
+        StreamMaxAgeOption());
 
     private static Command CreateEdge(Option[] shared, OptionsBuilder build, Option<bool> json, Option<LogLevel?> logLevel)
     {
-        var (nats, credentials) = NatsOptions();
+        var (nats, credentials, maxAge) = NatsOptions();
         var edgeId = new Option<string>("--edge-id")
         {
             Description = "This edge's name, unique in the tree: its frames go to horodate.frames.<edge-id>.",
@@ -56,6 +57,7 @@ internal static partial class ServerCommand
 
         edge.Add(nats);
         edge.Add(credentials);
+        edge.Add(maxAge);
         edge.Add(edgeId);
         edge.SetAction(async (parse, cancel) =>
         {
@@ -71,7 +73,7 @@ internal static partial class ServerCommand
                 options = options with { FlushInterval = EdgeFlushInterval };
             }
 
-            var role = new EdgeRole(NatsSettings.From(parse.GetValue(nats)!, parse.GetValue(credentials)), id, options.Output);
+            var role = new EdgeRole(StreamSettings(parse, nats, credentials, maxAge), id, options.Output);
             await using (role.ConfigureAwait(false))
             {
                 return await RunClusterAsync(options, role, parse.GetValue(logLevel), parse.GetValue(json)).ConfigureAwait(false);
@@ -82,7 +84,7 @@ internal static partial class ServerCommand
 
     private static Command CreateRoot(Option[] shared, OptionsBuilder build, Option<bool> json, Option<LogLevel?> logLevel)
     {
-        var (nats, credentials) = NatsOptions();
+        var (nats, credentials, maxAge) = NatsOptions();
         var rebuild = RebuildOption();
         var root = new Command("root",
             """
@@ -98,6 +100,7 @@ internal static partial class ServerCommand
 
         root.Add(nats);
         root.Add(credentials);
+        root.Add(maxAge);
         root.Add(rebuild);
         root.SetAction(async (parse, cancel) =>
         {
@@ -125,7 +128,7 @@ internal static partial class ServerCommand
                 return CliParsing.Fail(Name, refusal, parse.GetValue(json));
             }
 
-            var settings = NatsSettings.From(parse.GetValue(nats)!, parse.GetValue(credentials));
+            var settings = StreamSettings(parse, nats, credentials, maxAge);
             ClusterRole role = parse.GetValue(rebuild) ? new RebuildRole(settings) : new RootRole(settings);
             await using (role.ConfigureAwait(false))
             {

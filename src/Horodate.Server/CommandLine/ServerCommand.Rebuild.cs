@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Horodate.CommandLine;
 using Horodate.Server.Hosting;
 using Horodate.Server.Sinks.JetStream;
 using Horodate.Server.Sources.JetStream;
@@ -13,6 +14,16 @@ internal static partial class ServerCommand
         Description = "Replay every frame the stream still keeps (see --stream-max-age) into --output, which must not exist or be "
             + "empty, then exit; the live root's consumer is untouched. [default: off]",
     };
+
+    private static Option<TimeSpan?> StreamMaxAgeOption() => CliParsing.Duration("--stream-max-age",
+        "How long the stream keeps frames (what --rebuild can replay); every edge and root should give the same. [default: 1h]",
+        TimeSpan.FromMinutes(1), TimeSpan.FromDays(365));
+
+    private static NatsSettings StreamSettings(ParseResult parse, Option<string> nats, Option<string?> credentials, Option<TimeSpan?> maxAge)
+    {
+        var settings = NatsSettings.From(parse.GetValue(nats)!, parse.GetValue(credentials));
+        return parse.GetValue(maxAge) is { } age ? settings with { MaxAge = age } : settings;
+    }
 
     /// <summary>Why <paramref name="output"/> cannot be rebuilt into, or null.</summary>
     private static string? RebuildRefusal(string output) =>
