@@ -2,10 +2,13 @@ using System.CommandLine;
 using System.Net;
 using System.Net.Sockets;
 using Horodate.CommandLine;
+using Horodate.Core.Durability;
 using Horodate.Server.Hosting;
 using Horodate.Server.Sinks.JetStream;
+using Horodate.Server.Sources.JetStream;
 using Microsoft.Extensions.Logging;
 using NATS.Client.Core;
+using NATS.Client.JetStream;
 
 namespace Horodate.Server.CommandLine;
 
@@ -17,7 +20,7 @@ internal static partial class ServerCommand
 
     private delegate ServerOptions? OptionsBuilder(ParseResult parse, out string? error);
 
-    private static (Option<string> Nats, Option<string?> Credentials) NatsOptions() => (
+    private static (Option<string> Nats, Option<string?> Credentials, Option<TimeSpan?> MaxAge) NatsOptions() => (
         new Option<string>("--nats")
         {
             Description = "The NATS server with JetStream, e.g. nats://127.0.0.1:4222 (tls://… for TLS). Credentials come from "
@@ -29,11 +32,12 @@ internal static partial class ServerCommand
         {
             Description = "A file with user=…, password=… (or token=…) lines for NATS; overrides the environment. [default: the environment]",
             HelpName = "file",
-        });
+        },
+        StreamMaxAgeOption());
 
     private static Command CreateEdge(Option[] shared, OptionsBuilder build, Option<bool> json, Option<LogLevel?> logLevel)
     {
-        var (nats, credentials) = NatsOptions();
+        var (nats, credentials, maxAge) = NatsOptions();
         var edgeId = new Option<string>("--edge-id")
         {
             Description = "This edge's name, unique in the tree: its frames go to horodate.frames.<edge-id>.",
@@ -53,6 +57,7 @@ internal static partial class ServerCommand
 
         edge.Add(nats);
         edge.Add(credentials);
+        edge.Add(maxAge);
         edge.Add(edgeId);
         edge.SetAction(async (parse, cancel) =>
         {
@@ -68,7 +73,7 @@ internal static partial class ServerCommand
                 options = options with { FlushInterval = EdgeFlushInterval };
             }
 
-            var role = new EdgeRole(NatsSettings.From(parse.GetValue(nats)!, parse.GetValue(credentials)), id, options.Output);
+            var role = new EdgeRole(StreamSettings(parse, nats, credentials, maxAge), id, options.Output);
             await using (role.ConfigureAwait(false))
             {
                 return await RunClusterAsync(options, role, parse.GetValue(logLevel), parse.GetValue(json)).ConfigureAwait(false);
@@ -79,7 +84,8 @@ internal static partial class ServerCommand
 
     private static Command CreateRoot(Option[] shared, OptionsBuilder build, Option<bool> json, Option<LogLevel?> logLevel)
     {
-        var (nats, credentials) = NatsOptions();
+        var (nats, credentials, maxAge) = NatsOptions();
+        var rebuild = RebuildOption();
         var root = new Command("root",
             """
             Run as the root: the server, whose source is every edge's frames on NATS JetStream (a durable consumer), each
@@ -94,6 +100,8 @@ internal static partial class ServerCommand
 
         root.Add(nats);
         root.Add(credentials);
+        root.Add(maxAge);
+        root.Add(rebuild);
         root.SetAction(async (parse, cancel) =>
         {
             var options = build(parse, out var error);
@@ -115,7 +123,13 @@ internal static partial class ServerCommand
                 options = options with { Ordering = options.Ordering with { IdleTimeoutMs = options.Ordering.MaxDelayMs } };
             }
 
-            var role = new RootRole(NatsSettings.From(parse.GetValue(nats)!, parse.GetValue(credentials)));
+            if (parse.GetValue(rebuild) && RebuildRefusal(options.Output) is { } refusal)
+            {
+                return CliParsing.Fail(Name, refusal, parse.GetValue(json));
+            }
+
+            var settings = StreamSettings(parse, nats, credentials, maxAge);
+            ClusterRole role = parse.GetValue(rebuild) ? new RebuildRole(settings) : new RootRole(settings);
             await using (role.ConfigureAwait(false))
             {
                 return await RunClusterAsync(options, role, parse.GetValue(logLevel), parse.GetValue(json)).ConfigureAwait(false);

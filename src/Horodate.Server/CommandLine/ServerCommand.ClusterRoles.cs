@@ -23,7 +23,10 @@ internal static partial class ServerCommand
         public virtual IFileSystem? Files => null;
 
         /// <summary>The engine's clock: the wall clock set back by the balancer's allowance, on edges and root alike.</summary>
-        public TimeProvider Time { get; } = new BalancerAllowance(TimeProvider.System);
+        public virtual TimeProvider Time { get; } = new BalancerAllowance(TimeProvider.System);
+
+        /// <summary>Cancelled when the role's work is done and the server should stop (a rebuild's end).</summary>
+        public virtual CancellationToken Done => CancellationToken.None;
 
         /// <summary>Connects, authenticates and makes sure the stream exists.</summary>
         public async Task ConnectAsync(CancellationToken cancel)

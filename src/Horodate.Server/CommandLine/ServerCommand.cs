@@ -222,7 +222,7 @@ internal static partial class ServerCommand
             await notes.WriteLineAsync($"{Name}: listening on {string.Join(", ", server.Endpoints)} ({server.Transport.ToString().ToLowerInvariant()}){httpAt}; writing {options.Output} ({mode}{resumed}); late values go to {options.LateOutput}. Ctrl-C to stop.").ConfigureAwait(false);
             await notes.FlushAsync(CancellationToken.None).ConfigureAwait(false);
             // A critical error (a failed fsync, a transport that cannot read) stops the server as a signal would; then it exits non-zero.
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(signal.Token, server.Failing);
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(signal.Token, server.Failing, cluster?.Done ?? CancellationToken.None);
             try
             {
                 if (live)

@@ -15,6 +15,7 @@ internal sealed class Tree : IAsyncDisposable
 
     private readonly List<ProgramProcess> _processes = [];
     private readonly Dictionary<string, ProgramProcess> _edges = new(StringComparer.Ordinal);
+    private string _natsConfig = "";
 
     private Tree(TempDirectory dir) => Dir = dir;
 
@@ -52,10 +53,31 @@ internal sealed class Tree : IAsyncDisposable
             jetstream { store_dir: "{{tree.Dir.File("jetstream")}}" }
             authorization { user: {{User}}, password: {{Password}} }
             """);
-        tree.Nats = tree.Track(ProgramProcess.Start("nats-server", "-c", config));
-        await tree.Nats.WaitForLineAsync(l => l.Contains("Server is ready", StringComparison.Ordinal), Within.Short);
+        tree._natsConfig = config;
+        await tree.RestartNatsAsync();
         tree.NatsUrl = $"nats://127.0.0.1:{port}";
         return tree;
+    }
+
+    /// <summary>Starts nats-server (again, after <see cref="KillNats"/>) on the same port and store directory.</summary>
+    public async Task RestartNatsAsync()
+    {
+        Nats = Track(ProgramProcess.Start("nats-server", "-c", _natsConfig));
+        await Nats.WaitForLineAsync(l => l.Contains("Server is ready", StringComparison.Ordinal), Within.Short);
+    }
+
+    /// <summary>kill -9 of nats-server, waited for (its port is free again once it has exited).</summary>
+    public async Task KillNatsAsync()
+    {
+        Nats!.Kill();
+        await Nats.WaitForExitAsync(Within.Short);
+    }
+
+    /// <summary>kill -9 of the root, waited for.</summary>
+    public async Task KillRootAsync()
+    {
+        Root!.Kill();
+        await Root.WaitForExitAsync(Within.Short);
     }
 
     /// <summary>Starts edge <paramref name="id"/> on a free port.</summary>
@@ -92,6 +114,9 @@ internal sealed class Tree : IAsyncDisposable
 
         return Balancer;
     }
+
+    /// <summary>What every edge and the root wrote to stderr, for a failure's message.</summary>
+    public string Stderr => string.Join('\n', _edges.Select(e => $"{e.Key}: {e.Value.Stderr}").Append($"root: {Root?.Stderr}"));
 
     /// <summary>kill -9 of an edge.</summary>
     public void KillEdge(string id) => _edges[id].Kill();

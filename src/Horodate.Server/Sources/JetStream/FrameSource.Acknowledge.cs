@@ -33,7 +33,7 @@ internal sealed partial class FrameSource
                     head.Target.Source = null;
                 }
 
-                last = head.Message;
+                last = head.Ackable ? head.Message : last;
                 count++;
             }
         }
@@ -55,8 +55,11 @@ internal sealed partial class FrameSource
         }
     }
 
-    /// <summary>A delivered frame waiting to be durable: its last value (or a late frame's final acknowledgement).</summary>
-    private readonly record struct Pending(INatsJSMsg<byte[]> Message, Target Target, long LastValue)
+    /// <summary>
+    /// A delivered frame waiting to be durable: its last value (or a late frame's final acknowledgement). A frame read
+    /// through a gap consumer is not <paramref name="Ackable"/>: the acknowledgement of a later frame covers it.
+    /// </summary>
+    private readonly record struct Pending(INatsJSMsg<byte[]> Message, bool Ackable, Target Target, long LastValue)
     {
         public bool IsDurable => LastValue == long.MinValue ? Target.Finished : Target.Durable >= LastValue;
     }

@@ -1,3 +1,4 @@
+using Horodate.Core.Durability;
 using Horodate.Server.Pipeline;
 using Horodate.Server.Sinks.JetStream;
 using Microsoft.Extensions.Logging;
@@ -65,6 +66,7 @@ internal sealed partial class FrameSource : IAsyncDisposable
             MaxAckPending = MaxAckPending,
             AckWait = TimeSpan.FromSeconds(30),
         }, cancel).ConfigureAwait(false);
+        _taken = consumer.Info.AckFloor.StreamSeq;
         _consume = Task.Run(() => ConsumeAsync(consumer, _stop.Token), CancellationToken.None);
         _acknowledge = Task.Run(() => AcknowledgeLoopAsync(_stop.Token), CancellationToken.None);
     }
@@ -112,7 +114,7 @@ internal sealed partial class FrameSource : IAsyncDisposable
             {
                 await foreach (var msg in consumer.ConsumeAsync<byte[]>(cancellationToken: cancel).ConfigureAwait(false))
                 {
-                    Take(msg);
+                    await TakeInOrderAsync(msg, cancel).ConfigureAwait(false);
                 }
             }
             catch (Exception ex) when (ex is not OperationCanceledException && !cancel.IsCancellationRequested)
@@ -123,7 +125,7 @@ internal sealed partial class FrameSource : IAsyncDisposable
         }
     }
 
-    private void Take(INatsJSMsg<byte[]> msg)
+    private void Take(INatsJSMsg<byte[]> msg, bool ackable)
     {
         var edge = msg.Headers?[Frame.EdgeHeader].ToString();
         long[] values;
@@ -195,7 +197,7 @@ internal sealed partial class FrameSource : IAsyncDisposable
 
         lock (_gate)
         {
-            _pending.Enqueue(new Pending(msg, target, late ? long.MinValue : values.Length == 0 ? long.MinValue : values[^1]));
+            _pending.Enqueue(new Pending(msg, ackable, target, late ? long.MinValue : values.Length == 0 ? long.MinValue : values[^1]));
         }
     }
 
