@@ -105,7 +105,7 @@ public sealed class IngestCoreTests
 
     /// <summary>Issue 12 §3: the writer may sleep only when a flush has nothing to do now and nothing to come.</summary>
     [Fact]
-    public void The_core_is_quiescent_only_with_no_source_open_and_nothing_left_to_write_or_sync()
+    public void The_core_is_quiescent_only_with_no_source_active_and_nothing_left_to_write_or_sync()
     {
         var (core, files, clock) = Open(dedupe: true);
         Assert.True(core.Quiescent); // nothing connected: no deadline, the writer may sleep
@@ -120,6 +120,13 @@ public sealed class IngestCoreTests
         Assert.True(core.Flush(final: false));
         Assert.Equal([clock.WallMs - 610], MainValues(files));
         Assert.True(core.Quiescent); // written: nothing more to come
+
+        var silent = core.OpenSource();
+        Assert.False(core.Quiescent); // open and active: its idle expiry is still to come
+        clock.Advance(150); // past the idle timeout (100 ms)
+        Assert.True(core.Flush(final: false));
+        Assert.True(core.Quiescent); // open but silent past the idle timeout: it holds nothing, nothing is to come
+        core.CloseSource(silent);
     }
 
     /// <summary>Issue 10 defect 4: the first flush with an acknowledged client, its write failing.</summary>
@@ -319,216 +326,5 @@ public sealed class IngestCoreTests
 
         Assert.Equal(sentSome ? value : -1, target.Final); // -1: the end of the connection, with no line
         Assert.Empty(target.Delivered);
-    }
-}
-
-/// <summary>
-/// Torture findings §3: while the server does not read (writes fail and the transports push back, or the process is
-/// stopped), the clients' values wait in the socket buffers. That time is nobody's silence or lag: once the server
-/// reads again, those values must still land in order in the main file, not in <c>.late</c>.
-/// </summary>
-public sealed class NotReadingTests
-{
-    private const string Output = "/t/out.txt";
-
-    /// <summary>Two clients, 10 ms apart, their clocks 3 ms apart; what they sent waits until the server reads.</summary>
-    private sealed class Clients(IngestCore core, SimClock clock)
-    {
-        private readonly int[] _sources = [core.OpenSource(), core.OpenSource()];
-        private readonly List<long>[] _unread = [[], []];
-
-        public List<long> Sent { get; } = [];
-
-        public void Send()
-        {
-            for (var i = 0; i < _sources.Length; i++)
-            {
-                var value = clock.WallMs - (3 * i);
-                _unread[i].Add(value);
-                Sent.Add(value);
-            }
-        }
-
-        /// <summary>What a transport does: reads what the sockets hold, unless writes fail (backpressure).</summary>
-        public void Read()
-        {
-            if (core.Backpressured)
-            {
-                return;
-            }
-
-            for (var i = 0; i < _sources.Length; i++)
-            {
-                core.Ingest(_sources[i], [.. _unread[i]]);
-                _unread[i].Clear();
-            }
-        }
-    }
-
-    private static (IngestCore Core, SimFileSystem Files, SimClock Clock) Open(bool dedupe)
-    {
-        var files = new SimFileSystem(new SimRandom(1));
-        var clock = new SimClock();
-        var options = new IngestOptions
-        {
-            Output = Output,
-            Ordering = new OrderingOptions { Dedupe = dedupe, IdleTimeoutMs = 100, MaxDelayMs = 500, MaxFutureMs = 1_000 },
-            StallGapMs = IngestOptions.StallGapFor(new OrderingOptions { IdleTimeoutMs = 100 }, flushIntervalMs: 10), // as the server's pipeline
-        };
-        return (IngestCore.Open(options, files, clock, NullEvents.Instance), files, clock);
-    }
-
-    private static long[] Values(SimFileSystem files, string path) =>
-        Encoding.ASCII.GetString(files.Content(path)).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(long.Parse).ToArray();
-
-    private static void Run(Clients clients, IngestCore core, SimClock clock, long ms, bool send = true, bool read = true, bool flush = true)
-    {
-        for (var end = clock.MonoMs + ms; clock.MonoMs < end;)
-        {
-            clock.Advance(10);
-            if (send)
-            {
-                clients.Send();
-            }
-
-            if (read)
-            {
-                clients.Read();
-            }
-
-            if (flush)
-            {
-                _ = core.Flush(final: false);
-            }
-        }
-    }
-
-    private static void AssertAllInOrder(Clients clients, SimFileSystem files, bool dedupe)
-    {
-        Assert.Empty(Values(files, Output + ".late"));
-        var expected = clients.Sent.Order();
-        Assert.Equal(dedupe ? expected.Distinct() : expected, Values(files, Output));
-    }
-
-    [Theory]
-    [InlineData(true, 600)] // beyond the max-delay (500 ms)
-    [InlineData(false, 600)]
-    [InlineData(true, 3_000)] // six times the max-delay, thirty times the idle timeout
-    public void Values_sent_while_the_disk_was_full_land_in_order_once_it_has_room(bool dedupe, long fullMs)
-    {
-        var (core, files, clock) = Open(dedupe);
-        var clients = new Clients(core, clock);
-        Run(clients, core, clock, 300);
-
-        files.Capacity = files.Used; // the disk is full: writes fail, the server stops reading, the clients' sends queue
-        Run(clients, core, clock, fullMs);
-        Assert.True(core.Backpressured);
-
-        files.Capacity = long.MaxValue;
-        Run(clients, core, clock, 300);
-        Assert.True(core.Flush(final: true));
-        AssertAllInOrder(clients, files, dedupe);
-    }
-
-    [Theory]
-    [InlineData(true, 2_000)]
-    [InlineData(false, 2_000)]
-    public void Values_sent_while_the_server_process_was_stopped_land_in_order(bool dedupe, long stoppedMs)
-    {
-        var (core, files, clock) = Open(dedupe);
-        var clients = new Clients(core, clock);
-        Run(clients, core, clock, 300);
-
-        // SIGSTOP: no read, no flush; the clients go on sending. SIGCONT: the writer thread happens to run first.
-        Run(clients, core, clock, stoppedMs, read: false, flush: false);
-        Assert.True(core.Flush(final: false));
-        Run(clients, core, clock, 300);
-        Assert.True(core.Flush(final: true));
-        AssertAllInOrder(clients, files, dedupe);
-    }
-}
-
-/// <summary>Issue 10 defects 2 and 8: the engine's timeouts on the monotonic clock; the resume grace.</summary>
-public sealed class EngineTimeTests
-{
-    private sealed class Recorder : IOrderedOutput
-    {
-        public List<long> Written { get; } = [];
-
-        public List<long> Late { get; } = [];
-
-        public void Write(long value, int count) => Written.Add(value);
-
-        public void WriteLate(long value) => Late.Add(value);
-    }
-
-    private static readonly OrderingOptions Options = new();
-
-    [Fact]
-    public void A_wall_clock_step_forward_beyond_the_idle_timeout_does_not_expire_the_sources()
-    {
-        var output = new Recorder();
-        const long Wall = 1_700_000_000_000;
-        var engine = new OrderingEngine(Options, output, null, new EngineTime(Wall, 0), resumed: false);
-        var fast = engine.OpenSource(new EngineTime(Wall, 0));
-        var slow = engine.OpenSource(new EngineTime(Wall, 0));
-        engine.Ingest(fast, [Wall + 100], new EngineTime(Wall, 0));
-        engine.Ingest(slow, [Wall + 10], new EngineTime(Wall, 0));
-
-        // The wall clock jumps an hour ahead, 10 ms of real time later.
-        var jumped = new EngineTime(Wall + 3_600_000, 10);
-        engine.Advance(jumped);
-        engine.Ingest(slow, [Wall + 50], jumped);
-        engine.Advance(jumped);
-
-        Assert.Equal(2, engine.ActiveSources); // neither expired
-        Assert.Empty(output.Late); // the slow source still held the watermark: its value is in order
-        Assert.Equal([Wall + 10], output.Written); // and still holds it at its high
-    }
-
-    [Fact]
-    public void A_wall_clock_step_back_does_not_freeze_the_idle_timeout()
-    {
-        var output = new Recorder();
-        const long Wall = 1_700_000_000_000;
-        var engine = new OrderingEngine(Options, output, null, new EngineTime(Wall, 0), resumed: false);
-        var silent = engine.OpenSource(new EngineTime(Wall, 0));
-        var talking = engine.OpenSource(new EngineTime(Wall, 0));
-        engine.Ingest(silent, [Wall], new EngineTime(Wall, 0));
-        engine.Ingest(talking, [Wall + 1], new EngineTime(Wall, 0));
-
-        // The wall clock steps back 5 s; real time goes on past the idle timeout.
-        var later = new EngineTime(Wall - 5_000, Options.IdleTimeoutMs + 10);
-        engine.Ingest(talking, [Wall + 2], later);
-        engine.Advance(later);
-
-        Assert.Equal(1, engine.ActiveSources); // the silent one expired on time
-        Assert.Contains(Wall + 1, output.Written);
-    }
-
-    [Theory]
-    [InlineData(1_000)]
-    [InlineData(9_000)]
-    [InlineData(20_000)]
-    public void After_an_outage_within_the_bound_the_resends_land_in_order_not_in_late(long outageMs)
-    {
-        var output = new Recorder();
-        const long Last = 1_700_000_000_000;
-        var restart = new EngineTime(Last + outageMs, 0);
-        var engine = new OrderingEngine(Options, output, Last, restart, resumed: true);
-        Assert.True(engine.CoveredOutageMs >= 20_000, $"covered outage {engine.CoveredOutageMs} ms");
-
-        // A client reconnects with backoff (6 s) and resends what it sent since the file's last value.
-        var reconnect = new EngineTime(Last + outageMs + 6_000, 6_000);
-        engine.Advance(reconnect);
-        var source = engine.OpenSource(reconnect);
-        var resends = Enumerable.Range(1, 100).Select(i => Last + (i * 50)).Where(v => v < Last + outageMs).ToArray();
-        engine.Ingest(source, resends, reconnect);
-        engine.Ingest(source, [reconnect.WallMs], reconnect);
-        engine.CloseSource(source);
-        engine.Advance(new EngineTime(reconnect.WallMs + 2_000, 8_000));
-
-        Assert.Empty(output.Late);
-        Assert.Equal([.. resends, reconnect.WallMs], output.Written);
     }
 }

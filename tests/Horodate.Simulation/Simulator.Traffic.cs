@@ -1,0 +1,196 @@
+using System.Globalization;
+using System.Text;
+using Horodate.Core.Durability;
+using Horodate.Core.Ordering;
+using Horodate.Core.Protocol;
+using Horodate.Core.Storage;
+
+namespace Horodate.Simulation;
+
+/// <content>The traffic: clients connecting (after the accept wait) and sending, the server reading and flushing.</content>
+internal sealed partial class Simulator
+{
+    private void ConnectAndSend(bool sending, bool connect = true)
+    {
+        foreach (var client in _clients)
+        {
+            if (client.Connection is { Ended: true } ended)
+            {
+                Disconnect(ended, closeSource: true); // the server closes after the final acknowledgement
+                Note($"{client.Id} had its final acknowledgement; acked {client.AckedThrough - SimClock.Epoch}");
+            }
+
+            if (client.Gone || client.FinalReceived)
+            {
+                continue;
+            }
+
+            if (client.Connection is null)
+            {
+                if (!connect)
+                {
+                    continue;
+                }
+
+                if (_clock.MonoMs < client.ReconnectAtMs)
+                {
+                    continue;
+                }
+
+                if (_core is null)
+                {
+                    client.Failures++;
+                    client.ReconnectAtMs = _clock.MonoMs + Backoff(client);
+                    continue;
+                }
+
+                if (client.OpensAtMs < 0)
+                {
+                    client.OpensAtMs = _clock.MonoMs + _modelRandom.Next(_acceptWaitMaxMs + 1);
+                    client.LastAtConnect = client.LastValue;
+                }
+
+                if (_clock.MonoMs < client.OpensAtMs)
+                {
+                    // Connected as the client sees it, not yet opened by the server. A plain client sends at once; an
+                    // acknowledged one waits for the answer to its hello, which comes after the server opened it.
+                    if (sending && !client.Acknowledged && !client.Finished && _clock.MonoMs >= client.NextSendMs)
+                    {
+                        client.NextSendMs = _clock.MonoMs + client.PeriodMs;
+                        client.SentBeforeOpen.Add(client.NextValue(_clock.WallMs));
+                    }
+
+                    continue;
+                }
+
+                client.OpensAtMs = -1;
+                var source = _core.OpenSource();
+                var connection = new SimConnection(client, source, _random, _eagainPerMille)
+                {
+                    NewAbove = client.LastAtConnect,
+                    HoldFrom = Math.Max(_clock.WallMs, _core.Snapshot().Floor),
+                    StampsFrom = client.Acknowledged ? _clock.WallMs + client.SkewMs : long.MinValue,
+                };
+                client.Connection = connection;
+                Connected(client);
+                if (client.Acknowledged)
+                {
+                    _core.EnableAcks(source, client.Id, connection);
+                    connection.InFlight.AddRange(client.Unacked); // the resends, in order, before anything new
+                }
+
+                connection.InFlight.AddRange(client.SentBeforeOpen);
+                client.SentBeforeOpen.Clear();
+            }
+
+            if (client.Finished)
+            {
+                // Everything (the resends) read by the server, then the end of the stream: the transport reports it.
+                if (client.Connection is { HalfClosed: false, Read: true, InFlight.Count: 0 } connection)
+                {
+                    connection.HalfClosed = true;
+                    _core!.FinishSource(connection.Source);
+                    Note($"{client.Id} half-closed; acked {client.AckedThrough - SimClock.Epoch}, unacked {client.Unacked.Count}");
+                }
+
+                continue;
+            }
+
+            if (sending && _clock.MonoMs >= client.NextSendMs)
+            {
+                client.NextSendMs = _clock.MonoMs + client.PeriodMs;
+                var value = client.NextValue(_clock.WallMs);
+                if (value < _resumeLast) // a copy of the file's last value is a duplicate, or follows it (keep-duplicates)
+                {
+                    _ = _lateByRule.Add(value);
+                }
+
+                client.Connection.InFlight.Add(value);
+                if (client.Acknowledged)
+                {
+                    client.Unacked.Add(value);
+                }
+            }
+        }
+    }
+
+    private long[] _chunk = new long[64];
+
+    private void Deliver(bool all)
+    {
+        if (_core!.Backpressured)
+        {
+            return; // writes fail: the transports stop reading, the clients' sends wait in the socket buffers (TCP pushback)
+        }
+
+        var reach = _core.Snapshot().Floor + _core.WindowSize;
+        if (_clients.Exists(c => c.Connection is { Read: true } connection && connection.InFlight.Count > 0 && connection.InFlight[^1] >= reach))
+        {
+            _beyondWindow++;
+            Note("values in flight beyond the window: the write point must move on");
+        }
+
+        MarkLateAfterReconnect();
+        foreach (var client in _clients)
+        {
+            if (client.Connection is not { Read: true } connection || connection.InFlight.Count == 0)
+            {
+                continue;
+            }
+
+            var take = all ? connection.InFlight.Count : 1 + _random.Next(connection.InFlight.Count);
+            if (_chunk.Length < take)
+            {
+                _chunk = new long[Math.Max(take, _chunk.Length * 2)];
+            }
+
+            connection.InFlight.CopyTo(0, _chunk, 0, take);
+            connection.InFlight.RemoveRange(0, take);
+            var dropped = _droppedClients.Contains(client);
+            if (dropped || _chunk[0] < connection.HoldFrom)
+            {
+                // Not promised: resends after a network failure may be below the write point; so may new values
+                // below where the engine held it for this connection when it opened (a client clock behind; a plain
+                // client's values stamped before the server opened its connection). An acknowledged client's values
+                // stamped before the answer to its hello would not be excused: it must not send them.
+                var floor = _core!.Snapshot().Floor;
+                foreach (var value in _chunk.AsSpan(0, take))
+                {
+                    var excused = value > connection.NewAbove && value >= connection.StampsFrom && value < connection.HoldFrom;
+                    if (value < floor && (dropped || excused))
+                    {
+                        _ = _lateByRule.Add(value);
+                    }
+                }
+            }
+
+            _core!.Ingest(connection.Source, _chunk.AsSpan(0, take));
+            if (_tracing)
+            {
+                Note($"{client.Id} delivered {string.Join(',', _chunk.Take(take).Select(v => v - SimClock.Epoch))}; floor {_core.Snapshot().Floor - SimClock.Epoch}");
+            }
+        }
+    }
+
+    private void Flush()
+    {
+        _lastFlushMs = _clock.MonoMs;
+        var lateBefore = _tracing ? _files.Content(_options.LateOutput).Length : 0;
+        _ = _core!.Flush(final: false);
+        if (_tracing)
+        {
+            var st = _core.Snapshot();
+            Note($"flush: floor {st.Floor - SimClock.Epoch}, active {st.ActiveSources}, buffered {st.BufferedValues}");
+        }
+        if (_tracing && _files.Content(_options.LateOutput).Length != lateBefore)
+        {
+            var status = _core.Snapshot();
+            Note($"late written; floor {status.Floor - SimClock.Epoch}, sources {status.OpenSources}/{status.ActiveSources}, clients {string.Join(' ', _clients.Select(c => $"{c.Id}:{(c.Connection is null ? "down" : "up")}:last {c.LastValue - SimClock.Epoch}:acked {c.AckedThrough - SimClock.Epoch}:unacked {c.Unacked.Count}"))}");
+        }
+
+        if (_core.BufferedValues > _core.WindowSize)
+        {
+            throw new InvalidOperationException($"memory: {_core.BufferedValues} values buffered, window {_core.WindowSize}");
+        }
+    }
+}
