@@ -78,7 +78,11 @@ internal sealed partial class Simulator
                 DedupeHistoryBits = 14,
             },
         };
-        _options = _options with { StallGapMs = IngestOptions.StallGapFor(_options.Ordering, flushIntervalMs: 4) }; // a step is 1–4 ms
+        _options = _options with
+        {
+            StallGapMs = IngestOptions.StallGapFor(_options.Ordering, flushIntervalMs: 4), // a step is 1–4 ms
+            AckIntervalMs = _modelRandom.Next(4) switch { 0 => 0, 1 => 25, 2 => 125, _ => 500 }, // every sync to the 5 s default, scaled
+        };
         _eagainPerMille = _random.Chance(300) ? 200 : 0;
         if (_random.Chance(300))
         {

@@ -191,9 +191,10 @@ public sealed class AckTracker
     /// <summary>
     /// Right after the engine advanced and its output was taken for writing: what each source can be told once
     /// that output is written and synced (<paramref name="ackPoint"/>), and what it was not yet told whole; for a
-    /// finished source whose values are all taken (<paramref name="settled"/>), the final acknowledgement.
+    /// finished source whose values are all taken (<paramref name="settled"/>), the final acknowledgement. Without
+    /// <paramref name="periodic"/>, only final acknowledgements and those not delivered whole yet.
     /// </summary>
-    public void Collect(Func<int, long> ackPoint, Func<int, bool> settled, List<Pending> into)
+    public void Collect(Func<int, long> ackPoint, Func<int, bool> settled, List<Pending> into, bool periodic = true)
     {
         ArgumentNullException.ThrowIfNull(ackPoint);
         ArgumentNullException.ThrowIfNull(settled);
@@ -208,7 +209,7 @@ public sealed class AckTracker
                 entry.Raise(AckStage.FinalCollected);
                 into.Add(new Pending(entry, Math.Max(point, durable), Final: true));
             }
-            else if (point > durable || entry.Delivered < durable)
+            else if ((periodic && point > durable) || entry.Delivered < durable)
             {
                 into.Add(new Pending(entry, Math.Max(point, durable)));
             }

@@ -22,6 +22,13 @@ public sealed record IngestOptions
     public long SyncIntervalMs { get; init; } = 1_000;
 
     /// <summary>
+    /// How often, at most, a sending connection is told what became durable (0, the default: at every sync; the
+    /// server sets its <c>--ack-interval</c>). A finished connection's final acknowledgement, and one held back by a
+    /// full socket or a failed write, do not wait.
+    /// </summary>
+    public long AckIntervalMs { get; init; }
+
+    /// <summary>
     /// A gap longer than this between two readings of the core (flushes, reads) while sources are open means the
     /// process did not run (stopped, a long GC pause, a frozen VM): the excess is not counted as the sources' silence
     /// or lag. <see langword="null"/> (the default): gaps are not judged, for a caller that steps time itself; an
@@ -52,6 +59,7 @@ public sealed record IngestOptions
         ArgumentNullException.ThrowIfNull(Ordering);
         Ordering.Validate();
         ArgumentOutOfRangeException.ThrowIfNegative(SyncIntervalMs);
+        ArgumentOutOfRangeException.ThrowIfNegative(AckIntervalMs);
         if (StallGapMs is { } gap)
         {
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(gap, nameof(StallGapMs));

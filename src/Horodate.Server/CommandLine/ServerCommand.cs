@@ -45,6 +45,8 @@ internal static partial class ServerCommand
             $"How often ready values are appended to the file. {Default(defaults.FlushInterval)}", TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(10));
         var syncInterval = CliParsing.Duration("--sync-interval",
             $"How often written values are fsynced and acknowledged to clients in acknowledged mode. {Default(defaults.SyncInterval)}", TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(1));
+        var ackInterval = CliParsing.Duration("--ack-interval",
+            $"How often, at most, a sending acknowledged client is told what became durable; 0s for every sync. A client that has finished is acknowledged at once. {Default(defaults.AckInterval)}", TimeSpan.Zero, TimeSpan.FromMinutes(1));
         var (statusInterval, quiet) = CliParsing.ReportOptions(defaults.StatusInterval);
         var readTimeout = CliParsing.Duration("--read-timeout",
             $"Close a connection that sends nothing for this long; 0s for never. {Default(defaults.ReadTimeout)}", TimeSpan.Zero, TimeSpan.FromDays(1));
@@ -101,7 +103,7 @@ internal static partial class ServerCommand
               horodate-server verify timestamps.txt --unique --expect sent.txt
             """)
         {
-            listen, output, keepDuplicates, idleTimeout, maxFuture, maxDelay, resumeGrace, flushInterval, syncInterval, readTimeout, maxConnections, allow, statusInterval, quiet, tlsCert, tlsKey, transport, http, json, config, logLevel,
+            listen, output, keepDuplicates, idleTimeout, maxFuture, maxDelay, resumeGrace, flushInterval, syncInterval, ackInterval, readTimeout, maxConnections, allow, statusInterval, quiet, tlsCert, tlsKey, transport, http, json, config, logLevel,
         };
         root.Add(VerifyCommand.Create());
 
@@ -116,7 +118,7 @@ internal static partial class ServerCommand
             var live = !parse.GetValue(quiet) && !parse.GetValue(json) && !Console.IsOutputRedirected;
             return await RunAsync(options, parse.GetValue(logLevel) ?? LogLevel.Warning, parse.GetValue(json), live).ConfigureAwait(false);
         });
-        Option[] shared = [listen, output, keepDuplicates, idleTimeout, maxFuture, maxDelay, resumeGrace, flushInterval, syncInterval, readTimeout, maxConnections, allow, statusInterval, quiet, tlsCert, tlsKey, transport, http, json, config, logLevel];
+        Option[] shared = [listen, output, keepDuplicates, idleTimeout, maxFuture, maxDelay, resumeGrace, flushInterval, syncInterval, ackInterval, readTimeout, maxConnections, allow, statusInterval, quiet, tlsCert, tlsKey, transport, http, json, config, logLevel];
         root.Add(CreateEdge(shared, Build, json, logLevel));
         root.Add(CreateRoot(shared, Build, json, logLevel));
 
@@ -135,6 +137,7 @@ internal static partial class ServerCommand
                 Output = parse.GetValue(output) ?? defaults.Output,
                 FlushInterval = parse.GetValue(flushInterval) ?? defaults.FlushInterval,
                 SyncInterval = parse.GetValue(syncInterval) ?? defaults.SyncInterval,
+                AckInterval = parse.GetValue(ackInterval) ?? defaults.AckInterval,
                 StatusInterval = parse.GetValue(statusInterval) ?? defaults.StatusInterval,
                 Transport = parse.GetValue(transport) ?? defaults.Transport,
                 TlsCertificatePath = parse.GetValue(tlsCert),

@@ -63,6 +63,7 @@ internal sealed partial class IngestPipeline : IDisposable
             ingest with
             {
                 SyncIntervalMs = (long)options.SyncInterval.TotalMilliseconds,
+                AckIntervalMs = (long)options.AckInterval.TotalMilliseconds,
                 StallGapMs = IngestOptions.StallGapFor(options.Ordering, (long)options.FlushInterval.TotalMilliseconds),
             },
             files ?? PhysicalFileSystem.Instance, time, events);

@@ -1,0 +1,70 @@
+using Horodate.Core.Durability;
+using Horodate.Core.Ordering;
+using Horodate.Simulation;
+
+namespace Horodate.Core.Tests.Durability;
+
+/// <summary>
+/// Issue 12 §1: a sending connection is acknowledged at most once per <see cref="IngestOptions.AckIntervalMs"/>, at the
+/// sync after it, while the fsync keeps its own cadence; a finished connection's final acknowledgement does not wait.
+/// </summary>
+public sealed class AckIntervalTests
+{
+    private sealed class Target : IAckTarget
+    {
+        public List<long> Delivered { get; } = [];
+
+        public long? Final { get; private set; }
+
+        public bool TryDeliver(long value)
+        {
+            Delivered.Add(value);
+            return true;
+        }
+
+        public bool TryDeliverFinal(long value)
+        {
+            Final = value;
+            return true;
+        }
+    }
+
+    [Fact]
+    public void A_sending_connection_is_acknowledged_once_per_interval_and_its_final_acknowledgement_comes_at_once()
+    {
+        var files = new SimFileSystem(new SimRandom(1));
+        var clock = new SimClock();
+        var options = new IngestOptions
+        {
+            Output = "/t/out.txt",
+            SyncIntervalMs = 10,
+            AckIntervalMs = 100,
+            Ordering = new OrderingOptions { Dedupe = true, MaxDelayMs = 500, MaxFutureMs = 1_000, IdleTimeoutMs = 100 },
+        };
+        var core = IngestCore.Open(options, files, clock, NullEvents.Instance);
+        var target = new Target();
+        var source = core.OpenSource();
+        core.EnableAcks(source, "a", target);
+
+        var syncs = 0;
+        for (var step = 0; step < 50; step++) // 500 ms of sending, a value and a sync every 10 ms
+        {
+            core.Ingest(source, [clock.WallMs]);
+            clock.Advance(10);
+            _ = core.Flush(final: false);
+            syncs += core.RunSync() ? 1 : 0;
+        }
+
+        Assert.True(syncs >= 40, $"{syncs} syncs"); // the fsync keeps its 10 ms cadence
+        Assert.InRange(target.Delivered.Count, 4, 6); // one acknowledgement per 100 ms, not one per sync
+        Assert.Equal(target.Delivered.Order(), target.Delivered);
+
+        var last = clock.WallMs;
+        core.Ingest(source, [last]);
+        core.FinishSource(source);
+        clock.Advance(1);
+        _ = core.Flush(final: false);
+        Assert.True(core.RunSync());
+        Assert.Equal(last, target.Final); // not held for the interval
+    }
+}
