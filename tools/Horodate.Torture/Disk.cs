@@ -32,6 +32,19 @@ internal sealed class Disk : IDisposable
         return new Disk(path, mounted);
     }
 
+    /// <summary>
+    /// Unmounts a tmpfs that an earlier run, killed before it could clean up, left mounted at <paramref name="path"/>:
+    /// its directory could not be deleted otherwise ("Device or resource busy").
+    /// </summary>
+    public static async Task UnmountLeftoverAsync(string path)
+    {
+        var full = System.IO.Path.GetFullPath(path);
+        if (File.Exists("/proc/mounts") && File.ReadLines("/proc/mounts").Any(line => line.Split(' ') is [_, var point, ..] && point == full))
+        {
+            _ = await RunAsync("umount", "-l", full).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Whether this machine lets the harness mount a tmpfs (tried once, in a scratch directory).</summary>
     public static async Task<bool> CanMountAsync(string scratch)
     {

@@ -104,6 +104,7 @@ internal sealed partial class ScheduleRunner : IAsyncDisposable
     {
         if (Directory.Exists(_dir))
         {
+            await Disk.UnmountLeftoverAsync(Path.Combine(_dir, "disk")).ConfigureAwait(false);
             Directory.Delete(_dir, recursive: true);
         }
 
