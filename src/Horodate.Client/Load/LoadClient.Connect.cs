@@ -143,12 +143,8 @@ public sealed partial class LoadClient
             timeout.CancelAfter(ConnectTimeout);
             await socket.ConnectAsync(endpoint, timeout.Token).ConfigureAwait(false);
 
-            // A connection waiting for the answer to its hello sends nothing: TCP keepalive (probes after 60 s idle,
-            // every 10 s, 3 misses) is what notices a server host that vanished meanwhile.
-            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
-            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, 60);
-            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, 10);
-            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, 3);
+            // A connection waiting for the answer to its hello sends nothing: keepalive notices a server host that vanished.
+            TcpKeepAlive.Enable(socket);
 
             // Sends are synchronous calls from the scheduler threads: they must never block. TLS cannot split a
             // record, so there a send blocks, for one second at most.

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Horodate.Core.Protocol;
 using Horodate.Server.Logging;
 
 namespace Horodate.Server.Transport.Epoll;
@@ -57,7 +58,7 @@ internal sealed partial class EpollTransport
         }
 
         socket.Blocking = false;
-        Admission.KeepAlive(socket);
+        TcpKeepAlive.Enable(socket);
         var connection = new EpollConnection(socket, _sessions.Open(socket.RemoteEndPoint?.ToString(), static source => $"epoll-{source}"));
         connection.Session.Start(connection.Acks); // before epoll can report the socket, like the table slot
         connection.Slot = AddToTable(connection);

@@ -1,4 +1,5 @@
 using System.Net;
+using Horodate.Core.Protocol;
 using Horodate.Server.Status;
 using Horodate.Server.Hosting;
 using Horodate.Server.Pipeline;
@@ -81,7 +82,7 @@ internal sealed class KestrelTransport : ITransport
 
         if (context.Features.Get<IConnectionSocketFeature>()?.Socket is { } socket)
         {
-            Admission.KeepAlive(socket);
+            TcpKeepAlive.Enable(socket);
         }
 
         var session = sessions.Open(context.RemoteEndPoint?.ToString(), _ => context.ConnectionId);

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using Horodate.Core.Diagnostics;
 using Horodate.Server.Logging;
 using Horodate.Server.Status;
@@ -53,15 +52,6 @@ internal sealed class Admission(ServerOptions options, ServerCounters counters, 
         {
             ServerLog.ClosingIdle(logger, connectionId, remote, options.ReadTimeout.TotalSeconds, suppressed);
         }
-    }
-
-    /// <summary>Turns on TCP keepalive (probes after 60 s idle, every 10 s, 3 misses): a vanished peer's socket errors out.</summary>
-    public static void KeepAlive(Socket socket)
-    {
-        socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
-        socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, 60);
-        socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, 10);
-        socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, 3);
     }
 
     private bool IsAllowed(IPAddress address)
