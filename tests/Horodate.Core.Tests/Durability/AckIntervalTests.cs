@@ -1,5 +1,6 @@
 using Horodate.Core.Durability;
 using Horodate.Core.Ordering;
+using Horodate.Core.Tests.Support;
 using Horodate.Simulation;
 
 namespace Horodate.Core.Tests.Durability;
@@ -10,25 +11,6 @@ namespace Horodate.Core.Tests.Durability;
 /// </summary>
 public sealed class AckIntervalTests
 {
-    private sealed class Target : IAckTarget
-    {
-        public List<long> Delivered { get; } = [];
-
-        public long? Final { get; private set; }
-
-        public bool TryDeliver(long value)
-        {
-            Delivered.Add(value);
-            return true;
-        }
-
-        public bool TryDeliverFinal(long value)
-        {
-            Final = value;
-            return true;
-        }
-    }
-
     [Fact]
     public void A_sending_connection_is_acknowledged_once_per_interval_and_its_final_acknowledgement_comes_at_once()
     {
@@ -42,7 +24,7 @@ public sealed class AckIntervalTests
             Ordering = new OrderingOptions { Dedupe = true, MaxDelayMs = 500, MaxFutureMs = 1_000, IdleTimeoutMs = 100 },
         };
         var core = IngestCore.Open(options, files, clock, NullEvents.Instance);
-        var target = new Target();
+        var target = new RecordingAckTarget();
         var source = core.OpenSource();
         core.EnableAcks(source, "a", target);
 

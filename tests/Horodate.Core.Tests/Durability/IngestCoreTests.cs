@@ -1,6 +1,7 @@
 using System.Text;
 using Horodate.Core.Durability;
 using Horodate.Core.Ordering;
+using Horodate.Core.Tests.Support;
 using Horodate.Simulation;
 
 namespace Horodate.Core.Tests.Durability;
@@ -12,40 +13,6 @@ namespace Horodate.Core.Tests.Durability;
 public sealed class IngestCoreTests
 {
     private const string Output = "/t/out.txt";
-
-    private sealed class Target : IAckTarget
-    {
-        public List<long> Delivered { get; } = [];
-
-        public int Refuse { get; set; }
-
-        public bool TryDeliver(long value)
-        {
-            if (Refuse > 0)
-            {
-                Refuse--;
-                return false;
-            }
-
-            Delivered.Add(value);
-            return true;
-        }
-
-        public bool TryDeliverFinal(long value)
-        {
-            if (Refuse > 0)
-            {
-                Refuse--;
-                return false;
-            }
-
-            Final = value;
-            return true;
-        }
-
-        /// <summary>The final acknowledgement taken (-1: taken with no line), or null.</summary>
-        public long? Final { get; private set; }
-    }
 
     private static (IngestCore Core, SimFileSystem Files, SimClock Clock) Open(bool dedupe, long syncIntervalMs = 0)
     {
@@ -136,7 +103,7 @@ public sealed class IngestCoreTests
     public void No_acknowledgement_covers_a_value_before_it_is_in_the_file(bool keepDuplicates)
     {
         var (core, files, clock) = Open(dedupe: !keepDuplicates);
-        var target = new Target();
+        var target = new RecordingAckTarget();
         var source = core.OpenSource();
         core.EnableAcks(source, "a", target);
         core.Ingest(source, [clock.WallMs - 400, clock.WallMs - 399]);
@@ -158,7 +125,7 @@ public sealed class IngestCoreTests
     public void An_acknowledgement_held_back_by_a_failed_write_is_sent_once_the_write_works()
     {
         var (core, files, clock) = Open(dedupe: true);
-        var target = new Target();
+        var target = new RecordingAckTarget();
         var source = core.OpenSource();
         core.EnableAcks(source, "a", target);
         core.Ingest(source, [clock.WallMs - 400, clock.WallMs - 300]);
@@ -185,7 +152,7 @@ public sealed class IngestCoreTests
     public void An_acknowledgement_held_back_by_a_failed_journal_write_is_sent_after_the_next_sync()
     {
         var (core, files, clock) = Open(dedupe: false);
-        var target = new Target();
+        var target = new RecordingAckTarget();
         var source = core.OpenSource();
         core.EnableAcks(source, "a", target);
         var value = clock.WallMs - 400;
@@ -208,7 +175,7 @@ public sealed class IngestCoreTests
     public void An_acknowledgement_the_socket_refused_is_offered_again_until_it_is_taken()
     {
         var (core, _, clock) = Open(dedupe: true);
-        var target = new Target { Refuse = 2 };
+        var target = new RecordingAckTarget { Refuse = 2 };
         var source = core.OpenSource();
         core.EnableAcks(source, "a", target);
         var value = clock.WallMs - 400;
@@ -228,7 +195,7 @@ public sealed class IngestCoreTests
     public void A_finished_client_gets_one_final_acknowledgement_covering_all_it_sent_without_waiting_the_sync_interval()
     {
         var (core, files, clock) = Open(dedupe: true, syncIntervalMs: 60_000);
-        var target = new Target();
+        var target = new RecordingAckTarget();
         var source = core.OpenSource();
         core.EnableAcks(source, "a", target);
         long[] sent = [clock.WallMs - 20, clock.WallMs - 10];
@@ -256,7 +223,7 @@ public sealed class IngestCoreTests
     public void A_final_acknowledgement_waits_until_the_finished_clients_last_value_is_written()
     {
         var (core, files, clock) = Open(dedupe: true);
-        var target = new Target();
+        var target = new RecordingAckTarget();
         var holder = core.OpenSource();
         core.Ingest(holder, [clock.WallMs - 300]);
         var source = core.OpenSource();
@@ -281,7 +248,7 @@ public sealed class IngestCoreTests
     public void A_final_acknowledgement_held_back_by_a_failed_journal_write_is_sent_after_the_next_sync()
     {
         var (core, files, clock) = Open(dedupe: false, syncIntervalMs: 50);
-        var target = new Target();
+        var target = new RecordingAckTarget();
         var source = core.OpenSource();
         core.EnableAcks(source, "a", target);
         var value = clock.WallMs - 10;
@@ -307,7 +274,7 @@ public sealed class IngestCoreTests
     public void A_final_acknowledgement_the_socket_refused_is_offered_again_until_it_is_taken(bool sentSome)
     {
         var (core, _, clock) = Open(dedupe: false);
-        var target = new Target { Refuse = 2 };
+        var target = new RecordingAckTarget { Refuse = 2 };
         var source = core.OpenSource();
         core.EnableAcks(source, "a", target);
         var value = clock.WallMs - 10;
