@@ -40,7 +40,12 @@ public sealed partial class LoadClient
                             NotePlainServer();
                         }
 
-                        connection.Greeted(generation); // in plain mode (or acknowledged, if another connection heard first)
+                        if (connection.Mode == ServerMode.Plain)
+                        {
+                            connection.Greeted(generation); // a plain server: send without an answer
+                        }
+
+                        // (Acknowledged through an earlier socket's late answer: this one still waits for its own.)
                     }
                 }
 
