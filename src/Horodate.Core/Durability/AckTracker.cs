@@ -61,6 +61,9 @@ public sealed class AckTracker
 {
     private readonly Dictionary<int, Entry> _entries = [];
 
+    /// <summary>Entries at <see cref="AckStage.Finishing"/>: <see cref="FinalDue"/>, asked at every flush, walks none while it is 0.</summary>
+    private int _finishing;
+
     /// <summary>One acknowledged source.</summary>
     public sealed class Entry(IAckTarget target, string? clientId)
     {
@@ -155,6 +158,10 @@ public sealed class AckTracker
         if (_entries.Remove(source, out var entry))
         {
             entry.Closed = true;
+            if (entry.Stage == AckStage.Finishing)
+            {
+                _finishing--;
+            }
         }
     }
 
@@ -164,9 +171,9 @@ public sealed class AckTracker
     /// </summary>
     public void Finish(int source)
     {
-        if (_entries.TryGetValue(source, out var entry))
+        if (_entries.TryGetValue(source, out var entry) && entry.Raise(AckStage.Finishing))
         {
-            entry.Raise(AckStage.Finishing);
+            _finishing++;
         }
     }
 
@@ -177,6 +184,11 @@ public sealed class AckTracker
     public bool FinalDue(Func<int, bool> settled)
     {
         ArgumentNullException.ThrowIfNull(settled);
+        if (_finishing == 0)
+        {
+            return false;
+        }
+
         foreach (var (source, entry) in _entries)
         {
             if (entry.Stage == AckStage.Finishing && settled(source))
@@ -206,7 +218,11 @@ public sealed class AckTracker
             var stage = entry.Stage;
             if ((stage is AckStage.Finishing or AckStage.FinalCollected or AckStage.FinalDurable) && settled(source))
             {
-                entry.Raise(AckStage.FinalCollected);
+                if (entry.Raise(AckStage.FinalCollected) && stage == AckStage.Finishing)
+                {
+                    _finishing--;
+                }
+
                 into.Add(new Pending(entry, Math.Max(point, durable), Final: true));
             }
             else if ((periodic && point > durable) || entry.Delivered < durable)

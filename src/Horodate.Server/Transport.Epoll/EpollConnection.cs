@@ -13,6 +13,12 @@ internal sealed class EpollConnection(Socket socket, ProtocolSession session)
 {
     public Socket Socket { get; } = socket;
 
+    /// <summary>
+    /// The socket's descriptor, for the receive thread's reads: valid until that thread disposes of
+    /// <see cref="Socket"/> (the acknowledgement writer's sends go through the socket's handle, counted).
+    /// </summary>
+    public int Fd { get; } = (int)socket.Handle;
+
     public ProtocolSession Session { get; } = session;
 
     /// <summary>Where the acknowledged mode's lines are written.</summary>

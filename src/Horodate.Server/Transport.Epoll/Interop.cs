@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace Horodate.Server.Transport.Epoll;
 
-/// <summary>The libc calls the epoll transport needs (<c>epoll_create1</c>, <c>epoll_ctl</c>, <c>epoll_wait</c>, <c>eventfd</c>, <c>write</c>, <c>close</c>), straight from libc.</summary>
+/// <summary>The libc calls the epoll transport needs (<c>epoll_create1</c>, <c>epoll_ctl</c>, <c>epoll_wait</c>, <c>recv</c>, <c>eventfd</c>, <c>write</c>, <c>close</c>), straight from libc.</summary>
 internal static partial class Interop
 {
     public const int EpollCtlAdd = 1;
@@ -14,6 +14,7 @@ internal static partial class Interop
     public const int EfdCloexec = 0x80000;
     public const int EfdNonBlock = 0x800;
     public const int Eintr = 4;
+    public const int Eagain = 11;
 
     /// <summary>
     /// True where <see cref="EpollEvent"/> has the kernel's layout: Linux on x86-64, where the C struct is
@@ -29,6 +30,15 @@ internal static partial class Interop
 
     [LibraryImport("libc", EntryPoint = "epoll_wait", SetLastError = true)]
     public static unsafe partial int EpollWait(int epfd, EpollEvent* events, int maxEvents, int timeoutMs);
+
+    /// <summary>
+    /// <c>recv</c> on a non-blocking socket, straight: the receive thread's one call per ready socket. Through
+    /// <see cref="System.Net.Sockets.Socket.Receive(Span{byte}, System.Net.Sockets.SocketFlags, out System.Net.Sockets.SocketError)"/>
+    /// it costs a handle reference count, the runtime's shim and its error mapping on top (about 2.5 % of the
+    /// server's CPU at 5,000 connections, measured with perf).
+    /// </summary>
+    [LibraryImport("libc", EntryPoint = "recv", SetLastError = true)]
+    public static unsafe partial nint Recv(int fd, byte* buffer, nint length, int flags);
 
     [LibraryImport("libc", EntryPoint = "eventfd", SetLastError = true)]
     public static partial int EventFd(uint initial, int flags);
