@@ -15,6 +15,11 @@
 # one (source, destination) pair: the C client spreads its sources over 127.0.0.1-4 with --src-ips 4.
 # horodate-client runs in plain mode (--no-ack), like the C client; --ack measures the acknowledged mode.
 # --aot measures the native (NativeAOT) pair, the installed form (published first if missing; row horodate-aot).
+# Each run also measures the steady state: the CPU both processes spend between 4 s after the client
+# started (past the ramp, the JIT's warm-up and tiering) and 1 s before its end, divided by the values the
+# schedule sends meanwhile (n / interval × the window: valid when the run keeps up). The totals (srv_us,
+# cli_us) include each program's start, ramp and stop; the "steady" line leaves them out. A daemon that runs
+# for days costs its steady figure; a 15 s run of the JIT build pays ~0.4 s of CPU for compiling on top.
 # Everything stays on 127.0.0.1; every process is bounded in time.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -77,6 +82,18 @@ wait_port() { # wait_port LOGFILE REGEX -> port
     sleep 0.05
   done
 }
+cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+steady_window() { # steady_window SERVER_PID CLIENT_PID N OUT: CPU µs per scheduled value of both, from 4 s to the end - 1 s
+  local warm; warm=$(awk -v d="$duration" 'BEGIN{w=d/3; print (w>4?4:w)}')
+  local span; span=$(awk -v d="$duration" -v w="$warm" 'BEGIN{print d-w-1}')
+  sleep "$warm"; local s0 c0; s0=$(cpu_ticks "$1"); c0=$(cpu_ticks "$2")
+  sleep "$span"; local s1 c1; s1=$(cpu_ticks "$1"); c1=$(cpu_ticks "$2")
+  awk -v s0="$s0" -v s1="$s1" -v c0="$c0" -v c1="$c1" -v n="$3" -v i="$interval" -v t="$span" -v hz="$(getconf CLK_TCK)" \
+    'BEGIN{v=n*1000/i*t; printf "%.2f %.2f\n", (s1-s0)/hz*1e6/v, (c1-c0)/hz*1e6/v}' >"$4"
+}
+client_pid() { # the client under timeout(1): its child
+  local p; for _ in $(seq 100); do p=$(pgrep -P "$1" | head -1); [ -n "$p" ] && { echo "$p"; return; }; sleep 0.01; done; echo "$1"
+}
 stop_server() { # stop_server PID: SIGTERM, 30 s, then SIGKILL
   kill -TERM "$1" 2>/dev/null
   for _ in $(seq 300); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
@@ -106,7 +123,12 @@ run_horodate() { # n -> row; sets H_SRV_US H_CLI_US
   local port; port=$(wait_port "$dir/server.err" '.*listening on 127\.0\.0\.1:\([0-9]*\).*')
   [ -n "$port" ] || { echo "horodate-server did not start" >&2; cat "$dir/server.err" >&2; kill -KILL $spid; return 1; }
   timeout $((duration + 180)) "$client" --server "127.0.0.1:$port" -n "$n" --interval "${interval}ms" --duration "${duration}s" \
-    --record "$dir/rec.txt" --status-interval 0s --json "${copt[@]}" >"$dir/client.out" 2>"$dir/client.err"
+    --record "$dir/rec.txt" --status-interval 0s --json "${copt[@]}" >"$dir/client.out" 2>"$dir/client.err" &
+  local cpid=$!
+  steady_window $spid "$(client_pid $cpid)" "$n" "$dir/steady" &
+  local wpid=$!
+  wait $cpid; wait $wpid
+  read -r H_SRV_STEADY H_CLI_STEADY <"$dir/steady"
   stop_server $spid
   local c s; c=$(cat "$dir/client.out"); s=$(cat "$dir/server.out") # --json: stdout is the one summary object
   [ -n "$c" ] && [ -n "$s" ] || { echo "horodate run failed; logs in $dir" >&2; return 1; }
@@ -136,7 +158,12 @@ run_c() { # n -> row; sets C_SRV_US C_CLI_US
   local port; port=$(wait_port "$dir/server.err" '^LISTEN port=\([0-9]*\).*')
   [ -n "$port" ] || { echo "tsserver did not start" >&2; kill -KILL $spid; return 1; }
   timeout -s INT -k 10 $((duration + 180)) "$work/c/tsclient" 127.0.0.1 "$port" "$n" "$interval" "$duration" \
-    --record "$dir/rec.txt" "${copt[@]}" >"$dir/client.out" 2>"$dir/client.err"
+    --record "$dir/rec.txt" "${copt[@]}" >"$dir/client.out" 2>"$dir/client.err" &
+  local cpid=$!
+  steady_window $spid "$(client_pid $cpid)" "$n" "$dir/steady" &
+  local wpid=$!
+  wait $cpid; wait $wpid
+  read -r C_SRV_STEADY C_CLI_STEADY <"$dir/steady"
   stop_server $spid
   local c s; c=$(grep '^CLIENT ' "$dir/client.out"); s=$(grep '^SERVER ' "$dir/server.err")
   [ -n "$c" ] && [ -n "$s" ] || { echo "C run failed; logs in $dir" >&2; return 1; }
@@ -159,6 +186,10 @@ for n in "${ns[@]}"; do
       wait_quiet; run_c "$n" || continue
       awk -v hs="$H_SRV_US" -v cs="$C_SRV_US" -v hc="$H_CLI_US" -v cc="$C_CLI_US" -v n="$n" \
         'BEGIN{printf "ratio     %6s  server CPU/value x%.2f, client CPU/value x%.2f (horodate / C)\n", n, (cs>0?hs/cs:0), (cc>0?hc/cc:0)}'
+      awk -v hs="$H_SRV_STEADY" -v cs="$C_SRV_STEADY" -v hc="$H_CLI_STEADY" -v cc="$C_CLI_STEADY" -v n="$n" \
+        'BEGIN{printf "steady    %6s  server %.2f vs %.2f us/value x%.2f, client %.2f vs %.2f us/value x%.2f (horodate / C, without start, ramp and stop)\n", n, hs, cs, (cs>0?hs/cs:0), hc, cc, (cc>0?hc/cc:0)}'
+    else
+      echo "steady    $n  server $H_SRV_STEADY us/value, client $H_CLI_STEADY us/value (without start, ramp and stop)"
     fi
   done
 done
