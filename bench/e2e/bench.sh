@@ -82,17 +82,20 @@ wait_port() { # wait_port LOGFILE REGEX -> port
     sleep 0.05
   done
 }
-cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null; }
 steady_window() { # steady_window SERVER_PID CLIENT_PID N OUT: CPU µs per scheduled value of both, from 4 s to the end - 1 s
   local warm; warm=$(awk -v d="$duration" 'BEGIN{w=d/3; print (w>4?4:w)}')
   local span; span=$(awk -v d="$duration" -v w="$warm" 'BEGIN{print d-w-1}')
+  echo "n/a n/a" >"$4"
+  [ -n "$2" ] && awk -v s="$span" 'BEGIN{exit !(s > 0)}' || return 0 # no client process found, or a run too short
   sleep "$warm"; local s0 c0; s0=$(cpu_ticks "$1"); c0=$(cpu_ticks "$2")
   sleep "$span"; local s1 c1; s1=$(cpu_ticks "$1"); c1=$(cpu_ticks "$2")
+  [ -n "$s0" ] && [ -n "$c0" ] && [ -n "$s1" ] && [ -n "$c1" ] || return 0 # a process ended inside the window
   awk -v s0="$s0" -v s1="$s1" -v c0="$c0" -v c1="$c1" -v n="$3" -v i="$interval" -v t="$span" -v hz="$(getconf CLK_TCK)" \
     'BEGIN{v=n*1000/i*t; printf "%.2f %.2f\n", (s1-s0)/hz*1e6/v, (c1-c0)/hz*1e6/v}' >"$4"
 }
 client_pid() { # the client under timeout(1): its child
-  local p; for _ in $(seq 100); do p=$(pgrep -P "$1" | head -1); [ -n "$p" ] && { echo "$p"; return; }; sleep 0.01; done; echo "$1"
+  local p; for _ in $(seq 100); do p=$(pgrep -P "$1" | head -1); [ -n "$p" ] && { echo "$p"; return; }; sleep 0.01; done
 }
 stop_server() { # stop_server PID: SIGTERM, 30 s, then SIGKILL
   kill -TERM "$1" 2>/dev/null
@@ -187,7 +190,7 @@ for n in "${ns[@]}"; do
       awk -v hs="$H_SRV_US" -v cs="$C_SRV_US" -v hc="$H_CLI_US" -v cc="$C_CLI_US" -v n="$n" \
         'BEGIN{printf "ratio     %6s  server CPU/value x%.2f, client CPU/value x%.2f (horodate / C)\n", n, (cs>0?hs/cs:0), (cc>0?hc/cc:0)}'
       awk -v hs="$H_SRV_STEADY" -v cs="$C_SRV_STEADY" -v hc="$H_CLI_STEADY" -v cc="$C_CLI_STEADY" -v n="$n" \
-        'BEGIN{printf "steady    %6s  server %.2f vs %.2f us/value x%.2f, client %.2f vs %.2f us/value x%.2f (horodate / C, without start, ramp and stop)\n", n, hs, cs, (cs>0?hs/cs:0), hc, cc, (cc>0?hc/cc:0)}'
+        'BEGIN{printf "steady    %6s  server %s vs %s us/value x%s, client %s vs %s us/value x%s (horodate / C, without start, ramp and stop; valid for runs that kept up)\n", n, hs, cs, r(hs,cs), hc, cc, r(hc,cc)} function r(a,b){return (a+0>0 && b+0>0) ? sprintf("%.2f", a/b) : "n/a"}'
     else
       echo "steady    $n  server $H_SRV_STEADY us/value, client $H_CLI_STEADY us/value (without start, ramp and stop)"
     fi

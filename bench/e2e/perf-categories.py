@@ -11,13 +11,13 @@ import subprocess
 import sys
 
 KERNEL = [
-    ("Hypervisor (paravirtual irq, msr, clock)", r"pvm_|kvm_|pvclock|__raw_callee_save"),
-    ("Kernel epoll (readiness, sock_poll)", r"ep_|sock_poll|tcp_poll|epoll"),
-    ("Kernel scheduler, futex, timers", r"schedule|switch|futex|wake|sched|idle|hrtimer|timer"),
+    ("Hypervisor (paravirtual irq, msr, clock)", r"^(__raw_callee_save_)?(pvm_|kvm_|pvclock)"),
+    ("Kernel epoll (readiness, sock_poll)", r"^(ep_|sock_poll|tcp_poll|do_epoll|__x64_sys_epoll|epoll)"),
+    ("Kernel scheduler, futex, timers", r"schedule|switch_to|futex|wake_up|^sched|hrtimer|timer"),
     ("Kernel TCP/IP receive and ACK path, skb memory",
-     r"tcp_|skb|inet_|ip_|__inet|sock_|sk_|bbr|dst_|net_|netif|__dev|loopback|eth_|xfrm|datagram|kfree|kmem|slab"
-     r"|__alloc|page_|copy_|_copy|memcpy|memset|check_object|virt_addr|release_sock|lock_sock|__release"),
-    ("Kernel syscall entry, fd lookup", r"syscall|entry_|fdget|fput|__sys_|ksys|vfs_|do_sys|__x64|rw_verify|fsnotify|security"),
+     r"^_*(tcp|skb|inet|ip|sock|sk|bbr|dst|net|netif|dev|loopback|eth|xfrm|datagram|kfree|kmem|slab|alloc|page|copy"
+     r"|check_object|virt_addr|release_sock|lock_sock|release|raw_spin|list_del|memcpy|memset)"),
+    ("Kernel syscall entry, fd lookup", r"syscall|^entry_|^fdget|^fput|^__sys_|^ksys|^vfs_|^do_sys|^__x64|rw_verify|fsnotify|security"),
 ]
 
 
@@ -36,7 +36,8 @@ def categorise(path):
             name = ".NET runtime (GC, JIT, stubs, shims)"
         elif dso.startswith("libc"):
             name = "libc syscall stubs (recv/read, epoll_wait)"
-        elif dso.startswith("[JIT]") or dso.endswith(".dll") or dso.startswith("ts") or "horodate" in dso:
+        elif (dso.startswith("[JIT]") or re.match(r"perf-\d+\.map", dso) or dso.endswith(".dll")
+              or dso.startswith("ts") or "horodate" in dso):
             name = "Program code (JIT-compiled .NET, or C)"
         else:
             name = "Other (kernel, vdso, loader)"

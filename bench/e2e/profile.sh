@@ -34,29 +34,36 @@ client=$root/artifacts/bin/Horodate.Client/release/horodate-client
 work=${keep:-$(mktemp -d /tmp/horodate-profile.XXXXXX)}; mkdir -p "$work"
 cp -r "$ref" "$work/c" && chmod -R u+w "$work/c" && make -s -C "$work/c" >/dev/null || { echo "cannot build $ref" >&2; exit 1; }
 wait_port() { for _ in $(seq 200); do local p; p=$(sed -n "s/$2/\1/p" "$1" | head -1); [ -n "$p" ] && { echo "$p"; return; }; sleep 0.05; done; }
-record() { # record PID DIR
+ticks() { awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null; }
+record() { # record PID DIR: the profile, and the server's CPU µs per scheduled value over the same window (in DIR/us)
   sleep 5
+  local t0; t0=$(ticks "$1")
   perf record -F 999 -g -p "$1" -o "$2/perf.data" -- sleep "$secs" >/dev/null 2>&1
+  local t1; t1=$(ticks "$1")
+  [ -n "$t0" ] && [ -n "$t1" ] || { echo "profile.sh: the server ended before the window did; logs in $2" >&2; exit 1; }
+  awk -v a="$t0" -v b="$t1" -v hz="$(getconf CLK_TCK)" -v n="$n" -v t="$secs" 'BEGIN{printf "%.4f", (b-a)/hz*1e6/(n*20*t)}' >"$2/us"
 }
+started() { [ -n "$1" ] || { echo "profile.sh: $2 did not start; logs in $3" >&2; exit 1; }; }
 # horodate
 h=$work/horodate; mkdir -p "$h"
 DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 "$server" --listen 127.0.0.1:0 --output "$h/out.txt" --status-interval 0s --json >"$h/server.out" 2>"$h/server.err" &
 spid=$!
-port=$(wait_port "$h/server.err" '.*listening on 127\.0\.0\.1:\([0-9]*\).*')
+port=$(wait_port "$h/server.err" '.*listening on 127\.0\.0\.1:\([0-9]*\).*'); started "$port" horodate-server "$h"
 copt=(); [ $ack = 0 ] && copt+=(--no-ack)
 "$client" --server "127.0.0.1:$port" -n "$n" --duration "$((secs + 8))s" --status-interval 0s --json "${copt[@]}" >"$h/client.out" 2>"$h/client.err" &
 cpid=$!
+hpid=$spid
 record $spid "$h"; wait $cpid; kill -TERM $spid; wait $spid
 # C
 c=$work/cpair; mkdir -p "$c"
 "$work/c/tsserver" 0 "$c/out.txt" --dedupe 2>"$c/server.err" &
 spid=$!
-port=$(wait_port "$c/server.err" '^LISTEN port=\([0-9]*\).*')
+port=$(wait_port "$c/server.err" '^LISTEN port=\([0-9]*\).*'); started "$port" tsserver "$c"
 "$work/c/tsclient" 127.0.0.1 "$port" "$n" 50 "$((secs + 8))" --threads 2 >"$c/client.out" 2>"$c/client.err" &
 cpid=$!
 record $spid "$c"; wait $cpid; kill -TERM $spid; wait $spid
-hus=$(tr ',' '\n' <"$h/server.out" | awk -F: '/"received"/{r=$2} /"cpu_seconds"/{c=$2} END{printf "%.4f", c*1e6/r}')
-cus=$(sed -n 's/.* received=\([0-9]*\) .* cpu_s=\([0-9.]*\) .*/\2 \1/p' "$c/server.err" | awk '{printf "%.4f", $1*1e6/$2}')
-echo "# N=$n, $([ $ack = 1 ] && echo acknowledged || echo plain) horodate pair vs the C pair, $(date -u +%FT%TZ); server CPU per value: horodate $hus µs, C $cus µs"
+hus=$(cat "$h/us"); cus=$(cat "$c/us")
+echo "# N=$n, $([ $ack = 1 ] && echo acknowledged || echo plain) horodate pair vs the C pair, $(date -u +%FT%TZ); server CPU per scheduled value over the profiled window: horodate $hus µs, C $cus µs (valid when both kept up: see the client logs in --keep DIR)"
 python3 "$root/bench/e2e/perf-categories.py" "$h/perf.data" "$hus" "$c/perf.data" "$cus"
+rm -f "/tmp/perf-$hpid.map" "/tmp/perfinfo-$hpid.map" "/tmp/jit-$hpid.dump" # the runtime's perf map, read by perf report above
 [ -n "$keep" ] || rm -rf "$work"

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace Horodate.Core.Durability;
 
 /// <summary>
@@ -161,6 +163,7 @@ public sealed class AckTracker
             if (entry.Stage == AckStage.Finishing)
             {
                 _finishing--;
+                Debug.Assert(_finishing >= 0, "more entries left Finishing than entered it");
             }
         }
     }
@@ -221,6 +224,7 @@ public sealed class AckTracker
                 if (entry.Raise(AckStage.FinalCollected) && stage == AckStage.Finishing)
                 {
                     _finishing--;
+                    Debug.Assert(_finishing >= 0, "more entries left Finishing than entered it");
                 }
 
                 into.Add(new Pending(entry, Math.Max(point, durable), Final: true));

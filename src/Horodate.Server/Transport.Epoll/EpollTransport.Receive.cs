@@ -85,8 +85,8 @@ internal sealed partial class EpollTransport
 
                 if (ready > 0)
                 {
-                    lastData = Stopwatch.GetTimestamp();
-                    ReadReady(new ReadOnlySpan<Interop.EpollEvent>(ev, ready), scratch, lastData);
+                    ReadReady(new ReadOnlySpan<Interop.EpollEvent>(ev, ready), scratch, Stopwatch.GetTimestamp());
+                    lastData = Stopwatch.GetTimestamp(); // after the reads: a stop's quiet period starts when they end
                 }
 
                 if (_sessions.ReadTimeout > TimeSpan.Zero && Stopwatch.GetElapsedTime(lastSweep) > SweepEvery)
@@ -172,7 +172,7 @@ internal sealed partial class EpollTransport
                 break;
             }
 
-            HandOver(); // the batch is full: hand it over and go on
+            HandOverValues(); // the batch is full: hand it over and go on (closing waits for the end of the wait's events, whose slots it frees)
         }
 
         if (session.ClosingForGarbage)
@@ -221,11 +221,7 @@ internal sealed partial class EpollTransport
     /// <summary>Hands the batch to the pipeline, then closes the connections that ended (after their values).</summary>
     private void HandOver()
     {
-        if (!_batch.IsEmpty)
-        {
-            _sessions.Pipeline.Ingest(_batch);
-            _batch.Clear();
-        }
+        HandOverValues();
 
         foreach (var connection in _finishing)
         {
@@ -241,6 +237,15 @@ internal sealed partial class EpollTransport
         _closing.Clear();
     }
 
+    private void HandOverValues()
+    {
+        if (!_batch.IsEmpty)
+        {
+            _sessions.Pipeline.Ingest(_batch);
+            _batch.Clear();
+        }
+    }
+
     /// <summary>After its values were handed over: the finished client stops holding the write point; stop reading it.</summary>
     private unsafe void Finish(EpollConnection connection)
     {
@@ -249,7 +254,7 @@ internal sealed partial class EpollTransport
         // Level-triggered, a socket at end of stream is always readable: listen only for the hang-up and
         // errors (always reported), which come when the final acknowledgement has shut our side too.
         var ev = new Interop.EpollEvent { Events = 0, Data = (ulong)connection.Slot };
-        if (Interop.EpollCtl(_epoll, Interop.EpollCtlMod, (int)connection.Socket.Handle, &ev) != 0)
+        if (Interop.EpollCtl(_epoll, Interop.EpollCtlMod, connection.Fd, &ev) != 0)
         {
             MarkClosing(connection);
         }
