@@ -41,13 +41,7 @@ public sealed partial class IngestCore
                 // that is written and synced, it can be acknowledged. Collected afresh at every due sync, so that
                 // a failed write or sync only delays the acknowledgement.
                 _collected.Clear();
-                var periodic = now.MonoMs - _lastPeriodicAckMs >= _options.AckIntervalMs;
-                if (periodic)
-                {
-                    _lastPeriodicAckMs = now.MonoMs;
-                }
-
-                _acks.Collect(_ackPoint, _settled, _collected, periodic);
+                _acks.Collect(_ackPoint, _settled, _collected, now.MonoMs, _options.AckIntervalMs);
                 if (_journal is not null)
                 {
                     _collectedMarks.Clear();

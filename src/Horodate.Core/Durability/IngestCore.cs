@@ -26,7 +26,6 @@ public sealed partial class IngestCore : IDisposable
     private readonly List<KeyValuePair<string, ClientMark>> _collectedMarks = [];
     private readonly SyncCadence _cadence;
     private readonly StallClock _clock;
-    private long _lastPeriodicAckMs = long.MinValue / 2; // the first due sync acknowledges
     private bool _sealed;
     private long _droppedAtStop;
     private long _reportedFuture;

@@ -49,4 +49,52 @@ public sealed class AckIntervalTests
         Assert.True(core.RunSync());
         Assert.Equal(last, target.Final); // not held for the interval
     }
+
+    [Fact]
+    public void Connections_opened_together_are_acknowledged_spread_over_the_interval_not_all_at_the_same_sync()
+    {
+        const int Connections = 100;
+        var files = new SimFileSystem(new SimRandom(2));
+        var clock = new SimClock();
+        var options = new IngestOptions
+        {
+            Output = "/t/out.txt",
+            SyncIntervalMs = 10,
+            AckIntervalMs = 100,
+            Ordering = new OrderingOptions { Dedupe = false, MaxDelayMs = 500, MaxFutureMs = 1_000, IdleTimeoutMs = 100 },
+        };
+        var core = IngestCore.Open(options, files, clock, NullEvents.Instance);
+        var targets = new RecordingAckTarget[Connections];
+        var sources = new int[Connections];
+        for (var i = 0; i < Connections; i++)
+        {
+            targets[i] = new RecordingAckTarget();
+            sources[i] = core.OpenSource();
+            core.EnableAcks(sources[i], $"c{i}", targets[i]);
+        }
+
+        var perSync = new List<int>();
+        for (var step = 0; step < 100; step++) // 1 s: every connection sends every 10 ms, a sync every 10 ms
+        {
+            for (var i = 0; i < Connections; i++)
+            {
+                core.Ingest(sources[i], [clock.WallMs]);
+            }
+
+            clock.Advance(10);
+            _ = core.Flush(final: false);
+            var before = targets.Sum(t => t.Delivered.Count);
+            _ = core.RunSync();
+            perSync.Add(targets.Sum(t => t.Delivered.Count) - before);
+        }
+
+        // After the first acknowledgements (the ramp's), no sync tells more than a fraction of the connections:
+        // 100 connections over 10 syncs per interval is 10 a sync on average; all at once would be 100.
+        Assert.InRange(perSync.Skip(20).Max(), 1, 25);
+        foreach (var target in targets)
+        {
+            Assert.InRange(target.Delivered.Count, 9, 12); // still about once per 100 ms each, over 1 s
+            Assert.Equal(target.Delivered.Order(), target.Delivered);
+        }
+    }
 }
