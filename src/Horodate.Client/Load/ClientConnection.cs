@@ -59,6 +59,9 @@ internal sealed partial class ClientConnection(int index, long offsetTicks, int 
     /// <summary>True once the connection has been up: a send skipped before that is part of the ramp, not a loss.</summary>
     public bool WasUp => _wasUp;
 
+    /// <summary>Called once, on the thread that brought the connection up for the first time (answered, in acknowledged mode).</summary>
+    public Action? FirstUp { get; set; }
+
     /// <summary>Consecutive failed connection attempts, for the backoff (connector only).</summary>
     public int Failures { get; private set; }
 
@@ -88,17 +91,25 @@ internal sealed partial class ClientConnection(int index, long offsetTicks, int 
         _resendPending = _unacked.Count > 0;
         _resendIndex = 0;
         _halfClosed = false;
+        int generation;
+        var first = false;
         lock (_transitions)
         {
-            var generation = Interlocked.Increment(ref _generation);
+            generation = Interlocked.Increment(ref _generation);
             if (!greeting)
             {
-                _wasUp = true;
+                first = MarkUp();
             }
 
             Volatile.Write(ref _state, (int)(greeting ? ConnectionState.Greeting : ConnectionState.Up));
-            return generation;
         }
+
+        if (first)
+        {
+            FirstUp?.Invoke();
+        }
+
+        return generation;
     }
 
     /// <summary>
@@ -108,14 +119,28 @@ internal sealed partial class ClientConnection(int index, long offsetTicks, int 
     /// </summary>
     public void Greeted(int generation)
     {
+        var first = false;
         lock (_transitions)
         {
             if (_generation == generation && _state == (int)ConnectionState.Greeting)
             {
-                _wasUp = true;
+                first = MarkUp();
                 Volatile.Write(ref _state, (int)ConnectionState.Up);
             }
         }
+
+        if (first)
+        {
+            FirstUp?.Invoke();
+        }
+    }
+
+    /// <summary>Under the transitions lock: the connection is up; true the first time.</summary>
+    private bool MarkUp()
+    {
+        var first = !_wasUp;
+        _wasUp = true;
+        return first;
     }
 
     /// <summary>Called by the owning scheduler (or once the schedulers stopped): the connection is down; the socket is closed.</summary>

@@ -45,7 +45,7 @@ public sealed partial class LoadClient : IDisposable
         for (var i = 0; i < _connections.Length; i++)
         {
             var offset = options.Aligned ? 0 : (long)((double)i * intervalTicks / options.Connections);
-            _connections[i] = new ClientConnection(i, offset, unackedLimit);
+            _connections[i] = new ClientConnection(i, offset, unackedLimit) { FirstUp = NoteFirstUp };
         }
 
         var threads = Math.Clamp(options.SchedulerThreads, 1, Math.Max(1, options.Connections));
@@ -149,7 +149,8 @@ public sealed partial class LoadClient : IDisposable
         }
 
         await ramp.ConfigureAwait(false);
-        var sending = Stopwatch.GetElapsedTime(scheduleStart);
+        var stopped = Stopwatch.GetTimestamp();
+        var sending = Stopwatch.GetElapsedTime(scheduleStart, stopped);
         await FinishSendingAsync().ConfigureAwait(false);
         await WaitForAcksAsync().ConfigureAwait(false);
         var last = TakeStatus(); // the schedulers have stopped: exact
@@ -168,7 +169,8 @@ public sealed partial class LoadClient : IDisposable
             ClientLog.RecordWritten(_logger, acked, ackedPath);
         }
 
-        return ClientSummary.From(last, sending, rampTime, _options.Connections / _options.Interval.TotalSeconds, recorded);
+        var (steady, steadySent) = SteadyState(stopped, last.Sent);
+        return ClientSummary.From(last, sending, rampTime, steady, steadySent, _options.Connections / _options.Interval.TotalSeconds, recorded);
     }
 
     private volatile bool _ramping = true;
