@@ -1,5 +1,6 @@
 using System.Net.Security;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 
 namespace Horodate.Client.Load;
 
@@ -70,6 +71,11 @@ internal sealed partial class ClientConnection(int index, long offsetTicks, int 
 
     private Socket? Socket { get; set; }
 
+    // The socket's descriptor for NativeSend (plain, on Linux; -1 otherwise), and its handle, referenced from
+    // BringUp to TakeDown so that the number cannot be closed and reused while the scheduler sends on it.
+    private int _fd = -1;
+    private SafeHandle? _fdHandle;
+
     /// <summary>The TLS stream over the socket, when the client speaks TLS.</summary>
     private Stream? Tls { get; set; }
 
@@ -87,6 +93,15 @@ internal sealed partial class ClientConnection(int index, long offsetTicks, int 
         Failures = 0;
         Socket = socket;
         Tls = tls;
+        if (tls is null && NativeSend.IsSupported)
+        {
+            var handle = socket.SafeHandle;
+            var referenced = false;
+            handle.DangerousAddRef(ref referenced);
+            _fdHandle = handle;
+            _fd = (int)handle.DangerousGetHandle();
+        }
+
         _pendingLength = 0;
         _resendPending = _unacked.Count > 0;
         _resendIndex = 0;
@@ -152,6 +167,13 @@ internal sealed partial class ClientConnection(int index, long offsetTicks, int 
         }
 
         _pendingLength = 0;
+        if (_fdHandle is { } handle)
+        {
+            _fd = -1;
+            _fdHandle = null;
+            handle.DangerousRelease();
+        }
+
         Tls?.Dispose();
         Socket?.Dispose();
     }
