@@ -181,27 +181,25 @@ public sealed partial class LoadClient : IDisposable
     /// </summary>
     private async Task WaitForAcksAsync()
     {
-        long Pending()
-        {
-            long pending = 0;
-            foreach (var connection in _connections)
-            {
-                pending += connection.SettleAcks();
-            }
-
-            return pending;
-        }
-
         if (!_options.Acknowledged)
         {
             return;
         }
 
+        // Polled every 10 ms (the last acknowledgements come within a sync of the half-close): only the connections
+        // still waiting, and a cheap look at each; the buffers are trimmed once, at the end.
         var deadline = Stopwatch.GetTimestamp() + (long)(_options.AckWait.TotalSeconds * Stopwatch.Frequency);
-        long left;
-        while ((left = Pending()) > 0 && Stopwatch.GetTimestamp() < deadline)
+        var waiting = _connections.Where(c => c.AwaitsAck).ToList();
+        while (waiting.Count > 0 && Stopwatch.GetTimestamp() < deadline)
         {
-            await Task.Delay(10).ConfigureAwait(false); // the last acknowledgements come within a sync of the half-close
+            await Task.Delay(10).ConfigureAwait(false);
+            waiting.RemoveAll(c => !c.AwaitsAck);
+        }
+
+        long left = 0;
+        foreach (var connection in _connections)
+        {
+            left += connection.SettleAcks();
         }
 
         if (left > 0)
