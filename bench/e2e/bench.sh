@@ -94,7 +94,7 @@ printf "$header" impl N target/s achieved srv_us cli_us srv_MiB cli_MiB late_p50
 # achieved = values sent per second of the steady state (every connection up; see the header)
 row() { # impl n target achieved srv_us cli_us srv_mib cli_mib lp50 lp99 lag50 lag99 late verify
   local keeps
-  keeps=$(awk -v a="$4" -v t="$3" -v lp="$9" -v lag="${12}" -v late="${13}" -v v="${14}" \
+  keeps=$(awk -v a="$4" -v t="$3" -v lp="${10}" -v lag="${12}" -v late="${13}" -v v="${14}" \
     'BEGIN{print ((a >= 0.99*t) && (lp < 50) && (lag < 250) && (late == 0) && (v == "OK")) ? "YES" : "no"}')
   printf "$header" "$@" "$keeps"
 }
