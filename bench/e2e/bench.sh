@@ -14,6 +14,10 @@
 # per process; ephemeral ports 32768-60999, and connect() slows down sharply past ~14k connections to
 # one (source, destination) pair: the C client spreads its sources over 127.0.0.1-4 with --src-ips 4.
 # horodate-client runs in plain mode (--no-ack), like the C client; --ack measures the acknowledged mode.
+# achieved counts the steady state: values sent per second from the moment every connection was up (for
+# horodate in --ack mode, its hello answered: the greeting round trip belongs to the ramp) to the stop, from
+# the client's steady_sent / steady_s; the C client connects everything first, then sends, and reports the
+# same. CPU per value divides the whole process's CPU (ramp and stop included) by every value sent.
 # --aot measures the native (NativeAOT) pair, the installed form (published first if missing; row horodate-aot).
 # Each run also measures the steady state: the CPU both processes spend between 4 s after the client
 # started (past the ramp, the JIT's warm-up and tiering) and 1 s before its end, divided by the values the
@@ -36,7 +40,7 @@ while [ $# -gt 0 ]; do
     --src-ips) srcips=$2; shift;;
     --ack) ack=1;;
     --aot) aot=1;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0;;
     -*) echo "bench.sh: unknown option $1" >&2; exit 2;;
     *) ns+=("$1");;
   esac
@@ -107,10 +111,10 @@ mode=$([ $keep = 1 ] && echo keep || echo dedupe)$([ $aligned = 1 ] && echo ",al
 printf "# %s, interval %s ms, %s s per run, %s\n" "$mode" "$interval" "$duration" "$(date -u +%FT%TZ)"
 header="%-12s %6s %9s %9s %8s %8s %8s %8s %8s %8s %7s %7s %6s %-8s %s\n"
 printf "$header" impl N target/s achieved srv_us cli_us srv_MiB cli_MiB late_p50 late_p99 lag_p50 lag_p99 late verify keeps_up
-# achieved = values sent / seconds of sending (both clients connect first, then send for the duration)
+# achieved = values sent per second of the steady state (every connection up; see the header)
 row() { # impl n target achieved srv_us cli_us srv_mib cli_mib lp50 lp99 lag50 lag99 late verify
   local keeps
-  keeps=$(awk -v a="$4" -v t="$3" -v lp="$9" -v lag="${12}" -v late="${13}" -v v="${14}" \
+  keeps=$(awk -v a="$4" -v t="$3" -v lp="${10}" -v lag="${12}" -v late="${13}" -v v="${14}" \
     'BEGIN{print ((a >= 0.99*t) && (lp < 50) && (lag < 250) && (late == 0) && (v == "OK")) ? "YES" : "no"}')
   printf "$header" "$@" "$keeps"
 }
@@ -139,11 +143,12 @@ run_horodate() { # n -> row; sets H_SRV_US H_CLI_US
   local verdict; verdict=$("$server" verify "$dir/out.txt" "${vopt[@]}" --expect "$dir/rec.txt" | tail -1)
   local sent elapsed_s recv scpu ccpu
   sent=$(json "$c" sent); elapsed_s=$(json "$c" elapsed_s); recv=$(json "$s" received)
+  local steady_sent steady_s; steady_sent=$(json "$c" steady_sent); steady_s=$(json "$c" steady_s)
   scpu=$(json "$s" cpu_seconds); ccpu=$(json "$c" cpu_seconds)
   H_SRV_US=$(awk -v c="$scpu" -v r="$recv" 'BEGIN{printf "%.2f", (r>0 ? c*1e6/r : 0)}')
   H_CLI_US=$(awk -v c="$ccpu" -v r="$sent" 'BEGIN{printf "%.2f", (r>0 ? c*1e6/r : 0)}')
   row "$impl" "$n" "$(awk -v n="$n" -v i="$interval" 'BEGIN{printf "%.0f", n*1000/i}')" \
-    "$(awk -v s="$sent" -v e="$elapsed_s" 'BEGIN{printf "%.0f", s/e}')" "$H_SRV_US" "$H_CLI_US" \
+    "$(awk -v s="$sent" -v e="$elapsed_s" -v ss="$steady_sent" -v se="$steady_s" 'BEGIN{printf "%.0f", (se>0 ? ss/se : s/e)}')" "$H_SRV_US" "$H_CLI_US" \
     "$(awk -v b="$(json "$s" peak_rss_bytes)" 'BEGIN{printf "%.1f", b/1048576}')" \
     "$(awk -v b="$(json "$c" peak_rss_bytes)" 'BEGIN{printf "%.1f", b/1048576}')" \
     "$(awk -v u="$(json "$c" lateness_p50_us)" 'BEGIN{printf "%.2f", u/1000}')" \

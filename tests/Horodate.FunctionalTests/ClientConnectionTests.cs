@@ -72,6 +72,44 @@ public sealed class ClientConnectionTests
         Assert.Equal(3, connection.SettleAcks()); // only the first was acknowledged: + 1, + 2 (resent) and + 3 are kept
     }
 
+    [Fact]
+    public async Task A_send_to_a_peer_that_reset_the_connection_breaks_it_with_the_reset_named()
+    {
+        using var pair = await SocketPair.OpenAsync();
+        var connection = new ClientConnection(0, 0, unackedLimit: 16);
+        var tally = new SendTally();
+        connection.BringUp(pair.Client, tls: null);
+        Assert.Equal(SendResult.Sent, connection.SendNext(FirstValue, acknowledged: false, tally));
+
+        pair.Server.LingerState = new LingerOption(true, 0);
+        pair.Server.Close(); // an RST, at once on loopback
+
+        // The first send after the reset may still be taken (the RST has to come back); one of the next breaks.
+        var value = FirstValue + 1;
+        Assert.True(await Within.PollAsync(() => connection.SendNext(value++, acknowledged: false, tally) == SendResult.Broken, Within.Short));
+        Assert.Contains(connection.Error, new[] { SocketError.ConnectionReset, SocketError.Shutdown });
+        Assert.Equal("the server reset the connection", SendScheduler.Describe(SocketError.ConnectionReset));
+        connection.TakeDown();
+    }
+
+    [Fact]
+    public async Task A_connection_taken_down_closes_its_socket_and_the_peer_sees_the_end()
+    {
+        using var pair = await SocketPair.OpenAsync();
+        var connection = new ClientConnection(0, 0, unackedLimit: 16);
+        var tally = new SendTally();
+        connection.BringUp(pair.Client, tls: null);
+        Assert.Equal(SendResult.Sent, connection.SendNext(FirstValue, acknowledged: false, tally));
+
+        // No shutdown first: only closing the descriptor sends the FIN, so the reference the sends held must be gone.
+        connection.TakeDown();
+        var received = new StringBuilder();
+        await pair.ReadAllAsync(received).WaitAsync(Within.Short, TestContext.Current.CancellationToken);
+
+        Assert.Equal($"{FirstValue}\n", received.ToString());
+        Assert.Equal(ConnectionState.Down, connection.State);
+    }
+
     /// <summary>A non-blocking client socket and the accepted end, with small buffers so that they fill fast.</summary>
     private sealed class SocketPair : IDisposable
     {

@@ -5,6 +5,7 @@ internal sealed partial class ClientConnection
     private readonly UnackedBuffer _unacked = new(unackedLimit);
     private int _mode;
     private long _ackedThrough = -1;
+    private long _lastKept = -1; // the newest value kept for a resend: all are acknowledged once the server's ACK reaches it
 
     public ServerMode Mode => (ServerMode)Volatile.Read(ref _mode);
 
@@ -39,6 +40,12 @@ internal sealed partial class ClientConnection
     }
 
     /// <summary>
+    /// Once the schedulers stopped: true while a value kept for a resend is still unacknowledged. Two reads of this
+    /// object only, so that the stop can poll thousands of connections every few milliseconds for nothing.
+    /// </summary>
+    public bool AwaitsAck => _lastKept > AckedThrough && Mode != ServerMode.Plain;
+
+    /// <summary>
     /// Once the schedulers stopped: forgets the acknowledged values and returns how many are still awaited
     /// (none from a plain server).
     /// </summary>
@@ -71,6 +78,7 @@ internal sealed partial class ClientConnection
 
     private void Keep(long value)
     {
+        _lastKept = value;
         if (_unacked.Push(value))
         {
             DroppedUnacked++;

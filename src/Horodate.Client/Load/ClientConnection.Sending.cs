@@ -173,6 +173,11 @@ internal sealed partial class ClientConnection
     /// </summary>
     private int Write(ReadOnlySpan<byte> data, out SocketError error)
     {
+        if (_fd >= 0)
+        {
+            return NativeSend.Send(_fd, data, out error);
+        }
+
         if (Tls is null)
         {
             return Socket!.Send(data, SocketFlags.None, out error);

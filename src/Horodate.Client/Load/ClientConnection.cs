@@ -1,5 +1,6 @@
 using System.Net.Security;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 
 namespace Horodate.Client.Load;
 
@@ -59,6 +60,9 @@ internal sealed partial class ClientConnection(int index, long offsetTicks, int 
     /// <summary>True once the connection has been up: a send skipped before that is part of the ramp, not a loss.</summary>
     public bool WasUp => _wasUp;
 
+    /// <summary>Called once, on the thread that brought the connection up for the first time (answered, in acknowledged mode).</summary>
+    public Action? FirstUp { get; set; }
+
     /// <summary>Consecutive failed connection attempts, for the backoff (connector only).</summary>
     public int Failures { get; private set; }
 
@@ -66,6 +70,11 @@ internal sealed partial class ClientConnection(int index, long offsetTicks, int 
     public bool PeerClosed => Volatile.Read(ref _closedGeneration) == Volatile.Read(ref _generation);
 
     private Socket? Socket { get; set; }
+
+    // The socket's descriptor for NativeSend (plain, on Linux; -1 otherwise), and its handle, referenced from
+    // BringUp to TakeDown so that the number cannot be closed and reused while the scheduler sends on it.
+    private int _fd = -1;
+    private SafeHandle? _fdHandle;
 
     /// <summary>The TLS stream over the socket, when the client speaks TLS.</summary>
     private Stream? Tls { get; set; }
@@ -84,21 +93,38 @@ internal sealed partial class ClientConnection(int index, long offsetTicks, int 
         Failures = 0;
         Socket = socket;
         Tls = tls;
+        if (tls is null && NativeSend.IsSupported)
+        {
+            var handle = socket.SafeHandle;
+            var referenced = false;
+            handle.DangerousAddRef(ref referenced);
+            _fdHandle = handle;
+            _fd = (int)handle.DangerousGetHandle();
+        }
+
         _pendingLength = 0;
         _resendPending = _unacked.Count > 0;
         _resendIndex = 0;
         _halfClosed = false;
+        int generation;
+        var first = false;
         lock (_transitions)
         {
-            var generation = Interlocked.Increment(ref _generation);
+            generation = Interlocked.Increment(ref _generation);
             if (!greeting)
             {
-                _wasUp = true;
+                first = MarkUp();
             }
 
             Volatile.Write(ref _state, (int)(greeting ? ConnectionState.Greeting : ConnectionState.Up));
-            return generation;
         }
+
+        if (first)
+        {
+            FirstUp?.Invoke();
+        }
+
+        return generation;
     }
 
     /// <summary>
@@ -108,14 +134,28 @@ internal sealed partial class ClientConnection(int index, long offsetTicks, int 
     /// </summary>
     public void Greeted(int generation)
     {
+        var first = false;
         lock (_transitions)
         {
             if (_generation == generation && _state == (int)ConnectionState.Greeting)
             {
-                _wasUp = true;
+                first = MarkUp();
                 Volatile.Write(ref _state, (int)ConnectionState.Up);
             }
         }
+
+        if (first)
+        {
+            FirstUp?.Invoke();
+        }
+    }
+
+    /// <summary>Under the transitions lock: the connection is up; true the first time.</summary>
+    private bool MarkUp()
+    {
+        var first = !_wasUp;
+        _wasUp = true;
+        return first;
     }
 
     /// <summary>Called by the owning scheduler (or once the schedulers stopped): the connection is down; the socket is closed.</summary>
@@ -127,6 +167,13 @@ internal sealed partial class ClientConnection(int index, long offsetTicks, int 
         }
 
         _pendingLength = 0;
+        if (_fdHandle is { } handle)
+        {
+            _fd = -1;
+            _fdHandle = null;
+            handle.DangerousRelease();
+        }
+
         Tls?.Dispose();
         Socket?.Dispose();
     }

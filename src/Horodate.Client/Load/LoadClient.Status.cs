@@ -6,6 +6,34 @@ namespace Horodate.Client.Load;
 
 public sealed partial class LoadClient
 {
+    private int _everUp;
+    private long _steadyStart; // a Stopwatch timestamp: when the last connection came up for the first time; 0 before
+    private long _sentAtSteadyStart;
+
+    /// <summary>
+    /// A connection came up for the first time (in acknowledged mode: its hello answered, so the greeting round trip
+    /// is part of the ramp). When the last one does, the steady state begins: every connection sends on its schedule.
+    /// </summary>
+    private void NoteFirstUp()
+    {
+        if (Interlocked.Increment(ref _everUp) == _connections.Length)
+        {
+            _sentAtSteadyStart = _schedulers.Sum(s => s.Tally.Sent);
+            Volatile.Write(ref _steadyStart, Stopwatch.GetTimestamp());
+        }
+    }
+
+    /// <summary>
+    /// How long the steady state lasted until <paramref name="stopped"/> and how many values it sent (<paramref name="sent"/>
+    /// in all): what a rate should be judged on, since during the ramp connections not up yet send nothing by design.
+    /// Zero and zero if some connection never came up.
+    /// </summary>
+    private (TimeSpan Steady, long Sent) SteadyState(long stopped, long sent)
+    {
+        var start = Volatile.Read(ref _steadyStart);
+        return start == 0 || start >= stopped ? (TimeSpan.Zero, 0) : (Stopwatch.GetElapsedTime(start, stopped), sent - _sentAtSteadyStart);
+    }
+
     /// <summary>
     /// The client's status now: the one place it is put together. Read across threads without stopping them: a
     /// display while the run goes on, exact once the schedulers have stopped (the summary's).

@@ -45,7 +45,7 @@ public sealed partial class LoadClient : IDisposable
         for (var i = 0; i < _connections.Length; i++)
         {
             var offset = options.Aligned ? 0 : (long)((double)i * intervalTicks / options.Connections);
-            _connections[i] = new ClientConnection(i, offset, unackedLimit);
+            _connections[i] = new ClientConnection(i, offset, unackedLimit) { FirstUp = NoteFirstUp };
         }
 
         var threads = Math.Clamp(options.SchedulerThreads, 1, Math.Max(1, options.Connections));
@@ -149,7 +149,8 @@ public sealed partial class LoadClient : IDisposable
         }
 
         await ramp.ConfigureAwait(false);
-        var sending = Stopwatch.GetElapsedTime(scheduleStart);
+        var stopped = Stopwatch.GetTimestamp();
+        var sending = Stopwatch.GetElapsedTime(scheduleStart, stopped);
         await FinishSendingAsync().ConfigureAwait(false);
         await WaitForAcksAsync().ConfigureAwait(false);
         var last = TakeStatus(); // the schedulers have stopped: exact
@@ -168,7 +169,8 @@ public sealed partial class LoadClient : IDisposable
             ClientLog.RecordWritten(_logger, acked, ackedPath);
         }
 
-        return ClientSummary.From(last, sending, rampTime, _options.Connections / _options.Interval.TotalSeconds, recorded);
+        var (steady, steadySent) = SteadyState(stopped, last.Sent);
+        return ClientSummary.From(last, sending, rampTime, steady, steadySent, _options.Connections / _options.Interval.TotalSeconds, recorded);
     }
 
     private volatile bool _ramping = true;
@@ -179,27 +181,25 @@ public sealed partial class LoadClient : IDisposable
     /// </summary>
     private async Task WaitForAcksAsync()
     {
-        long Pending()
-        {
-            long pending = 0;
-            foreach (var connection in _connections)
-            {
-                pending += connection.SettleAcks();
-            }
-
-            return pending;
-        }
-
         if (!_options.Acknowledged)
         {
             return;
         }
 
+        // Polled every 10 ms (the last acknowledgements come within a sync of the half-close): only the connections
+        // still waiting, and a cheap look at each; the buffers are trimmed once, at the end.
         var deadline = Stopwatch.GetTimestamp() + (long)(_options.AckWait.TotalSeconds * Stopwatch.Frequency);
-        long left;
-        while ((left = Pending()) > 0 && Stopwatch.GetTimestamp() < deadline)
+        var waiting = _connections.Where(c => c.AwaitsAck).ToList();
+        while (waiting.Count > 0 && Stopwatch.GetTimestamp() < deadline)
         {
-            await Task.Delay(10).ConfigureAwait(false); // the last acknowledgements come within a sync of the half-close
+            await Task.Delay(10).ConfigureAwait(false);
+            waiting.RemoveAll(c => !c.AwaitsAck);
+        }
+
+        long left = 0;
+        foreach (var connection in _connections)
+        {
+            left += connection.SettleAcks();
         }
 
         if (left > 0)

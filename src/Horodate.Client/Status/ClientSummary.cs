@@ -7,7 +7,10 @@ namespace Horodate.Client.Status;
 /// <summary>What a client run did, printed at exit (<c>--json</c>: as this object): a view of the last <see cref="ClientStatus"/>.</summary>
 public sealed record ClientSummary
 {
-    /// <summary>How long the client sent: from the end of the connect ramp to the stop; in JSON <c>elapsed_s</c>, seconds.</summary>
+    /// <summary>
+    /// How long the client sent: from the start of the schedule (each connection sends from its first slot once it is
+    /// up, so this includes the connect ramp) to the stop; in JSON <c>elapsed_s</c>, seconds.
+    /// </summary>
     [JsonPropertyName("elapsed_s")]
     [JsonConverter(typeof(SecondsConverter))]
     public required TimeSpan Elapsed { get; init; }
@@ -16,6 +19,18 @@ public sealed record ClientSummary
     [JsonPropertyName("ramp_s")]
     [JsonConverter(typeof(SecondsConverter))]
     public required TimeSpan Ramp { get; init; }
+
+    /// <summary>
+    /// How long the steady state lasted: from the moment every connection had come up (its hello answered, in
+    /// acknowledged mode) to the stop; zero if some never did. In JSON <c>steady_s</c>, seconds. With
+    /// <see cref="SteadySent"/>, the rate to judge a schedule by: during the ramp, connections not up yet send nothing.
+    /// </summary>
+    [JsonPropertyName("steady_s")]
+    [JsonConverter(typeof(SecondsConverter))]
+    public required TimeSpan Steady { get; init; }
+
+    /// <summary>Values sent during <see cref="Steady"/>.</summary>
+    public required long SteadySent { get; init; }
 
     /// <summary>Connections asked for.</summary>
     public required int Connections { get; init; }
@@ -90,13 +105,16 @@ public sealed record ClientSummary
 
     /// <summary>
     /// The summary of the run whose last status is <paramref name="s"/>: it sent for <paramref name="sending"/>
-    /// after a connect ramp of <paramref name="ramp"/>, at <paramref name="targetRate"/> values/s by its schedule,
+    /// after a connect ramp of <paramref name="ramp"/>, <paramref name="steadySent"/> of them in a steady state of
+    /// <paramref name="steady"/>, at <paramref name="targetRate"/> values/s by its schedule,
     /// and recorded <paramref name="recorded"/> values; with the process's CPU time and peak memory now.
     /// </summary>
-    internal static ClientSummary From(ClientStatus s, TimeSpan sending, TimeSpan ramp, double targetRate, long? recorded) => new()
+    internal static ClientSummary From(ClientStatus s, TimeSpan sending, TimeSpan ramp, TimeSpan steady, long steadySent, double targetRate, long? recorded) => new()
     {
         Elapsed = sending,
         Ramp = ramp,
+        Steady = steady,
+        SteadySent = steadySent,
         Connections = s.Connections,
         ConnectionsUp = s.Up,
         Sent = s.Sent,

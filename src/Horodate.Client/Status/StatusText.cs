@@ -25,7 +25,7 @@ internal static class StatusText
         {
             string.Create(inv, $"{name}: stopped after {seconds:0.0} s of sending"),
             string.Create(inv, $"  connections  {s.ConnectionsUp:N0}/{s.Connections:N0} up at the end (ramp {s.Ramp.TotalSeconds:0.00} s); {s.Reconnects:N0} reconnects, {s.ConnectFailures:N0} failed attempts"),
-            string.Create(inv, $"  sent         {s.Sent:N0} values ({s.Sent / seconds:N0}/s; schedule {s.TargetRate:N0}/s)"),
+            string.Create(inv, $"  sent         {s.Sent:N0} values ({s.Sent / seconds:N0}/s{SteadyRate(s)}; schedule {s.TargetRate:N0}/s)"),
             string.Create(inv, $"  skipped      {s.SkippedDown:N0} while a connection was being re-established, {s.SkippedBusy:N0} because the server was not reading, {s.SkippedClock:N0} because the clock had not advanced"),
             string.Create(inv, $"  acknowledged {s.Acked:N0} ({s.AckMode}); {s.Unacked:N0} unacknowledged at exit, {s.Resent:N0} resent after reconnects, {s.DroppedUnacked:N0} dropped from full buffers"),
             string.Create(inv, $"  send late    p50 {s.LatenessP50Us / 1000.0:0.00} ms, p99 {s.LatenessP99Us / 1000.0:0.00} ms, max {s.LatenessMaxUs / 1000.0:0.00} ms (versus schedule)"),
@@ -37,4 +37,8 @@ internal static class StatusText
 
         return string.Join(Environment.NewLine, lines);
     }
+
+    private static string SteadyRate(ClientSummary s) => s.Steady > TimeSpan.Zero
+        ? string.Create(CultureInfo.InvariantCulture, $", {s.SteadySent / s.Steady.TotalSeconds:N0}/s once all were up")
+        : "";
 }
