@@ -40,7 +40,7 @@ while [ $# -gt 0 ]; do
     --src-ips) srcips=$2; shift;;
     --ack) ack=1;;
     --aot) aot=1;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0;;
+    -h|--help) sed -n '2,/^set -uo/p' "$0" | grep '^#'; exit 0;;
     -*) echo "bench.sh: unknown option $1" >&2; exit 2;;
     *) ns+=("$1");;
   esac
