@@ -32,6 +32,21 @@ internal sealed partial class FrameSource : IAsyncDisposable
     /// </summary>
     private const int MaxAckPending = 20_000;
 
+    /// <summary>
+    /// The consumer's pull requests: each expires after 2 s, with a heartbeat every second. A pull request dies with
+    /// nats-server, and NATS.Net replaces one only when it expires or misses heartbeats (by default 30 s and 15 s):
+    /// after a kill -9 and restart of nats-server the root then took nothing for ~30 s, as long as or longer than its
+    /// idle timeout (--max-delay: 5 s by default, 30 s in the cluster test), so every edge's source stopped holding the
+    /// output and the first frames after the outage landed in .late (the test's 1-13 acknowledged values a run). 2 s keeps that well inside the idle timeout;
+    /// the cost is one pull request every 2 s while the stream is quiet.
+    /// </summary>
+    private static readonly NatsJSConsumeOpts PullOpts = new()
+    {
+        MaxMsgs = 1_000, // NATS.Net's default (one of MaxMsgs or MaxBytes must be set)
+        Expires = TimeSpan.FromSeconds(2),
+        IdleHeartbeat = TimeSpan.FromSeconds(1),
+    };
+
     private readonly IngestPipeline _pipeline;
     private readonly INatsJSContext _js;
     private readonly ILogger _logger;
@@ -116,7 +131,7 @@ internal sealed partial class FrameSource : IAsyncDisposable
         {
             try
             {
-                await foreach (var msg in consumer.ConsumeAsync<byte[]>(cancellationToken: cancel).ConfigureAwait(false))
+                await foreach (var msg in consumer.ConsumeAsync<byte[]>(opts: PullOpts, cancellationToken: cancel).ConfigureAwait(false))
                 {
                     await TakeInOrderAsync(msg, cancel).ConfigureAwait(false);
                 }
