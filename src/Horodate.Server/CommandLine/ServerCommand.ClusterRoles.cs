@@ -22,8 +22,8 @@ internal static partial class ServerCommand
         /// <summary>The output seam, if not the file system.</summary>
         public virtual IFileSystem? Files => null;
 
-        /// <summary>The engine's clock: the wall clock set back by the balancer's allowance, on edges and root alike.</summary>
-        public virtual TimeProvider Time { get; } = new BalancerAllowance(TimeProvider.System);
+        /// <summary>The engine's clock: the system's on an edge; the root's is set back (<see cref="BalancerAllowance"/>).</summary>
+        public virtual TimeProvider Time => TimeProvider.System;
 
         /// <summary>Cancelled when the role's work is done and the server should stop (a rebuild's end).</summary>
         public virtual CancellationToken Done => CancellationToken.None;
@@ -144,6 +144,8 @@ internal static partial class ServerCommand
     private sealed class RootRole(NatsSettings settings) : ClusterRole(settings)
     {
         private FrameSource? _source;
+
+        public override TimeProvider Time { get; } = new BalancerAllowance(TimeProvider.System);
 
         public override async Task StartedAsync(HorodateServer server, TextWriter notes)
         {

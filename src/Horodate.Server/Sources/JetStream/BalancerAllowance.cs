@@ -1,20 +1,24 @@
-namespace Horodate.Server.Sinks.JetStream;
+namespace Horodate.Server.Sources.JetStream;
 
 /// <summary>
-/// The edge's clock for its ordering engine: the wall clock set back by <see cref="Allowance"/>. Behind a balancer a
-/// client's first values can be stamped before the edge accepts the connection (HAProxy accepts the client, then
-/// connects to the edge, and a ramp of thousands of connections queues those accepts): a new connection holds the
-/// edge's output at the engine's clock from its accept, so with the plain clock those first values would be late.
-/// The root runs on the same clock: an edge that becomes active (its first connection) opens a source at the root, which
-/// holds the root's output from the root's clock at that moment, a few milliseconds after the edge's accept.
-/// The monotonic clock (idle timeout, max-delay, sync cadence) is untouched; the wall clock only decides the new
-/// connection's hold point, <c>--max-future</c> (which becomes that much wider) and the lag figures (that much lower).
+/// The root's clock for its ordering engine: the wall clock set back by <see cref="Allowance"/>. An edge's source opens
+/// at the root when the edge's active frame (or its first frame of values) is taken, some time after the edge accepted
+/// the connection whose values it announces: the edge's check (10 ms), the frame's publish (behind any frame the edge's
+/// sequence is publishing), JetStream's delivery and the root's turn. The new source holds the root's output from the
+/// root's clock at that moment, so with the plain clock the connection's first values (stamped after the edge's OK, so
+/// not before its accept) would be late by that delay.
+/// The edges run on the plain clock: an acknowledged client stamps its first value only after the edge's OK, and so
+/// after the edge opened its source, balancer or not (a plain client behind a balancer stamps before the edge accepts
+/// its connection: its first values can be late at the edge). The monotonic clock (idle timeout, max-delay, sync
+/// cadence) is untouched; the wall clock only decides a new source's hold point, <c>--max-future</c> (which becomes
+/// that much wider) and the root's lag figures (that much lower).
 /// </summary>
 internal sealed class BalancerAllowance(TimeProvider inner) : TimeProvider
 {
     /// <summary>
-    /// 250 ms: HAProxy's connect to an edge takes well under a millisecond on a LAN, but a 300-connection ramp on a
-    /// loaded 2-core machine put first values up to ~100 ms before the edge's accept; 2.5× that.
+    /// 250 ms: the active frame's way to the root takes milliseconds on an idle LAN, but on a loaded 2-core machine a
+    /// process waits ~100 ms for a core at a time (measured for the balancer's accepts, which this allowance first
+    /// covered); 2.5× that.
     /// </summary>
     public static readonly TimeSpan Allowance = TimeSpan.FromMilliseconds(250);
 
