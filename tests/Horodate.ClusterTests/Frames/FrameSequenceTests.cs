@@ -69,6 +69,24 @@ public sealed class FrameSequenceTests
     }
 
     [Fact]
+    public void An_active_edge_whose_idle_frame_is_in_doubt_says_active_again_after_it()
+    {
+        // The idle frame may have landed (the root then stopped waiting for this edge): when a connection opens, the
+        // edge must say active again, after that idle frame, although the last thing it knew it had said was active.
+        var jetStream = new FakePublisher();
+        var frames = new FrameSequence(jetStream, "e1", PublishTimeout);
+        Assert.True(frames.TryAnnounce(Frame.Active, wait: true));
+        jetStream.Down = true;
+        jetStream.LandWhileDown = true;
+        Assert.False(frames.TryAnnounce(Frame.Idle, wait: true));
+        jetStream.Down = false;
+
+        Assert.True(frames.TryAnnounce(Frame.Active, wait: false));
+
+        Assert.Equal([(Frame.Active, 1L), (Frame.Idle, 2L), (Frame.Active, 3L)], jetStream.Stream.Select(f => (f.Kind, f.Number)));
+    }
+
+    [Fact]
     public async Task Frames_published_from_the_writer_and_the_check_at_once_go_one_at_a_time_in_the_order_of_their_numbers()
     {
         var jetStream = new FakePublisher();

@@ -16,6 +16,7 @@ internal sealed class FrameSequence(IFramePublisher publisher, string edgeId, Ti
     private long _number; // the last number handed out
     private long _published;
     private InDoubt? _inDoubt;
+    private volatile bool _announcementInDoubt; // _inDoubt is an announcement: read without the gate
     private volatile string? _said;
 
     /// <summary>This edge's life: its start, Unix ms (a restarted edge numbers its frames from 1 again).</summary>
@@ -64,9 +65,9 @@ internal sealed class FrameSequence(IFramePublisher publisher, string edgeId, Ti
     /// </summary>
     public bool TryAnnounce(string state, bool wait, Func<bool>? stillSo = null)
     {
-        if (_said == state)
+        if (_said == state && !_announcementInDoubt)
         {
-            return true;
+            return true; // said, and nothing said since that may have landed (an announcement in doubt)
         }
 
         if (wait)
@@ -115,6 +116,7 @@ internal sealed class FrameSequence(IFramePublisher publisher, string edgeId, Ti
     private void Send(InDoubt frame)
     {
         _inDoubt = frame;
+        _announcementInDoubt = !frame.IsValues;
         var id = $"{edgeId}-{Incarnation}-{frame.Number}";
         try
         {
@@ -130,6 +132,7 @@ internal sealed class FrameSequence(IFramePublisher publisher, string edgeId, Ti
         }
 
         _inDoubt = null;
+        _announcementInDoubt = false;
         Interlocked.Increment(ref _published);
         _said = frame.Kind is Frame.Idle or Frame.Active ? frame.Kind : frame.Kind == Frame.Ordered ? Frame.Active : _said;
         frame.Published?.Invoke();
