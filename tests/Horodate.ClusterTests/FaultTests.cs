@@ -38,9 +38,7 @@ public sealed class FaultTests
         await AssertExactAsync(tree, clients.Count);
     }
 
-    [Fact(Skip = "Open defect (docs/scaling.md): after a nats-server kill -9 and restart, 1-4 acknowledged values a run (3 runs of 4) "
-        + "reach the root after it wrote past them and land in its .late (nothing is lost, but not in order); not late at the edges; "
-        + "suspect: an edge's idle/active frame, published outside the writer's order, passing a frame still retried.")]
+    [Fact]
     public async Task Nats_server_killed_and_restarted_on_its_store_loses_no_acknowledged_value()
     {
         await using var tree = await StartTreeAsync();

@@ -73,7 +73,12 @@ internal static partial class ServerCommand
                 options = options with { FlushInterval = EdgeFlushInterval };
             }
 
-            var role = new EdgeRole(StreamSettings(parse, nats, credentials, maxAge), id, options.Output);
+            if (StreamSettings(parse, nats, credentials, maxAge, out var natsError) is not { } settings)
+            {
+                return CliParsing.Fail(Name, natsError!, parse.GetValue(json));
+            }
+
+            var role = new EdgeRole(settings, id, options.Output);
             await using (role.ConfigureAwait(false))
             {
                 return await RunClusterAsync(options, role, parse.GetValue(logLevel), parse.GetValue(json)).ConfigureAwait(false);
@@ -128,7 +133,11 @@ internal static partial class ServerCommand
                 return CliParsing.Fail(Name, refusal, parse.GetValue(json));
             }
 
-            var settings = StreamSettings(parse, nats, credentials, maxAge);
+            if (StreamSettings(parse, nats, credentials, maxAge, out var natsError) is not { } settings)
+            {
+                return CliParsing.Fail(Name, natsError!, parse.GetValue(json));
+            }
+
             ClusterRole role = parse.GetValue(rebuild) ? new RebuildRole(settings) : new RootRole(settings);
             await using (role.ConfigureAwait(false))
             {

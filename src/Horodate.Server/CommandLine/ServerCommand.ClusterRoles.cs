@@ -22,8 +22,8 @@ internal static partial class ServerCommand
         /// <summary>The output seam, if not the file system.</summary>
         public virtual IFileSystem? Files => null;
 
-        /// <summary>The engine's clock: the wall clock set back by the balancer's allowance, on edges and root alike.</summary>
-        public virtual TimeProvider Time { get; } = new BalancerAllowance(TimeProvider.System);
+        /// <summary>The engine's clock: the system's on an edge; the root's is set back (<see cref="BalancerAllowance"/>).</summary>
+        public virtual TimeProvider Time => TimeProvider.System;
 
         /// <summary>Cancelled when the role's work is done and the server should stop (a rebuild's end).</summary>
         public virtual CancellationToken Done => CancellationToken.None;
@@ -70,34 +70,46 @@ internal static partial class ServerCommand
         private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(5);
 
         /// <summary>
-        /// How often the edge looks whether it became idle or active: 10 ms, well inside the root's lag (at least the
-        /// edges' 50 ms flush), so that an active frame reaches the root before its output passes the new connection's
-        /// first values.
+        /// How often the edge looks whether it became active (or may have become idle): 10 ms, well inside the root's
+        /// lag (at least the edges' 50 ms flush), so that an active frame reaches the root before its output passes the
+        /// new connection's first values.
         /// </summary>
-        private static readonly TimeSpan IdleCheck = TimeSpan.FromMilliseconds(10);
+        private static readonly TimeSpan ActiveCheck = TimeSpan.FromMilliseconds(10);
 
         private readonly CancellationTokenSource _stop = new();
+        private FrameSequence? _frames;
         private FrameFileSystem? _files;
-        private Task? _idle;
+        private Task? _check;
 
         public override IFileSystem? Files => _files;
 
-        protected override void Connected() => _files = new FrameFileSystem(JetStream, edgeId, output, PublishTimeout);
+        protected override void Connected()
+        {
+            _frames = new FrameSequence(new JetStreamFramePublisher(JetStream), edgeId, PublishTimeout);
+            _files = new FrameFileSystem(_frames, output);
+        }
 
         public override async Task StartedAsync(HorodateServer server, TextWriter notes)
         {
-            _idle = Task.Run(() => SayIdleAsync(server, _stop.Token), CancellationToken.None);
+            var pipeline = server.Pipeline;
+            var announcer = new EdgeAnnouncer(_frames!, () =>
+            {
+                var s = pipeline.Snapshot();
+                return (s.OpenSources, s.BufferedValues);
+            });
+            pipeline.Flushed = announcer.Flushed; // the idle announcement, in the writer's order
+            _check = Task.Run(() => CheckAsync(announcer, pipeline, _stop.Token), CancellationToken.None);
             await notes.WriteLineAsync($"{Name}: edge {edgeId}: publishing frames to {NatsSettings.SubjectPrefix}{edgeId} on {Settings.Url}.").ConfigureAwait(false);
         }
 
         public override async Task StoppingAsync()
         {
             await _stop.CancelAsync().ConfigureAwait(false);
-            if (_idle is not null)
+            if (_check is not null)
             {
                 try
                 {
-                    await _idle.ConfigureAwait(false);
+                    await _check.ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {
@@ -113,35 +125,27 @@ internal static partial class ServerCommand
             await base.DisposeAsync().ConfigureAwait(false);
         }
 
-        /// <summary>
-        /// Says when the edge changes between idle (no connection left, everything received published: the root stops
-        /// waiting for it at once instead of after its idle timeout) and active (a connection opened: the root holds its
-        /// output for this edge from now on, before the connection's first values are final here and published).
-        /// </summary>
-        private async Task SayIdleAsync(HorodateServer server, CancellationToken cancel)
+        private static async Task CheckAsync(EdgeAnnouncer announcer, Pipeline.IngestPipeline pipeline, CancellationToken cancel)
         {
-            using var timer = new PeriodicTimer(IdleCheck);
-            string? said = null;
+            using var timer = new PeriodicTimer(ActiveCheck);
             while (await timer.WaitForNextTickAsync(cancel).ConfigureAwait(false))
             {
-                var s = server.Pipeline.Snapshot();
-                var state = s.OpenSources > 0 ? Frame.Active
-                    : s.BufferedValues == 0 && s.Writer.PendingBytes == 0 ? Frame.Idle
-                    : said; // connections gone, values still on their way: not idle yet
-                if (state != said && _files is not null && _files.PublishState(state!))
+                if (announcer.Check())
                 {
-                    said = state;
+                    pipeline.Wake(); // a writer asleep since its last connection closed: its next step says idle
                 }
             }
         }
 
         public override async Task StoppedAsync(TextWriter notes) =>
-            await notes.WriteLineAsync($"{Name}: edge {edgeId}: {_files?.Published ?? 0:N0} frames published.").ConfigureAwait(false);
+            await notes.WriteLineAsync($"{Name}: edge {edgeId}: {_frames?.Published ?? 0:N0} frames published.").ConfigureAwait(false);
     }
 
     private sealed class RootRole(NatsSettings settings) : ClusterRole(settings)
     {
         private FrameSource? _source;
+
+        public override TimeProvider Time { get; } = new BalancerAllowance(TimeProvider.System);
 
         public override async Task StartedAsync(HorodateServer server, TextWriter notes)
         {

@@ -19,10 +19,26 @@ internal static partial class ServerCommand
         "How long the stream keeps frames (what --rebuild can replay); every edge and root should give the same. [default: 1h]",
         TimeSpan.FromMinutes(1), TimeSpan.FromDays(365));
 
-    private static NatsSettings StreamSettings(ParseResult parse, Option<string> nats, Option<string?> credentials, Option<TimeSpan?> maxAge)
+    /// <summary>The NATS settings of the command line, checked; null (and why) when they are unusable: a usage error.</summary>
+    private static NatsSettings? StreamSettings(ParseResult parse, Option<string> nats, Option<string?> credentials, Option<TimeSpan?> maxAge, out string? error)
     {
-        var settings = NatsSettings.From(parse.GetValue(nats)!, parse.GetValue(credentials));
-        return parse.GetValue(maxAge) is { } age ? settings with { MaxAge = age } : settings;
+        try
+        {
+            var settings = NatsSettings.From(parse.GetValue(nats)!, parse.GetValue(credentials));
+            if (parse.GetValue(maxAge) is { } age)
+            {
+                settings = settings with { MaxAge = age, DuplicateWindow = age < settings.DuplicateWindow ? age : settings.DuplicateWindow };
+            }
+
+            settings.Validate();
+            error = null;
+            return settings;
+        }
+        catch (Exception ex) when (ex is ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            error = $"--nats: {ex.Message}";
+            return null;
+        }
     }
 
     /// <summary>Why <paramref name="output"/> cannot be rebuilt into, or null.</summary>

@@ -127,6 +127,16 @@ internal sealed partial class IngestPipeline : IDisposable
     /// <summary>Completes when writes work (at once when they do).</summary>
     public Task WhenWritable => _core.WhenWritable;
 
+    /// <summary>
+    /// Runs on the writer thread after every flush step (not the final one) that wrote everything it took, before the
+    /// writer may sleep: what it does is in the writer's order (an edge's idle announcement, after the frames of
+    /// everything it received). None by default.
+    /// </summary>
+    public Action? Flushed { get; set; }
+
+    /// <summary>Gives a writer asleep while quiescent one more flush step (and so a <see cref="Flushed"/> call).</summary>
+    public void Wake() => WakeWriter();
+
     /// <summary>A consistent snapshot of the counts since the start (for <see cref="Status.StatusSource"/>).</summary>
     public IngestStatus Snapshot() => _core.Snapshot();
 
@@ -165,7 +175,13 @@ internal sealed partial class IngestPipeline : IDisposable
         while (!_stopRequested.Wait(_options.FlushInterval))
         {
             Interlocked.Increment(ref _flushes);
-            if (_core.Flush(final: false) && _core.Quiescent)
+            if (!_core.Flush(final: false))
+            {
+                continue;
+            }
+
+            Flushed?.Invoke();
+            if (_core.Quiescent)
             {
                 SleepUntilWoken();
             }

@@ -18,8 +18,11 @@ internal static class Frame
     /// <summary>Header: <see cref="Ordered"/> or <see cref="Late"/>.</summary>
     public const string KindHeader = "Horodate-Kind";
 
-    /// <summary>Header: the frame's number within the edge's incarnation (from 1).</summary>
+    /// <summary>Header: the frame's number within the edge's incarnation (from 1, every kind of frame in one sequence).</summary>
     public const string NumberHeader = "Horodate-Frame";
+
+    /// <summary>Header: the edge's incarnation (its start, Unix ms), which its frame numbers count within.</summary>
+    public const string IncarnationHeader = "Horodate-Incarnation";
 
     /// <summary>
     /// The kinds of frame: values final at the edge, in ascending order; values late at the edge; an empty frame saying
@@ -30,12 +33,18 @@ internal static class Frame
     public const string Ordered = "ordered", Late = "late", Idle = "idle", Active = "active";
 
     /// <summary>The headers of frame <paramref name="number"/> of kind <paramref name="kind"/>.</summary>
-    public static NatsHeaders Headers(string edge, string kind, long number) => new()
+    public static NatsHeaders Headers(string edge, string kind, long incarnation, long number) => new()
     {
         [EdgeHeader] = edge,
         [KindHeader] = kind,
+        [IncarnationHeader] = incarnation.ToString(CultureInfo.InvariantCulture),
         [NumberHeader] = number.ToString(CultureInfo.InvariantCulture),
     };
+
+    /// <summary>A numeric header's value; 0 when absent or not a number (a frame from before the header existed).</summary>
+    public static long Number(NatsHeaders? headers, string header) =>
+        headers is not null && headers.TryGetValue(header, out var text)
+            && long.TryParse(text.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
 
     /// <summary>The values of a frame's payload (newline-terminated decimal lines); a malformed line ends it.</summary>
     public static long[] Values(ReadOnlySpan<byte> payload)

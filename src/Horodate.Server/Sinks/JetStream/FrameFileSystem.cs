@@ -1,28 +1,21 @@
 using Horodate.Core.Durability;
-using NATS.Client.JetStream;
 
 namespace Horodate.Server.Sinks.JetStream;
 
 /// <summary>
 /// The edge's sink, on the durable path's file seam: the output and its <c>.late</c> are not files but the edge's
 /// subject on JetStream. Every append (one per flush that produced lines) is published as one <see cref="Frame"/>
-/// and returns only once JetStream's PubAck for it has arrived, so that what the ingest core acknowledges to a
-/// client after a "sync" is already held by JetStream; the sync itself has nothing left to do. A failed publish is
-/// a failed write: the core pushes back on the transports and retries, and the frame in doubt is republished with
-/// the same <c>Nats-Msg-Id</c> and bytes (JetStream drops it if it had landed) before anything newer.
-/// Every other file (the keep-duplicates journal) lives in memory: an edge keeps nothing across a restart, its
-/// clients resend what it had not acknowledged.
+/// of the edge's <see cref="FrameSequence"/> and returns only once JetStream's PubAck for it has arrived, so that
+/// what the ingest core acknowledges to a client after a "sync" is already held by JetStream; the sync itself has
+/// nothing left to do. A failed publish is a failed write: the core pushes back on the transports and retries, and
+/// the frame in doubt is republished with the same <c>Nats-Msg-Id</c> and bytes (JetStream drops it if it had
+/// landed) before anything newer. Every other file (the keep-duplicates journal) lives in memory: an edge keeps
+/// nothing across a restart, its clients resend what it had not acknowledged.
 /// </summary>
-internal sealed class FrameFileSystem(INatsJSContext js, string edgeId, string output, TimeSpan publishTimeout) : IFileSystem
+internal sealed class FrameFileSystem(FrameSequence frames, string output) : IFileSystem
 {
-    private readonly string _subject = NatsSettings.SubjectPrefix + edgeId;
-    private readonly long _incarnation = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
     private readonly Dictionary<string, MemoryFile> _memory = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
-    private long _frames;
-
-    /// <summary>Frames published (PubAck received) so far.</summary>
-    public long Published => Interlocked.Read(ref _frames);
 
     /// <inheritdoc />
     public bool Exists(string path)
@@ -38,7 +31,7 @@ internal sealed class FrameFileSystem(INatsJSContext js, string edgeId, string o
     {
         if (path == output || path == output + ".late")
         {
-            return new FrameFile(this, late: path != output);
+            return new FrameFile(frames, path != output ? Frame.Late : Frame.Ordered);
         }
 
         lock (_gate)
@@ -70,54 +63,11 @@ internal sealed class FrameFileSystem(INatsJSContext js, string edgeId, string o
     {
     }
 
-    /// <summary>
-    /// Publishes an empty frame of <paramref name="kind"/> (<see cref="Frame.Idle"/> or <see cref="Frame.Active"/>).
-    /// Returns false when JetStream did not take it (then the root's idle timeout decides instead).
-    /// </summary>
-    public bool PublishState(string kind)
-    {
-        try
-        {
-            Publish(kind, NextFrame(), []);
-            return true;
-        }
-        catch (IOException)
-        {
-            return false;
-        }
-    }
-
-    private void Publish(string kind, long number, byte[] payload)
-    {
-        var id = $"{edgeId}-{_incarnation}-{number}";
-        try
-        {
-            var publish = js.PublishAsync(_subject, payload, opts: new NatsJSPubOpts { MsgId = id }, headers: Frame.Headers(edgeId, kind, number)).AsTask();
-            if (!publish.Wait(publishTimeout))
-            {
-                throw new IOException($"JetStream did not acknowledge frame {id} within {publishTimeout.TotalSeconds:0.#} s.");
-            }
-
-            var ack = publish.Result;
-            if (ack.Error is { } error)
-            {
-                throw new IOException($"JetStream refused frame {id}: {error.Description} ({error.Code}).");
-            }
-        }
-        catch (AggregateException ex) when (ex.InnerException is { } inner)
-        {
-            throw new IOException($"Publishing frame {id} to JetStream failed: {inner.Message}", inner);
-        }
-    }
-
-    private long NextFrame() => Interlocked.Increment(ref _frames);
-
     /// <summary>The output or the late file: appends become frames.</summary>
-    private sealed class FrameFile(FrameFileSystem owner, bool late) : IStorageFile
+    private sealed class FrameFile(FrameSequence frames, string kind) : IStorageFile
     {
         private long _length;
         private long _published; // bytes JetStream surely holds
-        private (long Number, byte[] Payload)? _inDoubt;
 
         public long Length => _length;
 
@@ -128,25 +78,15 @@ internal sealed class FrameFileSystem(INatsJSContext js, string edgeId, string o
                 throw new IOException($"A frame file is appended to only (offset {offset}, published {_published}).");
             }
 
-            // A retry after a failure brings the same lines again (and maybe more behind them): what JetStream surely
-            // holds is skipped, the frame in doubt is republished as it was (same id, same bytes), then the rest.
+            // A retry after a failure brings the same lines again (and maybe more behind them): the frame in doubt is
+            // republished first as it was (same id, same bytes; if it is this file's, its bytes count as published
+            // then), what JetStream surely holds is skipped, then the rest is a new frame.
+            frames.Flush();
             var rest = bytes[(int)Math.Min(_published - offset, bytes.Length)..];
-            if (_inDoubt is { } doubt)
-            {
-                owner.Publish(late ? Frame.Late : Frame.Ordered, doubt.Number, doubt.Payload);
-                _inDoubt = null;
-                _published += doubt.Payload.Length;
-                rest = rest[Math.Min(doubt.Payload.Length, rest.Length)..];
-            }
-
             if (!rest.IsEmpty)
             {
                 var payload = rest.ToArray();
-                var number = owner.NextFrame();
-                _inDoubt = (number, payload);
-                owner.Publish(late ? Frame.Late : Frame.Ordered, number, payload);
-                _inDoubt = null;
-                _published += payload.Length;
+                frames.Publish(kind, payload, () => _published += payload.Length);
             }
 
             _length = offset + bytes.Length;

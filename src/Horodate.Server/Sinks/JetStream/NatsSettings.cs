@@ -40,7 +40,8 @@ internal sealed record NatsSettings
 
     /// <summary>
     /// The window in which JetStream drops a republished frame by its <c>Nats-Msg-Id</c> (default 2 min: far
-    /// longer than an edge retries a publish, which is bounded by its request timeout of 5 s).
+    /// longer than an edge retries a publish, which is bounded by its request timeout of 5 s; at most
+    /// <see cref="MaxAge"/>, which JetStream requires).
     /// </summary>
     public TimeSpan DuplicateWindow { get; init; } = TimeSpan.FromMinutes(2);
 
@@ -85,6 +86,40 @@ internal sealed record NatsSettings
         }
 
         return settings;
+    }
+
+    /// <summary>
+    /// Checks the settings against what the command line allows and JetStream accepts, and throws
+    /// <see cref="ArgumentException"/> naming the first bad one: <see cref="Url"/> one or more (comma-separated)
+    /// <c>nats://</c> or <c>tls://</c> URLs with a host; a user with a password (and the reverse), not with a token;
+    /// <see cref="MaxAge"/> from 1 min to 365 days; <see cref="DuplicateWindow"/> positive and within
+    /// <see cref="MaxAge"/> (JetStream refuses a longer one).
+    /// </summary>
+    public void Validate()
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(Url);
+        foreach (var part in Url.Split(',', StringSplitOptions.TrimEntries))
+        {
+            if (!Uri.TryCreate(part, UriKind.Absolute, out var uri) || uri.Scheme is not ("nats" or "tls") || uri.Host.Length == 0)
+            {
+                throw new ArgumentException($"'{part}' is not a nats://host:port or tls://host:port URL.", nameof(Url));
+            }
+        }
+
+        if (string.IsNullOrEmpty(User) != string.IsNullOrEmpty(Password))
+        {
+            throw new ArgumentException($"A NATS user needs a password and a password a user ({UserVariable}, {PasswordVariable} or the credentials file).", nameof(User));
+        }
+
+        if (!string.IsNullOrEmpty(User) && !string.IsNullOrEmpty(Token))
+        {
+            throw new ArgumentException("NATS credentials: a user and password, or a token, not both.", nameof(Token));
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxAge, TimeSpan.FromMinutes(1));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxAge, TimeSpan.FromDays(365));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(DuplicateWindow, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(DuplicateWindow, MaxAge);
     }
 
     /// <summary>A connection (not yet connected: the first use connects) named <paramref name="name"/>.</summary>

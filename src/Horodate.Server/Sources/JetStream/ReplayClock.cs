@@ -1,5 +1,3 @@
-using Horodate.Server.Sinks.JetStream;
-
 namespace Horodate.Server.Sources.JetStream;
 
 /// <summary>

@@ -1,0 +1,145 @@
+namespace Horodate.Server.Sinks.JetStream;
+
+/// <summary>
+/// Every frame an edge publishes (values, late values, its idle and active announcements) in one sequence: numbered
+/// under one gate, published one at a time, each waited for until JetStream's PubAck. A frame whose publish failed is
+/// <em>in doubt</em> (it may have landed): it is republished, with the same number, id and bytes (JetStream drops it
+/// if it had), before any later frame, so the stream holds an edge's frames in the order of their numbers, without
+/// gaps. Announcements are refused while a value frame is in doubt: only its writer republishes it (the bytes it
+/// covers are the writer's to account for), and an announcement passing it (an idle frame, say) would let the root
+/// write past values still to come.
+/// </summary>
+internal sealed class FrameSequence(IFramePublisher publisher, string edgeId, TimeSpan publishTimeout)
+{
+    private readonly string _subject = NatsSettings.SubjectPrefix + edgeId;
+    private readonly Lock _gate = new();
+    private long _number; // the last number handed out
+    private long _published;
+    private InDoubt? _inDoubt;
+    private volatile bool _announcementInDoubt; // _inDoubt is an announcement: read without the gate
+    private volatile string? _said;
+
+    /// <summary>This edge's life: its start, Unix ms (a restarted edge numbers its frames from 1 again).</summary>
+    public long Incarnation { get; } = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+    /// <summary>Frames published (PubAck received) so far.</summary>
+    public long Published => Interlocked.Read(ref _published);
+
+    /// <summary>
+    /// What the root was last told of this edge: <see cref="Frame.Active"/> (an announcement, or any frame of values),
+    /// <see cref="Frame.Idle"/>, or nothing yet. A frame in doubt counts once it is published.
+    /// </summary>
+    public string? Said => _said;
+
+    /// <summary>
+    /// Publishes a frame of values (<see cref="Frame.Ordered"/> or <see cref="Frame.Late"/>) after the frame in doubt,
+    /// if any; <paramref name="published"/> runs once its PubAck is in (on this thread, also when a later call
+    /// republishes it). Called by the edge's writer only.
+    /// </summary>
+    /// <exception cref="IOException">JetStream did not take it (or the frame in doubt before it): now in doubt.</exception>
+    public void Publish(string kind, byte[] payload, Action published)
+    {
+        lock (_gate)
+        {
+            FlushLocked();
+            Send(new InDoubt(kind, ++_number, payload, published));
+        }
+    }
+
+    /// <summary>Republishes the frame in doubt, if any. Called by the edge's writer before it retries a write.</summary>
+    /// <exception cref="IOException">JetStream still did not take it.</exception>
+    public void Flush()
+    {
+        lock (_gate)
+        {
+            FlushLocked();
+        }
+    }
+
+    /// <summary>
+    /// Announces <paramref name="state"/> (<see cref="Frame.Idle"/> or <see cref="Frame.Active"/>) unless the root was
+    /// told so last. Returns false when not announced now: a frame of values is in doubt (it goes first, from its
+    /// writer), the gate is busy and <paramref name="wait"/> is false, or JetStream did not take it (then it is in
+    /// doubt, republished before anything later), or <paramref name="stillSo"/>, asked again under the gate (after any
+    /// frame another thread was publishing), says the edge is no longer in that state.
+    /// </summary>
+    public bool TryAnnounce(string state, bool wait, Func<bool>? stillSo = null)
+    {
+        if (_said == state && !_announcementInDoubt)
+        {
+            return true; // said, and nothing said since that may have landed (an announcement in doubt)
+        }
+
+        if (wait)
+        {
+            _gate.Enter();
+        }
+        else if (!_gate.TryEnter())
+        {
+            return false;
+        }
+
+        try
+        {
+            if (_inDoubt is { IsValues: true })
+            {
+                return false;
+            }
+
+            FlushLocked();
+            if (_said != state && (stillSo?.Invoke() ?? true))
+            {
+                Send(new InDoubt(state, ++_number, [], null));
+            }
+
+            return true;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        finally
+        {
+            _gate.Exit();
+        }
+    }
+
+    private void FlushLocked()
+    {
+        if (_inDoubt is { } doubt)
+        {
+            Send(doubt);
+        }
+    }
+
+    /// <summary>Publishes <paramref name="frame"/> and waits for its PubAck; until then (and after a failure) it is in doubt.</summary>
+    private void Send(InDoubt frame)
+    {
+        _inDoubt = frame;
+        _announcementInDoubt = !frame.IsValues;
+        var id = $"{edgeId}-{Incarnation}-{frame.Number}";
+        try
+        {
+            var publish = publisher.PublishAsync(_subject, frame.Payload, id, Frame.Headers(edgeId, frame.Kind, Incarnation, frame.Number));
+            if (!publish.Wait(publishTimeout))
+            {
+                throw new IOException($"JetStream did not acknowledge frame {id} within {publishTimeout.TotalSeconds:0.#} s.");
+            }
+        }
+        catch (AggregateException ex) when (ex.InnerException is { } inner)
+        {
+            throw inner as IOException ?? new IOException($"Publishing frame {id} to JetStream failed: {inner.Message}", inner);
+        }
+
+        _inDoubt = null;
+        _announcementInDoubt = false;
+        Interlocked.Increment(ref _published);
+        _said = frame.Kind is Frame.Idle or Frame.Active ? frame.Kind : frame.Kind == Frame.Ordered ? Frame.Active : _said;
+        frame.Published?.Invoke();
+    }
+
+    private sealed record InDoubt(string Kind, long Number, byte[] Payload, Action? Published)
+    {
+        public bool IsValues => Kind is Frame.Ordered or Frame.Late;
+    }
+}

@@ -1,0 +1,118 @@
+using System.Text;
+using Horodate.Server.Sinks.JetStream;
+
+namespace Horodate.ClusterTests.Frames;
+
+/// <summary>
+/// An edge's one sequence of frames (<see cref="FrameSequence"/>, <see cref="FrameFileSystem"/>) against a JetStream
+/// stand-in: frames land in the order of their numbers, a frame in doubt goes again before anything newer, and no
+/// announcement passes a frame of values in doubt.
+/// </summary>
+public sealed class FrameSequenceTests
+{
+    /// <summary>Long enough for a PubAck that does come, short for one that never does.</summary>
+    private static readonly TimeSpan PublishTimeout = TimeSpan.FromMilliseconds(200);
+
+    [Fact]
+    public void An_idle_frame_never_passes_a_frame_of_values_still_in_doubt()
+    {
+        var jetStream = new FakePublisher { Down = true, LandWhileDown = false };
+        var frames = new FrameSequence(jetStream, "e1", PublishTimeout);
+        var files = new FrameFileSystem(frames, "out.txt");
+        using var output = files.Open("out.txt");
+
+        // nats-server is down: the writer's frame fails (in doubt); the edge's last connection has gone meanwhile.
+        Assert.Throws<IOException>(() => output.Write(0, Encoding.ASCII.GetBytes("100\n101\n")));
+        jetStream.Down = false;
+        Assert.False(frames.TryAnnounce(Frame.Idle, wait: true));
+        Assert.Empty(jetStream.Stream);
+
+        // The writer's retry republishes its frame; only then may the edge say it is idle.
+        output.SetLength(0);
+        output.Write(0, Encoding.ASCII.GetBytes("100\n101\n"));
+        Assert.True(frames.TryAnnounce(Frame.Idle, wait: true));
+        Assert.Equal([(Frame.Ordered, 1L, "100\n101\n"), (Frame.Idle, 2L, "")], jetStream.Stream);
+    }
+
+    [Fact]
+    public void A_frame_in_doubt_is_republished_with_its_number_before_anything_newer_and_counts_for_its_own_file()
+    {
+        // Its PubAck lost: the late frame may have landed; the next write (of the ordered file) sends it again first.
+        var jetStream = new FakePublisher { Down = true, LandWhileDown = true };
+        var frames = new FrameSequence(jetStream, "e1", PublishTimeout);
+        var files = new FrameFileSystem(frames, "out.txt");
+        using var output = files.Open("out.txt");
+        using var late = files.Open("out.txt.late");
+        Assert.Throws<IOException>(() => late.Write(0, Encoding.ASCII.GetBytes("7\n")));
+        jetStream.Down = false;
+
+        output.Write(0, Encoding.ASCII.GetBytes("100\n"));
+        late.SetLength(0);
+        late.Write(0, Encoding.ASCII.GetBytes("7\n8\n")); // the batch writer's retry, with a newer late value behind
+
+        Assert.Equal([(Frame.Late, 1L, "7\n"), (Frame.Ordered, 2L, "100\n"), (Frame.Late, 3L, "8\n")], jetStream.Stream);
+        Assert.Equal(3, frames.Published);
+    }
+
+    [Fact]
+    public void An_idle_frame_in_doubt_goes_again_before_the_active_frame_that_follows_it()
+    {
+        var jetStream = new FakePublisher { Down = true, LandWhileDown = true };
+        var frames = new FrameSequence(jetStream, "e1", PublishTimeout);
+        Assert.False(frames.TryAnnounce(Frame.Idle, wait: true));
+        jetStream.Down = false;
+
+        Assert.True(frames.TryAnnounce(Frame.Active, wait: true));
+
+        Assert.Equal([(Frame.Idle, 1L, ""), (Frame.Active, 2L, "")], jetStream.Stream);
+        Assert.Equal(Frame.Active, frames.Said);
+    }
+
+    [Fact]
+    public void An_active_edge_whose_idle_frame_is_in_doubt_says_active_again_after_it()
+    {
+        // The idle frame may have landed (the root then stopped waiting for this edge): when a connection opens, the
+        // edge must say active again, after that idle frame, although the last thing it knew it had said was active.
+        var jetStream = new FakePublisher();
+        var frames = new FrameSequence(jetStream, "e1", PublishTimeout);
+        Assert.True(frames.TryAnnounce(Frame.Active, wait: true));
+        jetStream.Down = true;
+        jetStream.LandWhileDown = true;
+        Assert.False(frames.TryAnnounce(Frame.Idle, wait: true));
+        jetStream.Down = false;
+
+        Assert.True(frames.TryAnnounce(Frame.Active, wait: false));
+
+        Assert.Equal([(Frame.Active, 1L), (Frame.Idle, 2L), (Frame.Active, 3L)], jetStream.Stream.Select(f => (f.Kind, f.Number)));
+    }
+
+    [Fact]
+    public async Task Frames_published_from_the_writer_and_the_check_at_once_go_one_at_a_time_in_the_order_of_their_numbers()
+    {
+        var jetStream = new FakePublisher();
+        var frames = new FrameSequence(jetStream, "e1", TimeSpan.FromSeconds(10));
+        var files = new FrameFileSystem(frames, "out.txt");
+        using var output = files.Open("out.txt");
+        var cancel = TestContext.Current.CancellationToken;
+        var writer = Task.Run(() =>
+        {
+            for (var i = 0; i < 200; i++)
+            {
+                output.Write(output.Length, Encoding.ASCII.GetBytes($"{1000 + i}\n"));
+            }
+        }, cancel);
+        var announcer = Task.Run(() =>
+        {
+            for (var i = 0; i < 200; i++)
+            {
+                _ = frames.TryAnnounce(i % 2 == 0 ? Frame.Idle : Frame.Active, wait: i % 3 == 0);
+            }
+        }, cancel);
+        await Task.WhenAll(writer, announcer).WaitAsync(TimeSpan.FromSeconds(30), cancel);
+
+        var numbers = jetStream.Stream.Select(f => f.Number).ToList();
+        Assert.Equal(Enumerable.Range(1, numbers.Count).Select(n => (long)n), numbers);
+        Assert.Equal(200, jetStream.Stream.Count(f => f.Kind == Frame.Ordered));
+        Assert.Equal(1, jetStream.MostInFlight);
+    }
+}
