@@ -70,6 +70,8 @@ if [ -n "$ref" ]; then
   cp -r "$ref" "$work/c" && chmod -R u+w "$work/c" && make -s -C "$work/c" >/dev/null || { echo "cannot build $ref" >&2; exit 1; }
 fi
 
+# shellcheck source=lib.sh
+. "$root/bench/e2e/lib.sh"
 json() { sed -n "s/.*\"$2\":\([^,}]*\).*/\1/p" <<<"$1" | tr -d '"'; }
 kv() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<"$1"; }
 cpustat() { awk '/^cpu /{printf "%.2f\n", ($2+$3+$4+$7+$8)/100}' /proc/stat; }
@@ -79,14 +81,6 @@ wait_quiet() { # at most 30 s for < 15% of 2 cores busy over a second
     awk -v a="$b0" -v b="$b1" 'BEGIN{exit !((b-a) < 0.30)}' && return
   done
 }
-wait_port() { # wait_port LOGFILE REGEX -> port
-  for _ in $(seq 200); do
-    local p; p=$(sed -n "s/$2/\1/p" "$1" | head -1)
-    [ -n "$p" ] && { echo "$p"; return; }
-    sleep 0.05
-  done
-}
-cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null; }
 steady_window() { # steady_window SERVER_PID CLIENT_PID N OUT: CPU µs per scheduled value of both, from 4 s to the end - 1 s
   local warm; warm=$(awk -v d="$duration" 'BEGIN{w=d/3; print (w>4?4:w)}')
   local span; span=$(awk -v d="$duration" -v w="$warm" 'BEGIN{print d-w-1}')

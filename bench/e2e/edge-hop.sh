@@ -16,7 +16,8 @@ need_programs "$server" "$client"
 make_dir horodate-edgehop
 ulimit -n 65536 2>/dev/null || true
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null; }
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 json() { python3 -c 'import json,sys; print(json.loads(sys.argv[1]).get(sys.argv[2], "?"))' "$1" "$2" 2>/dev/null || echo "?"; }
 # FILE SECONDS: the root's true lag, read from outside: polls FILE (epoch-ms lines) every 2 ms for SECONDS and prints
 # p50 p99 max of (time the line is seen - its value) in ms. The root's own lag_*_ms is 250 ms low and clamped at 0
@@ -49,8 +50,8 @@ load() {
   local n=$1 addr=$2 out=$3; shift 3
   "$client" --server "$addr" -n "$n" --duration "${duration}s" --status-interval 0s --json >"$out/client.json" 2>"$out/client.err" &
   local cpid=$!; pids+=($cpid)
-  sleep $warm; local p t0=() t1=(); for p; do t0+=("$(ticks "$p")"); done; t0+=("$(ticks $cpid)")
-  sleep $span; for p; do t1+=("$(ticks "$p")"); done; t1+=("$(ticks $cpid)")
+  sleep $warm; local p t0=() t1=(); for p; do t0+=("$(cpu_ticks "$p")"); done; t0+=("$(cpu_ticks $cpid)")
+  sleep $span; for p; do t1+=("$(cpu_ticks "$p")"); done; t1+=("$(cpu_ticks $cpid)")
   wait $cpid || true
   local i v=$((n * 20 * span)) res=""
   for i in "${!t0[@]}"; do res+=" $(awk -v a="${t0[$i]}" -v b="${t1[$i]}" -v v=$v -v hz="$hz" 'BEGIN{printf "%.2f", (b-a)/hz*1e6/v}')"; done

@@ -33,13 +33,13 @@ client=$root/artifacts/bin/Horodate.Client/release/horodate-client
 [ -x "$server" ] && [ -x "$client" ] || (cd "$root" && dotnet build -c Release -v quiet -nologo >/dev/null) || exit 1
 work=${keep:-$(mktemp -d /tmp/horodate-profile.XXXXXX)}; mkdir -p "$work"
 cp -r "$ref" "$work/c" && chmod -R u+w "$work/c" && make -s -C "$work/c" >/dev/null || { echo "cannot build $ref" >&2; exit 1; }
-wait_port() { for _ in $(seq 200); do local p; p=$(sed -n "s/$2/\1/p" "$1" | head -1); [ -n "$p" ] && { echo "$p"; return; }; sleep 0.05; done; }
-ticks() { awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null; }
+# shellcheck source=lib.sh
+. "$root/bench/e2e/lib.sh"
 record() { # record PID DIR: the profile, and the server's CPU µs per scheduled value over the same window (in DIR/us)
   sleep 5
-  local t0; t0=$(ticks "$1")
+  local t0; t0=$(cpu_ticks "$1")
   perf record -F 999 -g -p "$1" -o "$2/perf.data" -- sleep "$secs" >/dev/null 2>&1
-  local t1; t1=$(ticks "$1")
+  local t1; t1=$(cpu_ticks "$1")
   [ -n "$t0" ] && [ -n "$t1" ] || { echo "profile.sh: the server ended before the window did; logs in $2" >&2; exit 1; }
   awk -v a="$t0" -v b="$t1" -v hz="$(getconf CLK_TCK)" -v n="$n" -v t="$secs" 'BEGIN{printf "%.4f", (b-a)/hz*1e6/(n*20*t)}' >"$2/us"
 }
