@@ -14,16 +14,8 @@ public sealed class AckIntervalTests
     [Fact]
     public void A_sending_connection_is_acknowledged_once_per_interval_and_its_final_acknowledgement_comes_at_once()
     {
-        var files = new SimFileSystem(new SimRandom(1));
         var clock = new SimClock();
-        var options = new IngestOptions
-        {
-            Output = "/t/out.txt",
-            SyncIntervalMs = 10,
-            AckIntervalMs = 100,
-            Ordering = new OrderingOptions { Dedupe = true, MaxDelayMs = 500, MaxFutureMs = 1_000, IdleTimeoutMs = 100 },
-        };
-        var core = IngestCore.Open(options, files, clock, NullEvents.Instance);
+        var core = OpenCore(seed: 1, dedupe: true, clock);
         var target = new RecordingAckTarget();
         var source = core.OpenSource();
         core.EnableAcks(source, "a", target);
@@ -54,16 +46,8 @@ public sealed class AckIntervalTests
     public void Connections_opened_together_are_acknowledged_spread_over_the_interval_not_all_at_the_same_sync()
     {
         const int Connections = 100;
-        var files = new SimFileSystem(new SimRandom(2));
         var clock = new SimClock();
-        var options = new IngestOptions
-        {
-            Output = "/t/out.txt",
-            SyncIntervalMs = 10,
-            AckIntervalMs = 100,
-            Ordering = new OrderingOptions { Dedupe = false, MaxDelayMs = 500, MaxFutureMs = 1_000, IdleTimeoutMs = 100 },
-        };
-        var core = IngestCore.Open(options, files, clock, NullEvents.Instance);
+        var core = OpenCore(seed: 2, dedupe: false, clock);
         var targets = new RecordingAckTarget[Connections];
         var sources = new int[Connections];
         for (var i = 0; i < Connections; i++)
@@ -96,5 +80,18 @@ public sealed class AckIntervalTests
             Assert.InRange(target.Delivered.Count, 9, 12); // still about once per 100 ms each, over 1 s
             Assert.Equal(target.Delivered.Order(), target.Delivered);
         }
+    }
+
+    /// <summary>A core on a simulated disk that syncs every 10 ms and acknowledges a sending source every 100 ms.</summary>
+    private static IngestCore OpenCore(ulong seed, bool dedupe, SimClock clock)
+    {
+        var options = new IngestOptions
+        {
+            Output = "/t/out.txt",
+            SyncIntervalMs = 10,
+            AckIntervalMs = 100,
+            Ordering = new OrderingOptions { Dedupe = dedupe, MaxDelayMs = 500, MaxFutureMs = 1_000, IdleTimeoutMs = 100 },
+        };
+        return IngestCore.Open(options, new SimFileSystem(new SimRandom(seed)), clock, NullEvents.Instance);
     }
 }
