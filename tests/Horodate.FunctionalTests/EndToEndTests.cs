@@ -118,6 +118,107 @@ public sealed class EndToEndTests
     }
 
     [Fact]
+    public async Task A_hello_answered_late_by_an_address_that_answered_others_is_waited_for_not_taken_for_a_plain_server()
+    {
+        // A busy acknowledging server (a big ramp behind a proxy): it answers the first connection at once and the
+        // second only after three hello timeouts. The second must wait for its answer, sending nothing before it.
+        var helloTimeout = TimeSpan.FromSeconds(1);
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        using var stopServer = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        var sentBeforeAnswer = new System.Collections.Concurrent.ConcurrentBag<int>();
+        var serving = Task.Run(async () =>
+        {
+            var peers = new List<Task>();
+            try
+            {
+                for (var accepted = 0; ; accepted++)
+                {
+                    var peer = await listener.AcceptSocketAsync(stopServer.Token);
+                    var late = accepted > 0;
+                    peers.Add(Task.Run(async () =>
+                    {
+                        using (peer)
+                        {
+                            var buffer = new byte[4096];
+                            var received = 0;
+                            int newline;
+                            while ((newline = buffer.AsSpan(0, received).IndexOf((byte)'\n')) < 0)
+                            {
+                                var read = await peer.ReceiveAsync(buffer.AsMemory(received), stopServer.Token);
+                                if (read == 0)
+                                {
+                                    return;
+                                }
+
+                                received += read;
+                            }
+
+                            if (late)
+                            {
+                                // Read for three hello timeouts without answering: whatever comes is sent unanswered.
+                                using var wait = CancellationTokenSource.CreateLinkedTokenSource(stopServer.Token);
+                                wait.CancelAfter(3 * helloTimeout);
+                                try
+                                {
+                                    while (true)
+                                    {
+                                        var read = await peer.ReceiveAsync(buffer.AsMemory(received), wait.Token);
+                                        if (read == 0)
+                                        {
+                                            return;
+                                        }
+
+                                        received += read;
+                                    }
+                                }
+                                catch (OperationCanceledException) when (!stopServer.IsCancellationRequested)
+                                {
+                                }
+
+                                sentBeforeAnswer.Add(received - newline - 1);
+                            }
+
+                            await peer.SendAsync("OK horodate/1 ack\n"u8.ToArray(), stopServer.Token);
+                            while (await peer.ReceiveAsync(buffer, stopServer.Token) > 0)
+                            {
+                            }
+                        }
+                    }));
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            await Task.WhenAll(peers);
+        }, TestContext.Current.CancellationToken);
+
+        var logs = new CapturingLoggerProvider();
+        using var factory = LoggerFactory.Create(l => l.AddProvider(logs));
+        var summary = await LoadClient.RunAsync(
+            new ClientOptions
+            {
+                Host = "127.0.0.1",
+                Port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port,
+                Connections = 2,
+                Duration = TimeSpan.FromSeconds(5),
+                HelloTimeout = helloTimeout,
+                AckWait = TimeSpan.Zero,
+                StatusInterval = TimeSpan.Zero,
+            },
+            null,
+            factory.CreateLogger("test"),
+            TestContext.Current.CancellationToken).WaitAsync(Within.Long, TestContext.Current.CancellationToken);
+        await stopServer.CancelAsync();
+        await serving.WaitAsync(Within.Short, TestContext.Current.CancellationToken);
+
+        Assert.Equal("ack", summary.AckMode);
+        Assert.Equal([0], sentBeforeAnswer); // the late connection sent nothing before its answer
+        Assert.DoesNotContain(logs.Messages, m => m.Message.Contains("does not answer the acknowledged-mode hello"));
+    }
+
+    [Fact]
     public async Task The_file_grows_sorted_while_the_client_runs()
     {
         using var dir = new TempDirectory();

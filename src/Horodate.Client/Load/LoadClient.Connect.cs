@@ -91,7 +91,8 @@ public sealed partial class LoadClient
                 }
 
                 // Connection i goes to server i mod k; after a failure, to the next one.
-                var endpoint = _endpoints[(connection.Index + connection.Failures) % _endpoints.Length];
+                var server = (connection.Index + connection.Failures) % _endpoints.Length;
+                var endpoint = _endpoints[server];
                 var socket = await TryConnectAsync(connection.Index, endpoint, cancel).ConfigureAwait(false);
                 if (socket is null)
                 {
@@ -116,7 +117,7 @@ public sealed partial class LoadClient
                     Interlocked.Increment(ref _reconnects);
                 }
 
-                _ = WatchAsync(connection, socket, tls, generation, greeting);
+                _ = WatchAsync(connection, server, socket, tls, generation, greeting);
                 return;
             }
         }

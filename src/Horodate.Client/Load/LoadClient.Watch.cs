@@ -12,11 +12,12 @@ public sealed partial class LoadClient
     /// acknowledged mode; notices when the server closes the socket, without sending into it. With
     /// <paramref name="greeting"/>, the connection sends nothing until the hello is answered. The first time, a
     /// server that has not answered within <see cref="ClientOptions.HelloTimeout"/> is a plain one: the connection
-    /// carries on in plain mode. A server that answered before is waited for as long as the connection lives (it
-    /// may not be reading: a full disk): leaving the connection for a new one would leave a hello behind that the
-    /// server could still read.
+    /// carries on in plain mode, unless another connection to the same address (<paramref name="server"/>) was
+    /// answered: that address acknowledges, its silence is load, not a plain server. A server that answered before
+    /// is waited for as long as the connection lives (it may not be reading: a full disk): leaving the connection
+    /// for a new one would leave a hello behind that the server could still read.
     /// </summary>
-    private async Task WatchAsync(ClientConnection connection, Socket socket, Stream? tls, int generation, bool greeting)
+    private async Task WatchAsync(ClientConnection connection, int server, Socket socket, Stream? tls, int generation, bool greeting)
     {
         var buffer = new byte[256];
         var length = 0;
@@ -35,7 +36,9 @@ public sealed partial class LoadClient
                     if (await Task.WhenAny(receive, Task.Delay(left)).ConfigureAwait(false) != receive)
                     {
                         helloDeadline = long.MaxValue;
-                        if (connection.NotePlainMode())
+
+                        // An address that answered other connections acknowledges: this hello's answer is on its way.
+                        if (Volatile.Read(ref _acknowledges[server]) == 0 && connection.NotePlainMode())
                         {
                             NotePlainServer();
                         }
@@ -60,6 +63,10 @@ public sealed partial class LoadClient
                 if (connection.Mode != ServerMode.Unknown)
                 {
                     helloDeadline = long.MaxValue;
+                    if (connection.Mode == ServerMode.Acknowledged && _acknowledges[server] == 0)
+                    {
+                        Volatile.Write(ref _acknowledges[server], 1);
+                    }
                 }
             }
         }

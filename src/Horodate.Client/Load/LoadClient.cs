@@ -20,6 +20,13 @@ public sealed partial class LoadClient : IDisposable
     private readonly IProgress<ClientStatus>? _progress;
     private readonly ILogger _logger;
     private readonly IPEndPoint[] _endpoints;
+
+    /// <summary>
+    /// Per address: 1 once any connection to it was answered in acknowledged mode. From then on a hello to that
+    /// address is never taken for unanswered: a busy server (a 5,000-connection ramp behind a proxy) answers late,
+    /// it does not turn plain.
+    /// </summary>
+    private readonly int[] _acknowledges;
     private readonly ClientConnection[] _connections;
     private readonly SendScheduler[] _schedulers;
     private readonly CancellationTokenSource _connecting = new();
@@ -33,6 +40,7 @@ public sealed partial class LoadClient : IDisposable
     {
         _options = options;
         _endpoints = endpoints;
+        _acknowledges = new int[endpoints.Length];
         _progress = progress;
         _logger = logger;
         _connectGate = new SemaphoreSlim(options.ConnectConcurrency);
