@@ -1,5 +1,6 @@
 using Horodate.Client.Load;
 using Horodate.Client.Status;
+using Horodate.Core.Protocol;
 using Horodate.Core.Verification;
 using Horodate.FunctionalTests.Support;
 using Microsoft.Extensions.Logging;
@@ -62,44 +63,14 @@ public sealed class EndToEndTests
     public async Task Against_a_server_that_never_answers_the_hello_the_client_carries_on_in_plain_mode_and_says_so()
     {
         // A plain sink, like the statement's Perl server: reads everything, never writes.
-        using var sink = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        sink.Start();
-        using var stopSink = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        var sinking = Task.Run(async () =>
-        {
-            var peers = new List<Task>();
-            try
-            {
-                while (true)
-                {
-                    var peer = await sink.AcceptSocketAsync(stopSink.Token);
-                    peers.Add(Task.Run(async () =>
-                    {
-                        using (peer)
-                        {
-                            var buffer = new byte[4096];
-                            while (await peer.ReceiveAsync(buffer) > 0)
-                            {
-                            }
-                        }
-                    }));
-                }
-            }
-            catch (OperationCanceledException)
-            {
-            }
-
-            await Task.WhenAll(peers);
-        }, TestContext.Current.CancellationToken);
-
+        await using var sink = FakeServer.Start((peer, _, stop) => FakeServer.SinkAsync(peer, stop));
         var logs = new CapturingLoggerProvider();
         using var factory = LoggerFactory.Create(l => l.AddProvider(logs));
-        var endpoint = (System.Net.IPEndPoint)sink.LocalEndpoint;
         var summary = await LoadClient.RunAsync(
             new ClientOptions
             {
                 Host = "127.0.0.1",
-                Port = endpoint.Port,
+                Port = sink.Port,
                 Connections = 5,
                 Duration = TimeSpan.FromSeconds(1.5),
                 HelloTimeout = TimeSpan.FromMilliseconds(300),
@@ -108,8 +79,6 @@ public sealed class EndToEndTests
             null,
             factory.CreateLogger("test"),
             TestContext.Current.CancellationToken).WaitAsync(Within.Long, TestContext.Current.CancellationToken);
-        await stopSink.CancelAsync();
-        await sinking.WaitAsync(Within.Short, TestContext.Current.CancellationToken);
 
         Assert.Equal("plain", summary.AckMode);
         Assert.True(summary.Sent > 0, "the client stopped sending after the hello went unanswered");
@@ -123,76 +92,46 @@ public sealed class EndToEndTests
         // A busy acknowledging server (a big ramp behind a proxy): it answers the first connection at once and the
         // second only after three hello timeouts. The second must wait for its answer, sending nothing before it.
         var helloTimeout = TimeSpan.FromSeconds(1);
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        using var stopServer = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         var sentBeforeAnswer = new System.Collections.Concurrent.ConcurrentBag<int>();
-        var serving = Task.Run(async () =>
+        await using var server = FakeServer.Start(async (peer, index, stop) =>
         {
-            var peers = new List<Task>();
-            try
+            var buffer = new byte[4096];
+            var received = 0;
+            int newline;
+            while ((newline = buffer.AsSpan(0, received).IndexOf((byte)'\n')) < 0)
             {
-                for (var accepted = 0; ; accepted++)
+                var read = await peer.ReceiveAsync(buffer.AsMemory(received), stop);
+                if (read == 0)
                 {
-                    var peer = await listener.AcceptSocketAsync(stopServer.Token);
-                    var late = accepted > 0;
-                    peers.Add(Task.Run(async () =>
-                    {
-                        using (peer)
-                        {
-                            var buffer = new byte[4096];
-                            var received = 0;
-                            int newline;
-                            while ((newline = buffer.AsSpan(0, received).IndexOf((byte)'\n')) < 0)
-                            {
-                                var read = await peer.ReceiveAsync(buffer.AsMemory(received), stopServer.Token);
-                                if (read == 0)
-                                {
-                                    return;
-                                }
-
-                                received += read;
-                            }
-
-                            if (late)
-                            {
-                                // Read for three hello timeouts without answering: whatever comes is sent unanswered.
-                                using var wait = CancellationTokenSource.CreateLinkedTokenSource(stopServer.Token);
-                                wait.CancelAfter(3 * helloTimeout);
-                                try
-                                {
-                                    while (true)
-                                    {
-                                        var read = await peer.ReceiveAsync(buffer.AsMemory(received), wait.Token);
-                                        if (read == 0)
-                                        {
-                                            return;
-                                        }
-
-                                        received += read;
-                                    }
-                                }
-                                catch (OperationCanceledException) when (!stopServer.IsCancellationRequested)
-                                {
-                                }
-
-                                sentBeforeAnswer.Add(received - newline - 1);
-                            }
-
-                            await peer.SendAsync("OK horodate/1 ack\n"u8.ToArray(), stopServer.Token);
-                            while (await peer.ReceiveAsync(buffer, stopServer.Token) > 0)
-                            {
-                            }
-                        }
-                    }));
+                    return;
                 }
-            }
-            catch (OperationCanceledException)
-            {
+
+                received += read;
             }
 
-            await Task.WhenAll(peers);
-        }, TestContext.Current.CancellationToken);
+            if (index > 0)
+            {
+                // Read for three hello timeouts without answering: whatever comes is sent unanswered.
+                using var wait = CancellationTokenSource.CreateLinkedTokenSource(stop);
+                wait.CancelAfter(3 * helloTimeout);
+                try
+                {
+                    int read;
+                    while ((read = await peer.ReceiveAsync(buffer.AsMemory(received), wait.Token)) > 0)
+                    {
+                        received += read;
+                    }
+                }
+                catch (OperationCanceledException) when (!stop.IsCancellationRequested)
+                {
+                }
+
+                sentBeforeAnswer.Add(received - newline - 1);
+            }
+
+            await peer.SendAsync(Handshake.Ok.ToArray(), stop);
+            await FakeServer.SinkAsync(peer, stop);
+        });
 
         var logs = new CapturingLoggerProvider();
         using var factory = LoggerFactory.Create(l => l.AddProvider(logs));
@@ -200,7 +139,7 @@ public sealed class EndToEndTests
             new ClientOptions
             {
                 Host = "127.0.0.1",
-                Port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port,
+                Port = server.Port,
                 Connections = 2,
                 Duration = TimeSpan.FromSeconds(5),
                 HelloTimeout = helloTimeout,
@@ -210,8 +149,8 @@ public sealed class EndToEndTests
             null,
             factory.CreateLogger("test"),
             TestContext.Current.CancellationToken).WaitAsync(Within.Long, TestContext.Current.CancellationToken);
-        await stopServer.CancelAsync();
-        await serving.WaitAsync(Within.Short, TestContext.Current.CancellationToken);
+
+        await server.StopAsync();
 
         Assert.Equal("ack", summary.AckMode);
         Assert.Equal([0], sentBeforeAnswer); // the late connection sent nothing before its answer

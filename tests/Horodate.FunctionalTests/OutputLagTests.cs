@@ -111,57 +111,29 @@ public sealed class OutputLagTests
         // A server slow to accept (busy): its accept queue holds 5 connections and it takes none for 1.5 s, so
         // the kernel drops the other SYNs and those connections come up only after a retransmission (≥ 1 s).
         // The first five are up at once; they must not wait for the others before they send.
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start(backlog: 4);
-        var endpoint = (System.Net.IPEndPoint)listener.LocalEndpoint;
         var started = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         var firstValues = new System.Collections.Concurrent.ConcurrentBag<long>();
-        var sink = Task.Run(async () =>
-        {
-            var peers = new List<Task>();
-            try
+        await using var server = FakeServer.Start(
+            async (peer, _, stop) =>
             {
-                await Task.Delay(1_500, stop.Token); // the scenario: a busy server, not a synchronisation
-                while (true)
+                using var reader = new StreamReader(new System.Net.Sockets.NetworkStream(peer));
+                if (await reader.ReadLineAsync(stop) is { } line)
                 {
-                    var peer = await listener.AcceptSocketAsync(stop.Token);
-                    peers.Add(Task.Run(async () =>
-                    {
-                        using (peer)
-                        {
-                            using var reader = new StreamReader(new System.Net.Sockets.NetworkStream(peer));
-                            try
-                            {
-                                if (await reader.ReadLineAsync(stop.Token) is { } line)
-                                {
-                                    firstValues.Add(long.Parse(line, System.Globalization.CultureInfo.InvariantCulture));
-                                }
-
-                                while (await reader.ReadLineAsync(stop.Token) is not null)
-                                {
-                                }
-                            }
-                            catch (Exception ex) when (ex is OperationCanceledException or IOException)
-                            {
-                                // the test is over, or the client reset the connection
-                            }
-                        }
-                    }));
+                    firstValues.Add(long.Parse(line, System.Globalization.CultureInfo.InvariantCulture));
                 }
-            }
-            catch (OperationCanceledException)
-            {
-            }
 
-            await Task.WhenAll(peers);
-        }, TestContext.Current.CancellationToken);
+                while (await reader.ReadLineAsync(stop) is not null)
+                {
+                }
+            },
+            backlog: 4,
+            acceptAfter: TimeSpan.FromMilliseconds(1_500));
 
         var summary = await LoadClient.RunAsync(
             new ClientOptions
             {
                 Host = "127.0.0.1",
-                Port = endpoint.Port,
+                Port = server.Port,
                 Connections = 20,
                 Interval = TimeSpan.FromMilliseconds(100),
                 Duration = TimeSpan.FromSeconds(0.5),
@@ -171,8 +143,8 @@ public sealed class OutputLagTests
             null,
             NullLogger.Instance,
             TestContext.Current.CancellationToken).WaitAsync(Within.Long, TestContext.Current.CancellationToken);
-        await stop.CancelAsync();
-        await sink.WaitAsync(Within.Short, TestContext.Current.CancellationToken);
+
+        await server.StopAsync();
 
         Assert.True(summary.Ramp > TimeSpan.FromSeconds(1), $"the ramp took {summary.Ramp}: no SYN was dropped, the scenario did not happen");
         var earliest = firstValues.Min() - started; // a value is the time it was sent

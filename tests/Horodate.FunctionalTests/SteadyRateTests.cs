@@ -21,15 +21,12 @@ public sealed class SteadyRateTests
     [Fact]
     public async Task A_slow_greeting_belongs_to_the_ramp_and_the_steady_rate_meets_the_schedule()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        using var stopServer = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        var serving = ServeSlowGreetingsAsync(listener, stopServer.Token);
+        await using var server = FakeServer.Start(ServeSlowGreetingAsync);
 
         var options = new ClientOptions
         {
             Host = "127.0.0.1",
-            Port = ((IPEndPoint)listener.LocalEndpoint).Port,
+            Port = server.Port,
             Connections = 10,
             Interval = TimeSpan.FromMilliseconds(50),
             Duration = TimeSpan.FromSeconds(2),
@@ -37,8 +34,6 @@ public sealed class SteadyRateTests
         };
         var summary = await LoadClient.RunAsync(options, null, NullLogger.Instance, TestContext.Current.CancellationToken)
             .WaitAsync(Within.Long, TestContext.Current.CancellationToken);
-        await stopServer.CancelAsync();
-        await serving.WaitAsync(Within.Short, TestContext.Current.CancellationToken);
 
         var text = $"sent {summary.Sent} in {summary.Elapsed.TotalSeconds:0.000} s, steady {summary.SteadySent} in {summary.Steady.TotalSeconds:0.000} s";
         Assert.Equal("ack", summary.AckMode);
@@ -53,44 +48,25 @@ public sealed class SteadyRateTests
         Assert.True(summary.SteadySent <= summary.Sent, text);
     }
 
-    /// <summary>Answers each hello after <see cref="GreetingDelay"/>; at the client's half-close, acknowledges its last value.</summary>
-    private static async Task ServeSlowGreetingsAsync(TcpListener listener, CancellationToken stop)
+    /// <summary>Answers the hello after <see cref="GreetingDelay"/>; at the client's half-close, acknowledges its last value.</summary>
+    private static async Task ServeSlowGreetingAsync(Socket peer, int index, CancellationToken stop)
     {
-        var peers = new List<Task>();
-        try
+        var buffer = new byte[4096];
+        var received = new StringBuilder();
+        int read;
+        while (!received.ToString().Contains('\n', StringComparison.Ordinal) && (read = await peer.ReceiveAsync(buffer, stop)) > 0)
         {
-            while (true)
-            {
-                var peer = await listener.AcceptSocketAsync(stop);
-                peers.Add(Task.Run(async () =>
-                {
-                    using (peer)
-                    {
-                        var buffer = new byte[4096];
-                        var received = new StringBuilder();
-                        int read;
-                        while (!received.ToString().Contains('\n', StringComparison.Ordinal) && (read = await peer.ReceiveAsync(buffer, stop)) > 0)
-                        {
-                            received.Append(Encoding.ASCII.GetString(buffer, 0, read));
-                        }
-
-                        await Task.Delay(GreetingDelay, stop);
-                        await peer.SendAsync(Handshake.Ok.ToArray(), stop);
-                        while ((read = await peer.ReceiveAsync(buffer, stop)) > 0)
-                        {
-                            received.Append(Encoding.ASCII.GetString(buffer, 0, read));
-                        }
-
-                        var last = received.ToString().TrimEnd('\n').Split('\n')[^1];
-                        await peer.SendAsync(Encoding.ASCII.GetBytes($"ACK {last}\n"), stop);
-                    }
-                }, stop));
-            }
-        }
-        catch (OperationCanceledException)
-        {
+            received.Append(Encoding.ASCII.GetString(buffer, 0, read));
         }
 
-        await Task.WhenAll(peers).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await Task.Delay(GreetingDelay, stop);
+        await peer.SendAsync(Handshake.Ok.ToArray(), stop);
+        while ((read = await peer.ReceiveAsync(buffer, stop)) > 0)
+        {
+            received.Append(Encoding.ASCII.GetString(buffer, 0, read));
+        }
+
+        var last = received.ToString().TrimEnd('\n').Split('\n')[^1];
+        await peer.SendAsync(Encoding.ASCII.GetBytes($"ACK {last}\n"), stop);
     }
 }
