@@ -140,7 +140,7 @@ internal sealed partial class Simulator
             }
         }
 
-        if (_beyondWindow == 0 && late.Find(v => !_lateByRule.Contains(v)) is var notLate && notLate != 0)
+        if (late.Find(v => !_lateByRule.Contains(v) && v >= _forcedFloor) is var notLate && notLate != 0)
         {
             return $".late holds {notLate}, not late by the rules (sent above the write point, no outage outlasted {_options.Ordering.ResumeOutageMs} ms)";
         }

@@ -123,12 +123,6 @@ internal sealed partial class Simulator
             return; // writes fail: the transports stop reading, the clients' sends wait in the socket buffers (TCP pushback)
         }
 
-        var reach = _core.Snapshot().Floor + _core.WindowSize;
-        if (_clients.Exists(c => c.Connection is { Read: true } connection && connection.InFlight.Count > 0 && connection.InFlight[^1] >= reach))
-        {
-            _beyondWindow++;
-            Note("values in flight beyond the window: the write point must move on");
-        }
 
         MarkLateAfterReconnect();
         foreach (var client in _clients)
@@ -164,7 +158,13 @@ internal sealed partial class Simulator
                 }
             }
 
-            _core!.Ingest(connection.Source, _chunk.AsSpan(0, take));
+            var reach = _core!.Snapshot().Floor + _core.WindowSize;
+            _core.Ingest(connection.Source, _chunk.AsSpan(0, take));
+            if (_chunk[take - 1] >= reach)
+            {
+                _forcedFloor = Math.Max(_forcedFloor, _core.Snapshot().Floor);
+                Note($"{client.Id} delivered a value beyond the window: the write point moved on to {_forcedFloor - SimClock.Epoch}");
+            }
             if (_tracing)
             {
                 Note($"{client.Id} delivered {string.Join(',', _chunk.Take(take).Select(v => v - SimClock.Epoch))}; floor {_core.Snapshot().Floor - SimClock.Epoch}");

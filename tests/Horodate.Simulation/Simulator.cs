@@ -30,9 +30,10 @@ internal sealed partial class Simulator
     private long _stepped;
     private long _longOutage;
 
-    // Times the server, after not reading (a full disk, a stall, with wall-clock steps), found values in the socket
-    // buffers further apart than its rings span: the README's bound on such a pause; older values may then be late.
-    private long _beyondWindow;
+    // The highest write point the engine was forced to by a value beyond its window (after not reading: a full disk,
+    // a stall, with wall-clock steps, the socket buffers held values further apart than its rings span: the README's
+    // bound on such a pause). Values below it read after that are late by that rule; 0 while it never happened.
+    private long _forcedFloor;
     private long _lastFlushMs;
     private int _verifiedMain;
 
