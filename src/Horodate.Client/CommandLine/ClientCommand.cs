@@ -6,6 +6,7 @@ using Horodate.Client.Load;
 using Horodate.Client.Status;
 using Horodate.CommandLine;
 using Horodate.Core.CommandLine;
+using Horodate.Hosting;
 using Horodate.Logging;
 using Microsoft.Extensions.Logging;
 
@@ -147,7 +148,7 @@ internal static class ClientCommand
                 return CliParsing.Fail(Name, ex.Message, parse.GetValue(json));
             }
 
-            var live = !parse.GetValue(quiet) && !parse.GetValue(json) && !Console.IsOutputRedirected;
+            var live = LivePanelFeature.IsSupported && !parse.GetValue(quiet) && !parse.GetValue(json) && !Console.IsOutputRedirected;
             return await RunAsync(options, parse.GetValue(logLevel) ?? LogLevel.Information, parse.GetValue(json), live).ConfigureAwait(false);
         });
         return root;
@@ -164,7 +165,7 @@ internal static class ClientCommand
         ClientSummary summary;
         try
         {
-            if (live)
+            if (LivePanelFeature.IsSupported && live)
             {
                 var panel = new LivePanel();
                 var run = LoadClient.RunAsync(options with { StatusInterval = LivePanel.Refresh }, panel, logger, signal.Token);

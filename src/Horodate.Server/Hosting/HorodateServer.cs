@@ -124,6 +124,11 @@ public sealed class HorodateServer : IAsyncDisposable
             TransportKind.Epoll when !Interop.IsSupported => throw new PlatformNotSupportedException("The epoll transport needs Linux on x64; use --transport kestrel."),
             var k => k,
         };
+        if (!ServerFeatures.Kestrel && (kind == TransportKind.Kestrel || options.Http is not null))
+        {
+            throw new PlatformNotSupportedException(
+                $"{(options.Http is not null ? "--http" : tls ? "TLS" : "the Kestrel transport")} runs on Kestrel: {ServerFeatures.FullEdition}.");
+        }
 
         var loggerFactory = LoggerFactory.Create(logging =>
         {
@@ -143,7 +148,8 @@ public sealed class HorodateServer : IAsyncDisposable
         try
         {
             pipeline = IngestPipeline.Open(options, clock, logger, files, new PipelineTimings(meters));
-            transport = kind == TransportKind.Epoll
+            // Kestrel constructed only where its switch is on, so that a lean build's compiler removes it.
+            transport = kind == TransportKind.Epoll || !ServerFeatures.Kestrel
                 ? new EpollTransport(options, pipeline, counters, logger)
                 : new KestrelTransport(options, pipeline, counters, loggerFactory);
             pipeline.Start();
@@ -167,7 +173,7 @@ public sealed class HorodateServer : IAsyncDisposable
         HttpEndpoint? http = null;
         var reporter = new StatusReporter(statusSource, status ?? TextWriter.Null, options.StatusInterval);
         var server = default(HorodateServer);
-        if (options.Http is { } httpAt)
+        if (ServerFeatures.Kestrel && options.Http is { } httpAt)
         {
             http = new HttpEndpoint(httpAt, new HttpSources
             {
