@@ -157,7 +157,7 @@ internal static class ClientCommand
     private static async Task<int> RunAsync(ClientOptions options, LogLevel level, bool json, bool live)
     {
         using var signal = new StopSignal();
-        using var loggerFactory = LoggerFactory.Create(logging => ConsoleLogging.Configure(logging, level));
+        using var loggerFactory = ConsoleLogging.CreateFactory(level);
         var logger = loggerFactory.CreateLogger("Horodate.Client");
         var notes = JsonOutput.Notes(json);
         var until = options.Duration is { } d ? $"for {DurationParser.Format(d)}" : "until Ctrl-C";

@@ -200,7 +200,7 @@ internal static partial class ServerCommand
             server = await HorodateServer.StartAsync(
                 live ? options with { StatusInterval = TimeSpan.Zero } : options,
                 live ? TextWriter.Null : notes,
-                logging => ConsoleLogging.Configure(logging, logLevel),
+                logLevel,
                 cluster?.Time,
                 cluster?.Files).ConfigureAwait(false);
         }
