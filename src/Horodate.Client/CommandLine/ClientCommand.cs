@@ -6,6 +6,7 @@ using Horodate.Client.Load;
 using Horodate.Client.Status;
 using Horodate.CommandLine;
 using Horodate.Core.CommandLine;
+using Horodate.Hosting;
 using Horodate.Logging;
 using Microsoft.Extensions.Logging;
 
@@ -147,7 +148,7 @@ internal static class ClientCommand
                 return CliParsing.Fail(Name, ex.Message, parse.GetValue(json));
             }
 
-            var live = !parse.GetValue(quiet) && !parse.GetValue(json) && !Console.IsOutputRedirected;
+            var live = LivePanelFeature.IsSupported && !parse.GetValue(quiet) && !parse.GetValue(json) && !Console.IsOutputRedirected;
             return await RunAsync(options, parse.GetValue(logLevel) ?? LogLevel.Information, parse.GetValue(json), live).ConfigureAwait(false);
         });
         return root;
@@ -156,7 +157,7 @@ internal static class ClientCommand
     private static async Task<int> RunAsync(ClientOptions options, LogLevel level, bool json, bool live)
     {
         using var signal = new StopSignal();
-        using var loggerFactory = LoggerFactory.Create(logging => ConsoleLogging.Configure(logging, level));
+        using var loggerFactory = ConsoleLogging.CreateFactory(level);
         var logger = loggerFactory.CreateLogger("Horodate.Client");
         var notes = JsonOutput.Notes(json);
         var until = options.Duration is { } d ? $"for {DurationParser.Format(d)}" : "until Ctrl-C";
@@ -164,7 +165,7 @@ internal static class ClientCommand
         ClientSummary summary;
         try
         {
-            if (live)
+            if (LivePanelFeature.IsSupported && live)
             {
                 var panel = new LivePanel();
                 var run = LoadClient.RunAsync(options with { StatusInterval = LivePanel.Refresh }, panel, logger, signal.Token);

@@ -79,9 +79,6 @@ internal sealed partial class ClientConnection
     private void Keep(long value)
     {
         _lastKept = value;
-        if (_unacked.Push(value))
-        {
-            DroppedUnacked++;
-        }
+        DroppedUnacked += _unacked.Push(value);
     }
 }

@@ -4,7 +4,7 @@ using System.Net;
 using Horodate.Client.Logging;
 using Horodate.Client.Metrics;
 using Horodate.Client.Status;
-using Microsoft.Extensions.DependencyInjection;
+using Horodate.Metrics;
 using Microsoft.Extensions.Logging;
 
 namespace Horodate.Client.Load;
@@ -99,8 +99,8 @@ public sealed partial class LoadClient : IDisposable
 
     private async Task<ClientSummary> RunAsync(CancellationToken stop)
     {
-        await using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        var metrics = new ClientMetrics(services.GetRequiredService<IMeterFactory>(), TakeStatus);
+        using var meters = new MeterFactory();
+        var metrics = new ClientMetrics(meters, TakeStatus);
         foreach (var scheduler in _schedulers)
         {
             scheduler.Metrics = metrics;

@@ -1,51 +1,72 @@
 namespace Horodate.Client.Load;
 
 /// <summary>
-/// The values one connection sent that the server has not acknowledged yet, oldest first: what is resent
-/// after a reconnect. Starts small and doubles only while acknowledgements lag; never holds more than
-/// its limit (the oldest values are dropped first, and counted). Owned by one scheduler thread.
+/// The values one connection sent that the server has not acknowledged yet, in the order sent: what is resent
+/// after a reconnect. Starts small and grows by half only while acknowledgements lag; never holds more than its
+/// limit (the oldest values are dropped first, and counted). Owned by one scheduler thread.
 /// </summary>
+/// <remarks>
+/// It is the client's largest live data in acknowledged mode: at 5,000 connections each holds about one
+/// <c>--ack-interval</c> of values (5 s at 20 values/s, ~100 values), more while the first acknowledgement comes.
+/// So each value is kept in 32 bits, as its distance in milliseconds from a base (the first value kept after the
+/// buffer was empty), and capacities grow by half rather than double: ~0.5 KiB per connection instead of the 1–2
+/// KiB of doubled arrays of longs (docs/performance.md, Native). A distance fits in an int up to ±24.8 days: a
+/// value further from the base (the clock stepped by that much while values wait) moves the base, and the
+/// values too far from it are dropped, oldest first, as the limit drops them.
+/// </remarks>
 internal sealed class UnackedBuffer(int limit)
 {
-    private long[] _values = new long[Math.Min(8, limit)];
+    private int[] _offsets = new int[Math.Min(8, limit)];
+    private long _base;
     private int _head;
 
+    /// <summary>How many values are held.</summary>
     public int Count { get; private set; }
 
-    /// <summary>The <paramref name="index"/>-th oldest value.</summary>
-    public long this[int index] => _values[(_head + index) & (_values.Length - 1)];
+    /// <summary>The <paramref name="index"/>-th oldest value held.</summary>
+    public long this[int index] => _base + _offsets[Slot(index)];
 
-    /// <summary>Keeps <paramref name="value"/>; returns true if the oldest value had to be dropped for it.</summary>
-    public bool Push(long value)
+    /// <summary>Adds the newest value; returns how many old ones were dropped to make room (0 almost always).</summary>
+    public int Push(long value)
     {
-        var dropped = false;
-        if (Count == _values.Length)
+        var dropped = 0;
+        if (Count == 0)
         {
-            if (_values.Length < limit)
+            _base = value;
+            _head = 0;
+        }
+        else if (!Fits(value - _base))
+        {
+            dropped += Rebase(value);
+        }
+
+        if (Count == _offsets.Length)
+        {
+            if (_offsets.Length < limit)
             {
                 Grow();
             }
             else
             {
-                _head = (_head + 1) & (_values.Length - 1);
+                _head = Slot(1);
                 Count--;
-                dropped = true;
+                dropped++;
             }
         }
 
-        _values[(_head + Count) & (_values.Length - 1)] = value;
+        _offsets[Slot(Count)] = (int)(value - _base);
         Count++;
         return dropped;
     }
 
-    /// <summary>Forgets every value ≤ <paramref name="ackedThrough"/>, adding it to <paramref name="acked"/> if given; returns how many.</summary>
+    /// <summary>Forgets the oldest values up to <paramref name="ackedThrough"/>, listing them in <paramref name="acked"/>; returns how many.</summary>
     public int TrimThrough(long ackedThrough, SentRecord? acked)
     {
         var trimmed = 0;
-        while (Count > 0 && _values[_head] <= ackedThrough)
+        while (Count > 0 && this[0] <= ackedThrough)
         {
-            acked?.Add(_values[_head]);
-            _head = (_head + 1) & (_values.Length - 1);
+            acked?.Add(this[0]);
+            _head = Slot(1);
             Count--;
             trimmed++;
         }
@@ -53,22 +74,51 @@ internal sealed class UnackedBuffer(int limit)
         return trimmed;
     }
 
+    /// <summary>Forgets every value.</summary>
     public void Clear()
     {
         _head = 0;
         Count = 0;
     }
 
+    private static bool Fits(long distance) => distance is >= int.MinValue and <= int.MaxValue;
+
+    private int Slot(int index)
+    {
+        var slot = _head + index;
+        return slot < _offsets.Length ? slot : slot - _offsets.Length;
+    }
+
     private void Grow()
     {
-        // Capacities stay powers of two so that indexes wrap with a mask.
-        var bigger = new long[Math.Min(_values.Length * 2, (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)limit))];
+        var length = _offsets.Length;
+        Move(new int[Math.Min(limit, Math.Max(length + length / 2, length + 1))], _base);
+    }
+
+    /// <summary>Makes <paramref name="value"/> the base; drops (and counts) the held values too far from it.</summary>
+    private int Rebase(long value)
+    {
+        var before = Count;
+        Move(new int[_offsets.Length], value);
+        return before - Count;
+    }
+
+    /// <summary>Copies the held values, oldest first, into <paramref name="offsets"/> as distances from <paramref name="newBase"/>, keeping those that fit.</summary>
+    private void Move(int[] offsets, long newBase)
+    {
+        var kept = 0;
         for (var i = 0; i < Count; i++)
         {
-            bigger[i] = this[i];
+            var distance = this[i] - newBase;
+            if (Fits(distance))
+            {
+                offsets[kept++] = (int)distance;
+            }
         }
 
-        _values = bigger;
+        _offsets = offsets;
+        _base = newBase;
         _head = 0;
+        Count = kept;
     }
 }

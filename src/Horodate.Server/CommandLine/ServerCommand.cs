@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using Horodate.CommandLine;
 using Horodate.Core.CommandLine;
+using Horodate.Hosting;
 using Horodate.Logging;
 using Horodate.Server.Hosting;
 using Horodate.Server.Status;
@@ -115,12 +116,15 @@ internal static partial class ServerCommand
                 return CliParsing.Fail(Name, error!, parse.GetValue(json));
             }
 
-            var live = !parse.GetValue(quiet) && !parse.GetValue(json) && !Console.IsOutputRedirected;
+            var live = LivePanelFeature.IsSupported && !parse.GetValue(quiet) && !parse.GetValue(json) && !Console.IsOutputRedirected;
             return await RunAsync(options, parse.GetValue(logLevel) ?? LogLevel.Warning, parse.GetValue(json), live).ConfigureAwait(false);
         });
         Option[] shared = [listen, output, keepDuplicates, idleTimeout, maxFuture, maxDelay, resumeGrace, flushInterval, syncInterval, ackInterval, readTimeout, maxConnections, allow, statusInterval, quiet, tlsCert, tlsKey, transport, http, json, config, logLevel];
-        root.Add(CreateEdge(shared, Build, json, logLevel));
-        root.Add(CreateRoot(shared, Build, json, logLevel));
+        if (ServerFeatures.Cluster)
+        {
+            root.Add(CreateEdge(shared, Build, json, logLevel));
+            root.Add(CreateRoot(shared, Build, json, logLevel));
+        }
 
         ServerOptions? Build(ParseResult parse, out string? error)
         {
@@ -196,7 +200,7 @@ internal static partial class ServerCommand
             server = await HorodateServer.StartAsync(
                 live ? options with { StatusInterval = TimeSpan.Zero } : options,
                 live ? TextWriter.Null : notes,
-                logging => ConsoleLogging.Configure(logging, logLevel),
+                logLevel,
                 cluster?.Time,
                 cluster?.Files).ConfigureAwait(false);
         }
@@ -228,7 +232,7 @@ internal static partial class ServerCommand
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(signal.Token, server.Failing, cluster?.Done ?? CancellationToken.None);
             try
             {
-                if (live)
+                if (LivePanelFeature.IsSupported && live)
                 {
                     await LivePanel.RunAsync(server, options.Output, stop.Token).ConfigureAwait(false);
                 }

@@ -3,6 +3,7 @@ using System.Net;
 using Horodate.Core.Diagnostics;
 using Horodate.Core.Durability;
 using Horodate.Logging;
+using Horodate.Metrics;
 using System.Diagnostics.Metrics;
 using Horodate.Server.Http;
 using Horodate.Server.Logging;
@@ -12,7 +13,6 @@ using Horodate.Server.Status;
 using Horodate.Server.Transport;
 using Horodate.Server.Transport.Epoll;
 using Horodate.Server.Transport.Kestrel;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Horodate.Server.Hosting;
@@ -34,15 +34,15 @@ public sealed class HorodateServer : IAsyncDisposable
     private readonly StatusReporter _reporter;
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
-    private readonly ServiceProvider _services;
+    private readonly MeterFactory _meters;
     private readonly HttpEndpoint? _http;
     private ServerSummary? _summary;
 
     private HorodateServer(
         ITransport transport, TransportKind kind, IngestPipeline pipeline, StatusSource status, StatusReporter reporter,
-        ILoggerFactory loggerFactory, ILogger logger, ServiceProvider services, HttpEndpoint? http)
+        ILoggerFactory loggerFactory, ILogger logger, MeterFactory meters, HttpEndpoint? http)
     {
-        _services = services;
+        _meters = meters;
         _http = http;
         _transport = transport;
         Transport = kind;
@@ -116,6 +116,34 @@ public sealed class HorodateServer : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        var kind = Resolve(options);
+        var loggerFactory = configureLogging is null
+            ? ConsoleLogging.CreateFactory(LogLevel.Warning)
+            : LoggerFactory.Create(logging =>
+            {
+                logging.AddFilter("Microsoft", LogLevel.Warning);
+                configureLogging(logging);
+            });
+        return await StartAsync(options, kind, status, loggerFactory, time, files).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Starts the server as <see cref="StartAsync(ServerOptions, TextWriter?, Action{ILoggingBuilder}?, TimeProvider?, IFileSystem?)"/>
+    /// does, logging from <paramref name="logLevel"/> up on standard error through <see cref="ConsoleLogging.CreateFactory"/>,
+    /// which builds no service provider: the programs' start (docs/performance.md, Native).
+    /// </summary>
+    internal static Task<HorodateServer> StartAsync(
+        ServerOptions options, TextWriter? status, LogLevel logLevel, TimeProvider? time = null, IFileSystem? files = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var kind = Resolve(options);
+        return StartAsync(options, kind, status, ConsoleLogging.CreateFactory(logLevel), time, files);
+    }
+
+    /// <summary>The transport <paramref name="options"/> ask for, <see cref="TransportKind.Auto"/> resolved; throws if this build or platform lacks it.</summary>
+    private static TransportKind Resolve(ServerOptions options)
+    {
         var tls = options.TlsCertificatePath is not null;
         var kind = options.Transport switch
         {
@@ -124,26 +152,32 @@ public sealed class HorodateServer : IAsyncDisposable
             TransportKind.Epoll when !Interop.IsSupported => throw new PlatformNotSupportedException("The epoll transport needs Linux on x64; use --transport kestrel."),
             var k => k,
         };
-
-        var loggerFactory = LoggerFactory.Create(logging =>
+        if (!ServerFeatures.Kestrel && (kind == TransportKind.Kestrel || options.Http is not null))
         {
-            logging.AddFilter("Microsoft", LogLevel.Warning);
-            (configureLogging ?? (l => ConsoleLogging.Configure(l, LogLevel.Warning)))(logging);
-        });
+            throw new PlatformNotSupportedException(
+                $"{(options.Http is not null ? "--http" : tls ? "TLS" : "the Kestrel transport")} runs on Kestrel: {ServerFeatures.FullEdition}.");
+        }
+
+        return kind;
+    }
+
+    private static async Task<HorodateServer> StartAsync(
+        ServerOptions options, TransportKind kind, TextWriter? status, ILoggerFactory loggerFactory, TimeProvider? time, IFileSystem? files)
+    {
         var logger = loggerFactory.CreateLogger("Horodate.Server");
         var counters = new ServerCounters();
         var clock = time ?? TimeProvider.System;
 
-        // Metrics: one meter from IMeterFactory, as hosted services do, so that dotnet-counters and
+        // Metrics: one meter from an IMeterFactory, as hosted services have, so that dotnet-counters and
         // OpenTelemetry find it by name; the pipeline records its timings on it, the HTTP endpoint renders it.
-        var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        var meters = services.GetRequiredService<IMeterFactory>();
+        var meters = new MeterFactory();
         IngestPipeline? pipeline = null;
         ITransport? transport = null;
         try
         {
             pipeline = IngestPipeline.Open(options, clock, logger, files, new PipelineTimings(meters));
-            transport = kind == TransportKind.Epoll
+            // Kestrel constructed only where its switch is on, so that a lean build's compiler removes it.
+            transport = kind == TransportKind.Epoll || !ServerFeatures.Kestrel
                 ? new EpollTransport(options, pipeline, counters, logger)
                 : new KestrelTransport(options, pipeline, counters, loggerFactory);
             pipeline.Start();
@@ -157,7 +191,7 @@ public sealed class HorodateServer : IAsyncDisposable
             }
 
             pipeline?.Dispose();
-            await services.DisposeAsync().ConfigureAwait(false);
+            meters.Dispose();
             loggerFactory.Dispose();
             throw;
         }
@@ -167,7 +201,7 @@ public sealed class HorodateServer : IAsyncDisposable
         HttpEndpoint? http = null;
         var reporter = new StatusReporter(statusSource, status ?? TextWriter.Null, options.StatusInterval);
         var server = default(HorodateServer);
-        if (options.Http is { } httpAt)
+        if (ServerFeatures.Kestrel && options.Http is { } httpAt)
         {
             http = new HttpEndpoint(httpAt, new HttpSources
             {
@@ -188,14 +222,14 @@ public sealed class HorodateServer : IAsyncDisposable
             {
                 await transport.DisposeAsync().ConfigureAwait(false);
                 pipeline.Dispose();
-                await services.DisposeAsync().ConfigureAwait(false);
+                meters.Dispose();
                 loggerFactory.Dispose();
                 throw;
             }
         }
 
         reporter.Start();
-        server = new HorodateServer(transport, kind, pipeline, statusSource, reporter, loggerFactory, logger, services, http);
+        server = new HorodateServer(transport, kind, pipeline, statusSource, reporter, loggerFactory, logger, meters, http);
         return server;
     }
 
@@ -250,7 +284,7 @@ public sealed class HorodateServer : IAsyncDisposable
 
         await _transport.DisposeAsync().ConfigureAwait(false);
         _pipeline.Dispose();
-        await _services.DisposeAsync().ConfigureAwait(false);
+        _meters.Dispose();
         _loggerFactory.Dispose();
     }
 }

@@ -5,14 +5,19 @@ namespace Horodate.Logging;
 /// <summary>How both programs log: one line per message, with the time, on standard error (stdout is for status).</summary>
 internal static class ConsoleLogging
 {
+    /// <summary>
+    /// The programs' logger factory: messages from <paramref name="minimum"/> up (ASP.NET Core's from warnings up) to
+    /// <see cref="StandardErrorLoggerProvider"/>. Built directly rather than through <c>LoggerFactory.Create</c>,
+    /// whose service provider costs a native program most of its start (docs/performance.md, Native).
+    /// </summary>
+    public static ILoggerFactory CreateFactory(LogLevel minimum) => new LoggerFactory(
+        [new StandardErrorLoggerProvider()],
+        new LoggerFilterOptions { MinLevel = minimum, Rules = { new LoggerFilterRule(null, "Microsoft", LogLevel.Warning, null) } });
+
+    /// <summary>The same, on a logging builder (an embedder's <c>configureLogging</c>).</summary>
     public static void Configure(ILoggingBuilder logging, LogLevel minimum)
     {
         logging.SetMinimumLevel(minimum);
-        logging.AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.TimestampFormat = "HH:mm:ss ";
-        });
-        logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        logging.AddProvider(new StandardErrorLoggerProvider());
     }
 }
