@@ -7,6 +7,12 @@ internal sealed partial class ClientConnection
     private long _ackedThrough = -1;
     private long _lastKept = -1; // the newest value kept for a resend: all are acknowledged once the server's ACK reaches it
 
+    // The send path's per-value checks read only this object's fields: the ring of unacknowledged values (another
+    // object, and its oldest entry another cache line, each a cache miss per send at thousands of connections) is
+    // trimmed only when an acknowledgement newer than the last trim came, and cleared only if it holds something.
+    private long _trimmedThrough = -1; // every value kept is above it: trimming through it again would drop nothing
+    private bool _holdsUnacked;
+
     public ServerMode Mode => (ServerMode)Volatile.Read(ref _mode);
 
     /// <summary>The server's latest acknowledgement: every value ≤ it is durably stored.</summary>
@@ -56,20 +62,30 @@ internal sealed partial class ClientConnection
     }
 
     /// <summary>Forgets the acknowledged values (owning scheduler thread, or after the schedulers stopped).</summary>
-    private void TrimAcked() => Acked += _unacked.TrimThrough(AckedThrough, AckedRecord);
+    private void TrimAcked()
+    {
+        var through = AckedThrough;
+        Acked += _unacked.TrimThrough(through, AckedRecord);
+        _trimmedThrough = through; // values kept later are newer than any acknowledged one, so above it too
+    }
 
     /// <summary>Keeps what may have to be resent (acknowledged mode), or forgets it all (plain server).</summary>
     private bool KeepUnacked(bool acknowledged)
     {
         if (acknowledged && Mode != ServerMode.Plain)
         {
-            TrimAcked();
+            if (AckedThrough > _trimmedThrough)
+            {
+                TrimAcked();
+            }
+
             return true;
         }
 
-        if (_unacked.Count > 0)
+        if (_holdsUnacked)
         {
             _unacked.Clear(); // the server turned out to be a plain one
+            _holdsUnacked = false;
             _resendPending = false;
         }
 
@@ -79,6 +95,7 @@ internal sealed partial class ClientConnection
     private void Keep(long value)
     {
         _lastKept = value;
+        _holdsUnacked = true;
         DroppedUnacked += _unacked.Push(value);
     }
 }

@@ -17,8 +17,11 @@ internal sealed partial class IngestPipeline : IDisposable
     private readonly ServerOptions _options;
     private readonly IngestCore _core;
     private readonly Task<string> _failed;
-    private readonly ManualResetEventSlim _stopRequested = new();
-    private readonly ManualResetEventSlim _wake = new(); // set by anything that gives a quiescent writer work, and by stop
+    // No spinning before blocking (spinCount 0): the writer waits a whole flush interval at a time, so a spin never
+    // catches the event, and the default spin (35 rounds, with sched_yield calls) cost the writer more CPU than its
+    // flushes at N = 2,000 (perf: ~12 sched_yield per wait, 100 waits a second).
+    private readonly ManualResetEventSlim _stopRequested = new(false, spinCount: 0);
+    private readonly ManualResetEventSlim _wake = new(false, spinCount: 0); // set by anything that gives a quiescent writer work, and by stop
     private volatile bool _writerAsleep;
     private readonly object _syncSignal = new(); // Monitor.Wait/Pulse: Lock has no condition variable
     private bool _syncStopping;
