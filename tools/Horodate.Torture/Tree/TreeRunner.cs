@@ -46,7 +46,7 @@ internal sealed partial class TreeRunner : IAsyncDisposable
         _schedule = schedule;
         _options = options;
         _dir = Path.Combine(options.WorkDir, string.Create(CultureInfo.InvariantCulture, $"tree-seed-{schedule.Seed}"));
-        _rng = new Random(unchecked((int)schedule.Seed * 31));
+        _rng = new Random(unchecked(TreeSchedule.Mix(schedule.Seed) * 31));
         _edges = new EdgeRun[schedule.Edges];
     }
 
