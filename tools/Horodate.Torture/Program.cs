@@ -3,8 +3,9 @@ using System.Runtime.InteropServices;
 using Horodate.Torture;
 using Horodate.Torture.Tree;
 
-// horodate-torture [--tree [--same-id-restarts]] [--minutes M] [--seed S] [--schedules N] [--work DIR] [--keep]
+// horodate-torture [--tree [--same-id-restarts]] [--minutes M] [--seed S] [--schedules N] [--work DIR] [--keep] [--print]
 //   --seed S alone replays schedule S; with --minutes, S is the first seed of the run.
+//   --print: prints the schedules seeds S.. would draw (--schedules N of them, 10 by default) without running them.
 //   --tree: the tree's schedules (nats-server, edges, a root; see Tree/TreeSchedule.cs); --same-id-restarts lets a
 //   killed edge come back under the same --edge-id (a known open defect: off unless asked for).
 // Ends with "N schedules, N faults, N violations"; exit code 0 when no violation, 1 otherwise, 2 on bad usage.
@@ -17,6 +18,7 @@ string? work = null;
 var keep = false;
 var tree = false;
 var sameId = false;
+var print = false;
 try
 {
     for (var i = 0; i < args.Length; i++)
@@ -31,6 +33,7 @@ try
             case "--keep": keep = true; break;
             case "--tree": tree = true; break;
             case "--same-id-restarts": sameId = true; break;
+            case "--print": print = true; break;
             default: throw new FormatException($"unknown option {args[i]}");
         }
     }
@@ -44,6 +47,17 @@ catch (FormatException ex)
 {
     Console.Error.WriteLine($"horodate-torture: {ex.Message}");
     return 2;
+}
+
+if (print)
+{
+    var first = seed ?? TortureRun.SeedFromClock();
+    for (var s = first; s < first + (count ?? 10); s++)
+    {
+        Console.WriteLine($"seed {s}: {(tree ? TreeSchedule.Draw(s, new TreeMode(sameId)) : Schedule.Draw(s, diskFaults: true))}");
+    }
+
+    return 0;
 }
 
 using var stop = new CancellationTokenSource();
