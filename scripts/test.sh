@@ -64,15 +64,16 @@ fi
 rm -f "$log"
 
 # With a --filter of the caller's, just that. Otherwise three steps, each run whatever the one before did:
-# the suite (the simulator's 100,000 schedules included), then the fault-schedule harness alone (minutes of
-# real load on both cores: beside the timing-sensitive functional tests it would only make them noisy), then
+# the suite (the simulator's 100,000 schedules included), then the fault-schedule harness alone, the single
+# server's schedules then the tree's (minutes of real load on both cores: beside the timing-sensitive functional tests it would only make them noisy), then
 # the native binaries' check.
 case " $* " in
   *" --filter "*) exec dotnet test -c Release --no-build "$@" ;;
 esac
 status=0
 dotnet test -c Release --no-build --filter "Category!=Torture" "$@" || status=1
-echo "== the fault-schedule harness (${HORODATE_TORTURE_MINUTES:-4} min; HORODATE_TORTURE_MINUTES changes it)"
+echo "== the fault-schedule harness: the single server ${HORODATE_TORTURE_MINUTES:-3} min, then the tree ${HORODATE_TORTURE_TREE_MINUTES:-2} min" \
+  "(HORODATE_TORTURE_MINUTES, HORODATE_TORTURE_TREE_MINUTES change them; HORODATE_TORTURE_TREE_SAME_ID=1 adds edges restarted under their id)"
 dotnet test tests/Horodate.TortureTests -c Release --no-build --filter "Category=Torture" "$@" || status=1
 if [ "${HORODATE_SKIP_AOT:-0}" = 1 ]; then
   echo "scripts/test.sh: AOT check skipped (HORODATE_SKIP_AOT=1)"

@@ -6,15 +6,18 @@
 #
 #   scripts/torture.sh --minutes M [--seed S] [--keep] [--work DIR]   # schedules S, S+1, ... for M minutes
 #   scripts/torture.sh --seed S                                       # replay one schedule
+#   scripts/torture.sh --tree [--same-id-restarts] --minutes M        # the tree's schedules (nats-server, 2–3 edges,
+#                                                                     # a root, HAProxy or --server per edge; kill -9
+#                                                                     # and SIGSTOP of each part), the same options
 #
 # Ends with "N schedules, N faults, N violations"; exit code 0 when there is no violation. Everything stays
 # on 127.0.0.1 and every process is bounded in time; the output lives on a tmpfs (root) so a fault can fill it.
-# A failing schedule's files stay in DIR/seed-S (default /tmp/horodate-torture).
+# A failing schedule's files stay in DIR/seed-S, DIR/tree-seed-S for the tree (default /tmp/horodate-torture).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 case "${1:-}" in
-  -h|--help) sed -n '2,12p' "$0"; exit 0;;
+  -h|--help) sed -n '2,15p' "$0"; exit 0;;
 esac
 
 if [ "${HORODATE_TORTURE_NO_BUILD:-}" != 1 ]; then

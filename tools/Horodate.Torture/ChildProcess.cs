@@ -11,6 +11,8 @@ internal sealed partial class ChildProcess : IDisposable
 {
     private const int SigTerm = 15;
     private const int SigKill = 9;
+    private const int SigStop = 19;
+    private const int SigCont = 18;
 
     private readonly Process _process;
     private readonly StreamWriter _log;
@@ -33,7 +35,8 @@ internal sealed partial class ChildProcess : IDisposable
     /// <summary>When it was started, in Unix milliseconds.</summary>
     public long StartedMs { get; private init; }
 
-    public static ChildProcess Start(string program, IEnumerable<string> args, string logPath)
+    /// <summary>Starts <paramref name="program"/>, its output appended to <paramref name="logPath"/>, with <paramref name="environment"/> added to its environment.</summary>
+    public static ChildProcess Start(string program, IEnumerable<string> args, string logPath, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(program, args)
         {
@@ -41,6 +44,10 @@ internal sealed partial class ChildProcess : IDisposable
             RedirectStandardError = true,
             RedirectStandardInput = true,
         };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
         var log = new StreamWriter(logPath, append: true) { AutoFlush = true };
         var process = new Process { StartInfo = info };
         var child = new ChildProcess(process, log) { StartedMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() };
@@ -56,6 +63,36 @@ internal sealed partial class ChildProcess : IDisposable
         process.BeginErrorReadLine();
         process.StandardInput.Close();
         return child;
+    }
+
+    /// <summary>
+    /// Starts a program that listens on a fixed port and waits for <paramref name="ready"/> in its output. A restart right
+    /// after a stop can find the port still held for a moment ("in use" in its log): a few tries, a second apart.
+    /// Returns the process, or null and why it did not start (its log's last lines).
+    /// </summary>
+    public static async Task<(ChildProcess? Process, string Failure)> StartListeningAsync(
+        string program, IEnumerable<string> args, string logPath, Func<string, bool> ready, TimeSpan timeout, CancellationToken stop, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            var child = Start(program, args, logPath, environment);
+            if (await child.WaitForLineAsync(ready, timeout).ConfigureAwait(false) is not null)
+            {
+                return (child, "");
+            }
+
+            var code = child.HasExited ? child.ExitCode : -1;
+            child.Dispose();
+            var tail = string.Join(" | ", File.ReadLines(logPath).TakeLast(4));
+            if (!tail.Contains("in use", StringComparison.OrdinalIgnoreCase))
+            {
+                return (null, $"exit code {code}: {tail}");
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(1), stop).ConfigureAwait(false);
+        }
+
+        return (null, "the port stayed in use");
     }
 
     /// <summary>Waits for an output line that satisfies <paramref name="match"/>; null if the process exits or the time runs out first.</summary>
@@ -82,6 +119,11 @@ internal sealed partial class ChildProcess : IDisposable
     public void Terminate() => Signal(SigTerm);
 
     public void KillHard() => Signal(SigKill);
+
+    /// <summary>SIGSTOP: frozen until <see cref="Resume"/> (a SIGKILL, as on dispose, still ends it).</summary>
+    public void Pause() => Signal(SigStop);
+
+    public void Resume() => Signal(SigCont);
 
     /// <summary>Waits for the exit; false if it did not come in time.</summary>
     public async Task<bool> WaitForExitAsync(TimeSpan timeout)

@@ -64,7 +64,7 @@ internal sealed record ClientSpec(int Connections, bool Acknowledged);
 /// clients' start, so a replay injects the same faults at the same moments of the run; what the
 /// processes do around them is up to the machine).
 /// </summary>
-internal sealed record Schedule(long Seed, bool KeepDuplicates, TimeSpan Duration, IReadOnlyList<ClientSpec> Clients, IReadOnlyList<Fault> Faults)
+internal sealed record Schedule(long Seed, bool KeepDuplicates, TimeSpan Duration, IReadOnlyList<ClientSpec> Clients, IReadOnlyList<Fault> Faults) : IFaultSchedule
 {
     /// <summary>The longest outage drawn: the README's bound for acknowledged clients' resends to land in order.</summary>
     public static readonly TimeSpan MaxOutage = TimeSpan.FromSeconds(20);
@@ -87,6 +87,12 @@ internal sealed record Schedule(long Seed, bool KeepDuplicates, TimeSpan Duratio
     public static readonly TimeSpan Overhead = TimeSpan.FromSeconds(12);
 
     public int Connections => Clients.Sum(c => c.Connections);
+
+    public TimeSpan ExpectedLength => Duration + Overhead;
+
+    public string Replay => string.Create(CultureInfo.InvariantCulture, $"scripts/torture.sh --seed {Seed}");
+
+    public Task<ScheduleResult> RunAsync(HarnessOptions options, CancellationToken stop) => ScheduleRunner.RunAsync(this, options, stop);
 
     /// <summary>Draws the schedule of <paramref name="seed"/>; without <paramref name="diskFaults"/> (no root for a tmpfs) no disk-full window is drawn.</summary>
     public static Schedule Draw(long seed, bool diskFaults)

@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 
 namespace Horodate.Torture;
 
@@ -42,30 +40,17 @@ internal sealed partial class ScheduleRunner
             args.Add("--keep-duplicates");
         }
 
-        // A restart right after a stop can find the port still held for a moment: a few tries.
-        for (var attempt = 0; attempt < 5; attempt++)
+        var (server, failure) = await ChildProcess.StartListeningAsync(
+            _options.Server, args, Path.Combine(_dir, "server.log"), l => l.Contains("listening on ", StringComparison.Ordinal), StartTimeout, stop).ConfigureAwait(false);
+        _serverStarts++;
+        if (server is null)
         {
-            var server = ChildProcess.Start(_options.Server, args, Path.Combine(_dir, "server.log"));
-            _serverStarts++;
-            if (await server.WaitForLineAsync(l => l.Contains("listening on ", StringComparison.Ordinal), StartTimeout).ConfigureAwait(false) is not null)
-            {
-                _server = server;
-                return true;
-            }
-
-            var code = server.HasExited ? server.ExitCode : -1;
-            server.Dispose();
-            if (code != 1 || !Tail("server.log").Contains("in use", StringComparison.OrdinalIgnoreCase))
-            {
-                Violation($"restart: the server did not start again on its file (exit code {code}): {Tail("server.log").ReplaceLineEndings(" | ")}");
-                return false;
-            }
-
-            await Task.Delay(TimeSpan.FromSeconds(1), stop).ConfigureAwait(false);
+            Violation($"restart: the server did not start again on its file ({failure})");
+            return false;
         }
 
-        Violation("restart: the port stayed in use");
-        return false;
+        _server = server;
+        return true;
     }
 
     private void StartClient(int slot, TimeSpan duration)
@@ -90,39 +75,5 @@ internal sealed partial class ScheduleRunner
             _clients.Add(run);
             _slots[slot] = run;
         }
-    }
-
-    /// <summary>
-    /// A free port below the ephemeral range: the clients keep connecting while the server is down, and a
-    /// connect to a port in the ephemeral range can draw that very port as its source and connect to itself.
-    /// </summary>
-    private int FreePort()
-    {
-        var low = 32768;
-        try
-        {
-            low = int.Parse(File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split('\t', ' ')[0], CultureInfo.InvariantCulture);
-        }
-        catch (Exception ex) when (ex is IOException or FormatException or UnauthorizedAccessException)
-        {
-            // keep Linux's default
-        }
-
-        for (var attempt = 0; attempt < 100; attempt++)
-        {
-            var port = 10000 + _rng.Next(Math.Max(1000, low - 10000));
-            try
-            {
-                using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-                probe.Bind(new IPEndPoint(IPAddress.Loopback, port));
-                return port;
-            }
-            catch (SocketException)
-            {
-                // taken: draw another
-            }
-        }
-
-        throw new InvalidOperationException("no free port below the ephemeral range");
     }
 }

@@ -110,7 +110,7 @@ internal sealed partial class ScheduleRunner : IAsyncDisposable
 
         Directory.CreateDirectory(_dir);
         _disk = await Disk.MountAsync(Path.Combine(_dir, "disk")).ConfigureAwait(false);
-        _port = FreePort();
+        _port = Ports.Free(_rng);
         if (!await StartServerAsync(stop).ConfigureAwait(false))
         {
             return;
@@ -202,25 +202,10 @@ internal sealed partial class ScheduleRunner : IAsyncDisposable
             args.AddRange(["--unrecorded", string.Create(CultureInfo.InvariantCulture, $"{from}-{to}")]);
         }
 
-        using var checker = ChildProcess.Start(_options.Checker, args, Path.Combine(_dir, "checker.log"));
-        if (!await checker.WaitForExitAsync(TimeSpan.FromMinutes(2)).ConfigureAwait(false))
+        var found = await CheckerRun.RunAsync(_options.Checker, args, _dir, stop).ConfigureAwait(false);
+        lock (_gate)
         {
-            Violation("the checker did not finish within 2 minutes");
-            return;
-        }
-
-        stop.ThrowIfCancellationRequested();
-        var lines = File.ReadAllLines(Path.Combine(_dir, "checker.log")).Skip(2).ToList(); // the command line, the figures
-        switch (checker.ExitCode)
-        {
-            case 0:
-                break;
-            case 1:
-                _violations.AddRange(lines.Where(l => l.Contains(" — ", StringComparison.Ordinal)));
-                break;
-            default:
-                Violation($"the checker could not check (exit code {checker.ExitCode}): {string.Join(" | ", lines)}");
-                break;
+            _violations.AddRange(found);
         }
     }
 
@@ -230,12 +215,6 @@ internal sealed partial class ScheduleRunner : IAsyncDisposable
         {
             _violations.Add(text);
         }
-    }
-
-    private string Tail(string log)
-    {
-        var path = Path.Combine(_dir, log);
-        return File.Exists(path) ? string.Join('\n', File.ReadLines(path).TakeLast(4)) : "";
     }
 
     /// <summary>One client process: the slot it fills, its generation in that slot, its records.</summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Horodate.Torture.Tree;
 
 namespace Horodate.Torture;
 
@@ -25,14 +26,14 @@ internal static class TortureRun
         var failures = new List<ScheduleResult>();
         for (var seed = firstSeed; schedules < count && !stop.IsCancellationRequested; seed++)
         {
-            var schedule = Schedule.Draw(seed, options.DiskFaults);
-            if (schedules > 0 && Stopwatch.GetElapsedTime(started) + schedule.Duration + Schedule.Overhead > budget)
+            IFaultSchedule schedule = options.Tree is { } tree ? TreeSchedule.Draw(seed, tree) : Schedule.Draw(seed, options.DiskFaults);
+            if (schedules > 0 && Stopwatch.GetElapsedTime(started) + schedule.ExpectedLength > budget)
             {
                 break;
             }
 
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"seed {seed}: {schedule}"));
-            var result = await ScheduleRunner.RunAsync(schedule, options, stop).ConfigureAwait(false);
+            var result = await schedule.RunAsync(options, stop).ConfigureAwait(false);
             if (result.Interrupted)
             {
                 output.WriteLine($"  interrupted after {result.Elapsed.TotalSeconds:0.0} s: not counted (files in {result.Directory})");
@@ -52,7 +53,7 @@ internal static class TortureRun
                     output.WriteLine($"  ! {violation}");
                 }
 
-                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  replay: scripts/torture.sh --seed {seed}   (files kept in {result.Directory})"));
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  replay: {schedule.Replay}   (files kept in {result.Directory})"));
             }
 
             output.Flush();
@@ -65,7 +66,7 @@ internal static class TortureRun
     public static long SeedFromClock() => long.Parse(DateTime.UtcNow.ToString("yyyyMMddHHmm", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture) * 100;
 
     /// <summary>The programs, from the build's artifacts (or beside the harness, as in the tests' output).</summary>
-    public static async Task<HarnessOptions> DefaultOptionsAsync(string? workDir = null, bool keepFiles = false)
+    public static async Task<HarnessOptions> DefaultOptionsAsync(string? workDir = null, bool keepFiles = false, TreeMode? tree = null)
     {
         static string Find(string project, string name)
         {
@@ -96,6 +97,7 @@ internal static class TortureRun
             Checker = Find("Horodate.Checker", "horodate-checker"),
             WorkDir = work,
             KeepFiles = keepFiles,
+            Tree = tree,
             DiskFaults = await Disk.CanMountAsync(Path.Combine(work, "probe")).ConfigureAwait(false),
         };
     }

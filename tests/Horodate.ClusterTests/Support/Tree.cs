@@ -1,7 +1,7 @@
-using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Horodate.FunctionalTests.Support;
+using Horodate.Testing;
 
 namespace Horodate.ClusterTests.Support;
 
@@ -11,8 +11,6 @@ namespace Horodate.ClusterTests.Support;
 /// </summary>
 internal sealed class Tree : IAsyncDisposable
 {
-    public const string User = "horodate", Password = "tree-secret";
-
     private readonly List<ProgramProcess> _processes = [];
     private readonly Dictionary<string, ProgramProcess> _edges = new(StringComparer.Ordinal);
     private string _natsConfig = "";
@@ -36,11 +34,7 @@ internal sealed class Tree : IAsyncDisposable
     public string? Balancer { get; private set; }
 
     /// <summary>The credentials edges and root read from the environment.</summary>
-    public static Dictionary<string, string> Credentials => new()
-    {
-        ["HORODATE_NATS_USER"] = User,
-        ["HORODATE_NATS_PASSWORD"] = Password,
-    };
+    public static Dictionary<string, string> Credentials => TreeSetup.Credentials;
 
     /// <summary>Starts nats-server -js with authentication, on a free port, its store in a fresh directory.</summary>
     public static async Task<Tree> StartNatsAsync()
@@ -48,11 +42,7 @@ internal sealed class Tree : IAsyncDisposable
         var tree = new Tree(new TempDirectory());
         var port = FreePort();
         var config = tree.Dir.File("nats.conf");
-        await File.WriteAllTextAsync(config, $$"""
-            listen: 127.0.0.1:{{port}}
-            jetstream { store_dir: "{{tree.Dir.File("jetstream")}}" }
-            authorization { user: {{User}}, password: {{Password}} }
-            """);
+        await File.WriteAllTextAsync(config, TreeSetup.NatsConfig(port, tree.Dir.File("jetstream")));
         tree._natsConfig = config;
         await tree.RestartNatsAsync();
         tree.NatsUrl = $"nats://127.0.0.1:{port}";
@@ -63,7 +53,7 @@ internal sealed class Tree : IAsyncDisposable
     public async Task RestartNatsAsync()
     {
         Nats = Track(ProgramProcess.Start("nats-server", "-c", _natsConfig));
-        await Nats.WaitForLineAsync(l => l.Contains("Server is ready", StringComparison.Ordinal), Within.Short);
+        await Nats.WaitForLineAsync(l => l.Contains(TreeSetup.NatsReady, StringComparison.Ordinal), Within.Short);
     }
 
     /// <summary>kill -9 of nats-server, waited for (its port is free again once it has exited).</summary>
@@ -104,7 +94,7 @@ internal sealed class Tree : IAsyncDisposable
     {
         var port = FreePort();
         var config = Dir.File("haproxy.cfg");
-        await File.WriteAllTextAsync(config, HaproxyConfig.For($"127.0.0.1:{port}", EdgeEndpoints));
+        await File.WriteAllTextAsync(config, TreeSetup.HaproxyConfig($"127.0.0.1:{port}", EdgeEndpoints));
         var haproxy = Track(ProgramProcess.Start("haproxy", "-db", "-f", config));
         Balancer = $"127.0.0.1:{port}";
         if (!await Within.PollAsync(() => Connects(port), Within.Short))
@@ -159,31 +149,4 @@ internal sealed class Tree : IAsyncDisposable
             return false;
         }
     }
-}
-
-/// <summary>
-/// The HAProxy configuration the tree uses (and that scripts/cluster-demo.sh writes the same way). maxconn 8,000: HAProxy
-/// needs two descriptors per connection (client and edge side) and refuses to start when the limit (20,000 here) is lower.
-/// </summary>
-internal static class HaproxyConfig
-{
-    public static string For(string bind, IReadOnlyDictionary<string, string> edges) =>
-        $"""
-        global
-          maxconn 8000
-        defaults
-          mode tcp
-          timeout connect 1s
-          timeout client 60s
-          timeout server 60s
-          retries 2
-          option redispatch
-        frontend horodate
-          bind {bind}
-          default_backend edges
-        backend edges
-          balance leastconn
-        {string.Join('\n', edges.Select(e => string.Create(CultureInfo.InvariantCulture, $"  server {e.Key} {e.Value} check inter 200ms fall 1 rise 2")))}
-
-        """;
 }
