@@ -11,7 +11,7 @@ namespace Horodate.Core.Durability;
 /// sync thread in production, both from a seeded scheduler in the simulator. Files and time come through
 /// the seams given to <see cref="Open"/>.
 /// </summary>
-public sealed partial class IngestCore : IDisposable
+public sealed partial class IngestCore : IIngestSources, IDisposable
 {
     private readonly Lock _gate = new();
     private readonly IngestOptions _options;

@@ -149,7 +149,7 @@ internal static partial class ServerCommand
 
         public override async Task StartedAsync(HorodateServer server, TextWriter notes)
         {
-            _source = new FrameSource(server.Pipeline, JetStream, server.Logger);
+            _source = new FrameSource(server.Pipeline, JetStream, Time, server.Pipeline.IdleTimeout, server.Logger);
             await _source.StartAsync(CancellationToken.None).ConfigureAwait(false);
             await notes.WriteLineAsync($"{Name}: root: taking frames from {NatsSettings.StreamName} ({NatsSettings.SubjectPrefix}>) on {Settings.Url}, consumer {FrameSource.ConsumerName}.").ConfigureAwait(false);
         }

@@ -12,7 +12,7 @@ namespace Horodate.Server.Pipeline;
 /// connections' handlers call straight into the core (one lock per decoded chunk). Every decision (what to
 /// write, when to sync, what is acknowledged, what recovery cuts) is the core's; this class only executes.
 /// </summary>
-internal sealed partial class IngestPipeline : IDisposable
+internal sealed partial class IngestPipeline : IIngestSources, IDisposable
 {
     private readonly ServerOptions _options;
     private readonly IngestCore _core;
@@ -43,6 +43,9 @@ internal sealed partial class IngestPipeline : IDisposable
 
     /// <summary>What was found in the output file when it was opened.</summary>
     public ResumeInfo Resume => _core.Resume;
+
+    /// <summary>How long a source that sends nothing holds the output (<c>--idle-timeout</c>).</summary>
+    public TimeSpan IdleTimeout => TimeSpan.FromMilliseconds(_options.Ordering.IdleTimeoutMs);
 
     /// <summary>
     /// Opens (or creates) the output file, resuming after its last value, and builds the core. Call

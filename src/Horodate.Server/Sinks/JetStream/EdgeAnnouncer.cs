@@ -7,7 +7,8 @@ namespace Horodate.Server.Sinks.JetStream;
 /// through the edge's one <see cref="FrameSequence"/>. The idle announcement is made by the writer after a flush step
 /// that wrote everything it took, so it follows the frames of every value the edge received; a connection opened
 /// since is seen under the sequence's gate and cancels it. The active one is made promptly from a short check
-/// (<see cref="Check"/>): it only has to come before the new connection's values, which wait for the writer.
+/// (<see cref="Check"/>): it only has to come before the new connection's values, which wait for the writer. An edge
+/// that has said nothing since its start says nothing idle either (<see cref="FrameSequence.Silent"/>).
 /// </summary>
 /// <param name="frames">The edge's frames.</param>
 /// <param name="status">The edge's open connections and values not yet final (a consistent snapshot).</param>
@@ -25,13 +26,13 @@ internal sealed class EdgeAnnouncer(FrameSequence frames, Func<(int OpenSources,
             return false;
         }
 
-        return frames.Said != Frame.Idle;
+        return frames.Said != Frame.Idle && !frames.Silent;
     }
 
     /// <summary>On the writer thread, after a flush step that wrote (published) everything it took.</summary>
     public void Flushed()
     {
-        if (frames.Said != Frame.Idle && IsIdle())
+        if (frames.Said != Frame.Idle && !frames.Silent && IsIdle())
         {
             _ = frames.TryAnnounce(Frame.Idle, wait: true, IsIdle);
         }
