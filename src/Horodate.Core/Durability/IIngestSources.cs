@@ -10,6 +10,13 @@ public interface IIngestSources
     /// <summary>Registers a source; it holds the watermark from now until its first value.</summary>
     int OpenSource();
 
+    /// <summary>
+    /// Registers a source that holds the watermark from <paramref name="heldFromMs"/> (Unix ms) if that is earlier than
+    /// now: one whose first values may have been stamped before it is known here (an edge's, opened when its frame is
+    /// taken, its clients stamping since the frame's time in the stream).
+    /// </summary>
+    int OpenSource(long heldFromMs);
+
     /// <summary>Hands over values of one source, in the order received.</summary>
     void Ingest(int source, ReadOnlySpan<long> values);
 

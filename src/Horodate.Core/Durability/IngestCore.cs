@@ -97,6 +97,16 @@ public sealed partial class IngestCore : IIngestSources, IDisposable
         }
     }
 
+    /// <inheritdoc />
+    public int OpenSource(long heldFromMs)
+    {
+        lock (_gate)
+        {
+            var now = _clock.Read();
+            return _engine.OpenSource(now with { WallMs = Math.Min(now.WallMs, heldFromMs) });
+        }
+    }
+
     /// <summary>Hands over values decoded from one connection, in the order received.</summary>
     public void Ingest(int source, ReadOnlySpan<long> values)
     {

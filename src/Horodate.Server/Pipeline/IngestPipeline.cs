@@ -81,6 +81,14 @@ internal sealed partial class IngestPipeline : IIngestSources, IDisposable
         return source;
     }
 
+    /// <inheritdoc />
+    public int OpenSource(long heldFromMs)
+    {
+        var source = _core.OpenSource(heldFromMs);
+        WakeWriter();
+        return source;
+    }
+
     /// <summary>Hands over values decoded from one connection, in the order received.</summary>
     public void Ingest(int source, ReadOnlySpan<long> values)
     {
@@ -136,6 +144,12 @@ internal sealed partial class IngestPipeline : IIngestSources, IDisposable
     /// everything it received). None by default.
     /// </summary>
     public Action? Flushed { get; set; }
+
+    /// <summary>
+    /// How an acknowledged client's <c>OK</c> is sent, given the action that sends it: at once by default (null); an
+    /// edge's waits until the root holds its output for the edge (<see cref="Sinks.JetStream.EdgeGreeting"/>).
+    /// </summary>
+    public Action<Action>? Greeting { get; set; }
 
     /// <summary>Gives a writer asleep while quiescent one more flush step (and so a <see cref="Flushed"/> call).</summary>
     public void Wake() => WakeWriter();

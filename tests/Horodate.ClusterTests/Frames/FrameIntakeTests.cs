@@ -85,6 +85,18 @@ public sealed class FrameIntakeTests
         Assert.Equal(2UL, _intake.Taken);
     }
 
+    [Fact]
+    public void An_edges_source_holds_the_output_from_its_first_frames_time_in_the_stream_less_the_allowance()
+    {
+        // The edge's clients stamp only after the active frame's PubAck: a root that takes it late (restarted, behind)
+        // must hold from the frame's time, not its own clock's.
+        var stored = DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000);
+        var active = FrameMessage.From(1, stored, Frame.Headers("e1", Frame.Active, 1_000, 1), ReadOnlyMemory<byte>.Empty, 1UL);
+        _intake.Take(active, ackable: true);
+
+        Assert.Equal([$"open 0 from {1_700_000_000_000 - (long)BalancerAllowance.Allowance.TotalMilliseconds}"], _sources.Calls);
+    }
+
     private void Take(string edge, string kind, long incarnation, long number, params long[] values)
     {
         var message = Message(++_sequence, edge, kind, incarnation, number, values);
@@ -95,6 +107,7 @@ public sealed class FrameIntakeTests
     private static FrameMessage Message(ulong sequence, string edge, string kind, long incarnation, long number, params long[] values) =>
         FrameMessage.From(
             sequence,
+            null,
             Frame.Headers(edge, kind, incarnation, number),
             Encoding.ASCII.GetBytes(string.Concat(values.Select(v => $"{v}\n"))),
             sequence);

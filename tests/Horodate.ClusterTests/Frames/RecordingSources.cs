@@ -17,6 +17,12 @@ internal sealed class RecordingSources : IIngestSources
         return _next++;
     }
 
+    public int OpenSource(long heldFromMs)
+    {
+        Calls.Add($"open {_next} from {heldFromMs}");
+        return _next++;
+    }
+
     public void Ingest(int source, ReadOnlySpan<long> values) => Calls.Add($"ingest {source}: {string.Join(' ', values.ToArray())}");
 
     public void FinishSource(int source) => Calls.Add($"finish {source}");

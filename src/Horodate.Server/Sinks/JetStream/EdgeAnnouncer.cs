@@ -12,7 +12,8 @@ namespace Horodate.Server.Sinks.JetStream;
 /// </summary>
 /// <param name="frames">The edge's frames.</param>
 /// <param name="status">The edge's open connections and values not yet final (a consistent snapshot).</param>
-internal sealed class EdgeAnnouncer(FrameSequence frames, Func<(int OpenSources, long BufferedValues)> status)
+/// <param name="greeting">The acknowledged clients waiting for the root's hold before their <c>OK</c>, if any.</param>
+internal sealed class EdgeAnnouncer(FrameSequence frames, Func<(int OpenSources, long BufferedValues)> status, EdgeGreeting? greeting = null)
 {
     /// <summary>
     /// The short check: announces active if a connection is open. Returns true when the edge may have become idle and
@@ -22,7 +23,11 @@ internal sealed class EdgeAnnouncer(FrameSequence frames, Func<(int OpenSources,
     {
         if (status().OpenSources > 0)
         {
-            _ = frames.TryAnnounce(Frame.Active, wait: false, () => status().OpenSources > 0);
+            if (frames.TryAnnounce(Frame.Active, wait: false, () => status().OpenSources > 0))
+            {
+                greeting?.Release(); // the active frame's PubAck is in: the clients waiting for it get their OK
+            }
+
             return false;
         }
 

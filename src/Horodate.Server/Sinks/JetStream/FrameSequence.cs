@@ -47,6 +47,12 @@ internal sealed class FrameSequence(IFramePublisher publisher, string edgeId, Ti
     public bool Silent => Interlocked.Read(ref _number) == 0;
 
     /// <summary>
+    /// True when the root surely holds its output for this edge: the last thing JetStream acknowledged was that it is
+    /// active (or a frame of values), and no announcement is in doubt since (an idle frame that may have landed).
+    /// </summary>
+    public bool HeldByRoot => _said == Frame.Active && !_announcementInDoubt;
+
+    /// <summary>
     /// Publishes a frame of values (<see cref="Frame.Ordered"/> or <see cref="Frame.Late"/>) after the frame in doubt,
     /// if any; <paramref name="published"/> runs once its PubAck is in (on this thread, also when a later call
     /// republishes it). Called by the edge's writer only.

@@ -115,7 +115,7 @@ internal sealed partial class FrameIntake(IIngestSources sources, TimeProvider t
         else if (kind == Frame.Active && !_edges.ContainsKey(edge))
         {
             // The edge has connections again: its source holds the output from now until its first values.
-            _edges[edge] = OpenEdge();
+            _edges[edge] = OpenEdge(frame);
             target = Target.Done;
         }
         else if (values.Length == 0)
@@ -140,7 +140,7 @@ internal sealed partial class FrameIntake(IIngestSources sources, TimeProvider t
         {
             if (!_edges.TryGetValue(edge, out var known))
             {
-                _edges[edge] = known = OpenEdge();
+                _edges[edge] = known = OpenEdge(frame);
             }
 
             sources.Ingest(known.Source, values);
@@ -177,9 +177,18 @@ internal sealed partial class FrameIntake(IIngestSources sources, TimeProvider t
         return last;
     }
 
-    private (int Source, Target Target) OpenEdge()
+    /// <summary>
+    /// The source of an edge's life, opened by its first frame taken (its active frame, or values): it holds the output
+    /// from the frame's time in the stream, less the clocks' allowance, if that is earlier than now. The edge's
+    /// acknowledged clients stamp their first value only after its active frame's PubAck (<see cref="Sinks.JetStream.EdgeGreeting"/>),
+    /// so after that time: a root taking the frame late (restarted, behind) still holds for them.
+    /// </summary>
+    private (int Source, Target Target) OpenEdge(in FrameMessage frame)
     {
-        var edge = (Source: sources.OpenSource(), Target: new Target());
+        var source = frame.Stored is { } stored
+            ? sources.OpenSource((stored - BalancerAllowance.Allowance).ToUnixTimeMilliseconds())
+            : sources.OpenSource();
+        var edge = (Source: source, Target: new Target());
         sources.EnableAcks(edge.Source, null, edge.Target);
         return edge;
     }

@@ -147,7 +147,7 @@ internal sealed partial class FrameSource : IAsyncDisposable
     /// <summary>Takes a frame JetStream delivered (<see cref="FrameIntake.Take"/>).</summary>
     private void Take(INatsJSMsg<byte[]> msg, bool ackable) => _intake.Take(Message(msg), ackable);
 
-    private static FrameMessage Message(INatsJSMsg<byte[]> msg) => FrameMessage.From(msg.Metadata?.Sequence.Stream ?? 0, msg.Headers, msg.Data, msg);
+    private static FrameMessage Message(INatsJSMsg<byte[]> msg) => FrameMessage.From(msg.Metadata?.Sequence.Stream ?? 0, msg.Metadata?.Timestamp, msg.Headers, msg.Data, msg);
 
     private static partial class Log
     {
