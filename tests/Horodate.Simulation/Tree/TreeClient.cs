@@ -32,6 +32,9 @@ internal sealed class TreeClient(int id)
     /// <summary>The connection whose resends were sent (after its <c>OK</c>).</summary>
     public int Sent { get; set; }
 
+    /// <summary>The connection the client half-closed (done sending).</summary>
+    public int HalfClosed { get; set; }
+
     /// <summary>When the client may try to connect again (monotonic ms).</summary>
     public long ReconnectAtMs { get; set; }
 

@@ -12,7 +12,9 @@ namespace Horodate.Server.Sources.JetStream;
 /// source of its own that finishes at once, so that its values (late at the edge) never hold the output back.
 /// JetStream is acknowledged (<c>AckPolicy = All</c>: one acknowledgement covers every earlier message) only for
 /// the longest prefix of delivered frames whose values the pipeline has fsynced; after a restart the consumer
-/// resumes at its ack floor and the pipeline recognises, by value, what the file already holds.
+/// resumes at its ack floor and the pipeline recognises, by value, what the file already holds. The frame protocol
+/// itself (edges' lives and sources, the durable prefix) is <see cref="FrameIntake"/>'s, free of NATS; this class
+/// feeds it from JetStream and acknowledges what it finds durable.
 /// </summary>
 internal sealed partial class FrameSource : IAsyncDisposable
 {
