@@ -4,7 +4,8 @@ using System.Globalization;
 namespace Horodate.Simulation;
 
 /// <summary>
-/// <c>scripts/simulate.sh --schedules N | --minutes M [--seed S] [--trace] [--no-nul-tails]</c>: runs schedules from consecutive
+/// <c>scripts/simulate.sh --schedules N | --minutes M [--seed S] [--trace] [--no-nul-tails] [--tree]</c>: runs schedules (of the
+/// single server, or with <c>--tree</c> of edges, JetStream and a root) from consecutive
 /// seeds and ends with one line, <c>N schedules, N violations</c>. A violation prints its seed, which replays it.
 /// </summary>
 internal static class Program
@@ -16,6 +17,7 @@ internal static class Program
         ulong first = (ulong)DateTime.UtcNow.Ticks;
         var trace = false;
         var nulTails = true;
+        var tree = false;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -33,17 +35,23 @@ internal static class Program
                 case "--trace":
                     trace = true;
                     break;
+                case "--tree":
+                    tree = true;
+                    break;
                 case "--no-nul-tails":
                     nulTails = false;
                     break;
                 default:
-                    Console.Error.WriteLine($"unknown option {args[i]}; usage: simulate [--schedules N | --minutes M] [--seed S] [--trace] [--no-nul-tails]");
+                    Console.Error.WriteLine($"unknown option {args[i]}; usage: simulate [--schedules N | --minutes M] [--seed S] [--trace] [--no-nul-tails] [--tree]");
                     return 2;
             }
         }
 
         var clock = Stopwatch.StartNew();
-        var result = SimulationRun.Run(first, schedules, minutes > 0 ? TimeSpan.FromMinutes(minutes) : null, trace, Console.Out, nulTails);
+        var budget = minutes > 0 ? TimeSpan.FromMinutes(minutes) : (TimeSpan?)null;
+        var result = tree
+            ? SimulationRun.RunTree(first, schedules, budget, trace, Console.Out)
+            : SimulationRun.Run(first, schedules, budget, trace, Console.Out, nulTails);
         Console.Error.WriteLine($"{result.Schedules / Math.Max(clock.Elapsed.TotalSeconds, 1e-3):F0} schedules/s, first seed {first}");
         Console.WriteLine($"{result.Schedules} schedules, {result.Violations} violations");
         return result.Violations == 0 ? 0 : 1;
@@ -63,6 +71,31 @@ internal static class SimulationRun
         for (var seed = firstSeed; run < schedules && (budget is not { } b || clock.Elapsed < b); seed++, run++)
         {
             var simulator = new Simulator(seed, trace) { NulTails = nulTails };
+            if (simulator.Run() is { } violation)
+            {
+                violations++;
+                var text = $"VIOLATION {simulator}: {violation}";
+                firstViolation ??= text;
+                report.WriteLine(text);
+                if (trace)
+                {
+                    report.Write(simulator.Trace);
+                }
+            }
+        }
+
+        return new Result(run, violations, firstViolation);
+    }
+
+    /// <summary>Runs a range of seeds of the tree (<see cref="Tree.TreeSimulator"/>).</summary>
+    public static Result RunTree(ulong firstSeed, long schedules, TimeSpan? budget, bool trace, TextWriter report)
+    {
+        var clock = Stopwatch.StartNew();
+        long run = 0, violations = 0;
+        string? firstViolation = null;
+        for (var seed = firstSeed; run < schedules && (budget is not { } b || clock.Elapsed < b); seed++, run++)
+        {
+            var simulator = new Tree.TreeSimulator(seed, trace);
             if (simulator.Run() is { } violation)
             {
                 violations++;

@@ -11,7 +11,7 @@ namespace Horodate.Core.Durability;
 /// sync thread in production, both from a seeded scheduler in the simulator. Files and time come through
 /// the seams given to <see cref="Open"/>.
 /// </summary>
-public sealed partial class IngestCore : IDisposable
+public sealed partial class IngestCore : IIngestSources, IDisposable
 {
     private readonly Lock _gate = new();
     private readonly IngestOptions _options;
@@ -94,6 +94,16 @@ public sealed partial class IngestCore : IDisposable
         lock (_gate)
         {
             return _engine.OpenSource(_clock.Read());
+        }
+    }
+
+    /// <inheritdoc />
+    public int OpenSource(long heldFromMs)
+    {
+        lock (_gate)
+        {
+            var now = _clock.Read();
+            return _engine.OpenSource(now with { WallMs = Math.Min(now.WallMs, heldFromMs) });
         }
     }
 

@@ -92,12 +92,14 @@ internal static partial class ServerCommand
         public override async Task StartedAsync(HorodateServer server, TextWriter notes)
         {
             var pipeline = server.Pipeline;
+            var greeting = new EdgeGreeting(_frames!);
             var announcer = new EdgeAnnouncer(_frames!, () =>
             {
                 var s = pipeline.Snapshot();
                 return (s.OpenSources, s.BufferedValues);
-            });
+            }, greeting);
             pipeline.Flushed = announcer.Flushed; // the idle announcement, in the writer's order
+            pipeline.Greeting = greeting.Greet; // an acknowledged client's OK once the root holds for this edge
             _check = Task.Run(() => CheckAsync(announcer, pipeline, _stop.Token), CancellationToken.None);
             await notes.WriteLineAsync($"{Name}: edge {edgeId}: publishing frames to {NatsSettings.SubjectPrefix}{edgeId} on {Settings.Url}.").ConfigureAwait(false);
         }
@@ -149,7 +151,7 @@ internal static partial class ServerCommand
 
         public override async Task StartedAsync(HorodateServer server, TextWriter notes)
         {
-            _source = new FrameSource(server.Pipeline, JetStream, server.Logger);
+            _source = new FrameSource(server.Pipeline, JetStream, Time, server.Pipeline.IdleTimeout, server.Logger);
             await _source.StartAsync(CancellationToken.None).ConfigureAwait(false);
             await notes.WriteLineAsync($"{Name}: root: taking frames from {NatsSettings.StreamName} ({NatsSettings.SubjectPrefix}>) on {Settings.Url}, consumer {FrameSource.ConsumerName}.").ConfigureAwait(false);
         }

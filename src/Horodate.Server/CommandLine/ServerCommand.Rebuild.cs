@@ -59,7 +59,7 @@ internal static partial class ServerCommand
 
         public override async Task StartedAsync(HorodateServer server, TextWriter notes)
         {
-            _source = new FrameSource(server.Pipeline, JetStream, server.Logger);
+            _source = new FrameSource(server.Pipeline, JetStream, Time, server.Pipeline.IdleTimeout, server.Logger);
             await notes.WriteLineAsync($"{Name}: root: rebuilding from every frame {NatsSettings.StreamName} keeps on {Settings.Url}.").ConfigureAwait(false);
             _replay = Task.Run(async () =>
             {

@@ -12,7 +12,7 @@ namespace Horodate.Server.Pipeline;
 /// connections' handlers call straight into the core (one lock per decoded chunk). Every decision (what to
 /// write, when to sync, what is acknowledged, what recovery cuts) is the core's; this class only executes.
 /// </summary>
-internal sealed partial class IngestPipeline : IDisposable
+internal sealed partial class IngestPipeline : IIngestSources, IDisposable
 {
     private readonly ServerOptions _options;
     private readonly IngestCore _core;
@@ -47,6 +47,9 @@ internal sealed partial class IngestPipeline : IDisposable
     /// <summary>What was found in the output file when it was opened.</summary>
     public ResumeInfo Resume => _core.Resume;
 
+    /// <summary>How long a source that sends nothing holds the output (<c>--idle-timeout</c>).</summary>
+    public TimeSpan IdleTimeout => TimeSpan.FromMilliseconds(_options.Ordering.IdleTimeoutMs);
+
     /// <summary>
     /// Opens (or creates) the output file, resuming after its last value, and builds the core. Call
     /// <see cref="Start"/> to begin writing.
@@ -77,6 +80,14 @@ internal sealed partial class IngestPipeline : IDisposable
     public int OpenSource()
     {
         var source = _core.OpenSource();
+        WakeWriter();
+        return source;
+    }
+
+    /// <inheritdoc />
+    public int OpenSource(long heldFromMs)
+    {
+        var source = _core.OpenSource(heldFromMs);
         WakeWriter();
         return source;
     }
@@ -136,6 +147,12 @@ internal sealed partial class IngestPipeline : IDisposable
     /// everything it received). None by default.
     /// </summary>
     public Action? Flushed { get; set; }
+
+    /// <summary>
+    /// How an acknowledged client's <c>OK</c> is sent, given the action that sends it: at once by default (null); an
+    /// edge's waits until the root holds its output for the edge (<see cref="Sinks.JetStream.EdgeGreeting"/>).
+    /// </summary>
+    public Action<Action>? Greeting { get; set; }
 
     /// <summary>Gives a writer asleep while quiescent one more flush step (and so a <see cref="Flushed"/> call).</summary>
     public void Wake() => WakeWriter();

@@ -66,8 +66,17 @@ internal sealed class ProtocolSession
         if (_decoder.AckRequested && !Acknowledged)
         {
             Acknowledged = true;
-            _acks!.SendOk();
-            _sessions.Pipeline.EnableAcks(Source, _decoder.ClientId, _acks);
+            if (_sessions.Pipeline.Greeting is { } greet)
+            {
+                // An edge: acknowledgements on now, the OK once the root holds for the edge (its values wait for the OK).
+                _sessions.Pipeline.EnableAcks(Source, _decoder.ClientId, _acks!);
+                greet(_acks!.SendOk);
+            }
+            else
+            {
+                _acks!.SendOk();
+                _sessions.Pipeline.EnableAcks(Source, _decoder.ClientId, _acks);
+            }
         }
 
         Values += count;

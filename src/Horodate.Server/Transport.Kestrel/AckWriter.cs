@@ -23,7 +23,14 @@ internal sealed class AckWriter(PipeWriter output) : IAckChannel, IDisposable
     public Task Written => _loop;
 
     /// <inheritdoc />
-    public void SendOk() => _loop = RunAsync(_stop.Token);
+    /// <remarks>An edge may send it late (<see cref="Sinks.JetStream.EdgeGreeting"/>): not once the connection is ending.</remarks>
+    public void SendOk()
+    {
+        if (!_finishing)
+        {
+            _loop = RunAsync(_stop.Token);
+        }
+    }
 
     /// <summary>The connection is ending: writes the latest acknowledgement, giving the peer <paramref name="flushMax"/> to take it.</summary>
     public async Task CompleteAsync(TimeSpan flushMax)

@@ -70,4 +70,20 @@ public sealed class EdgeAnnouncerTests
         Assert.Equal([(Frame.Active, 1L), (Frame.Idle, 2L)], jetStream.Stream.Select(f => (f.Kind, f.Number)));
         Assert.False(announcer.Check()); // said: nothing more to ask of the writer
     }
+
+    [Fact]
+    public void An_edge_that_has_said_nothing_since_its_start_never_says_idle()
+    {
+        // A restarted edge (same id) with no connection yet: its previous life's clients are on their way back and
+        // the root holds its output for them until its idle timeout; an idle frame now would end that hold at once.
+        var jetStream = new FakePublisher();
+        var frames = new FrameSequence(jetStream, "e1", PublishTimeout);
+        var announcer = new EdgeAnnouncer(frames, () => (0, 0));
+
+        Assert.False(announcer.Check());
+        announcer.Flushed();
+
+        Assert.Empty(jetStream.Stream);
+        Assert.True(frames.Silent);
+    }
 }

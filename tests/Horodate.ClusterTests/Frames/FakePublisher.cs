@@ -7,6 +7,9 @@ namespace Horodate.ClusterTests.Frames;
 /// A JetStream stand-in: keeps the frames it acknowledged, in the order they landed, and drops a republished frame by
 /// its id as JetStream's duplicate window does. While <see cref="Down"/>, a publish lands (or not: <see cref="LandWhileDown"/>)
 /// but its PubAck never comes, as when nats-server dies; <see cref="Gate"/>, when set, holds every publish until released.
+/// With <see cref="Asynchronous"/>, a PubAck completes the publish's task on another thread, as NATS.Net's does; with
+/// <see cref="HoldAcks"/>, frames land but their PubAcks wait for <see cref="ReleaseHeldAcks"/>, which completes them
+/// newest first (out of the order of their publishes, as a PubAck that outlived its publish timeout arrives).
 /// </summary>
 internal sealed class FakePublisher : IFramePublisher
 {
@@ -17,6 +20,12 @@ internal sealed class FakePublisher : IFramePublisher
     public volatile bool Down;
 
     public volatile bool LandWhileDown;
+
+    public volatile bool Asynchronous;
+
+    public volatile bool HoldAcks;
+
+    private readonly List<TaskCompletionSource> _held = [];
 
     /// <summary>When set, every publish waits on it (bounded) before it lands.</summary>
     public SemaphoreSlim? Gate { get; set; }
@@ -37,6 +46,24 @@ internal sealed class FakePublisher : IFramePublisher
                 return [.. _stream.Select(f => (f.Kind, f.Number, f.Payload))];
             }
         }
+    }
+
+    /// <summary>Completes every held PubAck, the newest first; returns how many.</summary>
+    public int ReleaseHeldAcks()
+    {
+        List<TaskCompletionSource> held;
+        lock (_lock)
+        {
+            held = [.. _held];
+            _held.Clear();
+        }
+
+        for (var i = held.Count - 1; i >= 0; i--)
+        {
+            held[i].SetResult();
+        }
+
+        return held.Count;
     }
 
     public Task PublishAsync(string subject, byte[] payload, string msgId, NatsHeaders headers)
@@ -64,7 +91,23 @@ internal sealed class FakePublisher : IFramePublisher
                 }
             }
 
-            return Down ? new TaskCompletionSource().Task : Task.CompletedTask;
+            if (Down)
+            {
+                return new TaskCompletionSource().Task;
+            }
+
+            if (HoldAcks)
+            {
+                var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                lock (_lock)
+                {
+                    _held.Add(held);
+                }
+
+                return held.Task;
+            }
+
+            return Asynchronous ? Task.Run(() => { }) : Task.CompletedTask;
         }
         finally
         {

@@ -15,7 +15,7 @@ public sealed class FrameOrderTests
         Assert.Equal(FrameVerdict.AfterGap, order.Check("e1", 10, 4));
         Assert.Equal(FrameVerdict.Behind, order.Check("e1", 10, 3)); // overtaken by 4
         Assert.Equal(FrameVerdict.Behind, order.Check("e1", 10, 4)); // a copy
-        Assert.Equal(FrameVerdict.InOrder, order.Check("e1", 11, 1)); // the edge restarted
+        Assert.Equal(FrameVerdict.NewLife, order.Check("e1", 11, 1)); // the edge restarted
         Assert.Equal(FrameVerdict.Behind, order.Check("e1", 10, 5)); // its previous life
         Assert.Equal(FrameVerdict.InOrder, order.Check("e2", 20, 2));
         Assert.Equal(3, order.Behind);
@@ -29,5 +29,37 @@ public sealed class FrameOrderTests
         Assert.Equal(FrameVerdict.InOrder, order.Check("e1", 0, 0));
         Assert.Equal(FrameVerdict.InOrder, order.Check("e1", 0, 0));
         Assert.Equal(0, order.Behind);
+    }
+
+    [Fact]
+    public void A_restarted_edge_begins_a_new_life_whatever_its_clock_says_and_its_previous_life_is_over()
+    {
+        var order = new FrameOrder();
+        Assert.Equal(FrameVerdict.InOrder, order.Check("e1", 5_000, 1));
+        Assert.Equal(FrameVerdict.InOrder, order.Check("e1", 5_000, 2));
+
+        // Restarted with its clock set back: a smaller incarnation, yet the newer life (the stream's order says so).
+        Assert.Equal(FrameVerdict.NewLife, order.Check("e1", 4_000, 3)); // its first frame seen may be any (an idle one in doubt, say)
+        Assert.Equal(FrameVerdict.InOrder, order.Check("e1", 4_000, 4));
+        Assert.Equal(FrameVerdict.Behind, order.Check("e1", 5_000, 3)); // the previous life, over
+        Assert.Equal(FrameVerdict.NewLife, order.Check("e1", 6_000, 1));
+        Assert.Equal(FrameVerdict.Behind, order.Check("e1", 4_000, 5));
+        Assert.Equal(2, order.Restarts);
+        Assert.Equal(2, order.Behind);
+    }
+
+    [Fact]
+    public void A_frame_is_new_only_if_it_is_ahead_of_its_lifes_newest_or_of_a_life_not_seen()
+    {
+        var order = new FrameOrder();
+        Assert.True(order.IsNew("e1", 10, 1));
+        _ = order.Check("e1", 10, 1);
+        _ = order.Check("e1", 10, 2);
+        Assert.False(order.IsNew("e1", 10, 2));
+        Assert.True(order.IsNew("e1", 10, 3));
+        Assert.True(order.IsNew("e1", 11, 1));
+        _ = order.Check("e1", 11, 1);
+        Assert.False(order.IsNew("e1", 10, 3));
+        Assert.False(order.IsNew("e1", 0, 0)); // no numbers: nothing to tell it by
     }
 }

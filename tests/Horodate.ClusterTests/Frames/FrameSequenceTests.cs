@@ -115,4 +115,54 @@ public sealed class FrameSequenceTests
         Assert.Equal(200, jetStream.Stream.Count(f => f.Kind == Frame.Ordered));
         Assert.Equal(1, jetStream.MostInFlight);
     }
+
+    [Fact]
+    public async Task Frames_whose_PubAcks_complete_on_other_threads_still_land_one_at_a_time_in_the_order_of_their_numbers()
+    {
+        var jetStream = new FakePublisher { Asynchronous = true };
+        var frames = new FrameSequence(jetStream, "e1", TimeSpan.FromSeconds(10));
+        var files = new FrameFileSystem(frames, "out.txt");
+        using var output = files.Open("out.txt");
+        var cancel = TestContext.Current.CancellationToken;
+        var writer = Task.Run(() =>
+        {
+            for (var i = 0; i < 100; i++)
+            {
+                output.Write(output.Length, Encoding.ASCII.GetBytes($"{1000 + i}\n"));
+            }
+        }, cancel);
+        var announcer = Task.Run(() =>
+        {
+            for (var i = 0; i < 100; i++)
+            {
+                _ = frames.TryAnnounce(i % 2 == 0 ? Frame.Idle : Frame.Active, wait: true);
+            }
+        }, cancel);
+        await Task.WhenAll(writer, announcer).WaitAsync(TimeSpan.FromSeconds(30), cancel);
+
+        var numbers = jetStream.Stream.Select(f => f.Number).ToList();
+        Assert.Equal(Enumerable.Range(1, numbers.Count).Select(n => (long)n), numbers);
+        Assert.Equal(numbers.Count, frames.Published);
+        Assert.Equal(1, jetStream.MostInFlight);
+    }
+
+    [Fact]
+    public void A_PubAck_that_arrives_after_its_frame_was_republished_and_acknowledged_changes_nothing()
+    {
+        // Frame 1 lands but its PubAck is late (beyond the publish timeout): in doubt, the write fails. The retry
+        // republishes it (dropped by its id) and gets its PubAck at once; the first PubAck arrives only then.
+        var jetStream = new FakePublisher { HoldAcks = true };
+        var frames = new FrameSequence(jetStream, "e1", PublishTimeout);
+        var files = new FrameFileSystem(frames, "out.txt");
+        using var output = files.Open("out.txt");
+        Assert.Throws<IOException>(() => output.Write(0, Encoding.ASCII.GetBytes("100\n")));
+        jetStream.HoldAcks = false;
+        output.SetLength(0);
+        output.Write(0, Encoding.ASCII.GetBytes("100\n101\n"));
+        Assert.Equal(1, jetStream.ReleaseHeldAcks());
+        output.Write(output.Length, Encoding.ASCII.GetBytes("102\n"));
+
+        Assert.Equal([(Frame.Ordered, 1L, "100\n"), (Frame.Ordered, 2L, "101\n"), (Frame.Ordered, 3L, "102\n")], jetStream.Stream);
+        Assert.Equal(3, frames.Published);
+    }
 }

@@ -9,7 +9,11 @@ namespace Horodate.Server.Sinks.JetStream;
 /// covers are the writer's to account for), and an announcement passing it (an idle frame, say) would let the root
 /// write past values still to come.
 /// </summary>
-internal sealed class FrameSequence(IFramePublisher publisher, string edgeId, TimeSpan publishTimeout)
+/// <param name="publisher">JetStream (or a stand-in).</param>
+/// <param name="edgeId">The edge's id: its subject and its frames' ids.</param>
+/// <param name="publishTimeout">How long a PubAck may take before the frame is in doubt.</param>
+/// <param name="time">The clock the incarnation is read from (the system's by default).</param>
+internal sealed class FrameSequence(IFramePublisher publisher, string edgeId, TimeSpan publishTimeout, TimeProvider? time = null)
 {
     private readonly string _subject = NatsSettings.SubjectPrefix + edgeId;
     private readonly Lock _gate = new();
@@ -19,8 +23,12 @@ internal sealed class FrameSequence(IFramePublisher publisher, string edgeId, Ti
     private volatile bool _announcementInDoubt; // _inDoubt is an announcement: read without the gate
     private volatile string? _said;
 
-    /// <summary>This edge's life: its start, Unix ms (a restarted edge numbers its frames from 1 again).</summary>
-    public long Incarnation { get; } = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+    /// <summary>
+    /// This edge's life: its start, Unix ms (a restarted edge numbers its frames from 1 again). Only its difference from
+    /// the previous life's matters (the frames' ids, the root's <c>FrameOrder</c>), not its order: a clock set back
+    /// gives a smaller one.
+    /// </summary>
+    public long Incarnation { get; } = (time ?? TimeProvider.System).GetUtcNow().ToUnixTimeMilliseconds();
 
     /// <summary>Frames published (PubAck received) so far.</summary>
     public long Published => Interlocked.Read(ref _published);
@@ -30,6 +38,19 @@ internal sealed class FrameSequence(IFramePublisher publisher, string edgeId, Ti
     /// <see cref="Frame.Idle"/>, or nothing yet. A frame in doubt counts once it is published.
     /// </summary>
     public string? Said => _said;
+
+    /// <summary>
+    /// True while nothing was handed to JetStream since the start: the root knows nothing of this life, so there is
+    /// nothing to say idle about (a restarted edge's idle frame before its first connection would end the root's hold
+    /// for its previous life's clients).
+    /// </summary>
+    public bool Silent => Interlocked.Read(ref _number) == 0;
+
+    /// <summary>
+    /// True when the root surely holds its output for this edge: the last thing JetStream acknowledged was that it is
+    /// active (or a frame of values), and no announcement is in doubt since (an idle frame that may have landed).
+    /// </summary>
+    public bool HeldByRoot => _said == Frame.Active && !_announcementInDoubt;
 
     /// <summary>
     /// Publishes a frame of values (<see cref="Frame.Ordered"/> or <see cref="Frame.Late"/>) after the frame in doubt,
@@ -42,7 +63,7 @@ internal sealed class FrameSequence(IFramePublisher publisher, string edgeId, Ti
         lock (_gate)
         {
             FlushLocked();
-            Send(new InDoubt(kind, ++_number, payload, published));
+            Send(new InDoubt(kind, Interlocked.Increment(ref _number), payload, published));
         }
     }
 
@@ -89,7 +110,7 @@ internal sealed class FrameSequence(IFramePublisher publisher, string edgeId, Ti
             FlushLocked();
             if (_said != state && (stillSo?.Invoke() ?? true))
             {
-                Send(new InDoubt(state, ++_number, [], null));
+                Send(new InDoubt(state, Interlocked.Increment(ref _number), [], null));
             }
 
             return true;

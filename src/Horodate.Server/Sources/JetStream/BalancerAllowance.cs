@@ -1,7 +1,10 @@
 namespace Horodate.Server.Sources.JetStream;
 
 /// <summary>
-/// The root's clock for its ordering engine: the wall clock set back by <see cref="Allowance"/>. An edge's source opens
+/// The root's clock for its ordering engine: the wall clock set back by <see cref="Allowance"/>. An edge's source now
+/// holds from its first frame's stream time less <see cref="Allowance"/> (<see cref="FrameIntake"/>: the skew between
+/// nats-server's clock and the clients'), its clients greeted only after that frame's PubAck (causal, not timed); the
+/// clock's own allowance below is what it was introduced for, kept for the hold of frames without a stream time. An edge's source opens
 /// at the root when the edge's active frame (or its first frame of values) is taken, some time after the edge accepted
 /// the connection whose values it announces: the edge's check (10 ms), the frame's publish (behind any frame the edge's
 /// sequence is publishing), JetStream's delivery and the root's turn. The new source holds the root's output from the

@@ -20,23 +20,19 @@ internal sealed partial class FrameSource
     /// <summary>How long a gap's frames may take to arrive (each is already in the stream: 10 s is generous).</summary>
     private static readonly TimeSpan GapFetchTimeout = TimeSpan.FromSeconds(10);
 
-    private ulong _taken;
-
     private async Task TakeInOrderAsync(INatsJSMsg<byte[]> msg, CancellationToken cancel)
     {
-        var seq = msg.Metadata?.Sequence.Stream ?? 0;
-        if (seq != 0 && seq <= _taken)
+        var frame = Message(msg);
+        switch (_intake.Arrive(frame))
         {
-            return; // a redelivery of a frame already taken
+            case FrameIntake.Arrival.Redelivery:
+                return; // its values are in the pipeline; the acknowledgement of a later frame covers it
+            case FrameIntake.Arrival.AfterGap:
+                await TakeGapAsync(_intake.Taken + 1, frame.Sequence - 1, cancel).ConfigureAwait(false);
+                break;
         }
 
-        if (seq > _taken + 1)
-        {
-            await TakeGapAsync(_taken + 1, seq - 1, cancel).ConfigureAwait(false);
-        }
-
-        Take(msg, ackable: true);
-        _taken = Math.Max(_taken, seq);
+        _intake.Take(frame, ackable: true);
     }
 
     /// <summary>Takes stream frames <paramref name="from"/>..<paramref name="to"/> (those still kept), in order.</summary>
@@ -54,7 +50,7 @@ internal sealed partial class FrameSource
         try
         {
             var opts = new NatsJSFetchOpts { MaxMsgs = (int)Math.Min(to - from + 1, MaxAckPending), Expires = GapFetchTimeout };
-            while (_taken < to)
+            while (_intake.Taken < to)
             {
                 var any = false;
                 await foreach (var msg in gap.FetchAsync<byte[]>(opts, cancellationToken: cancel).ConfigureAwait(false))
@@ -67,7 +63,6 @@ internal sealed partial class FrameSource
 
                     any = true;
                     Take(msg, ackable: false);
-                    _taken = seq;
                     count++;
                 }
 
@@ -89,7 +84,7 @@ internal sealed partial class FrameSource
             }
         }
 
-        _taken = Math.Max(_taken, to);
+        _intake.Taken = Math.Max(_intake.Taken, to);
         Log.GapTaken(_logger, from, to, count);
     }
 

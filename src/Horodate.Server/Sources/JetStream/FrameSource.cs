@@ -1,5 +1,4 @@
 using Horodate.Core.Durability;
-using Horodate.Server.Pipeline;
 using Horodate.Server.Sinks.JetStream;
 using Microsoft.Extensions.Logging;
 using NATS.Client.JetStream;
@@ -13,7 +12,9 @@ namespace Horodate.Server.Sources.JetStream;
 /// source of its own that finishes at once, so that its values (late at the edge) never hold the output back.
 /// JetStream is acknowledged (<c>AckPolicy = All</c>: one acknowledgement covers every earlier message) only for
 /// the longest prefix of delivered frames whose values the pipeline has fsynced; after a restart the consumer
-/// resumes at its ack floor and the pipeline recognises, by value, what the file already holds.
+/// resumes at its ack floor and the pipeline recognises, by value, what the file already holds. The frame protocol
+/// itself (edges' lives and sources, the durable prefix) is <see cref="FrameIntake"/>'s, free of NATS; this class
+/// feeds it from JetStream and acknowledges what it finds durable.
 /// </summary>
 internal sealed partial class FrameSource : IAsyncDisposable
 {
@@ -47,30 +48,31 @@ internal sealed partial class FrameSource : IAsyncDisposable
         IdleHeartbeat = TimeSpan.FromSeconds(1),
     };
 
-    private readonly IngestPipeline _pipeline;
+    private readonly FrameIntake _intake;
     private readonly INatsJSContext _js;
     private readonly ILogger _logger;
-    private readonly Dictionary<string, (int Source, Target Target)> _edges = new(StringComparer.Ordinal);
-    private readonly Queue<Pending> _pending = new();
-    private readonly Lock _gate = new();
-    private readonly FrameOrder _order = new();
     private readonly CancellationTokenSource _stop = new();
     private Task? _consume;
     private Task? _acknowledge;
-    private long _frames, _acked;
+    private long _acked;
 
-    public FrameSource(IngestPipeline pipeline, INatsJSContext js, ILogger logger)
+    /// <param name="sources">The root's ingest pipeline.</param>
+    /// <param name="js">JetStream.</param>
+    /// <param name="time">The engine's clock (its monotonic time measures <paramref name="idleTimeout"/>).</param>
+    /// <param name="idleTimeout">The engine's idle timeout (<see cref="FrameIntake"/>: a restarted edge's previous life).</param>
+    /// <param name="logger">Where anomalies are reported.</param>
+    public FrameSource(IIngestSources sources, INatsJSContext js, TimeProvider time, TimeSpan idleTimeout, ILogger logger)
     {
-        _pipeline = pipeline;
+        _intake = new FrameIntake(sources, time, idleTimeout, logger);
         _js = js;
         _logger = logger;
     }
 
     /// <summary>Frames taken from JetStream so far.</summary>
-    public long Frames => Interlocked.Read(ref _frames);
+    public long Frames => _intake.Frames;
 
     /// <summary>Frames that came behind a newer frame of their edge (<see cref="FrameOrder"/>): none while edges publish in order.</summary>
-    public long FramesBehind => _order.Behind;
+    public long FramesBehind => _intake.FramesBehind;
 
     /// <summary>Frames acknowledged to JetStream so far (as durable in the output).</summary>
     public long Acknowledged => Interlocked.Read(ref _acked);
@@ -85,7 +87,7 @@ internal sealed partial class FrameSource : IAsyncDisposable
             MaxAckPending = MaxAckPending,
             AckWait = TimeSpan.FromSeconds(30),
         }, cancel).ConfigureAwait(false);
-        _taken = consumer.Info.AckFloor.StreamSeq;
+        _intake.Taken = consumer.Info.AckFloor.StreamSeq;
         _consume = Task.Run(() => ConsumeAsync(consumer, _stop.Token), CancellationToken.None);
         _acknowledge = Task.Run(() => AcknowledgeLoopAsync(_stop.Token), CancellationToken.None);
     }
@@ -144,120 +146,10 @@ internal sealed partial class FrameSource : IAsyncDisposable
         }
     }
 
-    private void Take(INatsJSMsg<byte[]> msg, bool ackable)
-    {
-        var edge = msg.Headers?[Frame.EdgeHeader].ToString();
-        long[] values;
-        try
-        {
-            values = string.IsNullOrEmpty(edge) ? [] : Frame.Values(msg.Data);
-        }
-        catch (InvalidDataException ex)
-        {
-            Log.BadFrame(_logger, msg.Subject, ex.Message);
-            values = [];
-        }
+    /// <summary>Takes a frame JetStream delivered (<see cref="FrameIntake.Take"/>).</summary>
+    private void Take(INatsJSMsg<byte[]> msg, bool ackable) => _intake.Take(Message(msg), ackable);
 
-        Interlocked.Increment(ref _frames);
-        var kind = msg.Headers?[Frame.KindHeader].ToString();
-        if (edge is not null && !InOrder(edge, msg, ref kind))
-        {
-            lock (_gate)
-            {
-                _pending.Enqueue(new Pending(msg, ackable, Target.Done, long.MinValue));
-            }
-
-            return;
-        }
-
-        var late = kind == Frame.Late;
-        Target target;
-        if (kind == Frame.Idle && edge is not null && _edges.Remove(edge, out var idle))
-        {
-            // The edge has nobody left: its source finishes (stops holding the output now) and closes once durable.
-            late = true;
-            target = idle.Target;
-            lock (_gate)
-            {
-                target.Source = idle.Source;
-            }
-
-            _pipeline.FinishSource(idle.Source);
-        }
-        else if (kind == Frame.Active && edge is not null && !_edges.ContainsKey(edge))
-        {
-            // The edge has connections again: its source holds the output from now until its first values.
-            var source = _pipeline.OpenSource();
-            var active = new Target();
-            _pipeline.EnableAcks(source, null, active);
-            _edges[edge] = (source, active);
-            target = Target.Done;
-        }
-        else if (values.Length == 0)
-        {
-            target = Target.Done;
-        }
-        else if (late)
-        {
-            // Late at the edge: a source of its own that finishes at once; its final acknowledgement says it is durable.
-            target = new Target();
-            var source = _pipeline.OpenSource();
-            lock (_gate)
-            {
-                target.Source = source;
-            }
-
-            _pipeline.EnableAcks(source, null, target);
-            _pipeline.Ingest(source, values);
-            _pipeline.FinishSource(source);
-        }
-        else
-        {
-            if (!_edges.TryGetValue(edge!, out var known))
-            {
-                known = (_pipeline.OpenSource(), new Target());
-                _pipeline.EnableAcks(known.Source, null, known.Target);
-                _edges[edge!] = known;
-            }
-
-            _pipeline.Ingest(known.Source, values);
-            target = known.Target;
-        }
-
-        lock (_gate)
-        {
-            _pending.Enqueue(new Pending(msg, ackable, target, late ? long.MinValue : values.Length == 0 ? long.MinValue : values[^1]));
-        }
-    }
-
-    /// <summary>
-    /// Whether the frame is taken, after <see cref="FrameOrder"/>'s check. A frame behind its edge's newest (never, while
-    /// edges publish in order) must not move the edge's state back: an idle or active frame is ignored, and a frame of
-    /// values is taken as a late frame (a source of its own, finished at once): its values above the output still land
-    /// in order, the rest in <c>.late</c>, none dropped and none written out of order.
-    /// </summary>
-    private bool InOrder(string edge, INatsJSMsg<byte[]> msg, ref string? kind)
-    {
-        var incarnation = Frame.Number(msg.Headers, Frame.IncarnationHeader);
-        var number = Frame.Number(msg.Headers, Frame.NumberHeader);
-        switch (_order.Check(edge, incarnation, number))
-        {
-            case FrameVerdict.AfterGap:
-                Log.FrameGap(_logger, edge, incarnation, number);
-                return true;
-            case FrameVerdict.Behind:
-                Log.FrameBehind(_logger, edge, incarnation, number, kind);
-                if (kind == Frame.Ordered)
-                {
-                    kind = Frame.Late;
-                    return true;
-                }
-
-                return kind == Frame.Late;
-            default:
-                return true;
-        }
-    }
+    private static FrameMessage Message(INatsJSMsg<byte[]> msg) => FrameMessage.From(msg.Metadata?.Sequence.Stream ?? 0, msg.Metadata?.Timestamp, msg.Headers, msg.Data, msg);
 
     private static partial class Log
     {
@@ -266,14 +158,5 @@ internal sealed partial class FrameSource : IAsyncDisposable
 
         [LoggerMessage(1302, LogLevel.Warning, "Acknowledging frames to JetStream failed ({Reason}); they will be redelivered and recognised.")]
         public static partial void AckFailed(ILogger logger, string reason);
-
-        [LoggerMessage(1303, LogLevel.Error, "A frame on {Subject} was dropped: {Reason}")]
-        public static partial void BadFrame(ILogger logger, string subject, string reason);
-
-        [LoggerMessage(1306, LogLevel.Warning, "Frame {Number} of edge {Edge} ({Incarnation}) came after a gap in its numbers; taken.")]
-        public static partial void FrameGap(ILogger logger, string edge, long incarnation, long number);
-
-        [LoggerMessage(1307, LogLevel.Error, "Frame {Number} of edge {Edge} ({Incarnation}), {Kind}, came behind a newer one: a state frame is ignored, values are taken as late.")]
-        public static partial void FrameBehind(ILogger logger, string edge, long incarnation, long number, string? kind);
     }
 }

@@ -1,0 +1,112 @@
+using Horodate.Server.Sinks.JetStream;
+using Horodate.Server.Sources.JetStream;
+using NATS.Client.Core;
+
+namespace Horodate.Simulation.Tree;
+
+/// <summary>
+/// The JetStream stand-in of the tree's simulation: one stream (every edge's frames, in the order they landed, with
+/// their stream sequence and JetStream's duplicate window by <c>Nats-Msg-Id</c>) and the root's durable consumer (its
+/// delivery point and ack floor, <c>AckPolicy All</c>). A publish succeeds, fails (did not land), or is in doubt (it
+/// lands or not; its PubAck never comes): drawn from the schedule, or forced while nats-server is down. The edges'
+/// <see cref="FrameSequence"/> publishes through it with a publish timeout of 0, so a PubAck not in at once is a
+/// timeout, deterministically.
+/// </summary>
+internal sealed class SimJetStream(SimRandom random, SimClock clock) : IFramePublisher
+{
+    private readonly List<(ulong Sequence, NatsHeaders Headers, byte[] Payload, string Id, long StoredMs)> _stream = [];
+    private readonly HashSet<string> _ids = new(StringComparer.Ordinal);
+    private ulong _last;
+
+    /// <summary>nats-server is down: every publish is refused, or in doubt (half of them land).</summary>
+    public bool Down { get; set; }
+
+    /// <summary>Per mille of publishes refused while up (an edge's connection failing, a slow PubAck).</summary>
+    public int FailPerMille { get; set; }
+
+    /// <summary>Per mille of publishes in doubt while up (landed or not; the PubAck lost).</summary>
+    public int DoubtPerMille { get; set; }
+
+    /// <summary>The consumer's delivery point: the last stream sequence delivered.</summary>
+    public ulong Delivered { get; set; }
+
+    /// <summary>The consumer's ack floor.</summary>
+    public ulong AckFloor { get; private set; }
+
+    /// <summary>The last stream sequence.</summary>
+    public ulong LastSequence => _last;
+
+    /// <summary>Frames published (landed) so far, duplicates dropped.</summary>
+    public int Landed { get; private set; }
+
+    public Task PublishAsync(string subject, byte[] payload, string msgId, NatsHeaders headers)
+    {
+        var refused = Down ? random.Chance(500) : random.Chance(FailPerMille);
+        if (refused)
+        {
+            return Task.FromException(new IOException("nats: publish refused (simulated)"));
+        }
+
+        var doubt = Down || random.Chance(DoubtPerMille);
+        if (!doubt || random.Chance(500))
+        {
+            Land(payload, msgId, headers);
+        }
+
+        return doubt ? new TaskCompletionSource().Task : Task.CompletedTask;
+    }
+
+    /// <summary>The frame the consumer delivers next (redelivering from <paramref name="after"/>+1), or null.</summary>
+    public FrameMessage? Next(ulong after)
+    {
+        var i = _stream.FindIndex(f => f.Sequence > after);
+        if (i < 0)
+        {
+            return null;
+        }
+
+        var (sequence, headers, payload, _, stored) = _stream[i];
+        return FrameMessage.From(sequence, DateTimeOffset.FromUnixTimeMilliseconds(stored), headers, payload, sequence);
+    }
+
+    /// <summary>Frame <paramref name="sequence"/> read directly (a gap consumer), or null if the stream no longer holds it.</summary>
+    public FrameMessage? Read(ulong sequence)
+    {
+        var i = _stream.FindIndex(f => f.Sequence == sequence);
+        return i < 0 ? null : FrameMessage.From(sequence, DateTimeOffset.FromUnixTimeMilliseconds(_stream[i].StoredMs), _stream[i].Headers, _stream[i].Payload, sequence);
+    }
+
+    /// <summary>The root acknowledged frame <paramref name="sequence"/> (and every earlier one).</summary>
+    public void Ack(ulong sequence) => AckFloor = Math.Max(AckFloor, Math.Min(sequence, _last));
+
+    /// <summary>
+    /// nats-server lost the end of its store (a power loss, no replicas): its last <paramref name="count"/> frames, at most
+    /// those up to <paramref name="takenUpTo"/> (frames the root took: what is lost beyond them is acknowledged values
+    /// lost, which the README does not promise against). Sequence numbers, the duplicate window and the consumer's state go
+    /// back with them.
+    /// </summary>
+    /// <returns>How many frames were lost.</returns>
+    public int LoseEnd(int count, ulong takenUpTo)
+    {
+        var n = 0;
+        for (; n < count && _stream.Count > 0 && _stream[^1].Sequence <= takenUpTo; n++)
+        {
+            _ = _ids.Remove(_stream[^1].Id);
+            _stream.RemoveAt(_stream.Count - 1);
+        }
+
+        _last = _stream.Count == 0 ? 0 : _stream[^1].Sequence;
+        Delivered = Math.Min(Delivered, _last);
+        AckFloor = Math.Min(AckFloor, _last);
+        return n;
+    }
+
+    private void Land(byte[] payload, string msgId, NatsHeaders headers)
+    {
+        if (_ids.Add(msgId))
+        {
+            _stream.Add((++_last, headers, payload, msgId, clock.WallMs));
+            Landed++;
+        }
+    }
+}
