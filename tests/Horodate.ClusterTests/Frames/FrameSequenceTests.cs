@@ -165,4 +165,16 @@ public sealed class FrameSequenceTests
         Assert.Equal([(Frame.Ordered, 1L, "100\n"), (Frame.Ordered, 2L, "101\n"), (Frame.Ordered, 3L, "102\n")], jetStream.Stream);
         Assert.Equal(3, frames.Published);
     }
+
+    [Fact]
+    public void Lives_of_an_edge_started_within_the_same_millisecond_have_different_incarnations()
+    {
+        // Their clocks read the same millisecond (ten starts in a row, or a clock set back by the time between two):
+        // with the start time alone, the later life's frames had the earlier's ids, and JetStream's duplicate window
+        // dropped them while acknowledging them.
+        var lives = Enumerable.Range(0, 10).Select(_ => new FrameSequence(new FakePublisher(), "e1", PublishTimeout).Incarnation).ToList();
+
+        Assert.Equal(lives.Count, lives.Distinct().Count());
+        Assert.All(lives, l => Assert.InRange(l / FrameSequence.SaltRange, DateTimeOffset.UtcNow.AddMinutes(-1).ToUnixTimeMilliseconds(), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
+    }
 }

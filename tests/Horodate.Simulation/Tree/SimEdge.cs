@@ -13,10 +13,11 @@ internal sealed class SimEdge
 {
     private const string Output = "/edge/out.txt";
 
-    public SimEdge(string id, SimJetStream jetStream, SimClock clock, long clockSkewMs, IngestOptions options)
+    public SimEdge(string id, SimJetStream jetStream, SimClock clock, long clockSkewMs, int salt, IngestOptions options)
     {
         Id = id;
-        Frames = new FrameSequence(jetStream, id, TimeSpan.Zero, new SkewedClock(clock, clockSkewMs));
+        var start = DateTimeOffset.FromUnixTimeMilliseconds(clock.WallMs + clockSkewMs); // the edge host's clock
+        Frames = new FrameSequence(jetStream, id, TimeSpan.Zero, FrameSequence.IncarnationAt(start, salt));
         Core = IngestCore.Open(options with { Output = Output }, new FrameFileSystem(Frames, Output), clock, NullEvents.Instance);
         Greeting = new EdgeGreeting(Frames);
         Announcer = new EdgeAnnouncer(Frames, () =>
@@ -53,11 +54,5 @@ internal sealed class SimEdge
         }
 
         WakeWriter = false;
-    }
-
-    /// <summary>A clock <paramref name="skewMs"/> apart from the simulation's (an edge's host).</summary>
-    private sealed class SkewedClock(SimClock clock, long skewMs) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => DateTimeOffset.FromUnixTimeMilliseconds(clock.WallMs + skewMs);
     }
 }

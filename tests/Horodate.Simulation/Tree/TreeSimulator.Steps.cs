@@ -1,4 +1,5 @@
 using Horodate.Core.Durability;
+using Horodate.Server.Sinks.JetStream;
 using Horodate.Server.Sources.JetStream;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -15,7 +16,7 @@ internal sealed partial class TreeSimulator
 
     private void StartEdge(string id, long skewMs)
     {
-        _edges.Add(new SimEdge(id, _jetStream, _clock, skewMs, _edgeOptions) { LastFlushMs = _clock.MonoMs, LastCheckMs = _clock.MonoMs });
+        _edges.Add(new SimEdge(id, _jetStream, _clock, skewMs, _random.Next(FrameSequence.SaltRange), _edgeOptions) { LastFlushMs = _clock.MonoMs, LastCheckMs = _clock.MonoMs });
         Note($"edge {id} started (clock {skewMs:+0;-0} ms)");
     }
 

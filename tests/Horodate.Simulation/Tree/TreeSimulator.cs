@@ -53,7 +53,10 @@ internal sealed partial class TreeSimulator
         var ordering = new OrderingOptions { Dedupe = _random.Chance(700) }; // production's defaults: idle 1 s, max-delay 5 s, grace 7 s
         _rootOptions = new IngestOptions { Output = Output, Ordering = ordering, SyncIntervalMs = 25 };
         _edgeOptions = _rootOptions with { StallGapMs = IngestOptions.StallGapFor(ordering, flushIntervalMs: 10) };
-        _rootOptions = _rootOptions with { StallGapMs = IngestOptions.StallGapFor(ordering, flushIntervalMs: 10) };
+        // The root's idle timeout defaults to its --max-delay (ServerCommand.Cluster: a killed edge's clients resend
+        // through another edge within it).
+        var rootOrdering = ordering with { IdleTimeoutMs = ordering.MaxDelayMs };
+        _rootOptions = _rootOptions with { Ordering = rootOrdering, StallGapMs = IngestOptions.StallGapFor(rootOrdering, flushIntervalMs: 10) };
         _rootClock = new BalancerAllowance(_clock);
         if (_random.Chance(500))
         {

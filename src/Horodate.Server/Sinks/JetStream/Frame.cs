@@ -7,7 +7,7 @@ namespace Horodate.Server.Sinks.JetStream;
 /// One frame an edge publishes: the lines its output (or its <c>.late</c>) gained at one flush, in the file's own
 /// line format (a value once per stored copy, ascending in an output frame), with headers naming the edge, the
 /// kind and the frame number. <c>Nats-Msg-Id</c> is <c>&lt;edge&gt;-&lt;incarnation&gt;-&lt;frame&gt;</c>: the
-/// incarnation (the edge's start, Unix ms) keeps a restarted edge's frame 1 from being dropped as a duplicate of
+/// incarnation (the edge's start, Unix ms × 10⁶ plus a random salt: <see cref="FrameSequence.Incarnation"/>) keeps a restarted edge's frame 1 from being dropped as a duplicate of
 /// its previous life's frame 1 within JetStream's duplicate window.
 /// </summary>
 internal static class Frame
@@ -21,7 +21,7 @@ internal static class Frame
     /// <summary>Header: the frame's number within the edge's incarnation (from 1, every kind of frame in one sequence).</summary>
     public const string NumberHeader = "Horodate-Frame";
 
-    /// <summary>Header: the edge's incarnation (its start, Unix ms), which its frame numbers count within.</summary>
+    /// <summary>Header: the edge's incarnation (<see cref="FrameSequence.Incarnation"/>), which its frame numbers count within.</summary>
     public const string IncarnationHeader = "Horodate-Incarnation";
 
     /// <summary>

@@ -12,9 +12,15 @@ namespace Horodate.Server.Sinks.JetStream;
 /// <param name="publisher">JetStream (or a stand-in).</param>
 /// <param name="edgeId">The edge's id: its subject and its frames' ids.</param>
 /// <param name="publishTimeout">How long a PubAck may take before the frame is in doubt.</param>
-/// <param name="time">The clock the incarnation is read from (the system's by default).</param>
-internal sealed class FrameSequence(IFramePublisher publisher, string edgeId, TimeSpan publishTimeout, TimeProvider? time = null)
+/// <param name="incarnation">This life's incarnation (<see cref="IncarnationAt"/>); by default from the system's clock and a random salt.</param>
+internal sealed class FrameSequence(IFramePublisher publisher, string edgeId, TimeSpan publishTimeout, long? incarnation = null)
 {
+    /// <summary>
+    /// The salt's range: 10⁶, so that an incarnation (the start's Unix ms × 10⁶ + salt, ~1.7 × 10¹⁸) fits a long and
+    /// still reads as the start time in its first 13 digits.
+    /// </summary>
+    public const int SaltRange = 1_000_000;
+
     private readonly string _subject = NatsSettings.SubjectPrefix + edgeId;
     private readonly Lock _gate = new();
     private long _number; // the last number handed out
@@ -24,11 +30,17 @@ internal sealed class FrameSequence(IFramePublisher publisher, string edgeId, Ti
     private volatile string? _said;
 
     /// <summary>
-    /// This edge's life: its start, Unix ms (a restarted edge numbers its frames from 1 again). Only its difference from
-    /// the previous life's matters (the frames' ids, the root's <c>FrameOrder</c>), not its order: a clock set back
-    /// gives a smaller one.
+    /// This edge's life (a restarted edge numbers its frames from 1 again): its start, Unix ms, × 10⁶, plus a random
+    /// salt. Only its difference from the previous life's matters (the frames' ids, the root's <c>FrameOrder</c>), not
+    /// its order: a clock set back gives a smaller one. The salt keeps two lives apart whose clocks read the same
+    /// millisecond at their starts (a clock set back by exactly the time between them): with the start alone, the new
+    /// life's frames had the previous life's ids and JetStream's duplicate window dropped them, PubAck'd (the tree
+    /// simulator found it: acknowledged values lost).
     /// </summary>
-    public long Incarnation { get; } = (time ?? TimeProvider.System).GetUtcNow().ToUnixTimeMilliseconds();
+    public long Incarnation { get; } = incarnation ?? IncarnationAt(DateTimeOffset.UtcNow, Random.Shared.Next(SaltRange));
+
+    /// <summary>The incarnation of a life started at <paramref name="start"/> with <paramref name="salt"/> (in [0, <see cref="SaltRange"/>)).</summary>
+    public static long IncarnationAt(DateTimeOffset start, int salt) => (start.ToUnixTimeMilliseconds() * SaltRange) + salt;
 
     /// <summary>Frames published (PubAck received) so far.</summary>
     public long Published => Interlocked.Read(ref _published);
