@@ -31,8 +31,11 @@ internal enum TreeFaultKind
     NatsPause,
 }
 
-/// <summary>One fault of a tree schedule: when (from the clients' start), how long (outage or pause), which edge.</summary>
-internal sealed record TreeFault(TreeFaultKind Kind, TimeSpan At, TimeSpan Length, int Edge = 0)
+/// <summary>
+/// One fault of a tree schedule: when (from the clients' start), how long (outage or pause), which edge; an
+/// <paramref name="Overlapping"/> one (a pause) runs whatever the others do, the others one after another.
+/// </summary>
+internal sealed record TreeFault(TreeFaultKind Kind, TimeSpan At, TimeSpan Length, int Edge = 0, bool Overlapping = false)
 {
     public override string ToString()
     {
@@ -44,8 +47,8 @@ internal sealed record TreeFault(TreeFaultKind Kind, TimeSpan At, TimeSpan Lengt
             TreeFaultKind.EdgeKillSameId => $"kill -9 edge {Edge} at {at}, back under the SAME id after {length}",
             TreeFaultKind.RootKill => $"kill -9 root at {at}, back on its file after {length}",
             TreeFaultKind.NatsKill => $"kill -9 nats-server at {at}, back on its store after {length}",
-            TreeFaultKind.EdgePause => $"SIGSTOP edge {Edge} at {at} for {length}",
-            TreeFaultKind.RootPause => $"SIGSTOP root at {at} for {length}",
+            TreeFaultKind.EdgePause => $"SIGSTOP edge {Edge} at {at} for {length}{(Overlapping ? " (overlapping)" : "")}",
+            TreeFaultKind.RootPause => $"SIGSTOP root at {at} for {length}{(Overlapping ? " (overlapping)" : "")}",
             TreeFaultKind.NatsPause => $"SIGSTOP nats-server at {at} for {length}",
             _ => Kind.ToString(),
         };
@@ -63,7 +66,7 @@ internal sealed record TreeMode(bool SameIdRestarts = false);
 /// <summary>
 /// A tree schedule drawn from a seed: nats-server (JetStream, authentication), 2–3 edges, a root, two acknowledged
 /// client processes reaching the edges through HAProxy or spreading their own connections over them (<c>--server</c>
-/// per edge), and 1–3 faults one after another. The same seed and <see cref="TreeMode"/> draw the same schedule;
+/// per edge), 1–3 faults one after another and 0–2 pauses overlapping them. The same seed and <see cref="TreeMode"/> draw the same schedule;
 /// without <see cref="TreeMode.SameIdRestarts"/> the same seed draws the same faults, its same-id restarts made new-id ones.
 /// </summary>
 internal sealed record TreeSchedule(long Seed, int Edges, bool Balancer, TimeSpan Duration, IReadOnlyList<int> Clients, IReadOnlyList<TreeFault> Faults, bool SameIdRestarts) : IFaultSchedule
@@ -153,6 +156,19 @@ internal sealed record TreeSchedule(long Seed, int Edges, bool Balancer, TimeSpa
             t = at + length + RestartAllowance;
         }
 
+        // Then 0–2 pauses of an edge or the root at any instant, which may overlap the faults above (a part slow while
+        // another dies: an edge frozen while another is killed delays its clients' resends past the restart).
+        // nats-server is paused only in turn above: a part (re)started while it is frozen may fail to connect and exit.
+        var overlapping = rng.Next(3);
+        for (var i = 0; i < overlapping; i++)
+        {
+            var at = TimeSpan.FromMilliseconds(2000 + rng.Next((int)(duration - Settle - MaxPause).TotalMilliseconds - 2000));
+            var length = TimeSpan.FromMilliseconds(rng.Next((int)MaxPause.TotalMilliseconds + 1));
+            var target = rng.Next(edges + 1); // the root when it is `edges`
+            faults.Add(new TreeFault(target == edges ? TreeFaultKind.RootPause : TreeFaultKind.EdgePause, at, length, target == edges ? 0 : target, Overlapping: true));
+        }
+
+        faults.Sort((a, b) => a.At.CompareTo(b.At));
         return new TreeSchedule(seed, edges, balancer, duration, clients, faults, mode.SameIdRestarts);
     }
 
