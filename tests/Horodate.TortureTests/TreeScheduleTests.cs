@@ -31,7 +31,7 @@ public sealed class TreeScheduleTests
             var inTurn = schedule.Faults.Where(f => !f.Overlapping).ToList();
             Assert.InRange(inTurn.Count, 1, 3);
             Assert.InRange(schedule.Faults.Count - inTurn.Count, 0, 2);
-            Assert.All(schedule.Faults.Where(f => f.Overlapping), f => Assert.True(f.Kind is TreeFaultKind.EdgePause or TreeFaultKind.RootPause, $"seed {seed}: {f}"));
+            Assert.All(schedule.Faults.Where(f => f.Overlapping), f => Assert.True(f.Kind is TreeFaultKind.EdgePause or TreeFaultKind.RootPause or TreeFaultKind.ClientPause, $"seed {seed}: {f}"));
             overlapped += inTurn.Count < schedule.Faults.Count ? 1 : 0;
             balanced += schedule.Balancer ? 1 : 0;
             for (var i = 1; i < inTurn.Count; i++)
@@ -41,7 +41,7 @@ public sealed class TreeScheduleTests
 
             // Every fault ends, the part back up, with the settling time left for the clients' resends.
             Assert.All(schedule.Faults, f => Assert.True(f.At + f.Length <= schedule.Duration - TimeSpan.FromSeconds(8), $"seed {seed}: {f} ends too late"));
-            Assert.All(schedule.Faults, f => Assert.InRange(f.Edge, 0, schedule.Edges - 1));
+            Assert.All(schedule.Faults, f => Assert.InRange(f.Target, 0, (f.Kind == TreeFaultKind.ClientPause ? schedule.Clients.Count : schedule.Edges) - 1));
             Assert.All(schedule.Faults.Where(f => f.Kind == TreeFaultKind.NatsKill), f => Assert.True(f.Length <= TreeSchedule.MaxNatsOutage));
             Assert.All(schedule.Faults, f => Assert.True(f.Length <= TreeSchedule.MaxOutage && f.Length <= TreeSchedule.MaxPause));
             kinds.UnionWith(schedule.Faults.Select(f => f.Kind));
