@@ -22,21 +22,26 @@ public sealed class TreeScheduleTests
     {
         var kinds = new HashSet<TreeFaultKind>();
         var balanced = 0;
+        var overlapped = 0;
         for (long seed = 0; seed < 1000; seed++)
         {
             var schedule = TreeSchedule.Draw(seed, new TreeMode(SameIdRestarts: true));
             Assert.InRange(schedule.Edges, 2, 3);
             Assert.All(schedule.Clients, n => Assert.InRange(n, 15, 50));
-            Assert.InRange(schedule.Faults.Count, 1, 3);
+            var inTurn = schedule.Faults.Where(f => !f.Overlapping).ToList();
+            Assert.InRange(inTurn.Count, 1, 3);
+            Assert.InRange(schedule.Faults.Count - inTurn.Count, 0, 2);
+            Assert.All(schedule.Faults.Where(f => f.Overlapping), f => Assert.True(f.Kind is TreeFaultKind.EdgePause or TreeFaultKind.RootPause or TreeFaultKind.ClientPause, $"seed {seed}: {f}"));
+            overlapped += inTurn.Count < schedule.Faults.Count ? 1 : 0;
             balanced += schedule.Balancer ? 1 : 0;
-            for (var i = 1; i < schedule.Faults.Count; i++)
+            for (var i = 1; i < inTurn.Count; i++)
             {
-                Assert.True(schedule.Faults[i].At >= schedule.Faults[i - 1].At + schedule.Faults[i - 1].Length, $"seed {seed}: faults overlap");
+                Assert.True(inTurn[i].At >= inTurn[i - 1].At + inTurn[i - 1].Length, $"seed {seed}: faults overlap");
             }
 
             // Every fault ends, the part back up, with the settling time left for the clients' resends.
             Assert.All(schedule.Faults, f => Assert.True(f.At + f.Length <= schedule.Duration - TimeSpan.FromSeconds(8), $"seed {seed}: {f} ends too late"));
-            Assert.All(schedule.Faults, f => Assert.InRange(f.Edge, 0, schedule.Edges - 1));
+            Assert.All(schedule.Faults, f => Assert.InRange(f.Target, 0, (f.Kind == TreeFaultKind.ClientPause ? schedule.Clients.Count : schedule.Edges) - 1));
             Assert.All(schedule.Faults.Where(f => f.Kind == TreeFaultKind.NatsKill), f => Assert.True(f.Length <= TreeSchedule.MaxNatsOutage));
             Assert.All(schedule.Faults, f => Assert.True(f.Length <= TreeSchedule.MaxOutage && f.Length <= TreeSchedule.MaxPause));
             kinds.UnionWith(schedule.Faults.Select(f => f.Kind));
@@ -44,6 +49,7 @@ public sealed class TreeScheduleTests
 
         Assert.Equal(Enum.GetValues<TreeFaultKind>().Length, kinds.Count);
         Assert.InRange(balanced, 400, 600);
+        Assert.InRange(overlapped, 550, 780); // 2 schedules in 3
     }
 
     [Fact]

@@ -8,7 +8,7 @@ internal sealed partial class TreeRunner
         switch (fault.Kind)
         {
             case TreeFaultKind.EdgeKill or TreeFaultKind.EdgeKillSameId:
-                var edge = _edges[fault.Edge];
+                var edge = _edges[fault.Target];
                 await KillAsync(edge.Process).ConfigureAwait(false);
                 edge.Process = null;
                 await Task.Delay(fault.Length, stop).ConfigureAwait(false);
@@ -26,8 +26,9 @@ internal sealed partial class TreeRunner
             default:
                 var process = fault.Kind switch
                 {
-                    TreeFaultKind.EdgePause => _edges[fault.Edge].Process,
+                    TreeFaultKind.EdgePause => _edges[fault.Target].Process,
                     TreeFaultKind.RootPause => _root,
+                    TreeFaultKind.ClientPause => _clients[fault.Target].Process,
                     _ => _nats,
                 };
                 if (process is null)

@@ -5,7 +5,8 @@ namespace Horodate.Torture.Tree;
 
 /// <summary>
 /// Runs one tree schedule over real processes on 127.0.0.1: nats-server (JetStream, authentication, its own store),
-/// the edges, the root, HAProxy when drawn, two acknowledged clients; the faults one after another at their instants;
+/// the edges, the root, HAProxy when drawn, two acknowledged clients; the faults at their instants (one after another,
+/// but for the overlapping pauses);
 /// then stops everything gracefully (edges first, the root once it holds everything published) and judges the root's
 /// file with <c>horodate-checker</c>: every value acknowledged to a client in the main file exactly once, in order
 /// (none in <c>.late</c>). Every process it starts is killed on dispose, whatever happened.
@@ -118,8 +119,10 @@ internal sealed partial class TreeRunner : IAsyncDisposable
             StartClient(slot);
         }
 
-        // One fault after another: a restart that takes longer than drawn delays the next fault, never overlaps it.
-        foreach (var fault in _schedule.Faults)
+        // One fault after another: a restart that takes longer than drawn delays the next fault, never overlaps it;
+        // the overlapping pauses meanwhile, each at its instant.
+        var overlapping = _schedule.Faults.Where(f => f.Overlapping).Select(f => InjectAtAsync(f, stop)).ToList();
+        foreach (var fault in _schedule.Faults.Where(f => !f.Overlapping))
         {
             var wait = fault.At - Elapsed;
             if (wait > TimeSpan.Zero)
@@ -129,7 +132,7 @@ internal sealed partial class TreeRunner : IAsyncDisposable
 
             if (await InjectAsync(fault, stop).ConfigureAwait(false))
             {
-                _faults++;
+                Interlocked.Increment(ref _faults);
             }
             else if (_nats is null || _root is null || _edges.Any(e => e.Process is null))
             {
@@ -137,9 +140,24 @@ internal sealed partial class TreeRunner : IAsyncDisposable
             }
         }
 
+        await Task.WhenAll(overlapping).ConfigureAwait(false);
         await WaitForClientsAsync().ConfigureAwait(false);
         await StopTreeAsync(stop).ConfigureAwait(false);
         await CheckAsync(stop).ConfigureAwait(false);
+    }
+
+    private async Task InjectAtAsync(TreeFault fault, CancellationToken stop)
+    {
+        var wait = fault.At - Elapsed;
+        if (wait > TimeSpan.Zero)
+        {
+            await Task.Delay(wait, stop).ConfigureAwait(false);
+        }
+
+        if (await InjectAsync(fault, stop).ConfigureAwait(false))
+        {
+            Interlocked.Increment(ref _faults);
+        }
     }
 
     /// <summary>The clients end by themselves: their duration, then at most their --ack-wait for the last acknowledgements.</summary>

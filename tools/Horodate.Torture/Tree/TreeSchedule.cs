@@ -29,10 +29,16 @@ internal enum TreeFaultKind
 
     /// <summary>nats-server is frozen for the length of the fault.</summary>
     NatsPause,
+
+    /// <summary>A client process is frozen for the length of the fault (overlapping only): its resends wait for it.</summary>
+    ClientPause,
 }
 
-/// <summary>One fault of a tree schedule: when (from the clients' start), how long (outage or pause), which edge.</summary>
-internal sealed record TreeFault(TreeFaultKind Kind, TimeSpan At, TimeSpan Length, int Edge = 0)
+/// <summary>
+/// One fault of a tree schedule: when (from the clients' start), how long (outage or pause), which edge (or client); an
+/// <paramref name="Overlapping"/> one (a pause) runs whatever the others do, the others one after another.
+/// </summary>
+internal sealed record TreeFault(TreeFaultKind Kind, TimeSpan At, TimeSpan Length, int Target = 0, bool Overlapping = false)
 {
     public override string ToString()
     {
@@ -40,13 +46,14 @@ internal sealed record TreeFault(TreeFaultKind Kind, TimeSpan At, TimeSpan Lengt
         var length = Fault.Seconds(Length);
         return Kind switch
         {
-            TreeFaultKind.EdgeKill => $"kill -9 edge {Edge} at {at}, back under a new id after {length}",
-            TreeFaultKind.EdgeKillSameId => $"kill -9 edge {Edge} at {at}, back under the SAME id after {length}",
+            TreeFaultKind.EdgeKill => $"kill -9 edge {Target} at {at}, back under a new id after {length}",
+            TreeFaultKind.EdgeKillSameId => $"kill -9 edge {Target} at {at}, back under the SAME id after {length}",
             TreeFaultKind.RootKill => $"kill -9 root at {at}, back on its file after {length}",
             TreeFaultKind.NatsKill => $"kill -9 nats-server at {at}, back on its store after {length}",
-            TreeFaultKind.EdgePause => $"SIGSTOP edge {Edge} at {at} for {length}",
-            TreeFaultKind.RootPause => $"SIGSTOP root at {at} for {length}",
+            TreeFaultKind.EdgePause => $"SIGSTOP edge {Target} at {at} for {length}{(Overlapping ? " (overlapping)" : "")}",
+            TreeFaultKind.RootPause => $"SIGSTOP root at {at} for {length}{(Overlapping ? " (overlapping)" : "")}",
             TreeFaultKind.NatsPause => $"SIGSTOP nats-server at {at} for {length}",
+            TreeFaultKind.ClientPause => $"SIGSTOP client {Target} at {at} for {length} (overlapping)",
             _ => Kind.ToString(),
         };
     }
@@ -63,7 +70,7 @@ internal sealed record TreeMode(bool SameIdRestarts = false);
 /// <summary>
 /// A tree schedule drawn from a seed: nats-server (JetStream, authentication), 2–3 edges, a root, two acknowledged
 /// client processes reaching the edges through HAProxy or spreading their own connections over them (<c>--server</c>
-/// per edge), and 1–3 faults one after another. The same seed and <see cref="TreeMode"/> draw the same schedule;
+/// per edge), 1–3 faults one after another and 0–2 pauses overlapping them. The same seed and <see cref="TreeMode"/> draw the same schedule;
 /// without <see cref="TreeMode.SameIdRestarts"/> the same seed draws the same faults, its same-id restarts made new-id ones.
 /// </summary>
 internal sealed record TreeSchedule(long Seed, int Edges, bool Balancer, TimeSpan Duration, IReadOnlyList<int> Clients, IReadOnlyList<TreeFault> Faults, bool SameIdRestarts) : IFaultSchedule
@@ -153,6 +160,21 @@ internal sealed record TreeSchedule(long Seed, int Edges, bool Balancer, TimeSpa
             t = at + length + RestartAllowance;
         }
 
+        // Then 0–2 pauses of an edge, the root or a client at any instant, which may overlap the faults above (a part
+        // slow while another dies: a client frozen while its edge is killed resends only after the edge's restart).
+        // nats-server is paused only in turn above: a part (re)started while it is frozen may fail to connect and exit.
+        var overlapping = rng.Next(3);
+        for (var i = 0; i < overlapping; i++)
+        {
+            var at = TimeSpan.FromMilliseconds(2000 + rng.Next((int)(duration - Settle - MaxPause).TotalMilliseconds - 2000));
+            var length = TimeSpan.FromMilliseconds(rng.Next((int)MaxPause.TotalMilliseconds + 1));
+            var target = rng.Next(edges + 1 + clients.Length); // the edges, the root, the clients
+            faults.Add(target < edges ? new TreeFault(TreeFaultKind.EdgePause, at, length, target, Overlapping: true)
+                : target == edges ? new TreeFault(TreeFaultKind.RootPause, at, length, Overlapping: true)
+                : new TreeFault(TreeFaultKind.ClientPause, at, length, target - edges - 1, Overlapping: true));
+        }
+
+        faults.Sort((a, b) => a.At.CompareTo(b.At));
         return new TreeSchedule(seed, edges, balancer, duration, clients, faults, mode.SameIdRestarts);
     }
 
