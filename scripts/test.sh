@@ -73,7 +73,7 @@ esac
 status=0
 dotnet test -c Release --no-build --filter "Category!=Torture" "$@" || status=1
 echo "== the fault-schedule harness: the single server ${HORODATE_TORTURE_MINUTES:-3} min, then the tree ${HORODATE_TORTURE_TREE_MINUTES:-2} min" \
-  "(HORODATE_TORTURE_MINUTES, HORODATE_TORTURE_TREE_MINUTES change them; HORODATE_TORTURE_TREE_SAME_ID=1 adds edges restarted under their id)"
+  "(HORODATE_TORTURE_MINUTES, HORODATE_TORTURE_TREE_MINUTES change them; HORODATE_TORTURE_TREE_SAME_ID=0 leaves out edges restarted under their id)"
 dotnet test tests/Horodate.TortureTests -c Release --no-build --filter "Category=Torture" "$@" || status=1
 if [ "${HORODATE_SKIP_AOT:-0}" = 1 ]; then
   echo "scripts/test.sh: AOT check skipped (HORODATE_SKIP_AOT=1)"

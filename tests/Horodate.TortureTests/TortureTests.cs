@@ -23,14 +23,15 @@ public sealed class TortureTests(ITestOutputHelper output)
 
     /// <summary>
     /// The tree's schedules (nats-server, edges, a root; kills and pauses): <c>HORODATE_TORTURE_TREE_MINUTES</c>, 2 by
-    /// default. A killed edge comes back under a new id unless <c>HORODATE_TORTURE_TREE_SAME_ID=1</c>: its restart under
-    /// the same id is a known open defect (README, "Scaling out"); switch it on once that is fixed.
+    /// default. A killed edge comes back under its own id or a new one, as the seed draws (the same-id class once failed
+    /// 6 of 6 schedules with a client frozen across the restart; fixed by the frame protocol's new-life rule, seeds 5900
+    /// and 7622 pass); <c>HORODATE_TORTURE_TREE_SAME_ID=0</c> draws new ids only.
     /// </summary>
     [Fact]
     [Trait("Category", "Torture")]
     public async Task Every_tree_schedule_of_faults_keeps_the_promises_of_the_README()
     {
-        var sameId = Environment.GetEnvironmentVariable("HORODATE_TORTURE_TREE_SAME_ID") == "1";
+        var sameId = Environment.GetEnvironmentVariable("HORODATE_TORTURE_TREE_SAME_ID") != "0";
         var options = await TortureRun.DefaultOptionsAsync(Path.Combine(Path.GetTempPath(), "horodate-torture-tree-ci"), tree: new TreeMode(sameId));
         await RunAsync(options, Minutes("HORODATE_TORTURE_TREE_MINUTES", 2));
     }
