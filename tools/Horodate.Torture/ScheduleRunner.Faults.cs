@@ -23,7 +23,7 @@ internal sealed partial class ScheduleRunner
         };
         if (injected)
         {
-            Interlocked.Increment(ref _faults);
+            CountFault();
         }
     }
 
@@ -120,7 +120,7 @@ internal sealed partial class ScheduleRunner
 
         var endpoint = new IPEndPoint(IPAddress.Loopback, _port);
         var rng = new Random(_rng.Next());
-        var record = Path.Combine(_dir, string.Create(CultureInfo.InvariantCulture, $"peer-{_peers.Count}.sent"));
+        var record = Path.Combine(Dir, string.Create(CultureInfo.InvariantCulture, $"peer-{_peers.Count}.sent"));
         var token = _peerStop.Token;
         Task peer = fault.Kind switch
         {

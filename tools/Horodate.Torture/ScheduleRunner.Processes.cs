@@ -41,7 +41,7 @@ internal sealed partial class ScheduleRunner
         }
 
         var (server, failure) = await ChildProcess.StartListeningAsync(
-            _options.Server, args, Path.Combine(_dir, "server.log"), l => l.Contains("listening on ", StringComparison.Ordinal), StartTimeout, stop).ConfigureAwait(false);
+            Options.Server, args, Path.Combine(Dir, "server.log"), l => l.Contains("listening on ", StringComparison.Ordinal), StartTimeout, stop).ConfigureAwait(false);
         _serverStarts++;
         if (server is null)
         {
@@ -58,8 +58,8 @@ internal sealed partial class ScheduleRunner
         var spec = _schedule.Clients[slot];
         var generation = _clients.Count(c => c.Slot == slot);
         var name = string.Create(CultureInfo.InvariantCulture, $"client-{slot}.{generation}");
-        var sent = Path.Combine(_dir, name + ".sent");
-        var acked = Path.Combine(_dir, name + ".acked");
+        var sent = Path.Combine(Dir, name + ".sent");
+        var acked = Path.Combine(Dir, name + ".acked");
         List<string> args =
         [
             "--server", string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{_port}"),
@@ -69,7 +69,7 @@ internal sealed partial class ScheduleRunner
             "--quiet",
         ];
         args.AddRange(spec.Acknowledged ? ["--record-acked", acked] : ["--no-ack"]);
-        var run = new ClientRun(slot, generation, spec, ChildProcess.Start(_options.Client, args, Path.Combine(_dir, name + ".log")), sent, acked);
+        var run = new ClientRun(slot, generation, spec, ChildProcess.Start(Options.Client, args, Path.Combine(Dir, name + ".log")), sent, acked);
         lock (_gate)
         {
             _clients.Add(run);

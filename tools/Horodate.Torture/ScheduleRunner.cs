@@ -8,7 +8,7 @@ namespace Horodate.Torture;
 /// the faults at their instants; then stops everything, and hands the files and the clients' records to
 /// <c>horodate-checker</c>.
 /// </summary>
-internal sealed partial class ScheduleRunner : IAsyncDisposable
+internal sealed partial class ScheduleRunner : ScheduleRun
 {
     /// <summary>
     /// Plain values sent this long before a SIGTERM may be lost: a value is read from the clock a little
@@ -31,10 +31,7 @@ internal sealed partial class ScheduleRunner : IAsyncDisposable
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
 
     private readonly Schedule _schedule;
-    private readonly HarnessOptions _options;
-    private readonly string _dir;
     private readonly Random _rng;
-    private readonly List<string> _violations = [];
     private readonly List<ClientRun> _clients = [];
     private readonly ClientRun?[] _slots;
     private readonly List<(long From, long To)> _excused = [];
@@ -46,44 +43,25 @@ internal sealed partial class ScheduleRunner : IAsyncDisposable
     private Disk? _disk;
     private ChildProcess? _server;
     private int _port;
-    private int _faults;
     private int _serverStarts;
-    private long _t0;
-    private long _t0Ms;
-    private bool _interrupted;
 
     private ScheduleRunner(Schedule schedule, HarnessOptions options)
+        : base(schedule, options, Path.Combine(options.WorkDir, string.Create(CultureInfo.InvariantCulture, $"seed-{schedule.Seed}")))
     {
         _schedule = schedule;
-        _options = options;
-        _dir = Path.Combine(options.WorkDir, string.Create(CultureInfo.InvariantCulture, $"seed-{schedule.Seed}"));
         _rng = new Random(unchecked((int)schedule.Seed * 31));
         _slots = new ClientRun?[schedule.Clients.Count];
     }
 
     private string Output => Path.Combine(_disk!.Path, "out.txt");
 
-    private static long NowMs => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-
-    private TimeSpan Elapsed => Stopwatch.GetElapsedTime(_t0);
-
     public static async Task<ScheduleResult> RunAsync(Schedule schedule, HarnessOptions options, CancellationToken stop)
     {
-        var started = Stopwatch.GetTimestamp();
         await using var runner = new ScheduleRunner(schedule, options);
-        try
-        {
-            await runner.RunAsync(stop).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-            runner._interrupted = true; // stopped by hand: no verdict, the files are left for a look
-        }
-
-        return new ScheduleResult(schedule, runner._faults, runner._violations, Stopwatch.GetElapsedTime(started), runner._dir, runner._interrupted);
+        return await runner.RunToVerdictAsync(stop).ConfigureAwait(false);
     }
 
-    public async ValueTask DisposeAsync()
+    protected override async ValueTask StopEverythingAsync()
     {
         await _peerStop.CancelAsync().ConfigureAwait(false);
         foreach (var run in _clients)
@@ -94,30 +72,25 @@ internal sealed partial class ScheduleRunner : IAsyncDisposable
         _server?.Dispose();
         _disk?.Dispose();
         _peerStop.Dispose();
-        if (_violations.Count == 0 && !_interrupted && !_options.KeepFiles && Directory.Exists(_dir))
-        {
-            Directory.Delete(_dir, recursive: true);
-        }
     }
 
-    private async Task RunAsync(CancellationToken stop)
+    protected override async Task RunAsync(CancellationToken stop)
     {
-        if (Directory.Exists(_dir))
+        if (Directory.Exists(Dir))
         {
-            await Disk.UnmountLeftoverAsync(Path.Combine(_dir, "disk")).ConfigureAwait(false);
-            Directory.Delete(_dir, recursive: true);
+            await Disk.UnmountLeftoverAsync(Path.Combine(Dir, "disk")).ConfigureAwait(false);
+            Directory.Delete(Dir, recursive: true);
         }
 
-        Directory.CreateDirectory(_dir);
-        _disk = await Disk.MountAsync(Path.Combine(_dir, "disk")).ConfigureAwait(false);
+        Directory.CreateDirectory(Dir);
+        _disk = await Disk.MountAsync(Path.Combine(Dir, "disk")).ConfigureAwait(false);
         _port = Ports.Free(_rng);
         if (!await StartServerAsync(stop).ConfigureAwait(false))
         {
             return;
         }
 
-        _t0 = Stopwatch.GetTimestamp();
-        _t0Ms = NowMs;
+        StartClock();
         for (var slot = 0; slot < _schedule.Clients.Count; slot++)
         {
             StartClient(slot, _schedule.Duration);
@@ -131,7 +104,7 @@ internal sealed partial class ScheduleRunner : IAsyncDisposable
         {
             if (!await run.Process.WaitForExitAsync(deadline > TimeSpan.Zero ? deadline : TimeSpan.FromSeconds(1)).ConfigureAwait(false))
             {
-                _violations.Add($"client {run.Slot}.{run.Generation} did not finish within its duration + 60 s (killed; its records are lost)");
+                Violations.Add($"client {run.Slot}.{run.Generation} did not finish within its duration + 60 s (killed; its records are lost)");
                 run.Process.KillHard();
                 await run.Process.WaitForExitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
             }
@@ -151,7 +124,7 @@ internal sealed partial class ScheduleRunner : IAsyncDisposable
             var from = Path.Combine(_disk.Path, name);
             if (File.Exists(from))
             {
-                File.Copy(from, Path.Combine(_dir, name), overwrite: true);
+                File.Copy(from, Path.Combine(Dir, name), overwrite: true);
             }
         }
 
@@ -160,7 +133,7 @@ internal sealed partial class ScheduleRunner : IAsyncDisposable
 
     private async Task CheckAsync(CancellationToken stop)
     {
-        List<string> args = ["--output", Path.Combine(_dir, "out.txt"), "--origin", _t0Ms.ToString(CultureInfo.InvariantCulture)];
+        List<string> args = ["--output", Path.Combine(Dir, "out.txt"), "--origin", T0Ms.ToString(CultureInfo.InvariantCulture)];
         if (_schedule.KeepDuplicates)
         {
             args.Add("--keep-duplicates");
@@ -202,10 +175,10 @@ internal sealed partial class ScheduleRunner : IAsyncDisposable
             args.AddRange(["--unrecorded", string.Create(CultureInfo.InvariantCulture, $"{from}-{to}")]);
         }
 
-        var found = await CheckerRun.RunAsync(_options.Checker, args, _dir, stop).ConfigureAwait(false);
+        var found = await CheckerRun.RunAsync(Options.Checker, args, Dir, stop).ConfigureAwait(false);
         lock (_gate)
         {
-            _violations.AddRange(found);
+            Violations.AddRange(found);
         }
     }
 
@@ -213,7 +186,7 @@ internal sealed partial class ScheduleRunner : IAsyncDisposable
     {
         lock (_gate)
         {
-            _violations.Add(text);
+            Violations.Add(text);
         }
     }
 

@@ -15,7 +15,7 @@ internal sealed partial class TreeRunner
     {
         _natsPort = Port();
         var monitorPort = Port();
-        await File.WriteAllTextAsync(Path.Combine(_dir, "nats.conf"), TreeSetup.NatsConfig(_natsPort, Path.Combine(_dir, "jetstream"), monitorPort), stop).ConfigureAwait(false);
+        await File.WriteAllTextAsync(Path.Combine(Dir, "nats.conf"), TreeSetup.NatsConfig(_natsPort, Path.Combine(Dir, "jetstream"), monitorPort), stop).ConfigureAwait(false);
         _monitor = new JetStreamMonitor(monitorPort);
         for (var slot = 0; slot < _edges.Length; slot++)
         {
@@ -34,7 +34,7 @@ internal sealed partial class TreeRunner
     private async Task<bool> StartNatsAsync(CancellationToken stop)
     {
         var (nats, failure) = await ChildProcess.StartListeningAsync(
-            _options.NatsServer, ["-c", Path.Combine(_dir, "nats.conf")], Path.Combine(_dir, "nats.log"), l => l.Contains(TreeSetup.NatsReady, StringComparison.Ordinal), StartTimeout, stop).ConfigureAwait(false);
+            Options.NatsServer, ["-c", Path.Combine(Dir, "nats.conf")], Path.Combine(Dir, "nats.log"), l => l.Contains(TreeSetup.NatsReady, StringComparison.Ordinal), StartTimeout, stop).ConfigureAwait(false);
         _nats = nats;
         return Started(nats, "nats-server", failure);
     }
@@ -44,7 +44,7 @@ internal sealed partial class TreeRunner
     {
         List<string> args = ["root", "--nats", NatsUrl, "--output", RootOutput, "--quiet", "--max-delay", string.Create(CultureInfo.InvariantCulture, $"{TreeSchedule.RootMaxDelay.TotalSeconds}s")];
         var (root, failure) = await ChildProcess.StartListeningAsync(
-            _options.Server, args, Path.Combine(_dir, "root.log"), Listening, StartTimeout, stop, TreeSetup.Credentials).ConfigureAwait(false);
+            Options.Server, args, Path.Combine(Dir, "root.log"), Listening, StartTimeout, stop, TreeSetup.Credentials).ConfigureAwait(false);
         _root = root;
         return Started(root, "the root", failure);
     }
@@ -58,9 +58,9 @@ internal sealed partial class TreeRunner
         }
 
         edge.Starts++;
-        List<string> args = ["edge", "--listen", edge.Endpoint, "--nats", NatsUrl, "--edge-id", edge.Id, "--output", Path.Combine(_dir, edge.Id + ".txt"), "--quiet"];
+        List<string> args = ["edge", "--listen", edge.Endpoint, "--nats", NatsUrl, "--edge-id", edge.Id, "--output", Path.Combine(Dir, edge.Id + ".txt"), "--quiet"];
         var (process, failure) = await ChildProcess.StartListeningAsync(
-            _options.Server, args, Path.Combine(_dir, string.Create(CultureInfo.InvariantCulture, $"edge-{edge.Slot}.log")), Listening, StartTimeout, stop, TreeSetup.Credentials).ConfigureAwait(false);
+            Options.Server, args, Path.Combine(Dir, string.Create(CultureInfo.InvariantCulture, $"edge-{edge.Slot}.log")), Listening, StartTimeout, stop, TreeSetup.Credentials).ConfigureAwait(false);
         edge.Process = process;
         return Started(process, $"edge {edge.Slot} ({edge.Id})", failure);
     }
@@ -68,10 +68,10 @@ internal sealed partial class TreeRunner
     private async Task<bool> StartBalancerAsync(CancellationToken stop)
     {
         var port = Port();
-        var config = Path.Combine(_dir, "haproxy.cfg");
+        var config = Path.Combine(Dir, "haproxy.cfg");
         var backends = _edges.Select(e => KeyValuePair.Create(string.Create(CultureInfo.InvariantCulture, $"e{e.Slot}"), e.Endpoint));
         await File.WriteAllTextAsync(config, TreeSetup.HaproxyConfig(string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{port}"), backends), stop).ConfigureAwait(false);
-        _haproxy = ChildProcess.Start(_options.Haproxy, ["-db", "-f", config], Path.Combine(_dir, "haproxy.log"));
+        _haproxy = ChildProcess.Start(Options.Haproxy, ["-db", "-f", config], Path.Combine(Dir, "haproxy.log"));
 
         // HAProxy says nothing when it listens: connect until it accepts (bounded).
         var deadline = DateTime.UtcNow + StartTimeout;
@@ -93,8 +93,8 @@ internal sealed partial class TreeRunner
     private void StartClient(int slot)
     {
         var name = string.Create(CultureInfo.InvariantCulture, $"client-{slot}");
-        var sent = Path.Combine(_dir, name + ".sent");
-        var acked = Path.Combine(_dir, name + ".acked");
+        var sent = Path.Combine(Dir, name + ".sent");
+        var acked = Path.Combine(Dir, name + ".acked");
         List<string> args = _balancer is { } balancer ? ["--server", balancer] : [.. _edges.SelectMany(e => new[] { "--server", e.Endpoint })];
         args.AddRange([
             "-n", _schedule.Clients[slot].ToString(CultureInfo.InvariantCulture),
@@ -103,7 +103,7 @@ internal sealed partial class TreeRunner
             "--record-acked", acked,
             "--quiet",
         ]);
-        _clients.Add(new ClientRun(slot, ChildProcess.Start(_options.Client, args, Path.Combine(_dir, name + ".log")), sent, acked));
+        _clients.Add(new ClientRun(slot, ChildProcess.Start(Options.Client, args, Path.Combine(Dir, name + ".log")), sent, acked));
     }
 
     /// <summary>

@@ -11,7 +11,7 @@ namespace Horodate.Torture.Tree;
 /// file with <c>horodate-checker</c>: every value acknowledged to a client in the main file exactly once, in order
 /// (none in <c>.late</c>). Every process it starts is killed on dispose, whatever happened.
 /// </summary>
-internal sealed partial class TreeRunner : IAsyncDisposable
+internal sealed partial class TreeRunner : ScheduleRun
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(30);
@@ -23,10 +23,7 @@ internal sealed partial class TreeRunner : IAsyncDisposable
     private static readonly TimeSpan CatchUpTimeout = TreeSchedule.RootMaxDelay + TimeSpan.FromSeconds(30);
 
     private readonly TreeSchedule _schedule;
-    private readonly HarnessOptions _options;
-    private readonly string _dir;
     private readonly Random _rng;
-    private readonly List<string> _violations = [];
     private readonly List<ClientRun> _clients = [];
     private readonly HashSet<int> _ports = [];
     private readonly Lock _gate = new();
@@ -37,45 +34,26 @@ internal sealed partial class TreeRunner : IAsyncDisposable
     private JetStreamMonitor? _monitor;
     private string? _balancer;
     private int _natsPort;
-    private int _faults;
-    private long _t0;
-    private long _t0Ms;
-    private bool _interrupted;
 
     private TreeRunner(TreeSchedule schedule, HarnessOptions options)
+        : base(schedule, options, Path.Combine(options.WorkDir, string.Create(CultureInfo.InvariantCulture, $"tree-seed-{schedule.Seed}")))
     {
         _schedule = schedule;
-        _options = options;
-        _dir = Path.Combine(options.WorkDir, string.Create(CultureInfo.InvariantCulture, $"tree-seed-{schedule.Seed}"));
         _rng = new Random(unchecked(TreeSchedule.Mix(schedule.Seed) * 31));
         _edges = new EdgeRun[schedule.Edges];
     }
 
     private string NatsUrl => string.Create(CultureInfo.InvariantCulture, $"nats://127.0.0.1:{_natsPort}");
 
-    private string RootOutput => Path.Combine(_dir, "root.txt");
-
-    private TimeSpan Elapsed => Stopwatch.GetElapsedTime(_t0);
-
-    private static long NowMs => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+    private string RootOutput => Path.Combine(Dir, "root.txt");
 
     public static async Task<ScheduleResult> RunAsync(TreeSchedule schedule, HarnessOptions options, CancellationToken stop)
     {
-        var started = Stopwatch.GetTimestamp();
         await using var runner = new TreeRunner(schedule, options);
-        try
-        {
-            await runner.RunAsync(stop).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-            runner._interrupted = true; // stopped by hand: no verdict, the files are left for a look
-        }
-
-        return new ScheduleResult(schedule, runner._faults, runner._violations, Stopwatch.GetElapsedTime(started), runner._dir, runner._interrupted);
+        return await runner.RunToVerdictAsync(stop).ConfigureAwait(false);
     }
 
-    public async ValueTask DisposeAsync()
+    protected override ValueTask StopEverythingAsync()
     {
         // Everything still running is killed (SIGKILL reaches a frozen process too), clients first, nats-server last.
         foreach (var run in _clients)
@@ -92,28 +70,23 @@ internal sealed partial class TreeRunner : IAsyncDisposable
         _root?.Dispose();
         _nats?.Dispose();
         _monitor?.Dispose();
-        await Task.CompletedTask.ConfigureAwait(false);
-        if (_violations.Count == 0 && !_interrupted && !_options.KeepFiles && Directory.Exists(_dir))
-        {
-            Directory.Delete(_dir, recursive: true);
-        }
+        return ValueTask.CompletedTask;
     }
 
-    private async Task RunAsync(CancellationToken stop)
+    protected override async Task RunAsync(CancellationToken stop)
     {
-        if (Directory.Exists(_dir))
+        if (Directory.Exists(Dir))
         {
-            Directory.Delete(_dir, recursive: true);
+            Directory.Delete(Dir, recursive: true);
         }
 
-        Directory.CreateDirectory(_dir);
+        Directory.CreateDirectory(Dir);
         if (!await StartTreeAsync(stop).ConfigureAwait(false))
         {
             return;
         }
 
-        _t0 = Stopwatch.GetTimestamp();
-        _t0Ms = NowMs;
+        StartClock();
         for (var slot = 0; slot < _schedule.Clients.Count; slot++)
         {
             StartClient(slot);
@@ -132,7 +105,7 @@ internal sealed partial class TreeRunner : IAsyncDisposable
 
             if (await InjectAsync(fault, stop).ConfigureAwait(false))
             {
-                Interlocked.Increment(ref _faults);
+                CountFault();
             }
             else if (_nats is null || _root is null || _edges.Any(e => e.Process is null))
             {
@@ -156,7 +129,7 @@ internal sealed partial class TreeRunner : IAsyncDisposable
 
         if (await InjectAsync(fault, stop).ConfigureAwait(false))
         {
-            Interlocked.Increment(ref _faults);
+            CountFault();
         }
     }
 
@@ -181,20 +154,20 @@ internal sealed partial class TreeRunner : IAsyncDisposable
 
     private async Task CheckAsync(CancellationToken stop)
     {
-        List<string> args = ["--output", RootOutput, "--origin", _t0Ms.ToString(CultureInfo.InvariantCulture)];
+        List<string> args = ["--output", RootOutput, "--origin", T0Ms.ToString(CultureInfo.InvariantCulture)];
         foreach (var run in _clients.Where(r => File.Exists(r.SentPath)))
         {
             args.AddRange(["--sent", run.SentPath, "--acked", run.AckedPath]);
         }
 
-        var found = await CheckerRun.RunAsync(_options.Checker, args, _dir, stop).ConfigureAwait(false);
+        var found = await CheckerRun.RunAsync(Options.Checker, args, Dir, stop).ConfigureAwait(false);
         lock (_gate)
         {
-            _violations.AddRange(found);
+            Violations.AddRange(found);
         }
 
         // The root's frame checks: a frame dropped (unreadable) or behind a newer one of its edge is never expected.
-        var root = Path.Combine(_dir, "root.log");
+        var root = Path.Combine(Dir, "root.log");
         foreach (var line in File.Exists(root) ? File.ReadLines(root) : [])
         {
             if (line.Contains("[1303]", StringComparison.Ordinal) || line.Contains("[1307]", StringComparison.Ordinal))
@@ -208,7 +181,7 @@ internal sealed partial class TreeRunner : IAsyncDisposable
     {
         lock (_gate)
         {
-            _violations.Add(text);
+            Violations.Add(text);
         }
     }
 
