@@ -16,7 +16,14 @@ internal sealed class SimJetStream(SimRandom random, SimClock clock) : IFramePub
 {
     private readonly List<(ulong Sequence, NatsHeaders Headers, byte[] Payload, string Id, long StoredMs)> _stream = [];
     private readonly HashSet<string> _ids = new(StringComparer.Ordinal);
+    private readonly List<(long LandAtMs, string Subject, byte[] Payload, string Id, NatsHeaders Headers)> _onTheWay = [];
     private ulong _last;
+
+    /// <summary>
+    /// The longest a publish is on its way before it lands: 3 s, past a restarted edge's first frames (it is back within
+    /// 600 ms) and within JetStream's 2-minute duplicate window (a copy landing after its republish is dropped).
+    /// </summary>
+    private const int MaxOnTheWayMs = 3_000;
 
     /// <summary>nats-server is down: every publish is refused, or in doubt (half of them land).</summary>
     public bool Down { get; set; }
@@ -39,8 +46,17 @@ internal sealed class SimJetStream(SimRandom random, SimClock clock) : IFramePub
     /// <summary>Frames published (landed) so far, duplicates dropped.</summary>
     public int Landed { get; private set; }
 
+    /// <summary>The publisher is being killed -9 mid-publish: what it publishes now is on its way, its PubAck never comes.</summary>
+    public bool Interrupting { get; set; }
+
     public Task PublishAsync(string subject, byte[] payload, string msgId, NatsHeaders headers)
     {
+        if (Interrupting)
+        {
+            _onTheWay.Add((clock.WallMs + random.Next(MaxOnTheWayMs), subject, payload, msgId, headers));
+            return new TaskCompletionSource().Task;
+        }
+
         var refused = Down ? random.Chance(500) : random.Chance(FailPerMille);
         if (refused)
         {
@@ -52,8 +68,43 @@ internal sealed class SimJetStream(SimRandom random, SimClock clock) : IFramePub
         {
             Land(payload, msgId, headers);
         }
+        else if (random.Chance(500))
+        {
+            // Still on its way (in the publisher's socket, or nats-server's buffer while it is paused): it lands later,
+            // whatever became of its publisher meanwhile (killed, restarted as a new life that published since).
+            _onTheWay.Add((clock.WallMs + random.Next(MaxOnTheWayMs), subject, payload, msgId, headers));
+        }
 
         return doubt ? new TaskCompletionSource().Task : Task.CompletedTask;
+    }
+
+    /// <summary>Publishes still on their way (<see cref="PublishAsync"/>).</summary>
+    public int OnTheWay => _onTheWay.Count;
+
+    /// <summary>Lands the publishes on their way whose time has come (none while nats-server is down: they wait in its buffers).</summary>
+    /// <returns>The ids of the frames that landed (not dropped as duplicates).</returns>
+    public List<string> Arrive()
+    {
+        var landed = new List<string>();
+        if (Down)
+        {
+            return landed;
+        }
+
+        for (var i = 0; i < _onTheWay.Count; i++)
+        {
+            var (at, _, payload, id, headers) = _onTheWay[i];
+            if (clock.WallMs >= at)
+            {
+                _onTheWay.RemoveAt(i--);
+                if (Land(payload, id, headers))
+                {
+                    landed.Add(id);
+                }
+            }
+        }
+
+        return landed;
     }
 
     /// <summary>The frame the consumer delivers next (redelivering from <paramref name="after"/>+1), or null.</summary>
@@ -101,12 +152,15 @@ internal sealed class SimJetStream(SimRandom random, SimClock clock) : IFramePub
         return n;
     }
 
-    private void Land(byte[] payload, string msgId, NatsHeaders headers)
+    private bool Land(byte[] payload, string msgId, NatsHeaders headers)
     {
-        if (_ids.Add(msgId))
+        if (!_ids.Add(msgId))
         {
-            _stream.Add((++_last, headers, payload, msgId, clock.WallMs));
-            Landed++;
+            return false;
         }
+
+        _stream.Add((++_last, headers, payload, msgId, clock.WallMs));
+        Landed++;
+        return true;
     }
 }
