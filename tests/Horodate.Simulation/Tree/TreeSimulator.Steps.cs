@@ -153,7 +153,7 @@ internal sealed partial class TreeSimulator
         switch (_intake!.Arrive(frame))
         {
             case FrameIntake.Arrival.Redelivery:
-                Note($"root drops {frame.Sequence} ({frame.Edge} {frame.Kind} {frame.Incarnation}/{frame.Number}) as a redelivery, taken {_intake.Taken}");
+                Note($"root drops {frame.Sequence} ({frame.Edge} {frame.Kind} {frame.Life}:{frame.Incarnation}/{frame.Number}) as a redelivery, taken {_intake.Taken}");
                 return;
             case FrameIntake.Arrival.AfterGap:
                 for (var seq = _intake.Taken + 1; seq < frame.Sequence; seq++)
@@ -168,7 +168,7 @@ internal sealed partial class TreeSimulator
                 break;
         }
 
-        Note($"root takes {frame.Sequence}: {frame.Edge} {frame.Kind} {frame.Incarnation}/{frame.Number} [{System.Text.Encoding.ASCII.GetString(frame.Data.Span).Replace('\n', ' ')}]");
+        Note($"root takes {frame.Sequence}: {frame.Edge} {frame.Kind} {frame.Life}:{frame.Incarnation}/{frame.Number} [{System.Text.Encoding.ASCII.GetString(frame.Data.Span).Replace('\n', ' ')}]");
         _intake.Take(frame, ackable: true);
     }
 
