@@ -14,7 +14,7 @@ namespace Horodate.ClusterTests.Frames;
 internal sealed class FakePublisher : IFramePublisher
 {
     private readonly Lock _lock = new();
-    private readonly List<(string Id, string Kind, long Number, string Payload)> _stream = [];
+    private readonly List<(string Id, string Kind, long Number, string Payload, long Life, long Incarnation)> _stream = [];
     private int _inFlight;
 
     public volatile bool Down;
@@ -25,7 +25,7 @@ internal sealed class FakePublisher : IFramePublisher
 
     public volatile bool HoldAcks;
 
-    private readonly List<TaskCompletionSource> _held = [];
+    private readonly List<(TaskCompletionSource<ulong> Ack, ulong Sequence)> _held = [];
 
     /// <summary>When set, every publish waits on it (bounded) before it lands.</summary>
     public SemaphoreSlim? Gate { get; set; }
@@ -48,10 +48,40 @@ internal sealed class FakePublisher : IFramePublisher
         }
     }
 
+    /// <summary>The lives of the frames JetStream holds, in stream order.</summary>
+    public List<long> Lives
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _stream.Select(f => f.Life)];
+            }
+        }
+    }
+
+    /// <summary>Another publisher's frame lands on the subject (a killed life's publish still on its way).</summary>
+    public void LandOther(string id, long life, long incarnation)
+    {
+        lock (_lock)
+        {
+            _stream.Add((id, Frame.Active, 1, "", life, incarnation));
+        }
+    }
+
+    /// <summary>One subject: its last frame's sequence (the stream's length), life and incarnation.</summary>
+    public Task<LastFrame> LastAsync(string subject)
+    {
+        lock (_lock)
+        {
+            return Task.FromResult(_stream.Count == 0 ? LastFrame.None : new LastFrame((ulong)_stream.Count, _stream[^1].Life, _stream[^1].Incarnation, _stream[^1].Number));
+        }
+    }
+
     /// <summary>Completes every held PubAck, the newest first; returns how many.</summary>
     public int ReleaseHeldAcks()
     {
-        List<TaskCompletionSource> held;
+        List<(TaskCompletionSource<ulong> Ack, ulong Sequence)> held;
         lock (_lock)
         {
             held = [.. _held];
@@ -60,13 +90,13 @@ internal sealed class FakePublisher : IFramePublisher
 
         for (var i = held.Count - 1; i >= 0; i--)
         {
-            held[i].SetResult();
+            held[i].Ack.SetResult(held[i].Sequence);
         }
 
         return held.Count;
     }
 
-    public Task PublishAsync(string subject, byte[] payload, string msgId, NatsHeaders headers)
+    public Task<ulong> PublishAsync(string subject, byte[] payload, string msgId, NatsHeaders headers, ulong? expectedLast = null)
     {
         lock (_lock)
         {
@@ -80,34 +110,45 @@ internal sealed class FakePublisher : IFramePublisher
                 throw new InvalidOperationException("The test never released the publish.");
             }
 
+            ulong sequence = 0;
             if (!Down || LandWhileDown)
             {
                 lock (_lock)
                 {
-                    if (!_stream.Any(f => f.Id == msgId))
+                    if (_stream.FindIndex(f => f.Id == msgId) is var copy and >= 0)
                     {
-                        _stream.Add((msgId, headers[Frame.KindHeader].ToString(), Frame.Number(headers, Frame.NumberHeader), System.Text.Encoding.ASCII.GetString(payload)));
+                        sequence = (ulong)copy + 1; // a duplicate: dropped, the first copy's sequence acknowledged
+                    }
+                    else if (expectedLast is { } expected && expected != (ulong)_stream.Count)
+                    {
+                        return Task.FromException<ulong>(new FrameClaimLostException($"wrong last sequence for {msgId}"));
+                    }
+                    else
+                    {
+                        _stream.Add((msgId, headers[Frame.KindHeader].ToString(), Frame.Number(headers, Frame.NumberHeader), System.Text.Encoding.ASCII.GetString(payload),
+                            Frame.Number(headers, Frame.LifeHeader), Frame.Number(headers, Frame.IncarnationHeader)));
+                        sequence = (ulong)_stream.Count;
                     }
                 }
             }
 
             if (Down)
             {
-                return new TaskCompletionSource().Task;
+                return new TaskCompletionSource<ulong>().Task;
             }
 
             if (HoldAcks)
             {
-                var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                var held = new TaskCompletionSource<ulong>(TaskCreationOptions.RunContinuationsAsynchronously);
                 lock (_lock)
                 {
-                    _held.Add(held);
+                    _held.Add((held, sequence));
                 }
 
                 return held.Task;
             }
 
-            return Asynchronous ? Task.Run(() => { }) : Task.CompletedTask;
+            return Asynchronous ? Task.Run(() => sequence) : Task.FromResult(sequence);
         }
         finally
         {

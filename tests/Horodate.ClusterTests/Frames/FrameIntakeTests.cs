@@ -86,29 +86,62 @@ public sealed class FrameIntakeTests
     }
 
     [Fact]
+    public void A_killed_lifes_frames_landing_after_its_next_lifes_never_end_the_newer_life_nor_move_it_back()
+    {
+        Take2(life: 4, incarnation: 9_000, 1, Frame.Active);
+        Take2(life: 4, incarnation: 9_000, 2, Frame.Ordered, 100);
+
+        // Killed; its next life (its clock set back: a smaller incarnation) claims life 5 and publishes.
+        Take2(life: 5, incarnation: 7_000, 1, Frame.Active);
+        Take2(life: 5, incarnation: 7_000, 2, Frame.Ordered, 200);
+
+        // Publishes of the killed life still on their way land now: a frame of values, and its idle frame.
+        Take2(life: 4, incarnation: 9_000, 3, Frame.Ordered, 250);
+        Take2(life: 4, incarnation: 9_000, 4, Frame.Idle);
+
+        // A life the root never saw (its first-ever frame on its way), older than the newest: behind too.
+        Take2(life: 3, incarnation: 8_000, 1, Frame.Active);
+
+        // The newer life's source still holds and takes its values; the late ones went through a source of their own.
+        Take2(life: 5, incarnation: 7_000, 3, Frame.Ordered, 300);
+        Assert.Equal(["open 0", "ingest 0: 100", "open 1", "ingest 1: 200", "open 2", "ingest 2: 250", "finish 2", "ingest 1: 300"], _sources.Calls);
+        Assert.Equal(3, _intake.FramesBehind);
+    }
+
+    [Fact]
     public void An_edges_source_holds_the_output_from_its_first_frames_time_in_the_stream_less_the_allowance()
     {
         // The edge's clients stamp only after the active frame's PubAck: a root that takes it late (restarted, behind)
         // must hold from the frame's time, not its own clock's.
         var stored = DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000);
-        var active = FrameMessage.From(1, stored, Frame.Headers("e1", Frame.Active, 1_000, 1), ReadOnlyMemory<byte>.Empty, 1UL);
+        var active = FrameMessage.From(1, stored, Frame.Headers("e1", Frame.Active, 1, 1_000, 1), ReadOnlyMemory<byte>.Empty, 1UL);
         _intake.Take(active, ackable: true);
 
         Assert.Equal([$"open 0 from {1_700_000_000_000 - (long)BalancerAllowance.Allowance.TotalMilliseconds}"], _sources.Calls);
     }
 
-    private void Take(string edge, string kind, long incarnation, long number, params long[] values)
+    private void Take2(long life, long incarnation, long number, string kind, params long[] values) =>
+        TakeOfLife(life, "e1", kind, incarnation, number, values);
+
+    /// <summary>Takes the next frame in the stream, of an edge from before the life numbers.</summary>
+    private void Take(string edge, string kind, long incarnation, long number, params long[] values) =>
+        TakeOfLife(0, edge, kind, incarnation, number, values);
+
+    private void TakeOfLife(long life, string edge, string kind, long incarnation, long number, params long[] values)
     {
-        var message = Message(++_sequence, edge, kind, incarnation, number, values);
+        var message = MessageOfLife(++_sequence, edge, kind, life, incarnation, number, values);
         Assert.Equal(FrameIntake.Arrival.Take, _intake.Arrive(message));
         _intake.Take(message, ackable: true);
     }
 
     private static FrameMessage Message(ulong sequence, string edge, string kind, long incarnation, long number, params long[] values) =>
+        MessageOfLife(sequence, edge, kind, 0, incarnation, number, values);
+
+    private static FrameMessage MessageOfLife(ulong sequence, string edge, string kind, long life, long incarnation, long number, params long[] values) =>
         FrameMessage.From(
             sequence,
             null,
-            Frame.Headers(edge, kind, incarnation, number),
+            Frame.Headers(edge, kind, life, incarnation, number),
             Encoding.ASCII.GetBytes(string.Concat(values.Select(v => $"{v}\n"))),
             sequence);
 }

@@ -177,4 +177,27 @@ public sealed class FrameSequenceTests
         Assert.Equal(lives.Count, lives.Distinct().Count());
         Assert.All(lives, l => Assert.InRange(l / FrameSequence.SaltRange, DateTimeOffset.UtcNow.AddMinutes(-1).ToUnixTimeMilliseconds(), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
     }
+
+    [Fact]
+    public async Task A_life_claims_the_number_after_its_subjects_last_and_a_killed_lifes_frame_landing_meanwhile_makes_it_claim_again()
+    {
+        var jetStream = new FakePublisher();
+        var previous = new FrameSequence(jetStream, "e1", PublishTimeout, incarnation: 9_000);
+        Assert.True(previous.TryAnnounce(Frame.Active, wait: true));
+        Assert.Equal(1, previous.Life);
+
+        // The next life (its clock set back) reads the subject's end, but a frame of another life lands before its claim.
+        var gate = new SemaphoreSlim(0);
+        var next = new FrameSequence(jetStream, "e1", PublishTimeout, incarnation: 3_000);
+        jetStream.Gate = gate;
+        var claim = Task.Run(() => next.TryAnnounce(Frame.Active, wait: true), TestContext.Current.CancellationToken);
+        Assert.True(SpinWait.SpinUntil(() => jetStream.InFlight == 1, TimeSpan.FromSeconds(5)));
+        jetStream.LandOther("e1-8000-1", life: 2, incarnation: 8_000);
+        gate.Release();
+        Assert.False(await claim.WaitAsync(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken)); // refused: in doubt, claimed again with the stream's new end
+        jetStream.Gate = null;
+        Assert.True(next.TryAnnounce(Frame.Active, wait: true));
+        Assert.Equal(3, next.Life);
+        Assert.Equal([1L, 2L, 3L], jetStream.Lives);
+    }
 }

@@ -14,9 +14,16 @@ namespace Horodate.Simulation.Tree;
 /// </summary>
 internal sealed class SimJetStream(SimRandom random, SimClock clock) : IFramePublisher
 {
-    private readonly List<(ulong Sequence, NatsHeaders Headers, byte[] Payload, string Id, long StoredMs)> _stream = [];
+    private readonly List<(ulong Sequence, string Subject, NatsHeaders Headers, byte[] Payload, string Id, long StoredMs)> _stream = [];
     private readonly HashSet<string> _ids = new(StringComparer.Ordinal);
+    private readonly List<(long LandAtMs, string Subject, byte[] Payload, string Id, NatsHeaders Headers, ulong? ExpectedLast)> _onTheWay = [];
     private ulong _last;
+
+    /// <summary>
+    /// The longest a publish is on its way before it lands: 3 s, past a restarted edge's first frames (it is back within
+    /// 600 ms) and within JetStream's 2-minute duplicate window (a copy landing after its republish is dropped).
+    /// </summary>
+    private const int MaxOnTheWayMs = 3_000;
 
     /// <summary>nats-server is down: every publish is refused, or in doubt (half of them land).</summary>
     public bool Down { get; set; }
@@ -39,21 +46,67 @@ internal sealed class SimJetStream(SimRandom random, SimClock clock) : IFramePub
     /// <summary>Frames published (landed) so far, duplicates dropped.</summary>
     public int Landed { get; private set; }
 
-    public Task PublishAsync(string subject, byte[] payload, string msgId, NatsHeaders headers)
+    /// <summary>The publisher is being killed -9 mid-publish: what it publishes now is on its way, its PubAck never comes.</summary>
+    public bool Interrupting { get; set; }
+
+    public Task<ulong> PublishAsync(string subject, byte[] payload, string msgId, NatsHeaders headers, ulong? expectedLast = null)
     {
+        if (Interrupting)
+        {
+            _onTheWay.Add((clock.WallMs + random.Next(MaxOnTheWayMs), subject, payload, msgId, headers, expectedLast));
+            return new TaskCompletionSource<ulong>().Task;
+        }
+
         var refused = Down ? random.Chance(500) : random.Chance(FailPerMille);
         if (refused)
         {
-            return Task.FromException(new IOException("nats: publish refused (simulated)"));
+            return Task.FromException<ulong>(new IOException("nats: publish refused (simulated)"));
         }
 
         var doubt = Down || random.Chance(DoubtPerMille);
-        if (!doubt || random.Chance(500))
+        ulong sequence = 0;
+        if ((!doubt || random.Chance(500)) && (sequence = Land(subject, payload, msgId, headers, expectedLast)) == 0 && !doubt)
         {
-            Land(payload, msgId, headers);
+            return Task.FromException<ulong>(new FrameClaimLostException($"nats: wrong last sequence for {msgId} (simulated)"));
+        }
+        else if (random.Chance(500))
+        {
+            // Still on its way (in the publisher's socket, or nats-server's buffer while it is paused): it lands later,
+            // whatever became of its publisher meanwhile (killed, restarted as a new life that published since).
+            _onTheWay.Add((clock.WallMs + random.Next(MaxOnTheWayMs), subject, payload, msgId, headers, expectedLast));
         }
 
-        return doubt ? new TaskCompletionSource().Task : Task.CompletedTask;
+        return doubt ? new TaskCompletionSource<ulong>().Task : Task.FromResult(sequence);
+    }
+
+    /// <summary>Publishes still on their way (<see cref="PublishAsync"/>).</summary>
+    public int OnTheWay => _onTheWay.Count;
+
+    /// <summary>Lands the publishes on their way whose time has come (none while nats-server is down: they wait in its buffers).</summary>
+    /// <returns>The ids of the frames that landed (not dropped as duplicates).</returns>
+    public List<string> Arrive()
+    {
+        var landed = new List<string>();
+        if (Down)
+        {
+            return landed;
+        }
+
+        for (var i = 0; i < _onTheWay.Count; i++)
+        {
+            var (at, subject, payload, id, headers, expectedLast) = _onTheWay[i];
+            if (clock.WallMs >= at)
+            {
+                _onTheWay.RemoveAt(i--);
+                var before = _last;
+                if (Land(subject, payload, id, headers, expectedLast) > before)
+                {
+                    landed.Add(id);
+                }
+            }
+        }
+
+        return landed;
     }
 
     /// <summary>The frame the consumer delivers next (redelivering from <paramref name="after"/>+1), or null.</summary>
@@ -65,7 +118,7 @@ internal sealed class SimJetStream(SimRandom random, SimClock clock) : IFramePub
             return null;
         }
 
-        var (sequence, headers, payload, _, stored) = _stream[i];
+        var (sequence, _, headers, payload, _, stored) = _stream[i];
         return FrameMessage.From(sequence, DateTimeOffset.FromUnixTimeMilliseconds(stored), headers, payload, sequence);
     }
 
@@ -101,12 +154,38 @@ internal sealed class SimJetStream(SimRandom random, SimClock clock) : IFramePub
         return n;
     }
 
-    private void Land(byte[] payload, string msgId, NatsHeaders headers)
+    public Task<LastFrame> LastAsync(string subject)
     {
-        if (_ids.Add(msgId))
+        if (Down)
         {
-            _stream.Add((++_last, headers, payload, msgId, clock.WallMs));
-            Landed++;
+            return Task.FromException<LastFrame>(new IOException("nats: no responders (simulated)"));
         }
+
+        var i = _stream.FindLastIndex(f => f.Subject == subject);
+        return Task.FromResult(i < 0 ? LastFrame.None
+            : new LastFrame(_stream[i].Sequence, Frame.Number(_stream[i].Headers, Frame.LifeHeader), Frame.Number(_stream[i].Headers, Frame.IncarnationHeader), Frame.Number(_stream[i].Headers, Frame.NumberHeader)));
+    }
+
+    /// <summary>
+    /// Lands a frame, or finds it landed (JetStream's duplicate window, by its id), or refuses it if
+    /// <paramref name="expectedLast"/> is not the subject's last sequence.
+    /// </summary>
+    /// <returns>The frame's stream sequence (of the copy that landed first); 0 when refused.</returns>
+    private ulong Land(string subject, byte[] payload, string msgId, NatsHeaders headers, ulong? expectedLast)
+    {
+        if (_ids.Contains(msgId))
+        {
+            return _stream.Find(f => f.Id == msgId).Sequence is var landed and > 0 ? landed : _last; // a copy lost with the stream's end: any
+        }
+
+        if (expectedLast is { } expected && expected != (_stream.FindLastIndex(f => f.Subject == subject) is var i and >= 0 ? _stream[i].Sequence : 0))
+        {
+            return 0;
+        }
+
+        _ = _ids.Add(msgId);
+        _stream.Add((++_last, subject, headers, payload, msgId, clock.WallMs));
+        Landed++;
+        return _last;
     }
 }

@@ -153,7 +153,7 @@ internal sealed partial class TreeSimulator
         switch (_intake!.Arrive(frame))
         {
             case FrameIntake.Arrival.Redelivery:
-                Note($"root drops {frame.Sequence} ({frame.Edge} {frame.Kind} {frame.Incarnation}/{frame.Number}) as a redelivery, taken {_intake.Taken}");
+                Note($"root drops {frame.Sequence} ({frame.Edge} {frame.Kind} {frame.Life}:{frame.Incarnation}/{frame.Number}) as a redelivery, taken {_intake.Taken}");
                 return;
             case FrameIntake.Arrival.AfterGap:
                 for (var seq = _intake.Taken + 1; seq < frame.Sequence; seq++)
@@ -168,7 +168,7 @@ internal sealed partial class TreeSimulator
                 break;
         }
 
-        Note($"root takes {frame.Sequence}: {frame.Edge} {frame.Kind} {frame.Incarnation}/{frame.Number} [{System.Text.Encoding.ASCII.GetString(frame.Data.Span).Replace('\n', ' ')}]");
+        Note($"root takes {frame.Sequence}: {frame.Edge} {frame.Kind} {frame.Life}:{frame.Incarnation}/{frame.Number} [{System.Text.Encoding.ASCII.GetString(frame.Data.Span).Replace('\n', ' ')}]");
         _intake.Take(frame, ackable: true);
     }
 
@@ -180,6 +180,23 @@ internal sealed partial class TreeSimulator
             var edge = _edges[_random.Next(_edges.Count)];
             _ = _edges.Remove(edge);
             EdgeKills++;
+            if (_random.Chance(500))
+            {
+                // Killed mid-publish: the frame its writer (or its greeting) was publishing is on its way, and lands later.
+                _jetStream.Interrupting = true;
+                if (edge.Frames.Silent && _random.Chance(500))
+                {
+                    // A life that published nothing yet, killed while a client's hello had it announce itself: its
+                    // first-ever frame is on its way (the root may see the life only after the next one's frames).
+                    _ = edge.Frames.TryAnnounce(Frame.Active, wait: true);
+                }
+
+                _ = edge.Announcer.Check();
+                edge.Flush();
+                _jetStream.Interrupting = false;
+                Note($"edge {edge.Id} killed mid-publish: {_jetStream.OnTheWay} publishes on their way");
+            }
+
             foreach (var client in _clients.Where(c => c.Connection?.Edge == edge))
             {
                 client.Connection = null;

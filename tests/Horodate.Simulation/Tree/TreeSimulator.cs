@@ -105,6 +105,12 @@ internal sealed partial class TreeSimulator
 
         StartRoot();
         var horizon = 1_000 + _random.Next(3_000);
+        if (_random.Chance(250))
+        {
+            // One schedule in four runs past the root's idle timeout (5 s): what a hold, or its end, does later shows.
+            horizon += 8_000;
+        }
+
         while (_clock.MonoMs < horizon)
         {
             Steps++;
@@ -156,6 +162,11 @@ internal sealed partial class TreeSimulator
                 _ = _downEdges.Remove((id, upAt));
                 StartEdge(id, skewMs: _random.Next(3) switch { 0 => 0, 1 => -_random.Next(5_000), _ => _random.Next(5_000) });
             }
+        }
+
+        foreach (var landed in _jetStream.Arrive())
+        {
+            Note($"publish {landed} landed late");
         }
 
         Clients();

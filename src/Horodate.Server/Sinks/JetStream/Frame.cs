@@ -25,6 +25,12 @@ internal static class Frame
     public const string IncarnationHeader = "Horodate-Incarnation";
 
     /// <summary>
+    /// Header: the edge's life number (<see cref="FrameSequence.Life"/>), which only grows from one life of the edge to
+    /// the next: the root orders an edge's lives by it (a frame of an older life is behind), not by the stream's order.
+    /// </summary>
+    public const string LifeHeader = "Horodate-Life";
+
+    /// <summary>
     /// The kinds of frame: values final at the edge, in ascending order; values late at the edge; an empty frame saying
     /// the edge has no connection left and everything it received is published (it stops holding the root); and an
     /// empty frame saying the edge has connections again (the root holds its output for this edge from then on, before
@@ -33,10 +39,11 @@ internal static class Frame
     public const string Ordered = "ordered", Late = "late", Idle = "idle", Active = "active";
 
     /// <summary>The headers of frame <paramref name="number"/> of kind <paramref name="kind"/>.</summary>
-    public static NatsHeaders Headers(string edge, string kind, long incarnation, long number) => new()
+    public static NatsHeaders Headers(string edge, string kind, long life, long incarnation, long number) => new()
     {
         [EdgeHeader] = edge,
         [KindHeader] = kind,
+        [LifeHeader] = life.ToString(CultureInfo.InvariantCulture),
         [IncarnationHeader] = incarnation.ToString(CultureInfo.InvariantCulture),
         [NumberHeader] = number.ToString(CultureInfo.InvariantCulture),
     };
@@ -45,6 +52,22 @@ internal static class Frame
     public static long Number(NatsHeaders? headers, string header) =>
         headers is not null && headers.TryGetValue(header, out var text)
             && long.TryParse(text.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
+
+    /// <summary>A numeric header's value in a message's raw headers (<c>NATS/1.0</c> then <c>Name: value</c> lines); 0 when absent.</summary>
+    public static long Number(string rawHeaders, string header)
+    {
+        foreach (var line in rawHeaders.Split("\r\n"))
+        {
+            var colon = line.IndexOf(':', StringComparison.Ordinal);
+            if (colon > 0 && line.AsSpan(0, colon).Trim().Equals(header, StringComparison.OrdinalIgnoreCase)
+                && long.TryParse(line.AsSpan(colon + 1).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var n))
+            {
+                return n;
+            }
+        }
+
+        return 0;
+    }
 
     /// <summary>The values of a frame's payload (newline-terminated decimal lines); a malformed line ends it.</summary>
     public static long[] Values(ReadOnlySpan<byte> payload)

@@ -28,6 +28,8 @@ internal sealed class FrameSequence(IFramePublisher publisher, string edgeId, Ti
     private InDoubt? _inDoubt;
     private volatile bool _announcementInDoubt; // _inDoubt is an announcement: read without the gate
     private volatile string? _said;
+    private long _life; // 0 until this life's claim (its first frame) landed
+    private ulong? _end; // the stream sequence of this edge's last frame, as this life knows it (null: unknown, read it)
 
     /// <summary>
     /// This edge's life (a restarted edge numbers its frames from 1 again): its start, Unix ms, × 10⁶, plus a random
@@ -38,6 +40,16 @@ internal sealed class FrameSequence(IFramePublisher publisher, string edgeId, Ti
     /// simulator found it: acknowledged values lost).
     /// </summary>
     public long Incarnation { get; } = incarnation ?? IncarnationAt(DateTimeOffset.UtcNow, Random.Shared.Next(SaltRange));
+
+    /// <summary>
+    /// This life's number: one more than the life of the last frame on the edge's subject when it published its first
+    /// frame; 0 until then. Every frame is published only if the subject's last frame is still the one this life knows
+    /// (JetStream's <c>Nats-Expected-Last-Subject-Sequence</c>: the previous frame's PubAck, or the end read after a
+    /// failure), so a killed life's publish still on its way is refused once any other frame of the edge landed after
+    /// its own: the subject's last frame is always of its newest life, and lives are numbered in the order they entered
+    /// the stream, whatever the edge's clock or host (no local state). The root orders lives by it.
+    /// </summary>
+    public long Life => Interlocked.Read(ref _life);
 
     /// <summary>The incarnation of a life started at <paramref name="start"/> with <paramref name="salt"/> (in [0, <see cref="SaltRange"/>)).</summary>
     public static long IncarnationAt(DateTimeOffset start, int salt) => (start.ToUnixTimeMilliseconds() * SaltRange) + salt;
@@ -151,24 +163,54 @@ internal sealed class FrameSequence(IFramePublisher publisher, string edgeId, Ti
         _inDoubt = frame;
         _announcementInDoubt = !frame.IsValues;
         var id = $"{edgeId}-{Incarnation}-{frame.Number}";
-        try
+        var life = _life;
+        var landed = false;
+        if (_end is not { } end)
         {
-            var publish = publisher.PublishAsync(_subject, frame.Payload, id, Frame.Headers(edgeId, frame.Kind, Incarnation, frame.Number));
-            if (!publish.Wait(publishTimeout))
-            {
-                throw new IOException($"JetStream did not acknowledge frame {id} within {publishTimeout.TotalSeconds:0.#} s.");
-            }
+            // After the start or a failure: read the subject's end. This very frame there: it landed, its PubAck lost.
+            var last = Await(publisher.LastAsync(_subject), id);
+            var mine = last.Incarnation == Incarnation;
+            landed = mine && last.Number == frame.Number;
+            life = mine ? last.Life : life == 0 ? last.Life + 1 : life;
+            end = last.Sequence;
         }
-        catch (AggregateException ex) when (ex.InnerException is { } inner)
+
+        if (!landed)
         {
-            throw inner as IOException ?? new IOException($"Publishing frame {id} to JetStream failed: {inner.Message}", inner);
+            _end = null; // until JetStream answers
+            end = Await(publisher.PublishAsync(_subject, frame.Payload, id, Frame.Headers(edgeId, frame.Kind, life, Incarnation, frame.Number), end), id);
         }
+
+        _end = end;
+        Interlocked.Exchange(ref _life, life);
 
         _inDoubt = null;
         _announcementInDoubt = false;
         Interlocked.Increment(ref _published);
         _said = frame.Kind is Frame.Idle or Frame.Active ? frame.Kind : frame.Kind == Frame.Ordered ? Frame.Active : _said;
         frame.Published?.Invoke();
+    }
+
+    /// <summary>Waits for <paramref name="task"/> (JetStream's answer about frame <paramref name="id"/>) until the publish timeout.</summary>
+    private T Await<T>(Task<T> task, string id)
+    {
+        Await((Task)task, id);
+        return task.Result;
+    }
+
+    private void Await(Task task, string id)
+    {
+        try
+        {
+            if (!task.Wait(publishTimeout))
+            {
+                throw new IOException($"JetStream did not answer about frame {id} within {publishTimeout.TotalSeconds:0.#} s.");
+            }
+        }
+        catch (AggregateException ex) when (ex.InnerException is { } inner)
+        {
+            throw inner as IOException ?? new IOException($"Publishing frame {id} to JetStream failed: {inner.Message}", inner);
+        }
     }
 
     private sealed record InDoubt(string Kind, long Number, byte[] Payload, Action? Published)

@@ -16,7 +16,7 @@ internal sealed partial class FrameIntake
     /// </summary>
     private bool InOrder(string edge, in FrameMessage frame, ref string? kind)
     {
-        switch (_order.Check(edge, frame.Incarnation, frame.Number))
+        switch (_order.Check(edge, frame.Life, frame.Incarnation, frame.Number))
         {
             case FrameVerdict.AfterGap:
                 Log.FrameGap(logger, edge, frame.Incarnation, frame.Number);

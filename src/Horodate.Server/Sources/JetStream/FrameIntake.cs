@@ -61,7 +61,7 @@ internal sealed partial class FrameIntake(IIngestSources sources, TimeProvider t
         var seq = frame.Sequence;
         if (seq != 0 && seq <= _taken)
         {
-            if (string.IsNullOrEmpty(frame.Edge) || !_order.IsNew(frame.Edge, frame.Incarnation, frame.Number))
+            if (string.IsNullOrEmpty(frame.Edge) || !_order.IsNew(frame.Edge, frame.Life, frame.Incarnation, frame.Number))
             {
                 return Arrival.Redelivery;
             }
