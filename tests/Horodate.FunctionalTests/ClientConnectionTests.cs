@@ -73,6 +73,62 @@ public sealed class ClientConnectionTests
     }
 
     [Fact]
+    public async Task An_acknowledgement_arriving_in_the_middle_of_a_resend_skips_none_of_the_values_still_unacknowledged()
+    {
+        var connection = new ClientConnection(0, 0, unackedLimit: 1 << 20);
+        var tally = new SendTally();
+        var value = FirstValue;
+        var keptOnFirst = new List<long>();
+        using (var first = await SocketPair.OpenAsync())
+        {
+            connection.BringUp(first.Client, tls: null);
+            var received = new StringBuilder();
+            var reading = first.ReadAllAsync(received);
+            while (keptOnFirst.Count < 2_000)
+            {
+                var result = connection.SendNext(value, acknowledged: true, tally);
+                Assert.NotEqual(SendResult.Broken, result);
+                if (result == SendResult.Sent)
+                {
+                    keptOnFirst.Add(value);
+                }
+
+                value++;
+            }
+
+            connection.TakeDown(); // the server went away before acknowledging anything
+        }
+
+        using var second = await SocketPair.OpenAsync();
+        connection.BringUp(second.Client, tls: null);
+        try
+        {
+            // The new server does not read yet: the resend fills the socket and stops part-way.
+            Assert.Equal(SendResult.NotSent, connection.SendNext(value++, acknowledged: true, tally));
+            Assert.InRange(tally.Resent, 2, keptOnFirst.Count - 500);
+
+            // An ACK comes for half of what was resent so far (the new server stored what it read of the resend).
+            var ackedThrough = keptOnFirst[(int)tally.Resent / 2];
+            connection.NoteAck(ackedThrough);
+
+            var secondReceived = new StringBuilder();
+            var secondReading = second.ReadAllAsync(secondReceived);
+            Assert.True(await Within.PollAsync(() => connection.SendNext(value++, acknowledged: true, tally) == SendResult.Sent, Within.Short));
+            connection.Close();
+            await secondReading.WaitAsync(Within.Short, TestContext.Current.CancellationToken);
+
+            var onSecond = secondReceived.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                .Select(l => long.Parse(l, CultureInfo.InvariantCulture)).ToHashSet();
+            var neverResent = keptOnFirst.Where(v => v > ackedThrough && !onSecond.Contains(v)).ToList();
+            Assert.Empty(neverResent); // each would be counted acknowledged by the next ACK, and be in no file
+        }
+        finally
+        {
+            connection.Close(); // lets the socket go (the connection holds a reference on it)
+        }
+    }
+
+    [Fact]
     public async Task A_send_to_a_peer_that_reset_the_connection_breaks_it_with_the_reset_named()
     {
         using var pair = await SocketPair.OpenAsync();

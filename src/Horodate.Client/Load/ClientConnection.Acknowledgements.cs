@@ -65,8 +65,13 @@ internal sealed partial class ClientConnection
     private void TrimAcked()
     {
         var through = AckedThrough;
-        Acked += _unacked.TrimThrough(through, AckedRecord);
+        var trimmed = _unacked.TrimThrough(through, AckedRecord);
+        Acked += trimmed;
         _trimmedThrough = through; // values kept later are newer than any acknowledged one, so above it too
+
+        // A resend under way indexes from the oldest value held: it moves back by what was trimmed (acknowledged
+        // values need no resend, whether they went out again already or not).
+        _resendIndex = Math.Max(0, _resendIndex - trimmed);
     }
 
     /// <summary>Keeps what may have to be resent (acknowledged mode), or forgets it all (plain server).</summary>
