@@ -128,7 +128,8 @@ internal sealed partial class ClientConnection
         Span<byte> line = stackalloc byte[LineFormat.MaxLineBytes];
         while (_resendIndex < _unacked.Count)
         {
-            var length = LineFormat.Write(line, _unacked[_resendIndex]);
+            var resent = _unacked[_resendIndex];
+            var length = LineFormat.Write(line, resent);
             var sent = Write(line[..length], out var error);
             if (error == SocketError.WouldBlock)
             {
@@ -144,7 +145,7 @@ internal sealed partial class ClientConnection
             tally.CountResent();
             if (sent < length)
             {
-                KeepTail(line[sent..length], _pendingValue, isNew: false);
+                KeepTail(line[sent..length], resent, isNew: false);
                 return SendResult.NotSent;
             }
         }
