@@ -2,7 +2,7 @@
 # End-to-end benchmark: server and client as separate processes on this machine, one row per run.
 #
 #   bench/e2e/bench.sh [--reference DIR] [--duration 15] [--interval 50] [--aligned] [--keep-duplicates]
-#                      [--runs 1] [--threads T] [--src-ips K] [--ack] [--aot] N [N ...]
+#                      [--runs 1] [--threads T] [--src-ips K] [--ack] [--aot] [--label NAME] N [N ...]
 #
 # For each N: runs horodate-server + horodate-client for --duration seconds, stops the server with
 # SIGTERM, verifies the output against the client's record, and prints one row. With --reference DIR
@@ -24,10 +24,12 @@
 # schedule sends meanwhile (n / interval × the window: valid when the run keeps up). The totals (srv_us,
 # cli_us) include each program's start, ramp and stop; the "steady" line leaves them out. A daemon that runs
 # for days costs its steady figure; a 15 s run of the JIT build pays ~0.4 s of CPU for compiling on top.
+# HORODATE_BENCH_SERVER / HORODATE_BENCH_CLIENT (paths) run other builds of the programs under the same harness
+# (e.g. a ReadyToRun publish), labelled by --label (row name, default horodate or horodate-aot).
 # Everything stays on 127.0.0.1; every process is bounded in time.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-ref=""; duration=15; interval=50; aligned=0; keep=0; runs=1; threads=""; srcips=""; ack=0; aot=0; ns=()
+ref=""; duration=15; interval=50; aligned=0; keep=0; runs=1; threads=""; srcips=""; ack=0; aot=0; label=""; ns=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --reference) ref=$2; shift;;
@@ -40,6 +42,7 @@ while [ $# -gt 0 ]; do
     --src-ips) srcips=$2; shift;;
     --ack) ack=1;;
     --aot) aot=1;;
+    --label) label=$2; shift;;
     -h|--help) sed -n '2,/^set -uo/p' "$0" | grep '^#'; exit 0;;
     -*) echo "bench.sh: unknown option $1" >&2; exit 2;;
     *) ns+=("$1");;
@@ -65,6 +68,7 @@ else
     (cd "$root" && dotnet build -c Release -v quiet -nologo >/dev/null) || exit 1
   fi
 fi
+server=${HORODATE_BENCH_SERVER:-$server}; client=${HORODATE_BENCH_CLIENT:-$client}; impl=${label:-$impl}
 work=$(mktemp -d /tmp/horodate-bench.XXXXXX)
 if [ -n "$ref" ]; then
   cp -r "$ref" "$work/c" && chmod -R u+w "$work/c" && make -s -C "$work/c" >/dev/null || { echo "cannot build $ref" >&2; exit 1; }

@@ -19,18 +19,24 @@ public sealed partial class LoadClient
     /// </summary>
     private async Task WatchAsync(ClientConnection connection, int server, Socket socket, Stream? tls, int generation, bool greeting)
     {
-        var buffer = new byte[256];
+        // Lives as long as the connection, n of them: a few lines' room (docs/performance.md, the client's memory).
+        var buffer = new byte[WatchBufferBytes];
         var length = 0;
         var helloDeadline = greeting && connection.Mode == ServerMode.Unknown ? Stopwatch.GetTimestamp() + (long)(_options.HelloTimeout.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
         try
         {
             while (true)
             {
-                var receive = tls is null
-                    ? socket.ReceiveAsync(buffer.AsMemory(length), SocketFlags.None).AsTask()
-                    : tls.ReadAsync(buffer.AsMemory(length)).AsTask();
-                if (helloDeadline != long.MaxValue)
+                int read;
+                if (helloDeadline == long.MaxValue)
                 {
+                    // Once the hello is settled, awaited as it is: no Task per read (one per ACK and connection).
+                    read = await ReceiveAsync(socket, tls, buffer.AsMemory(length)).ConfigureAwait(false);
+                }
+                else
+                {
+                    var receive = ReceiveAsync(socket, tls, buffer.AsMemory(length)).AsTask();
+
                     // Until the hello is answered (a partial line is no answer): a plain server says nothing.
                     var left = TimeSpan.FromSeconds(Math.Max(0, helloDeadline - Stopwatch.GetTimestamp()) / (double)Stopwatch.Frequency);
                     if (await Task.WhenAny(receive, Task.Delay(left)).ConfigureAwait(false) != receive)
@@ -50,9 +56,10 @@ public sealed partial class LoadClient
 
                         // (Acknowledged through an earlier socket's late answer: this one still waits for its own.)
                     }
+
+                    read = await receive.ConfigureAwait(false);
                 }
 
-                var read = await receive.ConfigureAwait(false);
                 if (read == 0)
                 {
                     break;
@@ -77,6 +84,15 @@ public sealed partial class LoadClient
 
         connection.NotePeerClosed(generation);
     }
+
+    private static ValueTask<int> ReceiveAsync(Socket socket, Stream? tls, Memory<byte> into) =>
+        tls is null ? socket.ReceiveAsync(into, SocketFlags.None) : tls.ReadAsync(into);
+
+    /// <summary>
+    /// The watcher's read buffer: two of the longest lines the server sends (the hello's answer and
+    /// <c>ACK v</c> lines), rounded up; a read that fills it is handled line by line and the rest read again.
+    /// </summary>
+    private const int WatchBufferBytes = 64;
 
     /// <summary>Handles every complete line; returns the length of the partial line moved to the front.</summary>
     private static int ReadServerLines(ClientConnection connection, int generation, byte[] buffer, int length)
