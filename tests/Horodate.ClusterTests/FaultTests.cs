@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Horodate.Checker;
 using Horodate.ClusterTests.Support;
 using Horodate.FunctionalTests.Support;
@@ -64,6 +65,36 @@ public sealed class FaultTests
         }
 
         await AssertExactAsync(tree, clients.Count);
+    }
+
+    [Fact]
+    public async Task An_edge_stopped_while_nats_server_is_down_stops_within_seconds_and_says_what_it_could_not_publish()
+    {
+        await using var tree = await StartTreeAsync();
+        var clients = StartClients(tree);
+        try
+        {
+            // Values flow, then nats-server dies: the edges' publishes fail (each waits out its 5 s publish timeout)
+            // and their writers retry. A graceful stop then used to retry its final write 50 times, each attempt
+            // waiting out the timeout: about 4 minutes. The stop's final write is bounded in time (StopLimits).
+            await Task.Delay(LoadDuration / 4, TestContext.Current.CancellationToken);
+            await tree.KillNatsAsync();
+            await Task.Delay(TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken);
+
+            var edge = tree.Edge("e1");
+            var stopping = Stopwatch.StartNew();
+            edge.Terminate();
+            await edge.WaitForExitAsync(Within.Long);
+
+            // The write under way at the stop (a last-frame read and a publish, 5 s each at most), the final write's
+            // 5 s, and the last attempt that started within them; plus the NATS connection's close.
+            Assert.True(stopping.Elapsed < TimeSpan.FromSeconds(40), $"the edge took {stopping.Elapsed.TotalSeconds:0.0} s to stop\n{edge.Stderr}");
+            Assert.Contains("bytes not written to", edge.Stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            clients.ForEach(c => c.Dispose());
+        }
     }
 
     private static async Task<Tree> StartTreeAsync()

@@ -54,6 +54,9 @@ internal static partial class ServerLog
     [LoggerMessage(210, LogLevel.Critical, "fsync of {Path} failed: {Message}. Stopping: nothing more is acknowledged (a later fsync could succeed without the lost data). Clients resend what was not acknowledged once the server is restarted; check the disk first.")]
     public static partial void SyncFailed(ILogger logger, string path, string message);
 
+    [LoggerMessage(211, LogLevel.Error, "Stopped with {Bytes} bytes not written to {Path}: writing kept failing for {Seconds} s. None of it was acknowledged: clients in acknowledged mode resend it to the next server; a plain client's values in it are lost.")]
+    public static partial void StoppedUnwritten(ILogger logger, string path, long bytes, double seconds);
+
     [LoggerMessage(300, LogLevel.Information, "Stopping: no new connections; writing everything received.")]
     public static partial void Stopping(ILogger logger);
 

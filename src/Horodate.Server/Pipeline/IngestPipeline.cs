@@ -1,6 +1,9 @@
+using System.Diagnostics;
 using Horodate.Core.Durability;
 using Horodate.Core.Storage;
 using Horodate.Server.Hosting;
+using Horodate.Server.Logging;
+using Horodate.Server.Sessions;
 using Microsoft.Extensions.Logging;
 
 namespace Horodate.Server.Pipeline;
@@ -17,6 +20,7 @@ internal sealed partial class IngestPipeline : IIngestSources, IDisposable
     private readonly ServerOptions _options;
     private readonly IngestCore _core;
     private readonly Task<string> _failed;
+    private readonly ILogger _logger;
     // No spinning before blocking (spinCount 0): the writer waits a whole flush interval at a time, so a spin never
     // catches the event, and the default spin (35 rounds, with sched_yield calls) cost the writer more CPU than its
     // flushes at N = 2,000 (perf: ~12 sched_yield per wait, 100 waits a second).
@@ -29,11 +33,12 @@ internal sealed partial class IngestPipeline : IIngestSources, IDisposable
     private Thread? _writer;
     private Thread? _syncer;
 
-    private IngestPipeline(ServerOptions options, IngestCore core, Task<string> failed)
+    private IngestPipeline(ServerOptions options, IngestCore core, Task<string> failed, ILogger logger)
     {
         _options = options;
         _core = core;
         _failed = failed;
+        _logger = logger;
         core.SyncRequested = () =>
         {
             lock (_syncSignal)
@@ -73,7 +78,7 @@ internal sealed partial class IngestPipeline : IIngestSources, IDisposable
                 StallGapMs = IngestOptions.StallGapFor(options.Ordering, (long)options.FlushInterval.TotalMilliseconds),
             },
             files ?? PhysicalFileSystem.Instance, time, events);
-        return new IngestPipeline(options, core, events.Failure.Task);
+        return new IngestPipeline(options, core, events.Failure.Task, logger);
     }
 
     /// <summary>Registers a connection; it holds the watermark from now until its first value.</summary>
@@ -207,10 +212,20 @@ internal sealed partial class IngestPipeline : IIngestSources, IDisposable
             }
         }
 
-        // Final: everything received goes out, even what an open source still holds back.
-        for (var attempt = 0; !_core.Flush(final: true) && _core.Failure is null && attempt < 50; attempt++)
+        // Final: everything received goes out, even what an open source still holds back. A failing write gets
+        // StopLimits.FinalWriteMax to come back, counted in time, not attempts: one attempt of an edge's sink may
+        // itself wait out a publish timeout (nats-server down), and 50 of them made a stop last minutes.
+        var giveUp = Stopwatch.GetTimestamp() + (long)(StopLimits.FinalWriteMax.TotalSeconds * Stopwatch.Frequency);
+        var written = _core.Flush(final: true);
+        while (!written && _core.Failure is null && Stopwatch.GetTimestamp() < giveUp)
         {
-            Thread.Sleep(100); // a failing disk gets a few seconds to come back before we give up
+            Thread.Sleep(100);
+            written = _core.Flush(final: true);
+        }
+
+        if (!written && _core.Failure is null)
+        {
+            ServerLog.StoppedUnwritten(_logger, _options.Output, _core.Snapshot().Writer.PendingBytes, StopLimits.FinalWriteMax.TotalSeconds);
         }
 
         lock (_syncSignal)

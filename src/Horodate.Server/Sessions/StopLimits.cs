@@ -17,4 +17,12 @@ internal static class StopLimits
     /// that does not read). The epoll transport sends without blocking and never waits that long.
     /// </summary>
     public static readonly TimeSpan AckFlushMax = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How long the final write of a stop is retried while it fails (a full disk, an edge's nats-server down), from
+    /// the first attempt: a few seconds for the disk to come back, bounded whatever one attempt takes (an edge's
+    /// attempt waits up to its 5 s publish timeout). What is still unwritten then was never acknowledged: clients
+    /// that acknowledge resend it to the next server; a plain client's values are lost, and the stop says how many bytes.
+    /// </summary>
+    public static readonly TimeSpan FinalWriteMax = TimeSpan.FromSeconds(5);
 }
