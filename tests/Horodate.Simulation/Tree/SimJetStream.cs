@@ -15,7 +15,7 @@ namespace Horodate.Simulation.Tree;
 internal sealed class SimJetStream(SimRandom random, SimClock clock) : IFramePublisher
 {
     private readonly List<(ulong Sequence, string Subject, NatsHeaders Headers, byte[] Payload, string Id, long StoredMs)> _stream = [];
-    private readonly HashSet<string> _ids = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _ids = new(StringComparer.Ordinal); // Nats-Msg-Id → when it landed (wall ms)
     private readonly List<(long LandAtMs, string Subject, byte[] Payload, string Id, NatsHeaders Headers, ulong? ExpectedLast)> _onTheWay = [];
     private ulong _last;
 
@@ -24,6 +24,14 @@ internal sealed class SimJetStream(SimRandom random, SimClock clock) : IFramePub
     /// 600 ms) and within JetStream's 2-minute duplicate window (a copy landing after its republish is dropped).
     /// </summary>
     private const int MaxOnTheWayMs = 3_000;
+
+    /// <summary>
+    /// JetStream's duplicate window: a publish whose <c>Nats-Msg-Id</c> landed less than this long ago is dropped (and
+    /// answered with the first copy's sequence); past it the id is forgotten. 2 minutes, as the edge creates the
+    /// stream; the simulator shortens it in some schedules (<see cref="TreeSimulator"/>) so that retries in doubt outlast
+    /// it, as after a nats-server outage of more than 2 minutes.
+    /// </summary>
+    public long DuplicateWindowMs { get; set; } = 120_000;
 
     /// <summary>nats-server is down: every publish is refused, or in doubt (half of them land).</summary>
     public bool Down { get; set; }
@@ -167,13 +175,13 @@ internal sealed class SimJetStream(SimRandom random, SimClock clock) : IFramePub
     }
 
     /// <summary>
-    /// Lands a frame, or finds it landed (JetStream's duplicate window, by its id), or refuses it if
+    /// Lands a frame, or finds it landed (JetStream's duplicate window, by its id, checked first as nats-server does), or refuses it if
     /// <paramref name="expectedLast"/> is not the subject's last sequence.
     /// </summary>
     /// <returns>The frame's stream sequence (of the copy that landed first); 0 when refused.</returns>
     private ulong Land(string subject, byte[] payload, string msgId, NatsHeaders headers, ulong? expectedLast)
     {
-        if (_ids.Contains(msgId))
+        if (_ids.TryGetValue(msgId, out var landedMs) && clock.WallMs - landedMs < DuplicateWindowMs)
         {
             return _stream.Find(f => f.Id == msgId).Sequence is var landed and > 0 ? landed : _last; // a copy lost with the stream's end: any
         }
@@ -183,7 +191,7 @@ internal sealed class SimJetStream(SimRandom random, SimClock clock) : IFramePub
             return 0;
         }
 
-        _ = _ids.Add(msgId);
+        _ids[msgId] = clock.WallMs;
         _stream.Add((++_last, subject, headers, payload, msgId, clock.WallMs));
         Landed++;
         return _last;

@@ -64,6 +64,15 @@ internal sealed partial class TreeSimulator
             _jetStream.DoubtPerMille = 20;
         }
 
+        // One schedule in four: a duplicate window far shorter than JetStream's 2 minutes (0.1–5 s), so that frames in
+        // doubt retried, and publishes still on their way, outlast it, as they do across an outage longer than the
+        // window. Drawn apart from the schedule's other draws, which stay as they were for every seed.
+        var window = new SimRandom(seed ^ 0xD0B1E5UL);
+        if (window.Chance(250))
+        {
+            _jetStream.DuplicateWindowMs = 100 + window.Next(4_900);
+        }
+
         _edgeIds = 2 + _random.Next(2);
         for (var i = 0; i < 2 + _random.Next(5); i++)
         {
@@ -202,5 +211,5 @@ internal sealed partial class TreeSimulator
     /// <summary>The seed's schedule, described (for a failure report).</summary>
     public override string ToString() =>
         $"tree seed {_seed}: {(Dedupe ? "dedupe" : "keep-duplicates")}, {_edgeIds} edges, {_clients.Count} clients, " +
-        $"{EdgeKills} edge kills, {RootKills} root kills, {NatsOutages} nats-server outages, {_jetStream.Landed} frames, {Steps} steps";
+        $"{EdgeKills} edge kills, {RootKills} root kills, {NatsOutages} nats-server outages, duplicate window {_jetStream.DuplicateWindowMs} ms, {_jetStream.Landed} frames, {Steps} steps";
 }
