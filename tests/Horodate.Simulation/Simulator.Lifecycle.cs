@@ -11,6 +11,7 @@ namespace Horodate.Simulation;
 internal sealed partial class Simulator
 {
     private long _outage;
+    private long _graceEndsMs; // when the last restart's grace ends (monotonic)
     private readonly long _firstWall = SimClock.Epoch;
     private long _maxWallOffset = SimClock.Epoch;
 
@@ -39,6 +40,7 @@ internal sealed partial class Simulator
         }
 
         _resumeLast = _core.Resume.LastValue ?? -1;
+        _graceEndsMs = _clock.MonoMs + _options.Ordering.ResumeGraceMs;
         if (_clock.WallMs - (_resumeLast >= 0 ? _resumeLast : _firstWall) > _options.Ordering.ResumeOutageMs)
         {
             AfterLongOutage();
@@ -157,7 +159,7 @@ internal sealed partial class Simulator
 
     private void Disconnect(SimConnection connection, bool closeSource)
     {
-        connection.Open = false;
+        connection.Close(); // an acknowledged client notices when it reads that far, or when a send fails
         if (closeSource && _core is not null)
         {
             _core.CloseSource(connection.Source);
@@ -168,10 +170,10 @@ internal sealed partial class Simulator
         connection.Client.ReconnectAtMs = _clock.MonoMs + Backoff(connection.Client);
     }
 
-    private long Backoff(SimClient client)
+    private long Backoff(SimClient client, SimRandom? random = null)
     {
         // 10 ms doubling to 500 ms, ±20% jitter (the client's 100 ms to 5 s, scaled).
         var ms = Math.Min(10L << Math.Min(client.Failures, 10), 500);
-        return ms * (800 + _random.Next(401)) / 1000;
+        return ms * (800 + (random ?? _random).Next(401)) / 1000;
     }
 }

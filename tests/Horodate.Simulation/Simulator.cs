@@ -85,6 +85,11 @@ internal sealed partial class Simulator
             AckIntervalMs = _modelRandom.Next(4) switch { 0 => 0, 1 => 25, 2 => 125, _ => 500 }, // every sync to the 5 s default, scaled
         };
         _eagainPerMille = _random.Chance(300) ? 200 : 0;
+        _wireRandom = new SimRandom(seed ^ 0xC11E47UL);
+        _sendBufferBytes = DrawSendBuffer(_wireRandom);
+        _partialPerMille = _wireRandom.Chance(500) ? 100 : 0;
+        _writeEagainPerMille = _wireRandom.Chance(300) ? 100 : 0;
+        _readPerMille = _wireRandom.Next(3) switch { 0 => 1_000, 1 => 300, _ => 50 }; // every step, or now and then (then within 20 ms)
         if (_random.Chance(300))
         {
             _files.WriteFaultPerMille = 50;
@@ -155,15 +160,20 @@ internal sealed partial class Simulator
         }
 
         // Clients read their acknowledgements again (so that every final one arrives within the catch-up).
-        _eagainPerMille = 0;
+        _eagainPerMille = _writeEagainPerMille = 0;
+        _readPerMille = 1_000;
         foreach (var client in _clients)
         {
             // As horodate-client at the end of its run: done sending, it half-closes and waits for its final acknowledgement.
             client.Finished |= client.Acknowledged;
-            client.Connection?.EagainPerMille = 0;
+            if (client.Connection is { } connection)
+            {
+                connection.EagainPerMille = connection.WriteEagainPerMille = 0;
+            }
         }
 
-        for (var i = 0; i < 400; i++)
+        // 0.8 s at least; longer while a finished client still resends through a small send buffer, a few lines a turn.
+        for (var i = 0; i < 400 || (i < 4_000 && _clients.Exists(c => c.Finished && !c.Gone && !c.FinalReceived)); i++)
         {
             Steps++;
             _clock.Advance(2);
@@ -242,14 +252,7 @@ internal sealed partial class Simulator
 
         if (_random.Chance(2))
         {
-            // A clock step: forward up to 3 s (beyond the idle timeout and the max-delay), or back by less than
-            // MaxFuture less the clients' skew (further back, the clients' ascending values are "in the future"
-            // and rejected: acknowledged, never stored, as the README says; the checker does not model it).
-            var step = _random.Next(3_901) - 900;
-            _clock.WallOffsetMs = Math.Max(_clock.WallOffsetMs + step, _maxWallOffset - 900);
-            _maxWallOffset = Math.Max(_maxWallOffset, _clock.WallOffsetMs);
-            _stepped++;
-            Note($"clock step {step} ms");
+            StepClock();
         }
 
         if (_random.Chance(2))
