@@ -39,6 +39,12 @@ internal sealed partial class SimConnection : IConnectionSink
     /// <summary>A line begun and not ended sits in the buffer.</summary>
     public bool MidLine => _lineLength > 0;
 
+    /// <summary>The newest value unacknowledged when the client came up on it: its resend ends with that value's line.</summary>
+    public long ResendThrough { get; set; } = long.MinValue;
+
+    /// <summary>Part of the resend went out on it, not all (a coverage measure: an ACK read now lands mid-resend).</summary>
+    public bool MidResend => _lastLine != long.MinValue && _lastLine < ResendThrough;
+
     int IConnectionSink.Send(ReadOnlySpan<byte> data, out SocketError error)
     {
         if (!Open)
@@ -141,6 +147,11 @@ internal sealed partial class SimConnection : IConnectionSink
     {
         InFlight.CopyTo(0, into, 0, count);
         InFlight.RemoveRange(0, count);
+        if (!Client.Acknowledged)
+        {
+            return; // a plain client's model puts values in flight, not bytes: its buffer is not bounded
+        }
+
         foreach (var value in into.AsSpan(0, count))
         {
             _bufferedBytes -= LineBytes(value);

@@ -30,6 +30,9 @@ internal sealed partial class Simulator
     /// </summary>
     private const long MaxReadDelayMs = 20;
 
+    /// <summary>Acknowledgements the clients read in the middle of a resend (part of it out, not all): what the search must reach.</summary>
+    public int MidResendAcks { get; private set; }
+
     private static int DrawSendBuffer(SimRandom random) => random.Next(4) switch
     {
         0 => 1 << 16,
@@ -121,6 +124,7 @@ internal sealed partial class Simulator
                 production.Greeted(connection.Generation);
                 if (line.Value >= 0)
                 {
+                    MidResendAcks += connection.MidResend ? 1 : 0;
                     production.NoteAck(line.Value);
                 }
             }
@@ -176,6 +180,8 @@ internal sealed partial class Simulator
     {
         connection.AnswerHello(); // the server answers once it opened the connection's source, before any acknowledgement
         _core!.EnableAcks(connection.Source, client.Id, connection);
+        var unacked = client.Unacked;
+        connection.ResendThrough = unacked.IsEmpty ? long.MinValue : unacked[^1];
         connection.Generation = client.Production!.BringUpOn(connection, greeting: true);
         client.Attached = connection;
     }

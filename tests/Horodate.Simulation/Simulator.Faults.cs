@@ -1,8 +1,6 @@
-using Horodate.Client.Load;
-
 namespace Horodate.Simulation;
 
-/// <summary>The storage and network faults added with issue 10's review: failed fsyncs, power losses while down, dropped connections.</summary>
+/// <summary>The storage and network faults added with issue 10's review: failed fsyncs, power losses while down, dropped connections; clock steps.</summary>
 internal sealed partial class Simulator
 {
     // Connections the network dropped that the server has not noticed yet: still open sources, acknowledged under the
@@ -66,9 +64,10 @@ internal sealed partial class Simulator
         _stepped++;
         foreach (var client in _clients)
         {
-            if (client.Connection is { } connection && client.Production is { State: not ConnectionState.Up })
+            if (client is { Acknowledged: true, Connection: { } connection } && client.LastValue <= connection.NewAbove)
             {
-                // Its hello not answered yet: its first value is stamped by the clock as it reads once it is.
+                // Nothing new stamped on it yet (its hello not answered, or its turn not come): its first value is
+                // stamped by the clock as it reads then.
                 connection.StampsFrom = Math.Min(connection.StampsFrom, _clock.WallMs + client.SkewMs);
             }
         }

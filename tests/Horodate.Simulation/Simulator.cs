@@ -10,7 +10,8 @@ namespace Horodate.Simulation;
 /// <summary>
 /// One schedule, drawn from a seed: clients, faults, crashes and graceful stops of the server core
 /// (<see cref="IngestCore"/>, as production runs it, on a <see cref="SimFileSystem"/> and a
-/// <see cref="SimClock"/>), every step executed by a single-threaded scheduler; then the checks.
+/// <see cref="SimClock"/>), the acknowledged clients being the client's production connection over simulated sockets
+/// (Simulator.Clients.cs), every step executed by a single-threaded scheduler; then the checks.
 /// </summary>
 internal sealed partial class Simulator
 {
