@@ -147,52 +147,7 @@ internal sealed partial class Simulator
             }
         }
 
-        // The end: the server comes up if it is down, everyone catches up, a graceful stop, a last recovery.
-        _files.Capacity = long.MaxValue;
-        _files.WriteFaultPerMille = _files.SyncFaultPerMille = 0;
-        if (_core is { Failure: not null })
-        {
-            StopAfterFailedSync();
-        }
-
-        if (_core is null)
-        {
-            Restart();
-        }
-
-        // Clients read their acknowledgements again (so that every final one arrives within the catch-up).
-        _eagainPerMille = _writeEagainPerMille = 0;
-        _readPerMille = 1_000;
-        foreach (var client in _clients)
-        {
-            // As horodate-client at the end of its run: done sending, it half-closes and waits for its final acknowledgement.
-            client.Finished |= client.Acknowledged;
-            if (client.Connection is { } connection)
-            {
-                connection.EagainPerMille = connection.WriteEagainPerMille = 0;
-            }
-        }
-
-        // 0.8 s at least; longer while a finished client still resends through a small send buffer, a few lines a turn.
-        for (var i = 0; i < 400 || (i < 4_000 && _clients.Exists(c => c.Finished && !c.Gone && !c.FinalReceived)); i++)
-        {
-            Steps++;
-            _clock.Advance(2);
-            _files.Capacity = long.MaxValue;
-            _files.WriteFaultPerMille = _files.SyncFaultPerMille = 0;
-            ConnectAndSend(sending: false);
-            Deliver(all: true);
-            if (_clock.MonoMs - _lastFlushMs >= 10)
-            {
-                Flush();
-            }
-
-            _ = _core!.RunSync();
-        }
-
-        GracefulStop();
-        Restart();
-        GracefulStop();
+        End();
         return Check(final: true);
     }
 
