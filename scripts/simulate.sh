@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the deterministic simulator of the server core by hand.
+# Runs the deterministic simulator of the server core (its acknowledged clients: the client's ClientConnection) by hand.
 #   scripts/simulate.sh --schedules N        N schedules from a seed drawn from the clock
 #   scripts/simulate.sh --minutes M          as many as fit in M minutes
 #   scripts/simulate.sh --schedules 1 --seed S --trace    replays seed S and prints its schedule

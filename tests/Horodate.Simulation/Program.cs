@@ -52,7 +52,8 @@ internal static class Program
         var result = tree
             ? SimulationRun.RunTree(first, schedules, budget, trace, Console.Out)
             : SimulationRun.Run(first, schedules, budget, trace, Console.Out, nulTails);
-        Console.Error.WriteLine($"{result.Schedules / Math.Max(clock.Elapsed.TotalSeconds, 1e-3):F0} schedules/s, first seed {first}");
+        Console.Error.WriteLine($"{result.Schedules / Math.Max(clock.Elapsed.TotalSeconds, 1e-3):F0} schedules/s, first seed {first}" +
+            (tree ? "" : $"; {result.MidResendSchedules} schedules read an ACK in the middle of a resend"));
         Console.WriteLine($"{result.Schedules} schedules, {result.Violations} violations");
         return result.Violations == 0 ? 0 : 1;
     }
@@ -61,17 +62,20 @@ internal static class Program
 /// <summary>Runs a range of seeds.</summary>
 internal static class SimulationRun
 {
-    public readonly record struct Result(long Schedules, long Violations, string? FirstViolation);
+    /// <param name="MidResendSchedules">Schedules in which a client read an acknowledgement in the middle of a resend.</param>
+    public readonly record struct Result(long Schedules, long Violations, string? FirstViolation, long MidResendSchedules = 0);
 
     public static Result Run(ulong firstSeed, long schedules, TimeSpan? budget, bool trace, TextWriter report, bool nulTails = true)
     {
         var clock = Stopwatch.StartNew();
-        long run = 0, violations = 0;
+        long run = 0, violations = 0, midResend = 0;
         string? firstViolation = null;
         for (var seed = firstSeed; run < schedules && (budget is not { } b || clock.Elapsed < b); seed++, run++)
         {
             var simulator = new Simulator(seed, trace) { NulTails = nulTails };
-            if (simulator.Run() is { } violation)
+            var outcome = simulator.Run();
+            midResend += simulator.MidResendAcks > 0 ? 1 : 0;
+            if (outcome is { } violation)
             {
                 violations++;
                 var text = $"VIOLATION {simulator}: {violation}";
@@ -84,7 +88,7 @@ internal static class SimulationRun
             }
         }
 
-        return new Result(run, violations, firstViolation);
+        return new Result(run, violations, firstViolation, midResend);
     }
 
     /// <summary>Runs a range of seeds of the tree (<see cref="Tree.TreeSimulator"/>).</summary>

@@ -1,37 +1,85 @@
-using Horodate.Core.Durability;
+using System.Runtime.InteropServices;
+using Horodate.Client.Load;
 
 namespace Horodate.Simulation;
 
 /// <summary>
-/// A simulated client, as horodate-client behaves: an acknowledged one (with a stable id) keeps every value
-/// sent and not yet acknowledged and resends them in order after reconnecting with backoff; a plain one
-/// just sends. Values are its clock (the server's wall clock plus a skew), strictly ascending. An acknowledged
-/// one that is done (<see cref="Finished"/>) sends nothing new, half-closes each connection once its resends
-/// are out, and is gone once it has its final acknowledgement (as at the end of a horodate-client run).
+/// A simulated client, as horodate-client behaves. An acknowledged one (with a stable id) is the client's production
+/// <see cref="ClientConnection"/> (<see cref="Production"/>: its hello, its ring of unacknowledged values, its resends
+/// after a reconnect, its partial lines and trims), driven by the simulator over a simulated socket
+/// (<see cref="SimConnection"/>); one that is done (<see cref="Finished"/>) sends nothing new, half-closes each
+/// connection once its resends are out, and is gone once it has its final acknowledgement (as at the end of a
+/// horodate-client run). A plain one is a model: it just sends. Values are its clock (the server's wall clock plus
+/// a skew), strictly ascending.
 /// </summary>
-internal sealed class SimClient(int index, bool acknowledged, long skewMs, long periodMs)
+internal sealed class SimClient
 {
-    public int Index { get; } = index;
+    /// <summary>
+    /// Bounds the production connection's ring far above what a schedule leaves unacknowledged (a value every 5 ms
+    /// for a few seconds): none is ever dropped for room, so every value handed to a socket is kept until acknowledged.
+    /// </summary>
+    private const int UnackedLimit = 1 << 16;
 
-    public bool Acknowledged { get; } = acknowledged;
+    public SimClient(int index, bool acknowledged, long skewMs, long periodMs)
+    {
+        Index = index;
+        SkewMs = skewMs;
+        PeriodMs = periodMs;
+        Id = "c" + index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (acknowledged)
+        {
+            Production = new ClientConnection(index, offsetTicks: 0, UnackedLimit);
+        }
+    }
 
-    public string Id { get; } = "c" + index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    public int Index { get; }
 
-    public long SkewMs { get; } = skewMs;
+    /// <summary>The production connection of an acknowledged client (null for a plain one).</summary>
+    public ClientConnection? Production { get; }
 
-    public long PeriodMs { get; } = periodMs;
+    /// <summary>What the production connection counts into (its own tally, not the checker's record).</summary>
+    public SendTally Tally { get; } = new();
 
-    /// <summary>Every value sent, ascending (the independent record the checker judges the files against).</summary>
+    public bool Acknowledged => Production is not null;
+
+    public string Id { get; }
+
+    public long SkewMs { get; }
+
+    public long PeriodMs { get; }
+
+    /// <summary>
+    /// Every value sent, ascending, once: the independent record the checker judges the files against. For an
+    /// acknowledged client, what its socket saw: each value whose line began in a socket (<see cref="SimConnection"/>).
+    /// </summary>
     public List<long> Sent { get; } = [];
 
-    /// <summary>Sent and not acknowledged (acknowledged mode), ascending.</summary>
-    public List<long> Unacked { get; } = [];
+    public long LastValue => Sent.Count == 0 ? -1 : Sent[^1];
 
-    /// <summary>The highest acknowledgement received.</summary>
-    public long AckedThrough { get; private set; } = -1;
+    /// <summary>The highest acknowledgement the production connection noted (-1 for a plain client).</summary>
+    public long AckedThrough => Production?.AckedThrough ?? -1;
 
-    /// <summary>The live connection, if any.</summary>
+    /// <summary>Sent and not acknowledged (acknowledged mode), ascending: what the checker expects to be resent.</summary>
+    public ReadOnlySpan<long> Unacked
+    {
+        get
+        {
+            if (!Acknowledged)
+            {
+                return [];
+            }
+
+            var sent = CollectionsMarshal.AsSpan(Sent);
+            var at = sent.BinarySearch(AckedThrough);
+            return sent[(at >= 0 ? at + 1 : ~at)..];
+        }
+    }
+
+    /// <summary>The live connection, as the server sees it, if any.</summary>
     public SimConnection? Connection { get; set; }
+
+    /// <summary>The socket the production connection was brought up on, until it takes it down.</summary>
+    public SimConnection? Attached { get; set; }
 
     public bool Gone { get; set; }
 
@@ -46,6 +94,9 @@ internal sealed class SimClient(int index, bool acknowledged, long skewMs, long 
 
     /// <summary>A value sent and still unacknowledged when the final acknowledgement came (a violation), or null.</summary>
     public long? UncoveredByFinal { get; set; }
+
+    /// <summary>What the client did that no client may (its socket saw it; a violation), or null.</summary>
+    public string? Misbehaved { get; set; }
 
     public long NextSendMs { get; set; }
 
@@ -65,120 +116,27 @@ internal sealed class SimClient(int index, bool acknowledged, long skewMs, long 
 
     public int Failures { get; set; }
 
-    public long LastValue { get; private set; } = -1;
-
+    /// <summary>A plain client's next value.</summary>
     public long NextValue(long wallMs)
     {
-        LastValue = Math.Max(LastValue + 1, wallMs + SkewMs);
-        Sent.Add(LastValue);
-        return LastValue;
+        var value = Math.Max(LastValue + 1, wallMs + SkewMs);
+        Sent.Add(value);
+        return value;
     }
-
-    public void OnAck(long value)
-    {
-        if (value <= AckedThrough)
-        {
-            return;
-        }
-
-        AckedThrough = value;
-        var drop = 0;
-        while (drop < Unacked.Count && Unacked[drop] <= value)
-        {
-            drop++;
-        }
-
-        Unacked.RemoveRange(0, drop);
-    }
-}
-
-/// <summary>One connection from a client to one run of the server: values in flight, acknowledgements back.</summary>
-internal sealed class SimConnection(SimClient client, int source, SimRandom random, int eagainPerMille) : IAckTarget
-{
-    public SimClient Client { get; } = client;
-
-    public int Source { get; } = source;
-
-    /// <summary>How often, per mille, an offer meets a full socket buffer.</summary>
-    public int EagainPerMille { get; set; } = eagainPerMille;
-
-    /// <summary>Sent, not yet read by the server (the socket buffers).</summary>
-    public List<long> InFlight { get; } = [];
-
-    /// <summary>Values above this are new on this connection (not resends).</summary>
-    public long NewAbove { get; init; } = long.MaxValue;
 
     /// <summary>
-    /// Where the server's engine held the write point for it when it opened: its clock, or the write point if that
-    /// was ahead. A new value below it (a client clock behind, or stamped before the server opened the connection)
-    /// may be late; the engine promises nothing below it.
+    /// An acknowledged client's socket saw the line of <paramref name="value"/> begin: new if above every value
+    /// before, else a resend, which must be of a value sent before.
     /// </summary>
-    public long HoldFrom { get; init; } = long.MinValue;
-
-    /// <summary>
-    /// The lowest new value the client can stamp once it may send: an acknowledged client waits for the answer to its
-    /// hello, so its clock then reads at least the server's at the opening (plus its skew); a plain one sends at once.
-    /// </summary>
-    public long StampsFrom { get; init; } = long.MinValue;
-
-    /// <summary>Open on both ends; acknowledgements reach the client.</summary>
-    public bool Open { get; set; } = true;
-
-    /// <summary>The server reads it (false once a graceful stop stopped reading).</summary>
-    public bool Read { get; set; } = true;
-
-    /// <summary>Half-closed: the server was told that everything was sent (<see cref="IngestCore.FinishSource"/>).</summary>
-    public bool HalfClosed { get; set; }
-
-    /// <summary>The final acknowledgement came: the server ends the connection.</summary>
-    public bool Ended { get; private set; }
-
-    /// <summary>Acknowledgements the server's offers lost to a full socket buffer.</summary>
-    public int Refused { get; private set; }
-
-    public bool TryDeliver(long value)
+    public void Handed(long value)
     {
-        if (!Open)
+        if (value > LastValue)
         {
-            return false;
+            Sent.Add(value);
         }
-
-        if (random.Chance(EagainPerMille))
+        else if (Sent.BinarySearch(value) < 0)
         {
-            Refused++;
-            return false; // EAGAIN: the server must offer it again
+            Misbehaved ??= $"resent {value}, which it never sent";
         }
-
-        Client.OnAck(value);
-        return true;
-    }
-
-    public bool TryDeliverFinal(long value)
-    {
-        if (!Open || !HalfClosed)
-        {
-            return false; // a final acknowledgement for a client that did not half-close: never taken
-        }
-
-        if (random.Chance(EagainPerMille))
-        {
-            Refused++;
-            Client.FinalRefused++;
-            return false;
-        }
-
-        if (value >= 0)
-        {
-            Client.OnAck(value);
-        }
-
-        Ended = true;
-        Client.FinalReceived = true;
-        if (Client.Unacked.Count > 0)
-        {
-            Client.UncoveredByFinal ??= Client.Unacked[0];
-        }
-
-        return true;
     }
 }

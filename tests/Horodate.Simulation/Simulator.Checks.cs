@@ -129,6 +129,11 @@ internal sealed partial class Simulator
 
         foreach (var client in _clients)
         {
+            if (client.Misbehaved is { } misbehaved)
+            {
+                return $"client {client.Id}: {misbehaved}";
+            }
+
             if (client.UncoveredByFinal is { } uncovered)
             {
                 return $"client {client.Id}: its final acknowledgement does not cover {uncovered}, which it sent";

@@ -1,6 +1,6 @@
 namespace Horodate.Simulation;
 
-/// <summary>The storage and network faults added with issue 10's review: failed fsyncs, power losses while down, dropped connections.</summary>
+/// <summary>The storage and network faults added with issue 10's review: failed fsyncs, power losses while down, dropped connections; clock steps.</summary>
 internal sealed partial class Simulator
 {
     // Connections the network dropped that the server has not noticed yet: still open sources, acknowledged under the
@@ -38,7 +38,7 @@ internal sealed partial class Simulator
         }
 
         var connection = client.Connection!;
-        connection.Open = false; // nothing more crosses it, either way
+        LoseInTransit(connection); // nothing more crosses it, either way
         _stale.Add((connection, _clock.MonoMs + _random.Next(200)));
         client.Connection = null;
         client.Failures = 0;
@@ -50,6 +50,43 @@ internal sealed partial class Simulator
         }
 
         Note($"{client.Id}: connection dropped (source {connection.Source}); the server notices later");
+    }
+
+    /// <summary>The server's wall clock steps (NTP, an operator).</summary>
+    private void StepClock()
+    {
+        // A clock step: forward up to 3 s (beyond the idle timeout and the max-delay), or back by less than
+        // MaxFuture less the clients' skew (further back, the clients' ascending values are "in the future"
+        // and rejected: acknowledged, never stored, as the README says; the checker does not model it).
+        var step = _random.Next(3_901) - 900;
+        _clock.WallOffsetMs = Math.Max(_clock.WallOffsetMs + step, _maxWallOffset - 900);
+        _maxWallOffset = Math.Max(_maxWallOffset, _clock.WallOffsetMs);
+        _stepped++;
+        foreach (var client in _clients)
+        {
+            if (client is { Acknowledged: true, Connection: { } connection } && client.LastValue <= connection.NewAbove)
+            {
+                // Nothing new stamped on it yet (its hello not answered, or its turn not come): its first value is
+                // stamped by the clock as it reads then.
+                connection.StampsFrom = Math.Min(connection.StampsFrom, _clock.WallMs + client.SkewMs);
+            }
+        }
+
+        Note($"clock step {step} ms");
+    }
+
+    /// <summary>
+    /// The network drops a connection: nothing more crosses it; what the server sent and the client had not read yet
+    /// may be lost with it (the client learns of the loss at once, or when a send fails).
+    /// </summary>
+    private void LoseInTransit(SimConnection connection)
+    {
+        if (_wireRandom.Chance(500))
+        {
+            connection.ToClient.Clear();
+        }
+
+        connection.Close();
     }
 
     /// <summary>

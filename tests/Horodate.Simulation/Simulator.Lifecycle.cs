@@ -11,6 +11,7 @@ namespace Horodate.Simulation;
 internal sealed partial class Simulator
 {
     private long _outage;
+    private long _graceEndsMs; // when the last restart's grace ends (monotonic)
     private readonly long _firstWall = SimClock.Epoch;
     private long _maxWallOffset = SimClock.Epoch;
 
@@ -21,6 +22,56 @@ internal sealed partial class Simulator
         _core = IngestCore.Open(_options, _files, _clock, NullEvents.Instance);
         (_files.WriteFaultPerMille, _files.SyncFaultPerMille) = (writeFaults, syncFaults);
         _lastFlushMs = _clock.MonoMs;
+    }
+
+    /// <summary>The end: the server comes up if it is down, everyone catches up, a graceful stop, a last recovery.</summary>
+    private void End()
+    {
+        _files.Capacity = long.MaxValue;
+        _files.WriteFaultPerMille = _files.SyncFaultPerMille = 0;
+        if (_core is { Failure: not null })
+        {
+            StopAfterFailedSync();
+        }
+
+        if (_core is null)
+        {
+            Restart();
+        }
+
+        // Clients read their acknowledgements again (so that every final one arrives within the catch-up).
+        _eagainPerMille = _writeEagainPerMille = 0;
+        _readPerMille = 1_000;
+        foreach (var client in _clients)
+        {
+            // As horodate-client at the end of its run: done sending, it half-closes and waits for its final acknowledgement.
+            client.Finished |= client.Acknowledged;
+            if (client.Connection is { } connection)
+            {
+                connection.EagainPerMille = connection.WriteEagainPerMille = 0;
+            }
+        }
+
+        // 0.8 s at least; longer while a finished client still resends through a small send buffer, a few lines a turn.
+        for (var i = 0; i < 400 || (i < 4_000 && _clients.Exists(c => c.Finished && !c.Gone && !c.FinalReceived)); i++)
+        {
+            Steps++;
+            _clock.Advance(2);
+            _files.Capacity = long.MaxValue;
+            _files.WriteFaultPerMille = _files.SyncFaultPerMille = 0;
+            ConnectAndSend(sending: false);
+            Deliver(all: true);
+            if (_clock.MonoMs - _lastFlushMs >= 10)
+            {
+                Flush();
+            }
+
+            _ = _core!.RunSync();
+        }
+
+        GracefulStop();
+        Restart();
+        GracefulStop();
     }
 
     private void Restart()
@@ -39,6 +90,7 @@ internal sealed partial class Simulator
         }
 
         _resumeLast = _core.Resume.LastValue ?? -1;
+        _graceEndsMs = _clock.MonoMs + _options.Ordering.ResumeGraceMs;
         if (_clock.WallMs - (_resumeLast >= 0 ? _resumeLast : _firstWall) > _options.Ordering.ResumeOutageMs)
         {
             AfterLongOutage();
@@ -157,7 +209,7 @@ internal sealed partial class Simulator
 
     private void Disconnect(SimConnection connection, bool closeSource)
     {
-        connection.Open = false;
+        connection.Close(); // an acknowledged client notices when it reads that far, or when a send fails
         if (closeSource && _core is not null)
         {
             _core.CloseSource(connection.Source);
@@ -168,10 +220,10 @@ internal sealed partial class Simulator
         connection.Client.ReconnectAtMs = _clock.MonoMs + Backoff(connection.Client);
     }
 
-    private long Backoff(SimClient client)
+    private long Backoff(SimClient client, SimRandom? random = null)
     {
         // 10 ms doubling to 500 ms, ±20% jitter (the client's 100 ms to 5 s, scaled).
         var ms = Math.Min(10L << Math.Min(client.Failures, 10), 500);
-        return ms * (800 + _random.Next(401)) / 1000;
+        return ms * (800 + (random ?? _random).Next(401)) / 1000;
     }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Horodate.Client.Load;
 using Horodate.Core.Durability;
 using Horodate.Core.Ordering;
 using Horodate.Core.Protocol;
@@ -17,7 +18,6 @@ internal sealed partial class Simulator
             if (client.Connection is { Ended: true } ended)
             {
                 Disconnect(ended, closeSource: true); // the server closes after the final acknowledgement
-                Note($"{client.Id} had its final acknowledgement; acked {client.AckedThrough - SimClock.Epoch}");
             }
 
             if (client.Gone || client.FinalReceived)
@@ -25,78 +25,25 @@ internal sealed partial class Simulator
                 continue;
             }
 
-            if (client.Connection is null)
+            if (client.Acknowledged)
             {
-                if (!connect)
+                DriveProduction(client, sending);
+                if (client.Finished && client.Connection is { ClientShutdown: true, HalfClosed: false, Read: true, InFlight.Count: 0 } finishing)
                 {
-                    continue;
+                    // Everything (the resends) read by the server, then the end of the stream: the transport reports it.
+                    finishing.HalfClosed = true;
+                    _core!.FinishSource(finishing.Source);
+                    Note($"{client.Id} half-closed; acked {client.AckedThrough - SimClock.Epoch}, unacked {client.Unacked.Length}");
                 }
-
-                if (_clock.MonoMs < client.ReconnectAtMs)
-                {
-                    continue;
-                }
-
-                if (_core is null)
-                {
-                    client.Failures++;
-                    client.ReconnectAtMs = _clock.MonoMs + Backoff(client);
-                    continue;
-                }
-
-                if (client.OpensAtMs < 0)
-                {
-                    client.OpensAtMs = _clock.MonoMs + _modelRandom.Next(_acceptWaitMaxMs + 1);
-                    client.LastAtConnect = client.LastValue;
-                }
-
-                if (_clock.MonoMs < client.OpensAtMs)
-                {
-                    // Connected as the client sees it, not yet opened by the server. A plain client sends at once; an
-                    // acknowledged one waits for the answer to its hello, which comes after the server opened it.
-                    if (sending && !client.Acknowledged && !client.Finished && _clock.MonoMs >= client.NextSendMs)
-                    {
-                        client.NextSendMs = _clock.MonoMs + client.PeriodMs;
-                        client.SentBeforeOpen.Add(client.NextValue(_clock.WallMs));
-                    }
-
-                    continue;
-                }
-
-                client.OpensAtMs = -1;
-                var source = _core.OpenSource();
-                var connection = new SimConnection(client, source, _random, _eagainPerMille)
-                {
-                    NewAbove = client.LastAtConnect,
-                    HoldFrom = Math.Max(_clock.WallMs, _core.Snapshot().Floor),
-                    StampsFrom = client.Acknowledged ? _clock.WallMs + client.SkewMs : long.MinValue,
-                };
-                client.Connection = connection;
-                Connected(client);
-                if (client.Acknowledged)
-                {
-                    _core.EnableAcks(source, client.Id, connection);
-                    connection.InFlight.AddRange(client.Unacked); // the resends, in order, before anything new
-                }
-
-                connection.InFlight.AddRange(client.SentBeforeOpen);
-                client.SentBeforeOpen.Clear();
             }
 
-            if (client.Finished)
+            if (client.Connection is null)
             {
-                // Everything (the resends) read by the server, then the end of the stream: the transport reports it.
-                if (client.Connection is { HalfClosed: false, Read: true, InFlight.Count: 0 } connection)
-                {
-                    connection.HalfClosed = true;
-                    _core!.FinishSource(connection.Source);
-                    Note($"{client.Id} half-closed; acked {client.AckedThrough - SimClock.Epoch}, unacked {client.Unacked.Count}");
-                }
-
+                Connect(client, sending, connect);
                 continue;
             }
 
-            if (sending && _clock.MonoMs >= client.NextSendMs)
+            if (!client.Acknowledged && sending && _clock.MonoMs >= client.NextSendMs)
             {
                 client.NextSendMs = _clock.MonoMs + client.PeriodMs;
                 var value = client.NextValue(_clock.WallMs);
@@ -106,12 +53,66 @@ internal sealed partial class Simulator
                 }
 
                 client.Connection.InFlight.Add(value);
-                if (client.Acknowledged)
-                {
-                    client.Unacked.Add(value);
-                }
             }
         }
+    }
+
+    private void Connect(SimClient client, bool sending, bool connect)
+    {
+        if (!connect || _clock.MonoMs < client.ReconnectAtMs || client.Production is { State: not ConnectionState.Down })
+        {
+            return; // (an acknowledged client reconnects once it noticed that its connection is gone)
+        }
+
+        if (_core is null)
+        {
+            client.Failures++;
+            client.ReconnectAtMs = _clock.MonoMs + Backoff(client);
+            return;
+        }
+
+        if (client.OpensAtMs < 0)
+        {
+            client.OpensAtMs = _clock.MonoMs + _modelRandom.Next(_acceptWaitMaxMs + 1);
+            client.LastAtConnect = client.LastValue;
+        }
+
+        if (_clock.MonoMs < client.OpensAtMs)
+        {
+            // Connected as the client sees it, not yet opened by the server. A plain client sends at once; an
+            // acknowledged one waits for the answer to its hello, which comes after the server opened it.
+            if (sending && !client.Acknowledged && _clock.MonoMs >= client.NextSendMs)
+            {
+                client.NextSendMs = _clock.MonoMs + client.PeriodMs;
+                client.SentBeforeOpen.Add(client.NextValue(_clock.WallMs));
+            }
+
+            return;
+        }
+
+        client.OpensAtMs = -1;
+        var source = _core.OpenSource();
+        var connection = new SimConnection(client, source, _random, _eagainPerMille)
+        {
+            NewAbove = client.LastAtConnect,
+            HoldFrom = Math.Max(_clock.WallMs, _core.Snapshot().Floor),
+            StampsFrom = client.Acknowledged ? _clock.WallMs + client.SkewMs : long.MinValue,
+            SendBufferBytes = _sendBufferBytes,
+            Wire = _wireRandom,
+            WriteEagainPerMille = _writeEagainPerMille,
+            PartialPerMille = _partialPerMille,
+            Clock = _clock,
+            FreshAtMs = _clock.MonoMs,
+        };
+        client.Connection = connection;
+        Connected(client);
+        if (client.Acknowledged)
+        {
+            BringUp(client, connection); // its resends go out on its turns once its hello is answered
+        }
+
+        connection.InFlight.AddRange(client.SentBeforeOpen);
+        client.SentBeforeOpen.Clear();
     }
 
     private long[] _chunk = new long[64];
@@ -138,24 +139,41 @@ internal sealed partial class Simulator
                 _chunk = new long[Math.Max(take, _chunk.Length * 2)];
             }
 
-            connection.InFlight.CopyTo(0, _chunk, 0, take);
-            connection.InFlight.RemoveRange(0, take);
+            connection.ReadInto(_chunk, take);
             var dropped = _droppedClients.Contains(client);
-            if (dropped || _chunk[0] < connection.HoldFrom)
+            var afterGrace = _clock.MonoMs >= _graceEndsMs;
+            connection.Lapsed |= client.Acknowledged && _clock.MonoMs - connection.FreshAtMs > _options.Ordering.IdleTimeoutMs;
+            var quiet = connection.Lapsed;
+            if (dropped || afterGrace || quiet || _chunk[0] < connection.HoldFrom)
             {
                 // Not promised: resends after a network failure may be below the write point; so may new values
                 // below where the engine held it for this connection when it opened (a client clock behind; a plain
                 // client's values stamped before the server opened its connection). An acknowledged client's values
-                // stamped before the answer to its hello would not be excused: it must not send them.
+                // stamped before the answer to its hello would not be excused: it must not send them. Nor resends
+                // read after the restart's grace (README, Restart: it covers the backoff and a quick resend; a backlog
+                // through a send buffer of a few lines, a few lines a turn, can outlast it). Nor new values after the
+                // connection sent nothing new for the idle timeout: resends of values the server has do not keep it
+                // active, so a resend that outlasts the idle timeout ends its hold, until one of its values reaches
+                // the write point again (README, How this is checked).
                 var floor = _core!.Snapshot().Floor;
                 foreach (var value in _chunk.AsSpan(0, take))
                 {
                     var excused = value > connection.NewAbove && value >= connection.StampsFrom && value < connection.HoldFrom;
-                    if (value < floor && (dropped || excused))
+                    var resent = value <= connection.NewAbove;
+                    if (value < floor && (dropped || excused || (afterGrace && resent) || (quiet && !resent)))
                     {
                         _ = _lateByRule.Add(value);
                     }
+                    else if (quiet && !resent)
+                    {
+                        connection.Lapsed = false; // one reached the write point: the connection holds it again
+                    }
                 }
+            }
+
+            if (_chunk[take - 1] > connection.NewAbove)
+            {
+                connection.FreshAtMs = _clock.MonoMs;
             }
 
             var reach = _core!.Snapshot().Floor + _core.WindowSize;
@@ -185,7 +203,7 @@ internal sealed partial class Simulator
         if (_tracing && _files.Content(_options.LateOutput).Length != lateBefore)
         {
             var status = _core.Snapshot();
-            Note($"late written; floor {status.Floor - SimClock.Epoch}, sources {status.OpenSources}/{status.ActiveSources}, clients {string.Join(' ', _clients.Select(c => $"{c.Id}:{(c.Connection is null ? "down" : "up")}:last {c.LastValue - SimClock.Epoch}:acked {c.AckedThrough - SimClock.Epoch}:unacked {c.Unacked.Count}"))}");
+            Note($"late written; floor {status.Floor - SimClock.Epoch}, sources {status.OpenSources}/{status.ActiveSources}, clients {string.Join(' ', _clients.Select(c => $"{c.Id}:{(c.Connection is null ? "down" : "up")}:last {c.LastValue - SimClock.Epoch}:acked {c.AckedThrough - SimClock.Epoch}:unacked {c.Unacked.Length}"))}");
         }
 
         if (_core.BufferedValues > _core.WindowSize)

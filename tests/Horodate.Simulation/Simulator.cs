@@ -10,7 +10,8 @@ namespace Horodate.Simulation;
 /// <summary>
 /// One schedule, drawn from a seed: clients, faults, crashes and graceful stops of the server core
 /// (<see cref="IngestCore"/>, as production runs it, on a <see cref="SimFileSystem"/> and a
-/// <see cref="SimClock"/>), every step executed by a single-threaded scheduler; then the checks.
+/// <see cref="SimClock"/>), the acknowledged clients being the client's production connection over simulated sockets
+/// (Simulator.Clients.cs), every step executed by a single-threaded scheduler; then the checks.
 /// </summary>
 internal sealed partial class Simulator
 {
@@ -85,6 +86,11 @@ internal sealed partial class Simulator
             AckIntervalMs = _modelRandom.Next(4) switch { 0 => 0, 1 => 25, 2 => 125, _ => 500 }, // every sync to the 5 s default, scaled
         };
         _eagainPerMille = _random.Chance(300) ? 200 : 0;
+        _wireRandom = new SimRandom(seed ^ 0xC11E47UL);
+        _sendBufferBytes = DrawSendBuffer(_wireRandom);
+        _partialPerMille = _wireRandom.Chance(500) ? 100 : 0;
+        _writeEagainPerMille = _wireRandom.Chance(300) ? 100 : 0;
+        _readPerMille = _wireRandom.Next(3) switch { 0 => 1_000, 1 => 300, _ => 50 }; // every step, or now and then (then within 20 ms)
         if (_random.Chance(300))
         {
             _files.WriteFaultPerMille = 50;
@@ -141,47 +147,7 @@ internal sealed partial class Simulator
             }
         }
 
-        // The end: the server comes up if it is down, everyone catches up, a graceful stop, a last recovery.
-        _files.Capacity = long.MaxValue;
-        _files.WriteFaultPerMille = _files.SyncFaultPerMille = 0;
-        if (_core is { Failure: not null })
-        {
-            StopAfterFailedSync();
-        }
-
-        if (_core is null)
-        {
-            Restart();
-        }
-
-        // Clients read their acknowledgements again (so that every final one arrives within the catch-up).
-        _eagainPerMille = 0;
-        foreach (var client in _clients)
-        {
-            // As horodate-client at the end of its run: done sending, it half-closes and waits for its final acknowledgement.
-            client.Finished |= client.Acknowledged;
-            client.Connection?.EagainPerMille = 0;
-        }
-
-        for (var i = 0; i < 400; i++)
-        {
-            Steps++;
-            _clock.Advance(2);
-            _files.Capacity = long.MaxValue;
-            _files.WriteFaultPerMille = _files.SyncFaultPerMille = 0;
-            ConnectAndSend(sending: false);
-            Deliver(all: true);
-            if (_clock.MonoMs - _lastFlushMs >= 10)
-            {
-                Flush();
-            }
-
-            _ = _core!.RunSync();
-        }
-
-        GracefulStop();
-        Restart();
-        GracefulStop();
+        End();
         return Check(final: true);
     }
 
@@ -242,14 +208,7 @@ internal sealed partial class Simulator
 
         if (_random.Chance(2))
         {
-            // A clock step: forward up to 3 s (beyond the idle timeout and the max-delay), or back by less than
-            // MaxFuture less the clients' skew (further back, the clients' ascending values are "in the future"
-            // and rejected: acknowledged, never stored, as the README says; the checker does not model it).
-            var step = _random.Next(3_901) - 900;
-            _clock.WallOffsetMs = Math.Max(_clock.WallOffsetMs + step, _maxWallOffset - 900);
-            _maxWallOffset = Math.Max(_maxWallOffset, _clock.WallOffsetMs);
-            _stepped++;
-            Note($"clock step {step} ms");
+            StepClock();
         }
 
         if (_random.Chance(2))

@@ -179,6 +179,11 @@ internal sealed partial class ClientConnection
             return NativeSend.Send(_fd, data, out error);
         }
 
+        if (_sink is not null)
+        {
+            return _sink.Send(data, out error); // the simulator's socket (never in the client)
+        }
+
         if (Tls is null)
         {
             return Socket!.Send(data, SocketFlags.None, out error);

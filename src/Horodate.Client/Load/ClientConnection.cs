@@ -79,6 +79,9 @@ internal sealed partial class ClientConnection(int index, long offsetTicks, int 
     /// <summary>The TLS stream over the socket, when the client speaks TLS.</summary>
     private Stream? Tls { get; set; }
 
+    /// <summary>Instead of a socket, the simulator's (<see cref="BringUpOn"/>); null in the client.</summary>
+    private IConnectionSink? _sink;
+
     /// <summary>Called by the connector when an attempt failed.</summary>
     public void NoteConnectFailure() => Failures++;
 
@@ -88,12 +91,22 @@ internal sealed partial class ClientConnection(int index, long offsetTicks, int 
     /// waits in <see cref="ConnectionState.Greeting"/> until the watcher calls <see cref="Greeted"/>.
     /// Returns the socket's generation, which tells its close notice from a later socket's.
     /// </summary>
-    public int BringUp(Socket socket, Stream? tls, bool greeting = false)
+    public int BringUp(Socket socket, Stream? tls, bool greeting = false) => BringUpCore(socket, tls, sink: null, greeting);
+
+    /// <summary>
+    /// As <see cref="BringUp"/>, on <paramref name="sink"/> instead of a socket: the deterministic
+    /// simulator's. Its owner shuts it down and tells the connection (<see cref="NotePeerClosed"/>, <see cref="TakeDown"/>);
+    /// <see cref="HalfCloseAsync"/> and <see cref="Close"/> are for sockets.
+    /// </summary>
+    public int BringUpOn(IConnectionSink sink, bool greeting) => BringUpCore(socket: null, tls: null, sink, greeting);
+
+    private int BringUpCore(Socket? socket, Stream? tls, IConnectionSink? sink, bool greeting)
     {
         Failures = 0;
         Socket = socket;
         Tls = tls;
-        if (tls is null && NativeSend.IsSupported)
+        _sink = sink;
+        if (socket is not null && tls is null && NativeSend.IsSupported)
         {
             var handle = socket.SafeHandle;
             var referenced = false;

@@ -28,6 +28,23 @@ public sealed class SimulatorDatedSeedsTests
 }
 
 /// <summary>
+/// The acknowledged clients are the client's production connection: the search must reach the schedules that hid the
+/// resend bug of stop 19 (an <c>ACK</c> trimming the ring in the middle of a resend through a full socket).
+/// </summary>
+public sealed class SimulatorClientCoverageTests
+{
+    /// <summary>Seeds 1 to 2,000: in at least one schedule in twenty a client reads an ACK in the middle of a resend.</summary>
+    [Fact]
+    public void Acknowledgements_land_in_the_middle_of_resends_in_one_schedule_in_twenty_or_more()
+    {
+        using var report = new StringWriter();
+        var result = SimulationRun.Run(1, 2_000, budget: null, trace: false, report);
+        Assert.True(result.Violations == 0, report.ToString());
+        Assert.True(result.MidResendSchedules >= 100, $"only {result.MidResendSchedules} of 2,000 schedules read an ACK mid-resend");
+    }
+}
+
+/// <summary>
 /// The tree's simulator (edges, a JetStream stand-in and the root, <c>scripts/simulate.sh --tree</c>) over a fixed seed
 /// range: 3,000 schedules (~1 min on a shared 2-core machine).
 /// </summary>

@@ -1,0 +1,188 @@
+using Horodate.Client.Load;
+
+namespace Horodate.Simulation;
+
+/// <content>
+/// The acknowledged clients: the production <see cref="ClientConnection"/>, driven as horodate-client's scheduler and
+/// watcher drive it, over the simulated sockets (<see cref="SimConnection"/>): a bounded send buffer that fills (part
+/// of a line, would-block) and the server's lines read by the client at instants of their own, so that an
+/// acknowledgement can land in the middle of a resend.
+/// </content>
+internal sealed partial class Simulator
+{
+    // The production clients' sockets, drawn per schedule from their own stream (the faults' draws stay what their
+    // seeds always gave).
+    private readonly SimRandom _wireRandom;
+    private readonly int _sendBufferBytes;
+    private readonly int _partialPerMille;
+    private int _writeEagainPerMille;
+    private int _readPerMille;
+
+    /// <summary>
+    /// A send buffer of a few lines to a few hundred (a line is 14 bytes): far below what a resend after a crash or a
+    /// dropped connection holds, so resends take several turns, as a real socket's 200 KiB do for a backlog of tens of
+    /// thousands of values; in a quarter of the schedules one that never fills.
+    /// </summary>
+    /// <summary>
+    /// The longest a line from the server waits to be read: 200 ms at real scale, a loaded client's watcher (its thread
+    /// pool, or its send thread's turn); well within the idle timeout, which a client waiting for the answer to its hello
+    /// must not outlast (it would be taken for idle and its first values could be late).
+    /// </summary>
+    private const long MaxReadDelayMs = 20;
+
+    /// <summary>Acknowledgements the clients read in the middle of a resend (part of it out, not all): what the search must reach.</summary>
+    public int MidResendAcks { get; private set; }
+
+    private static int DrawSendBuffer(SimRandom random) => random.Next(4) switch
+    {
+        0 => 1 << 16,
+        1 => 14 + random.Next(57), // 1 to 5 lines
+        _ => 70 + random.Next(281), // 5 to 25 lines
+    };
+
+    /// <summary>
+    /// One step of an acknowledged client's side: it reads what the server sent (some of it, when its watcher gets to
+    /// run), notices a closed connection, and on its turn sends, as the scheduler does: the rest of a line, the resends,
+    /// then a new value (or none once finished: then it half-closes when all is out).
+    /// </summary>
+    private void DriveProduction(SimClient client, bool sending)
+    {
+        var production = client.Production!;
+        ReadServerLines(client);
+        if (production.State != ConnectionState.Down && production.PeerClosed)
+        {
+            Lose(client, "the server closed the connection");
+        }
+
+        if (client.FinalReceived || client.Attached is not { } connection || production.State != ConnectionState.Up
+            || _clock.MonoMs < client.NextSendMs || connection.ClientShutdown || !(sending || client.Finished))
+        {
+            return;
+        }
+
+        client.NextSendMs = _clock.MonoMs + client.PeriodMs;
+        var handed = client.Sent.Count;
+        var caughtUp = client.Tally.SkippedClock;
+        // Its clock, as the plain client's: never back (the model's clients' hosts slew, the checker's late rules
+        // assume it); finished: nothing new, the rest goes out.
+        var value = client.Finished ? long.MinValue : Math.Max(client.LastValue + 1, _clock.WallMs + client.SkewMs);
+        var result = production.SendNext(value, acknowledged: true, client.Tally);
+        for (var i = handed; i < client.Sent.Count; i++)
+        {
+            if (client.Sent[i] < _resumeLast) // a copy of the file's last value is a duplicate, or follows it (keep-duplicates)
+            {
+                _ = _lateByRule.Add(client.Sent[i]);
+            }
+        }
+
+        if (result == SendResult.Broken)
+        {
+            Lose(client, $"send failed: {production.Error}");
+        }
+        else if (client.Finished && client.Tally.SkippedClock > caughtUp)
+        {
+            // All out (no part of a line, no resend left): it half-closes, as HalfCloseAsync does on a socket.
+            connection.ClientShutdown = true;
+            if (connection.MidLine)
+            {
+                client.Misbehaved ??= "it half-closed in the middle of a line";
+            }
+        }
+    }
+
+    /// <summary>
+    /// The client reads what the server sent on its connection, as its watcher does: some lines now, the rest later,
+    /// none later than <see cref="MaxReadDelayMs"/>.
+    /// </summary>
+    private void ReadServerLines(SimClient client)
+    {
+        if (client.Attached is not { ToClient.Count: > 0 } connection)
+        {
+            return;
+        }
+
+        var overdue = _clock.MonoMs - connection.ToClient.Peek().SentMs >= MaxReadDelayMs;
+        if (!overdue && !_wireRandom.Chance(_readPerMille))
+        {
+            return;
+        }
+
+        var production = client.Production!;
+        var lines = overdue ? connection.ToClient.Count : 1 + _wireRandom.Next(connection.ToClient.Count);
+        for (; lines > 0 && client.Attached == connection; lines--)
+        {
+            var line = connection.ToClient.Dequeue();
+            if (line.Kind == ServerLineKind.Closed)
+            {
+                production.NotePeerClosed(connection.Generation);
+                return;
+            }
+
+            if (line.Value >= 0 || line.Kind == ServerLineKind.Ok)
+            {
+                production.NoteAckMode();
+                production.Greeted(connection.Generation);
+                if (line.Value >= 0)
+                {
+                    MidResendAcks += connection.MidResend ? 1 : 0;
+                    production.NoteAck(line.Value);
+                }
+            }
+
+            if (line.Kind == ServerLineKind.Final)
+            {
+                FinalReceived(client);
+                return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The final acknowledgement came (and the end): the client settles, as horodate-client does at the end of a run.
+    /// Every value its socket saw must be acknowledged, and its own count must say so.
+    /// </summary>
+    private void FinalReceived(SimClient client)
+    {
+        var production = client.Production!;
+        client.FinalReceived = true;
+        var left = production.SettleAcks();
+        var unacked = client.Unacked;
+        if (!unacked.IsEmpty)
+        {
+            client.UncoveredByFinal ??= unacked[0];
+        }
+        else if (left != 0 || production.Acked + production.DroppedUnacked != client.Sent.Count)
+        {
+            client.Misbehaved ??= $"its final acknowledgement covers the {client.Sent.Count} values its sockets saw, but it counts {production.Acked} acknowledged, {left} not";
+        }
+
+        production.TakeDown();
+        client.Attached = null;
+        Note($"{client.Id} had its final acknowledgement; acked {client.AckedThrough - SimClock.Epoch}");
+    }
+
+    /// <summary>The client takes its connection down (a failed send, or the close noticed) and reconnects after its backoff.</summary>
+    private void Lose(SimClient client, string why)
+    {
+        client.Production!.TakeDown();
+        if (client.Connection == client.Attached)
+        {
+            client.Connection = null;
+        }
+
+        client.Attached = null;
+        client.ReconnectAtMs = _clock.MonoMs + Backoff(client, _wireRandom);
+        Note($"{client.Id} took its connection down: {why}");
+    }
+
+    /// <summary>An acknowledged client's connection opened: the production connection comes up on it, greeting.</summary>
+    private void BringUp(SimClient client, SimConnection connection)
+    {
+        connection.AnswerHello(); // the server answers once it opened the connection's source, before any acknowledgement
+        _core!.EnableAcks(connection.Source, client.Id, connection);
+        var unacked = client.Unacked;
+        connection.ResendThrough = unacked.IsEmpty ? long.MinValue : unacked[^1];
+        connection.Generation = client.Production!.BringUpOn(connection, greeting: true);
+        client.Attached = connection;
+    }
+}
