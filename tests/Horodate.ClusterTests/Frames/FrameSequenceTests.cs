@@ -1,5 +1,6 @@
 using System.Text;
 using Horodate.Server.Sinks.JetStream;
+using Horodate.Server.Sources.JetStream;
 
 namespace Horodate.ClusterTests.Frames;
 
@@ -199,5 +200,29 @@ public sealed class FrameSequenceTests
         Assert.True(next.TryAnnounce(Frame.Active, wait: true));
         Assert.Equal(3, next.Life);
         Assert.Equal([1L, 2L, 3L], jetStream.Lives);
+    }
+
+    [Fact]
+    public void A_life_claimed_on_a_subject_whose_frames_all_aged_out_is_newer_for_a_root_that_saw_the_earlier_lives()
+    {
+        // Two lives of the edge, seen by the root (which stays up); then the edge is down longer than the stream's
+        // max_age, and every frame of its subject ages out. The next life has no last frame to number itself after.
+        var jetStream = new FakePublisher();
+        var root = new FrameOrder();
+        long[] incarnations = [9_000, 9_100, 9_200];
+        foreach (var incarnation in incarnations[..2])
+        {
+            var life = new FrameSequence(jetStream, "e1", PublishTimeout, incarnation);
+            Assert.True(life.TryAnnounce(Frame.Active, wait: true));
+            Assert.NotEqual(FrameVerdict.Behind, root.Check("e1", life.Life, incarnation, 1));
+        }
+
+        jetStream.Purge();
+        var next = new FrameSequence(jetStream, "e1", PublishTimeout, incarnations[2]);
+        Assert.True(next.TryAnnounce(Frame.Active, wait: true));
+
+        // Taken as behind, its values would all go to the root's .late file, its announcements ignored.
+        Assert.Equal(FrameVerdict.NewLife, root.Check("e1", next.Life, incarnations[2], 1));
+        Assert.True(next.Life > jetStream.Lives[1]);
     }
 }

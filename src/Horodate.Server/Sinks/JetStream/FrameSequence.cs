@@ -43,7 +43,8 @@ internal sealed class FrameSequence(IFramePublisher publisher, string edgeId, Ti
 
     /// <summary>
     /// This life's number: one more than the life of the last frame on the edge's subject when it published its first
-    /// frame; 0 until then. Every frame is published only if the subject's last frame is still the one this life knows
+    /// frame (on a subject with no frame left, one more than the stream's last sequence: <see cref="LastFrame.NextLife"/>;
+    /// it was 1, below the lives a root up meanwhile had seen, whose frames it then took as behind); 0 until then. Every frame is published only if the subject's last frame is still the one this life knows
     /// (JetStream's <c>Nats-Expected-Last-Subject-Sequence</c>: the previous frame's PubAck, or the end read after a
     /// failure), so a killed life's publish still on its way is refused once any other frame of the edge landed after
     /// its own: the subject's last frame is always of its newest life, and lives are numbered in the order they entered
@@ -171,7 +172,7 @@ internal sealed class FrameSequence(IFramePublisher publisher, string edgeId, Ti
             var last = Await(publisher.LastAsync(_subject), id);
             var mine = last.Incarnation == Incarnation;
             landed = mine && last.Number == frame.Number;
-            life = mine ? last.Life : life == 0 ? last.Life + 1 : life;
+            life = mine ? last.Life : life == 0 ? last.NextLife : life;
             end = last.Sequence;
         }
 
