@@ -259,9 +259,8 @@ internal static partial class ServerCommand
                 await cluster.StoppedAsync(notes).ConfigureAwait(false);
             }
 
-            if (server.Failure.IsCompleted)
+            if ((server.Failure.IsCompleted ? await server.Failure.ConfigureAwait(false) : cluster?.Failure) is { } failure)
             {
-                var failure = await server.Failure.ConfigureAwait(false);
                 var error = $"stopped: {failure.Reason}";
                 await Console.Error.WriteLineAsync($"{Name}: {error}").ConfigureAwait(false);
                 if (json)

@@ -225,4 +225,27 @@ public sealed class FrameSequenceTests
         Assert.Equal(FrameVerdict.NewLife, root.Check("e1", next.Life, incarnations[2], 1));
         Assert.True(next.Life > jetStream.Lives[1]);
     }
+
+    [Fact]
+    public void A_life_after_which_another_process_claimed_a_life_of_its_edge_publishes_nothing_more()
+    {
+        // A second edge started with the same --edge-id while the first runs (or a first one thought dead, paused, then
+        // resumed after its replacement started): its claim lands after the first's frames.
+        var jetStream = new FakePublisher();
+        var first = new FrameSequence(jetStream, "e1", PublishTimeout, incarnation: 9_000);
+        var files = new FrameFileSystem(first, "out.txt");
+        using var output = files.Open("out.txt");
+        output.Write(0, Encoding.ASCII.GetBytes("100\n"));
+        var second = new FrameSequence(jetStream, "e1", PublishTimeout, incarnation: 9_100);
+        Assert.True(second.TryAnnounce(Frame.Active, wait: true));
+
+        // The first's next frame, refused (wrong last sequence), must not land on a retry under its smaller life: the
+        // root would take it as behind, its values as late, though its PubAck acknowledged them to their client.
+        Assert.ThrowsAny<IOException>(() => output.Write(4, Encoding.ASCII.GetBytes("101\n")));
+        output.SetLength(4);
+        Assert.Throws<EdgeSupersededException>(() => output.Write(4, Encoding.ASCII.GetBytes("101\n")));
+        Assert.False(first.TryAnnounce(Frame.Idle, wait: true));
+        Assert.True(first.Superseded);
+        Assert.Equal([1L, 2L], jetStream.Lives);
+    }
 }

@@ -47,6 +47,10 @@ internal readonly record struct LastFrame(ulong Sequence, long Life, long Incarn
 /// <summary>JetStream refused a frame: another frame of the edge landed after the one this life knows as its subject's last.</summary>
 internal sealed class FrameClaimLostException(string message) : IOException(message);
 
+/// <summary>Another process claimed a life of this edge after this one's (<see cref="FrameSequence.Superseded"/>): this life must stop.</summary>
+internal sealed class EdgeSupersededException(string edgeId, long life)
+    : IOException($"another process publishes as edge {edgeId} (a life claimed after this one's, life {life}): this edge stops; is --edge-id unique?");
+
 /// <summary>Frames published to JetStream, with <c>Nats-Msg-Id</c> so that a republished frame is dropped as a duplicate.</summary>
 internal sealed class JetStreamFramePublisher(INatsJSContext js) : IFramePublisher
 {
