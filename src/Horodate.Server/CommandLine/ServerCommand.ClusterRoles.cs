@@ -1,7 +1,9 @@
 using Horodate.Core.Durability;
 using Horodate.Server.Hosting;
+using Horodate.Server.Logging;
 using Horodate.Server.Sinks.JetStream;
 using Horodate.Server.Sources.JetStream;
+using Microsoft.Extensions.Logging;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
 
@@ -25,8 +27,11 @@ internal static partial class ServerCommand
         /// <summary>The engine's clock: the system's on an edge; the root's is set back (<see cref="BalancerAllowance"/>).</summary>
         public virtual TimeProvider Time => TimeProvider.System;
 
-        /// <summary>Cancelled when the role's work is done and the server should stop (a rebuild's end).</summary>
+        /// <summary>Cancelled when the role's work is done and the server should stop (a rebuild's end, an edge superseded).</summary>
         public virtual CancellationToken Done => CancellationToken.None;
+
+        /// <summary>Why the role stopped the server, if it failed (then the program exits with its code).</summary>
+        public virtual ServerFailure? Failure => null;
 
         /// <summary>Connects, authenticates and makes sure the stream exists.</summary>
         public async Task ConnectAsync(CancellationToken cancel)
@@ -77,11 +82,18 @@ internal static partial class ServerCommand
         private static readonly TimeSpan ActiveCheck = TimeSpan.FromMilliseconds(10);
 
         private readonly CancellationTokenSource _stop = new();
+        private readonly CancellationTokenSource _superseded = new(); // never disposed: it has no timer
         private FrameSequence? _frames;
         private FrameFileSystem? _files;
         private Task? _check;
 
         public override IFileSystem? Files => _files;
+
+        public override CancellationToken Done => _superseded.Token;
+
+        public override ServerFailure? Failure => _frames is { Superseded: true }
+            ? new ServerFailure($"another process publishes as edge {edgeId}; is --edge-id unique?", ServerFailure.EdgeSupersededExitCode)
+            : null;
 
         protected override void Connected()
         {
@@ -100,7 +112,7 @@ internal static partial class ServerCommand
             }, greeting);
             pipeline.Flushed = announcer.Flushed; // the idle announcement, in the writer's order
             pipeline.Greeting = greeting.Greet; // an acknowledged client's OK once the root holds for this edge
-            _check = Task.Run(() => CheckAsync(announcer, pipeline, _stop.Token), CancellationToken.None);
+            _check = Task.Run(() => CheckAsync(announcer, pipeline, server.Logger, _stop.Token), CancellationToken.None);
             await notes.WriteLineAsync($"{Name}: edge {edgeId}: publishing frames to {NatsSettings.SubjectPrefix}{edgeId} on {Settings.Url}.").ConfigureAwait(false);
         }
 
@@ -127,11 +139,18 @@ internal static partial class ServerCommand
             await base.DisposeAsync().ConfigureAwait(false);
         }
 
-        private static async Task CheckAsync(EdgeAnnouncer announcer, Pipeline.IngestPipeline pipeline, CancellationToken cancel)
+        private async Task CheckAsync(EdgeAnnouncer announcer, Pipeline.IngestPipeline pipeline, ILogger logger, CancellationToken cancel)
         {
             using var timer = new PeriodicTimer(ActiveCheck);
             while (await timer.WaitForNextTickAsync(cancel).ConfigureAwait(false))
             {
+                if (_frames!.Superseded)
+                {
+                    ServerLog.EdgeSuperseded(logger, edgeId);
+                    await _superseded.CancelAsync().ConfigureAwait(false); // the server stops, exit code 4
+                    return;
+                }
+
                 if (announcer.Check())
                 {
                     pipeline.Wake(); // a writer asleep since its last connection closed: its next step says idle

@@ -125,6 +125,11 @@ internal static partial class ServerCommand
             root.Add(CreateEdge(shared, Build, json, logLevel));
             root.Add(CreateRoot(shared, Build, json, logLevel));
         }
+        else
+        {
+            root.Add(Missing("edge"));
+            root.Add(Missing("root"));
+        }
 
         ServerOptions? Build(ParseResult parse, out string? error)
         {
@@ -174,6 +179,17 @@ internal static partial class ServerCommand
         }
 
         return root;
+    }
+
+    /// <summary>
+    /// A role the lean edition lacks, refused with the edition to install (as its other missing parts are), whatever
+    /// follows it; without it, the parser said only that <c>edge</c> and each of its flags were unrecognized.
+    /// </summary>
+    private static Command Missing(string role)
+    {
+        var command = new Command(role, $"Not in this build: {ServerFeatures.FullEdition}.") { TreatUnmatchedTokensAsErrors = false };
+        command.SetAction(parse => CliParsing.Fail(Name, $"the {role} role runs on NATS JetStream: {ServerFeatures.FullEdition}.", parse.Tokens.Any(t => t.Value == "--json")));
+        return command;
     }
 
     private static bool TryParseNetwork(string token, out IPNetwork network, out string error)
@@ -259,9 +275,8 @@ internal static partial class ServerCommand
                 await cluster.StoppedAsync(notes).ConfigureAwait(false);
             }
 
-            if (server.Failure.IsCompleted)
+            if ((server.Failure.IsCompleted ? await server.Failure.ConfigureAwait(false) : cluster?.Failure) is { } failure)
             {
-                var failure = await server.Failure.ConfigureAwait(false);
                 var error = $"stopped: {failure.Reason}";
                 await Console.Error.WriteLineAsync($"{Name}: {error}").ConfigureAwait(false);
                 if (json)

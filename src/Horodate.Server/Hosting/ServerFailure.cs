@@ -10,4 +10,7 @@ public sealed record ServerFailure(string Reason, int ExitCode)
 
     /// <summary>An fsync failed: nothing past the last good one is acknowledged.</summary>
     public const int SyncFailedExitCode = 3;
+
+    /// <summary>An edge found another process publishing under its id, after it (two edges with one <c>--edge-id</c>).</summary>
+    public const int EdgeSupersededExitCode = 4;
 }

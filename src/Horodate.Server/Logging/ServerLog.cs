@@ -60,6 +60,9 @@ internal static partial class ServerLog
     [LoggerMessage(300, LogLevel.Information, "Stopping: no new connections; writing everything received.")]
     public static partial void Stopping(ILogger logger);
 
+    [LoggerMessage(302, LogLevel.Critical, "Another process publishes as edge {Edge} (it claimed a life after this one's): stopping, as frames of this life would land behind it (the root takes them as late). Clients resend what was not acknowledged to another edge. Is --edge-id unique?")]
+    public static partial void EdgeSuperseded(ILogger logger, string edge);
+
     [LoggerMessage(301, LogLevel.Critical, "epoll_wait failed (errno {Errno}): no connection can be read any more; the server stops.")]
     public static partial void EpollWaitFailed(ILogger logger, int errno);
 }

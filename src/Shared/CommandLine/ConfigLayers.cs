@@ -22,16 +22,18 @@ internal static class ConfigLayers
     };
 
     /// <summary>
-    /// <paramref name="args"/> with, appended, the flags the environment and the file supply for options of
-    /// <paramref name="command"/> that the command line leaves out. Subcommands are left alone.
+    /// <paramref name="args"/> with, appended, the flags the environment and the file supply for options of the command
+    /// they run (<paramref name="root"/>, or a subcommand that has <c>--config</c>: the server's <c>edge</c> and
+    /// <c>root</c>) that the command line leaves out. Subcommands without <c>--config</c> (<c>verify</c>) are left alone.
     /// </summary>
     /// <exception cref="InvalidDataException">The file cannot be read as JSON.</exception>
-    public static string[] Apply(RootCommand command, string[] args)
+    public static string[] Apply(RootCommand root, string[] args)
     {
-        var parse = command.Parse(args);
-        if (parse.CommandResult.Command != command)
+        var parse = root.Parse(args);
+        var command = parse.CommandResult.Command;
+        if (command != root && !command.Options.Any(o => o.Name == "--config"))
         {
-            return args; // a subcommand (verify): its options are its own
+            return args; // a subcommand whose options are its own (verify)
         }
 
         var builder = new ConfigurationBuilder();

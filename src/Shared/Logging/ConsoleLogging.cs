@@ -10,9 +10,13 @@ internal static class ConsoleLogging
     /// <see cref="StandardErrorLoggerProvider"/>. Built directly rather than through <c>LoggerFactory.Create</c>,
     /// whose service provider costs a native program most of its start (docs/performance.md, Native).
     /// </summary>
-    public static ILoggerFactory CreateFactory(LogLevel minimum) => new LoggerFactory(
-        [new StandardErrorLoggerProvider()],
-        new LoggerFilterOptions { MinLevel = minimum, Rules = { new LoggerFilterRule(null, "Microsoft", LogLevel.Warning, null) } });
+    public static ILoggerFactory CreateFactory(LogLevel minimum)
+    {
+        var factory = new LoggerFactory(
+            [], new LoggerFilterOptions { MinLevel = minimum, Rules = { new LoggerFilterRule(null, "Microsoft", LogLevel.Warning, null) } });
+        factory.AddProvider(new StandardErrorLoggerProvider()); // added, not given to the constructor: disposed with the factory (its lines flushed)
+        return factory;
+    }
 
     /// <summary>The same, on a logging builder (an embedder's <c>configureLogging</c>).</summary>
     public static void Configure(ILoggingBuilder logging, LogLevel minimum)

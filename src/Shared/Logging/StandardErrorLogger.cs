@@ -6,30 +6,20 @@ namespace Horodate.Logging;
 /// <summary>
 /// Writes each message as one line on standard error, in the format of Microsoft.Extensions.Logging's simple console
 /// formatter with <c>SingleLine</c> (<c>14:02:11 warn: Horodate.Server[12] message</c>), without its options, its
-/// dependency injection and its writer thread: what a native program's start would otherwise build through the
-/// runtime's type loader (docs/performance.md, Native). A line is written whole, under a lock, as the message is logged.
+/// dependency injection and its service provider: what a native program's start would otherwise build through the
+/// runtime's type loader (docs/performance.md, Native). The line is formatted where the message is logged and written
+/// by <see cref="StandardErrorWriter"/>'s thread: a standard error nobody reads (a full pipe) never stalls the thread
+/// that logs (the epoll receive thread, the writer), it drops lines and says how many.
 /// </summary>
 internal sealed class StandardErrorLoggerProvider : ILoggerProvider
 {
-    private readonly Lock _write = new();
-
     /// <inheritdoc />
-    public ILogger CreateLogger(string categoryName) => new Logger(categoryName, this);
+    public ILogger CreateLogger(string categoryName) => new Logger(categoryName);
 
-    /// <inheritdoc />
-    public void Dispose()
-    {
-    }
+    /// <summary>Writes out what was logged (bounded by <see cref="StandardErrorWriter.FlushTimeout"/>).</summary>
+    public void Dispose() => StandardErrorWriter.Flush();
 
-    private void Write(string line)
-    {
-        lock (_write)
-        {
-            Console.Error.Write(line);
-        }
-    }
-
-    private sealed class Logger(string category, StandardErrorLoggerProvider provider) : ILogger
+    private sealed class Logger(string category) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state)
             where TState : notnull => null;
@@ -52,7 +42,7 @@ internal sealed class StandardErrorLoggerProvider : ILoggerProvider
                 line.Append(' ').Append(OneLine(exception.ToString()));
             }
 
-            provider.Write(line.AppendLine().ToString());
+            StandardErrorWriter.Enqueue(line.AppendLine().ToString());
         }
 
         private static string OneLine(string text) => text.ReplaceLineEndings(" ");

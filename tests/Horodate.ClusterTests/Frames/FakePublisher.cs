@@ -16,6 +16,7 @@ internal sealed class FakePublisher : IFramePublisher
     private readonly Lock _lock = new();
     private readonly List<(string Id, string Kind, long Number, string Payload, long Life, long Incarnation)> _stream = [];
     private int _inFlight;
+    private int _purged; // the frames before this index were purged (aged out of the stream): gone, their sequences not reused
 
     public volatile bool Down;
 
@@ -69,12 +70,22 @@ internal sealed class FakePublisher : IFramePublisher
         }
     }
 
-    /// <summary>One subject: its last frame's sequence (the stream's length), life and incarnation.</summary>
+    /// <summary>Every frame on the subject goes, as when they all aged out of the stream (<c>max_age</c>); sequences go on from the stream's end.</summary>
+    public void Purge()
+    {
+        lock (_lock)
+        {
+            _purged = _stream.Count;
+        }
+    }
+
+    /// <summary>One subject: its last frame's sequence (the stream's length), life and incarnation; the stream's end.</summary>
     public Task<LastFrame> LastAsync(string subject)
     {
         lock (_lock)
         {
-            return Task.FromResult(_stream.Count == 0 ? LastFrame.None : new LastFrame((ulong)_stream.Count, _stream[^1].Life, _stream[^1].Incarnation, _stream[^1].Number));
+            return Task.FromResult(_stream.Count == _purged ? LastFrame.None with { StreamEnd = (ulong)_stream.Count }
+                : new LastFrame((ulong)_stream.Count, _stream[^1].Life, _stream[^1].Incarnation, _stream[^1].Number, (ulong)_stream.Count));
         }
     }
 
@@ -119,7 +130,7 @@ internal sealed class FakePublisher : IFramePublisher
                     {
                         sequence = (ulong)copy + 1; // a duplicate: dropped, the first copy's sequence acknowledged
                     }
-                    else if (expectedLast is { } expected && expected != (ulong)_stream.Count)
+                    else if (expectedLast is { } expected && expected != (_stream.Count == _purged ? 0UL : (ulong)_stream.Count))
                     {
                         return Task.FromException<ulong>(new FrameClaimLostException($"wrong last sequence for {msgId}"));
                     }

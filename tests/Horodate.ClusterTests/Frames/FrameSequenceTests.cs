@@ -1,5 +1,6 @@
 using System.Text;
 using Horodate.Server.Sinks.JetStream;
+using Horodate.Server.Sources.JetStream;
 
 namespace Horodate.ClusterTests.Frames;
 
@@ -199,5 +200,52 @@ public sealed class FrameSequenceTests
         Assert.True(next.TryAnnounce(Frame.Active, wait: true));
         Assert.Equal(3, next.Life);
         Assert.Equal([1L, 2L, 3L], jetStream.Lives);
+    }
+
+    [Fact]
+    public void A_life_claimed_on_a_subject_whose_frames_all_aged_out_is_newer_for_a_root_that_saw_the_earlier_lives()
+    {
+        // Two lives of the edge, seen by the root (which stays up); then the edge is down longer than the stream's
+        // max_age, and every frame of its subject ages out. The next life has no last frame to number itself after.
+        var jetStream = new FakePublisher();
+        var root = new FrameOrder();
+        long[] incarnations = [9_000, 9_100, 9_200];
+        foreach (var incarnation in incarnations[..2])
+        {
+            var life = new FrameSequence(jetStream, "e1", PublishTimeout, incarnation);
+            Assert.True(life.TryAnnounce(Frame.Active, wait: true));
+            Assert.NotEqual(FrameVerdict.Behind, root.Check("e1", life.Life, incarnation, 1));
+        }
+
+        jetStream.Purge();
+        var next = new FrameSequence(jetStream, "e1", PublishTimeout, incarnations[2]);
+        Assert.True(next.TryAnnounce(Frame.Active, wait: true));
+
+        // Taken as behind, its values would all go to the root's .late file, its announcements ignored.
+        Assert.Equal(FrameVerdict.NewLife, root.Check("e1", next.Life, incarnations[2], 1));
+        Assert.True(next.Life > jetStream.Lives[1]);
+    }
+
+    [Fact]
+    public void A_life_after_which_another_process_claimed_a_life_of_its_edge_publishes_nothing_more()
+    {
+        // A second edge started with the same --edge-id while the first runs (or a first one thought dead, paused, then
+        // resumed after its replacement started): its claim lands after the first's frames.
+        var jetStream = new FakePublisher();
+        var first = new FrameSequence(jetStream, "e1", PublishTimeout, incarnation: 9_000);
+        var files = new FrameFileSystem(first, "out.txt");
+        using var output = files.Open("out.txt");
+        output.Write(0, Encoding.ASCII.GetBytes("100\n"));
+        var second = new FrameSequence(jetStream, "e1", PublishTimeout, incarnation: 9_100);
+        Assert.True(second.TryAnnounce(Frame.Active, wait: true));
+
+        // The first's next frame, refused (wrong last sequence), must not land on a retry under its smaller life: the
+        // root would take it as behind, its values as late, though its PubAck acknowledged them to their client.
+        Assert.ThrowsAny<IOException>(() => output.Write(4, Encoding.ASCII.GetBytes("101\n")));
+        output.SetLength(4);
+        Assert.Throws<EdgeSupersededException>(() => output.Write(4, Encoding.ASCII.GetBytes("101\n")));
+        Assert.False(first.TryAnnounce(Frame.Idle, wait: true));
+        Assert.True(first.Superseded);
+        Assert.Equal([1L, 2L], jetStream.Lives);
     }
 }

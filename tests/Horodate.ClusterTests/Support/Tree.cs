@@ -108,7 +108,7 @@ internal sealed class Tree : IAsyncDisposable
     /// <summary>What every edge and the root wrote to stderr, for a failure's message.</summary>
     public string Stderr => string.Join('\n', _edges.Select(e => $"{e.Key}: {e.Value.Stderr}").Append($"root: {Root?.Stderr}"));
 
-    /// <summary>Edge <paramref name="id"/>'s process.</summary>
+    /// <summary>The process of the edge last started as <paramref name="id"/>.</summary>
     public ProgramProcess Edge(string id) => _edges[id];
 
     /// <summary>kill -9 of an edge.</summary>

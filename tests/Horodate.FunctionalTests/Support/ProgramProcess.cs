@@ -48,6 +48,9 @@ internal sealed partial class ProgramProcess : IDisposable
 
     public int ExitCode => _process.ExitCode;
 
+    /// <summary>Whether the process has ended.</summary>
+    public bool HasExited => _process.HasExited;
+
     public static ProgramProcess Start(string program, params string[] args) => Start(program, new Dictionary<string, string>(), args);
 
     /// <summary>Starts <paramref name="program"/> with extra environment variables.</summary>

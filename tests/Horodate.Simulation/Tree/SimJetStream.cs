@@ -170,7 +170,7 @@ internal sealed class SimJetStream(SimRandom random, SimClock clock) : IFramePub
         }
 
         var i = _stream.FindLastIndex(f => f.Subject == subject);
-        return Task.FromResult(i < 0 ? LastFrame.None
+        return Task.FromResult(i < 0 ? LastFrame.None with { StreamEnd = _last }
             : new LastFrame(_stream[i].Sequence, Frame.Number(_stream[i].Headers, Frame.LifeHeader), Frame.Number(_stream[i].Headers, Frame.IncarnationHeader), Frame.Number(_stream[i].Headers, Frame.NumberHeader)));
     }
 

@@ -30,6 +30,7 @@ internal sealed class FrameSequence(IFramePublisher publisher, string edgeId, Ti
     private volatile string? _said;
     private long _life; // 0 until this life's claim (its first frame) landed
     private ulong? _end; // the stream sequence of this edge's last frame, as this life knows it (null: unknown, read it)
+    private volatile bool _superseded;
 
     /// <summary>
     /// This edge's life (a restarted edge numbers its frames from 1 again): its start, Unix ms, × 10⁶, plus a random
@@ -43,13 +44,22 @@ internal sealed class FrameSequence(IFramePublisher publisher, string edgeId, Ti
 
     /// <summary>
     /// This life's number: one more than the life of the last frame on the edge's subject when it published its first
-    /// frame; 0 until then. Every frame is published only if the subject's last frame is still the one this life knows
+    /// frame (on a subject with no frame left, one more than the stream's last sequence: <see cref="LastFrame.NextLife"/>;
+    /// it was 1, below the lives a root up meanwhile had seen, whose frames it then took as behind); 0 until then. Every frame is published only if the subject's last frame is still the one this life knows
     /// (JetStream's <c>Nats-Expected-Last-Subject-Sequence</c>: the previous frame's PubAck, or the end read after a
     /// failure), so a killed life's publish still on its way is refused once any other frame of the edge landed after
     /// its own: the subject's last frame is always of its newest life, and lives are numbered in the order they entered
     /// the stream, whatever the edge's clock or host (no local state). The root orders lives by it.
     /// </summary>
     public long Life => Interlocked.Read(ref _life);
+
+    /// <summary>
+    /// True once another process claimed a life of this edge after this one's (a second edge started with the same
+    /// <c>--edge-id</c>, or this one thought dead and replaced, then resumed): this life publishes nothing more (every
+    /// publish throws <see cref="EdgeSupersededException"/>) and must stop. Its frames would land under its smaller life,
+    /// after the newer life's, and the root takes them as behind (values late) though their PubAcks acknowledged them.
+    /// </summary>
+    public bool Superseded => _superseded;
 
     /// <summary>The incarnation of a life started at <paramref name="start"/> with <paramref name="salt"/> (in [0, <see cref="SaltRange"/>)).</summary>
     public static long IncarnationAt(DateTimeOffset start, int salt) => (start.ToUnixTimeMilliseconds() * SaltRange) + salt;
@@ -165,13 +175,25 @@ internal sealed class FrameSequence(IFramePublisher publisher, string edgeId, Ti
         var id = $"{edgeId}-{Incarnation}-{frame.Number}";
         var life = _life;
         var landed = false;
+        if (_superseded)
+        {
+            throw new EdgeSupersededException(edgeId, life);
+        }
+
         if (_end is not { } end)
         {
             // After the start or a failure: read the subject's end. This very frame there: it landed, its PubAck lost.
             var last = Await(publisher.LastAsync(_subject), id);
             var mine = last.Incarnation == Incarnation;
+            if (!mine && life != 0 && last.Life >= life)
+            {
+                // Another life claimed after this one's (a stream that lost its end shows an older life's frame instead).
+                _superseded = true;
+                throw new EdgeSupersededException(edgeId, life);
+            }
+
             landed = mine && last.Number == frame.Number;
-            life = mine ? last.Life : life == 0 ? last.Life + 1 : life;
+            life = mine ? last.Life : life == 0 ? last.NextLife : life;
             end = last.Sequence;
         }
 

@@ -25,15 +25,31 @@ internal interface IFramePublisher
     Task<LastFrame> LastAsync(string subject);
 }
 
-/// <summary>The last frame on an edge's subject: its stream sequence (0: none), its life, incarnation and number (0: none, or a frame from before the headers).</summary>
-internal readonly record struct LastFrame(ulong Sequence, long Life, long Incarnation, long Number)
+/// <summary>
+/// The last frame on an edge's subject: its stream sequence (0: none), its life, incarnation and number (0: none, or a
+/// frame from before the headers); and, read after it, the stream's last sequence on any subject (<see cref="StreamEnd"/>).
+/// </summary>
+internal readonly record struct LastFrame(ulong Sequence, long Life, long Incarnation, long Number, ulong StreamEnd = 0)
 {
     /// <summary>No frame on the subject.</summary>
     public static readonly LastFrame None;
+
+    /// <summary>
+    /// The number of a life claimed onto this frame: one more than its life; on a subject with no frame (the edge's
+    /// first life, or one after all its frames aged out of the stream, a root up meanwhile still knowing the earlier
+    /// lives), one more than <see cref="StreamEnd"/>. That is above every earlier life's number: a life's number is never
+    /// above its claim's stream sequence (a claimed number is the stream's end plus one, or one more than the previous
+    /// life's, whose claim landed earlier in the stream), and every earlier claim is in <see cref="StreamEnd"/>.
+    /// </summary>
+    public long NextLife => Sequence == 0 ? (long)StreamEnd + 1 : Life + 1;
 }
 
 /// <summary>JetStream refused a frame: another frame of the edge landed after the one this life knows as its subject's last.</summary>
 internal sealed class FrameClaimLostException(string message) : IOException(message);
+
+/// <summary>Another process claimed a life of this edge after this one's (<see cref="FrameSequence.Superseded"/>): this life must stop.</summary>
+internal sealed class EdgeSupersededException(string edgeId, long life)
+    : IOException($"another process publishes as edge {edgeId} (a life claimed after this one's, life {life}): this edge stops; is --edge-id unique?");
 
 /// <summary>Frames published to JetStream, with <c>Nats-Msg-Id</c> so that a republished frame is dropped as a duplicate.</summary>
 internal sealed class JetStreamFramePublisher(INatsJSContext js) : IFramePublisher
@@ -63,17 +79,31 @@ internal sealed class JetStreamFramePublisher(INatsJSContext js) : IFramePublish
         try
         {
             var stream = await js.GetStreamAsync(NatsSettings.StreamName).ConfigureAwait(false);
-            var last = await stream.GetAsync(new StreamMsgGetRequest { LastBySubj = subject }).ConfigureAwait(false);
+            if (await LastBySubjectAsync(stream, subject).ConfigureAwait(false) is not { } last)
+            {
+                // The stream's end read after the get: every frame the subject ever held landed before it (LastFrame.NextLife).
+                await stream.RefreshAsync().ConfigureAwait(false);
+                return LastFrame.None with { StreamEnd = stream.Info.State.LastSeq };
+            }
+
             var headers = last.Message.Hdrs is { Length: > 0 } raw ? Encoding.UTF8.GetString(Convert.FromBase64String(raw)) : "";
             return new LastFrame(last.Message.Seq, Frame.Number(headers, Frame.LifeHeader), Frame.Number(headers, Frame.IncarnationHeader), Frame.Number(headers, Frame.NumberHeader));
-        }
-        catch (NatsJSApiException ex) when (ex.Error.ErrCode == NoMessageFound)
-        {
-            return LastFrame.None;
         }
         catch (NatsJSException ex)
         {
             throw new IOException($"Reading the last frame on {subject} failed: {ex.Message}", ex);
+        }
+    }
+
+    private static async Task<StreamMsgGetResponse?> LastBySubjectAsync(INatsJSStream stream, string subject)
+    {
+        try
+        {
+            return await stream.GetAsync(new StreamMsgGetRequest { LastBySubj = subject }).ConfigureAwait(false);
+        }
+        catch (NatsJSApiException ex) when (ex.Error.ErrCode == NoMessageFound)
+        {
+            return null;
         }
     }
 }
