@@ -103,12 +103,14 @@ public sealed class ProgramTests
     [InlineData("--flush-interval", "0ms")]
     [InlineData("--listen", "somewhere")]
     [InlineData("--listen", "::1:7890")]
+    [InlineData("--max-connections", "many")]
     public async Task Bad_server_flags_get_a_clear_message_and_exit_code_2(params string[] args)
     {
         using var run = await ProgramProcess.RunAsync(ProgramProcess.Server, args);
 
         Assert.Equal(2, run.ExitCode);
         Assert.Contains("Try 'horodate-server --help'", run.Stderr);
+        Assert.DoesNotContain("Unhandled exception", run.Stderr);
         Assert.Empty(run.Stdout);
     }
 
@@ -117,12 +119,15 @@ public sealed class ProgramTests
     [InlineData("--interval", "fast")]
     [InlineData("--server", "localhost")]
     [InlineData("--duration")]
+    [InlineData("-n", "fifty")]
+    [InlineData("--threads", "2.5")]
     public async Task Bad_client_flags_get_a_clear_message_and_exit_code_2(params string[] args)
     {
         using var run = await ProgramProcess.RunAsync(ProgramProcess.Client, args);
 
         Assert.Equal(2, run.ExitCode);
         Assert.Contains("Try 'horodate-client --help'", run.Stderr);
+        Assert.DoesNotContain("Unhandled exception", run.Stderr);
     }
 
     [Fact]
