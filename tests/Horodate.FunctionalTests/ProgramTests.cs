@@ -161,6 +161,20 @@ public sealed class ProgramTests
     }
 
     [Fact]
+    public async Task Verify_with_a_plot_path_it_cannot_write_says_so_with_exit_code_2()
+    {
+        using var dir = new TempDirectory();
+        var file = dir.File("ts.txt");
+        await File.WriteAllTextAsync(file, "1\n2\n3\n", TestContext.Current.CancellationToken);
+
+        using var run = await ProgramProcess.RunAsync(ProgramProcess.Server, "verify", file, "--plot", dir.File("missing/plot.svg"));
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("--plot: cannot write", run.Stderr);
+        Assert.DoesNotContain("Unhandled exception", run.Stderr);
+    }
+
+    [Fact]
     public async Task A_client_without_a_server_says_so_and_keeps_trying_until_its_duration_ends()
     {
         using var nobody = new RefusingPort();
