@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using Horodate.Core.Verification;
 using Horodate.FunctionalTests.Support;
 using Horodate.Server.Hosting;
@@ -158,6 +160,29 @@ public sealed class ProgramTests
         Assert.Contains("sorted       NO (1 inversions; first at line 2: 1 after 3)", bad.Stdout); // the user is told why
         Assert.Equal(2, missing.ExitCode);
         Assert.Contains("no such file", missing.Stderr);
+    }
+
+    [Theory]
+    [InlineData("--transport", "Epoll")]
+    [InlineData("--transport", "Kestrel")]
+    [InlineData("--http", null)]
+    public async Task A_port_in_use_is_one_line_and_exit_code_1_not_a_stack_trace(string flag, string? value)
+    {
+        var taken = new TcpListener(IPAddress.Loopback, 0); // listening: the port is in use as another server's would be
+        taken.Start();
+        using var dir = new TempDirectory();
+        var endpoint = $"127.0.0.1:{((IPEndPoint)taken.LocalEndpoint).Port}";
+        string[] args = value is null
+            ? ["--listen", "127.0.0.1:0", flag, endpoint, "--output", dir.File("ts.txt")]
+            : ["--listen", endpoint, flag, value, "--output", dir.File("ts.txt")];
+
+        using var run = await ProgramProcess.RunAsync(ProgramProcess.Server, args);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("cannot start:", run.Stderr);
+        Assert.Contains("in use", run.Stderr, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("   at ", run.Stderr); // no stack trace, from the program or from the host it embeds
+        taken.Stop();
     }
 
     [Fact]

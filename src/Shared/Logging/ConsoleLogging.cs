@@ -12,7 +12,18 @@ internal static class ConsoleLogging
     /// </summary>
     public static ILoggerFactory CreateFactory(LogLevel minimum) => new LoggerFactory(
         [new StandardErrorLoggerProvider()],
-        new LoggerFilterOptions { MinLevel = minimum, Rules = { new LoggerFilterRule(null, "Microsoft", LogLevel.Warning, null) } });
+        new LoggerFilterOptions
+        {
+            MinLevel = minimum,
+            Rules =
+            {
+                new LoggerFilterRule(null, "Microsoft", LogLevel.Warning, null),
+
+                // The embedded Kestrel host logs a failed start (event 11: a port in use) as an error with the whole
+                // stack trace; the program reports that exception itself, in one line ("cannot start: ...").
+                new LoggerFilterRule(null, "Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical, null),
+            },
+        });
 
     /// <summary>The same, on a logging builder (an embedder's <c>configureLogging</c>).</summary>
     public static void Configure(ILoggingBuilder logging, LogLevel minimum)
