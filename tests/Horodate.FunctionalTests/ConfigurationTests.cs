@@ -45,6 +45,27 @@ public sealed class ConfigurationTests
         Assert.Contains("--config", bad.Stderr);
     }
 
+    [Fact]
+    public async Task The_edge_and_root_subcommands_take_their_options_from_the_environment_and_the_config_file_too()
+    {
+        using var dir = new TempDirectory();
+        var config = dir.File("root.json");
+        await File.WriteAllTextAsync(config, "{ \"nats\": \"nats://127.0.0.1:1\", \"stream-max-age\": \"forever\" }", TestContext.Current.CancellationToken);
+        var environment = new Dictionary<string, string> { ["HORODATE_EDGE_ID"] = "e1", ["HORODATE_STREAM_MAX_AGE"] = "soon" };
+
+        // Each run stops at the bad duration, before any NATS connection: proof that the layer was read (and --nats and
+        // --edge-id, required, were found there rather than reported missing).
+        using var edge = ProgramProcess.Start(ProgramProcess.Server, environment, "edge", "--nats", "nats://127.0.0.1:1", "--listen", "127.0.0.1:0");
+        await edge.WaitForExitAsync(Within.Short);
+        using var root = await ProgramProcess.RunAsync(ProgramProcess.Server, "root", "--config", config, "--output", dir.File("ts.txt"));
+
+        Assert.Equal(2, edge.ExitCode);
+        Assert.Contains("--stream-max-age: 'soon' is not a duration", edge.Stderr);
+        Assert.Equal(2, root.ExitCode);
+        Assert.Contains("--stream-max-age: 'forever' is not a duration", root.Stderr);
+        Assert.DoesNotContain("is required", root.Stderr);
+    }
+
     private static async Task<string> ListeningLineAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         using var server = ProgramProcess.Start(ProgramProcess.Server, environment, args);

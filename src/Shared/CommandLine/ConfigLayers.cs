@@ -23,15 +23,17 @@ internal static class ConfigLayers
 
     /// <summary>
     /// <paramref name="args"/> with, appended, the flags the environment and the file supply for options of
-    /// <paramref name="command"/> that the command line leaves out. Subcommands are left alone.
+    /// the chosen command (<paramref name="command"/>, or a subcommand that has <c>--config</c> too: the server's
+    /// <c>edge</c> and <c>root</c>) that the command line leaves out. Other subcommands are left alone.
     /// </summary>
     /// <exception cref="InvalidDataException">The file cannot be read as JSON.</exception>
     public static string[] Apply(RootCommand command, string[] args)
     {
         var parse = command.Parse(args);
-        if (parse.CommandResult.Command != command)
+        var chosen = parse.CommandResult.Command;
+        if (chosen != command && !chosen.Options.Any(o => o.Name == "--config"))
         {
-            return args; // a subcommand (verify): its options are its own
+            return args; // a subcommand without --config (verify): its options are its own
         }
 
         var builder = new ConfigurationBuilder();
@@ -57,7 +59,7 @@ internal static class ConfigLayers
         }
 
         var extra = new List<string>();
-        foreach (var option in command.Options)
+        foreach (var option in chosen.Options)
         {
             if (option.Name is "--config" or "--help" or "--version" || parse.GetResult(option) is { Implicit: false })
             {
