@@ -46,6 +46,22 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
+    public async Task A_config_file_key_that_names_no_option_is_refused_not_ignored()
+    {
+        using var dir = new TempDirectory();
+        var config = dir.File("typo.json");
+        await File.WriteAllTextAsync(config, "{ \"listen\": [\"127.0.0.1:0\"], \"idle-timout\": \"2s\" }", TestContext.Current.CancellationToken);
+
+        using var server = await ProgramProcess.RunAsync(ProgramProcess.Server, "--config", config, "--output", dir.File("ts.txt"));
+        using var client = await ProgramProcess.RunAsync(ProgramProcess.Client, "--config", config, "--duration", "1s");
+
+        Assert.Equal(2, server.ExitCode);
+        Assert.Contains("--config: 'idle-timout' in", server.Stderr);
+        Assert.Equal(2, client.ExitCode); // neither key is the client's
+        Assert.Contains("is not an option of horodate-client", client.Stderr);
+    }
+
+    [Fact]
     public async Task The_edge_and_root_subcommands_take_their_options_from_the_environment_and_the_config_file_too()
     {
         using var dir = new TempDirectory();
