@@ -123,6 +123,8 @@ public sealed class ProgramTests
     [InlineData("--duration")]
     [InlineData("-n", "fifty")]
     [InlineData("--threads", "2.5")]
+    [InlineData("--tls-insecure", "--duration", "1s")]
+    [InlineData("--no-ack", "--record-acked", "acked.txt", "--duration", "1s")]
     public async Task Bad_client_flags_get_a_clear_message_and_exit_code_2(params string[] args)
     {
         using var run = await ProgramProcess.RunAsync(ProgramProcess.Client, args);

@@ -110,6 +110,16 @@ internal static class ClientCommand
                 (host, port) = servers[0];
             }
 
+            if (parse.GetValue(tlsInsecure) && !parse.GetValue(tls))
+            {
+                return CliParsing.Fail(Name, "--tls-insecure needs --tls.", parse.GetValue(json));
+            }
+
+            if (parse.GetValue(noAck) && parse.GetValue(recordAcked) is not null)
+            {
+                return CliParsing.Fail(Name, "--record-acked needs acknowledgements: drop --no-ack, or use --record.", parse.GetValue(json));
+            }
+
             if (port == 0 || servers.Exists(s => s.Port == 0))
             {
                 return CliParsing.Fail(Name, "--server: port 0 is not a server's port.", parse.GetValue(json));
