@@ -67,6 +67,43 @@ public sealed class ConfigurationTests
         Assert.Contains("--config", bad.Stderr);
     }
 
+    [Fact]
+    public async Task A_config_file_key_that_names_no_option_is_refused_not_ignored()
+    {
+        using var dir = new TempDirectory();
+        var config = dir.File("typo.json");
+        await File.WriteAllTextAsync(config, "{ \"listen\": [\"127.0.0.1:0\"], \"idle-timout\": \"2s\" }", TestContext.Current.CancellationToken);
+
+        using var server = await ProgramProcess.RunAsync(ProgramProcess.Server, "--config", config, "--output", dir.File("ts.txt"));
+        using var client = await ProgramProcess.RunAsync(ProgramProcess.Client, "--config", config, "--duration", "1s");
+
+        Assert.Equal(2, server.ExitCode);
+        Assert.Contains("--config: 'idle-timout' in", server.Stderr);
+        Assert.Equal(2, client.ExitCode); // neither key is the client's
+        Assert.Contains("is not an option of horodate-client", client.Stderr);
+    }
+
+    [Fact]
+    public async Task The_edge_and_root_subcommands_take_their_options_from_the_environment_and_the_config_file_too()
+    {
+        using var dir = new TempDirectory();
+        var config = dir.File("root.json");
+        await File.WriteAllTextAsync(config, "{ \"nats\": \"nats://127.0.0.1:1\", \"stream-max-age\": \"forever\" }", TestContext.Current.CancellationToken);
+        var environment = new Dictionary<string, string> { ["HORODATE_EDGE_ID"] = "e1", ["HORODATE_STREAM_MAX_AGE"] = "soon" };
+
+        // Each run stops at the bad duration, before any NATS connection: proof that the layer was read (and --nats and
+        // --edge-id, required, were found there rather than reported missing).
+        using var edge = ProgramProcess.Start(ProgramProcess.Server, environment, "edge", "--nats", "nats://127.0.0.1:1", "--listen", "127.0.0.1:0");
+        await edge.WaitForExitAsync(Within.Short);
+        using var root = await ProgramProcess.RunAsync(ProgramProcess.Server, "root", "--config", config, "--output", dir.File("ts.txt"));
+
+        Assert.Equal(2, edge.ExitCode);
+        Assert.Contains("--stream-max-age: 'soon' is not a duration", edge.Stderr);
+        Assert.Equal(2, root.ExitCode);
+        Assert.Contains("--stream-max-age: 'forever' is not a duration", root.Stderr);
+        Assert.DoesNotContain("is required", root.Stderr);
+    }
+
     private static async Task<string> ListeningLineAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         using var server = ProgramProcess.Start(ProgramProcess.Server, environment, args);

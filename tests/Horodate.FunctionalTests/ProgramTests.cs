@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using Horodate.Core.Verification;
 using Horodate.FunctionalTests.Support;
 using Horodate.Server.Hosting;
@@ -103,12 +105,14 @@ public sealed class ProgramTests
     [InlineData("--flush-interval", "0ms")]
     [InlineData("--listen", "somewhere")]
     [InlineData("--listen", "::1:7890")]
+    [InlineData("--max-connections", "many")]
     public async Task Bad_server_flags_get_a_clear_message_and_exit_code_2(params string[] args)
     {
         using var run = await ProgramProcess.RunAsync(ProgramProcess.Server, args);
 
         Assert.Equal(2, run.ExitCode);
         Assert.Contains("Try 'horodate-server --help'", run.Stderr);
+        Assert.DoesNotContain("Unhandled exception", run.Stderr);
         Assert.Empty(run.Stdout);
     }
 
@@ -117,12 +121,17 @@ public sealed class ProgramTests
     [InlineData("--interval", "fast")]
     [InlineData("--server", "localhost")]
     [InlineData("--duration")]
+    [InlineData("-n", "fifty")]
+    [InlineData("--threads", "2.5")]
+    [InlineData("--tls-insecure", "--duration", "1s")]
+    [InlineData("--no-ack", "--record-acked", "acked.txt", "--duration", "1s")]
     public async Task Bad_client_flags_get_a_clear_message_and_exit_code_2(params string[] args)
     {
         using var run = await ProgramProcess.RunAsync(ProgramProcess.Client, args);
 
         Assert.Equal(2, run.ExitCode);
         Assert.Contains("Try 'horodate-client --help'", run.Stderr);
+        Assert.DoesNotContain("Unhandled exception", run.Stderr);
     }
 
     [Fact]
@@ -153,6 +162,43 @@ public sealed class ProgramTests
         Assert.Contains("sorted       NO (1 inversions; first at line 2: 1 after 3)", bad.Stdout); // the user is told why
         Assert.Equal(2, missing.ExitCode);
         Assert.Contains("no such file", missing.Stderr);
+    }
+
+    [Theory]
+    [InlineData("--transport", "Epoll")]
+    [InlineData("--transport", "Kestrel")]
+    [InlineData("--http", null)]
+    public async Task A_port_in_use_is_one_line_and_exit_code_1_not_a_stack_trace(string flag, string? value)
+    {
+        var taken = new TcpListener(IPAddress.Loopback, 0); // listening: the port is in use as another server's would be
+        taken.Start();
+        using var dir = new TempDirectory();
+        var endpoint = $"127.0.0.1:{((IPEndPoint)taken.LocalEndpoint).Port}";
+        string[] args = value is null
+            ? ["--listen", "127.0.0.1:0", flag, endpoint, "--output", dir.File("ts.txt")]
+            : ["--listen", endpoint, flag, value, "--output", dir.File("ts.txt")];
+
+        using var run = await ProgramProcess.RunAsync(ProgramProcess.Server, args);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("cannot start:", run.Stderr);
+        Assert.Contains("in use", run.Stderr, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("   at ", run.Stderr); // no stack trace, from the program or from the host it embeds
+        taken.Stop();
+    }
+
+    [Fact]
+    public async Task Verify_with_a_plot_path_it_cannot_write_says_so_with_exit_code_2()
+    {
+        using var dir = new TempDirectory();
+        var file = dir.File("ts.txt");
+        await File.WriteAllTextAsync(file, "1\n2\n3\n", TestContext.Current.CancellationToken);
+
+        using var run = await ProgramProcess.RunAsync(ProgramProcess.Server, "verify", file, "--plot", dir.File("missing/plot.svg"));
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("--plot: cannot write", run.Stderr);
+        Assert.DoesNotContain("Unhandled exception", run.Stderr);
     }
 
     [Fact]

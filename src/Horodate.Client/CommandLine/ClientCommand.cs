@@ -69,7 +69,7 @@ internal static class ClientCommand
         {
             Description = "Standard output holds one JSON object only, printed at exit: the summary, with an error field if the run failed. Every other line goes to standard error.",
         };
-        var config = ConfigLayers.ConfigOption();
+        var config = ConfigLayers.ConfigOption("""{ "server": "127.0.0.1:7890", "connections": 200, "interval": "50ms" }""");
         var logLevel = new Option<LogLevel?>("--log-level")
         {
             Description = "Log messages from this level up, on standard error: Debug, Information, Warning, Error. [default: Information]",
@@ -108,6 +108,16 @@ internal static class ClientCommand
             if (servers.Count > 0)
             {
                 (host, port) = servers[0];
+            }
+
+            if (parse.GetValue(tlsInsecure) && !parse.GetValue(tls))
+            {
+                return CliParsing.Fail(Name, "--tls-insecure needs --tls.", parse.GetValue(json));
+            }
+
+            if (parse.GetValue(noAck) && parse.GetValue(recordAcked) is not null)
+            {
+                return CliParsing.Fail(Name, "--record-acked needs acknowledgements: drop --no-ack, or use --record.", parse.GetValue(json));
             }
 
             if (port == 0 || servers.Exists(s => s.Port == 0))

@@ -95,7 +95,7 @@ internal static partial class ServerCommand
             """
             Run as the root: the server, whose source is every edge's frames on NATS JetStream (a durable consumer), each
             edge one ordered source; writes --output as a single server does and acknowledges to JetStream after the fsync.
-            It also accepts clients on --listen (default: a free port on 127.0.0.1).
+            It also accepts clients on --listen (default: a free port on 127.0.0.1). --idle-timeout defaults to --max-delay here.
             Example: horodate-server root --nats nats://127.0.0.1:4222 --output timestamps.txt
             """);
         foreach (var option in shared)

@@ -85,7 +85,7 @@ internal static partial class ServerCommand
         {
             Description = "Standard output holds one JSON object only, printed at exit: the summary, or {\"error\": ...} if the server cannot start. Every other line goes to standard error.",
         };
-        var config = ConfigLayers.ConfigOption();
+        var config = ConfigLayers.ConfigOption("""{ "output": "ts.txt", "idle-timeout": "2s" }""");
         var logLevel = new Option<LogLevel?>("--log-level")
         {
             Description = "Log messages from this level up, on standard error: Trace, Debug, Information, Warning, Error. [default: Warning]",

@@ -44,7 +44,15 @@ internal static class VerifyCommand
             Console.WriteLine(Format(path, record, report));
             if (parse.GetValue(plot) is { } svg)
             {
-                File.WriteAllText(svg, SvgPlot.Render(report, Path.GetFileName(path)));
+                try
+                {
+                    File.WriteAllText(svg, SvgPlot.Render(report, Path.GetFileName(path)));
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    return CliParsing.Fail("horodate-server verify", $"--plot: cannot write {svg}: {ex.Message}");
+                }
+
                 Console.WriteLine($"plot: {svg}");
             }
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
+using System.Globalization;
 using Horodate.Core.CommandLine;
 
 namespace Horodate.CommandLine;
@@ -84,13 +85,23 @@ internal static class CliParsing
         var option = alias.Length == 0 ? new Option<int?>(name) : new Option<int?>(name, alias);
         option.Description = description;
         option.HelpName = "n";
-        option.Validators.Add(result =>
+        option.CustomParser = result =>
         {
-            if (result.GetValueOrDefault<int?>() is { } value && (value < min || value > max))
+            var token = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+            if (!int.TryParse(token, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
+            {
+                result.AddError($"{name}: '{token}' is not a whole number.");
+                return null;
+            }
+
+            if (value < min || value > max)
             {
                 result.AddError($"{name}: {value} is out of range ({min} to {max}).");
+                return null;
             }
-        });
+
+            return value;
+        };
         return option;
     }
 

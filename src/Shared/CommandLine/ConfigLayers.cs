@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Configuration.Json;
 
 namespace Horodate.CommandLine;
 
@@ -15,9 +16,10 @@ internal static class ConfigLayers
     public const string EnvironmentPrefix = "HORODATE_";
 
     /// <summary>An option that names the JSON file to read.</summary>
-    public static Option<string?> ConfigOption() => new("--config")
+    /// <param name="example">A JSON object of this program's options, for the help (<c>{ "output": "ts.txt" }</c>).</param>
+    public static Option<string?> ConfigOption(string example) => new("--config")
     {
-        Description = $"Read options from this JSON file ({{ \"output\": \"ts.txt\", \"idle-timeout\": \"2s\" }}). Precedence: flag > environment ({EnvironmentPrefix}OPTION_NAME) > file > default.",
+        Description = $"Read options from this JSON file ({example}). Precedence: flag > environment ({EnvironmentPrefix}OPTION_NAME) > file > default.",
         HelpName = "file.json",
     };
 
@@ -58,6 +60,8 @@ internal static class ConfigLayers
             throw new InvalidDataException($"--config: {ex.Message} {ex.InnerException?.Message}".TrimEnd(), ex);
         }
 
+        RefuseUnknownKeys((IConfigurationRoot)config, command);
+
         var extra = new List<string>();
         foreach (var option in command.Options)
         {
@@ -93,6 +97,26 @@ internal static class ConfigLayers
         }
 
         return [.. args, .. extra];
+    }
+
+    /// <summary>
+    /// A key of the file that names no option of <paramref name="command"/> (a typo: <c>idle-timout</c>) is refused, not
+    /// silently ignored. The environment is not judged: it holds other programs' <c>HORODATE_</c> variables too.
+    /// </summary>
+    private static void RefuseUnknownKeys(IConfigurationRoot config, Command command)
+    {
+        var known = command.Options
+            .SelectMany(o => o.Aliases.Prepend(o.Name))
+            .Where(name => name.StartsWith("--", StringComparison.Ordinal) && name is not "--config" and not "--help" and not "--version")
+            .SelectMany(name => new[] { name[2..], name[2..].Replace('-', '_') })
+            .ToHashSet(StringComparer.OrdinalIgnoreCase);
+        foreach (var file in config.Providers.OfType<JsonConfigurationProvider>())
+        {
+            if (file.GetChildKeys([], null).Distinct(StringComparer.OrdinalIgnoreCase).FirstOrDefault(key => !known.Contains(key)) is { } unknown)
+            {
+                throw new InvalidDataException($"--config: '{unknown}' in {file.Source.Path} is not an option of {command.Name} (see --help).");
+            }
+        }
     }
 
     /// <summary>The values of <paramref name="key"/>: <c>idle-timeout</c> in the file, <c>IDLE_TIMEOUT</c> in the environment; lists as JSON arrays or comma-separated.</summary>

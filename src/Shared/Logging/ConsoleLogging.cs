@@ -13,7 +13,19 @@ internal static class ConsoleLogging
     public static ILoggerFactory CreateFactory(LogLevel minimum)
     {
         var factory = new LoggerFactory(
-            [], new LoggerFilterOptions { MinLevel = minimum, Rules = { new LoggerFilterRule(null, "Microsoft", LogLevel.Warning, null) } });
+            [],
+            new LoggerFilterOptions
+            {
+                MinLevel = minimum,
+                Rules =
+                {
+                    new LoggerFilterRule(null, "Microsoft", LogLevel.Warning, null),
+
+                    // The embedded Kestrel host logs a failed start (event 11: a port in use) as an error with the whole
+                    // stack trace; the program reports that exception itself, in one line ("cannot start: ...").
+                    new LoggerFilterRule(null, "Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical, null),
+                },
+            });
         factory.AddProvider(new StandardErrorLoggerProvider()); // added, not given to the constructor: disposed with the factory (its lines flushed)
         return factory;
     }
