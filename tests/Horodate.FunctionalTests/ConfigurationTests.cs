@@ -29,28 +29,6 @@ public sealed class ConfigurationTests
         Assert.Contains("--idle-timeout: 'soon' is not a duration", run.Stderr);
     }
 
-    [Theory]
-    [InlineData("edge", false)]
-    [InlineData("edge", true)]
-    [InlineData("root", false)]
-    [InlineData("root", true)]
-    public async Task The_edge_and_root_roles_take_options_from_the_config_file_and_the_environment_too(string role, bool fromEnvironment)
-    {
-        // A bad value shows that the option was read: it is refused before anything connects. Before, both layers were
-        // left out for the roles: --config was accepted and its file never read (a root writing to the default file).
-        using var dir = new TempDirectory();
-        var config = dir.File("tree.json");
-        await File.WriteAllTextAsync(config, "{ \"idle-timeout\": \"soon\" }", TestContext.Current.CancellationToken);
-        var environment = fromEnvironment ? new Dictionary<string, string> { ["HORODATE_IDLE_TIMEOUT"] = "soon" } : [];
-        string[] args = [role, "--nats", "nats://127.0.0.1:1", "--listen", "127.0.0.1:0", "--output", dir.File("out.txt"), .. role == "edge" ? ["--edge-id", "e1"] : (string[])[],
-            .. fromEnvironment ? (string[])[] : ["--config", config]];
-        using var run = ProgramProcess.Start(ProgramProcess.Server, environment, args);
-        await run.WaitForExitAsync(Within.Short);
-
-        Assert.Equal(2, run.ExitCode);
-        Assert.Contains("--idle-timeout: 'soon' is not a duration", run.Stderr);
-    }
-
     [Fact]
     public async Task A_missing_or_broken_config_file_is_a_usage_error()
     {
