@@ -187,6 +187,23 @@ public sealed class ProgramTests
         taken.Stop();
     }
 
+    [Theory]
+    [InlineData("edge", "--edge-id", "e1")]
+    [InlineData("root")]
+    public async Task A_tree_role_that_cannot_reach_nats_cannot_start_exit_code_1_not_a_usage_error(string role, params string[] more)
+    {
+        using var nobody = new RefusingPort();
+        using var dir = new TempDirectory();
+
+        using var run = await ProgramProcess.RunAsync(ProgramProcess.Server,
+            [role, "--nats", $"nats://{nobody.Endpoint}", "--listen", "127.0.0.1:0", "--output", dir.File("ts.txt"), "--json", .. more]);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains($"cannot start: cannot reach NATS JetStream at nats://{nobody.Endpoint}", run.Stderr);
+        Assert.DoesNotContain("--help", run.Stderr); // nothing was wrong with the command line
+        Assert.StartsWith("{\"error\":\"cannot start: cannot reach NATS", run.Stdout.Trim());
+    }
+
     [Fact]
     public async Task Verify_with_a_plot_path_it_cannot_write_says_so_with_exit_code_2()
     {

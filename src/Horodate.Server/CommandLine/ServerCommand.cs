@@ -189,6 +189,19 @@ internal static partial class ServerCommand
 
     private static string DefaultMs(long milliseconds) => Default(TimeSpan.FromMilliseconds(milliseconds));
 
+    /// <summary>A server that cannot start (not a usage error): <c>cannot start: ...</c> on standard error (and as JSON), exit code 1.</summary>
+    private static async Task<int> CannotStartAsync(string reason, bool json)
+    {
+        var error = $"cannot start: {reason}";
+        await Console.Error.WriteLineAsync($"{Name}: {error}").ConfigureAwait(false);
+        if (json)
+        {
+            JsonOutput.WriteError(error);
+        }
+
+        return 1;
+    }
+
     private static async Task<int> RunAsync(ServerOptions options, LogLevel logLevel, bool json, bool live, ClusterRole? cluster = null)
     {
         using var signal = new StopSignal();
@@ -206,14 +219,7 @@ internal static partial class ServerCommand
         }
         catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException or PlatformNotSupportedException or SocketException)
         {
-            var error = $"cannot start: {ex.Message}";
-            await Console.Error.WriteLineAsync($"{Name}: {error}").ConfigureAwait(false);
-            if (json)
-            {
-                JsonOutput.WriteError(error);
-            }
-
-            return 1;
+            return await CannotStartAsync(ex.Message, json).ConfigureAwait(false);
         }
 
         await using (server.ConfigureAwait(false))
