@@ -187,6 +187,17 @@ public sealed class ProgramTests
         taken.Stop();
     }
 
+    [Fact]
+    public async Task An_output_path_that_is_a_directory_is_named_as_such_with_exit_code_1()
+    {
+        using var dir = new TempDirectory();
+
+        using var run = await ProgramProcess.RunAsync(ProgramProcess.Server, "--listen", "127.0.0.1:0", "--output", dir.Path);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains($"cannot start: {dir.Path} is a directory", run.Stderr);
+    }
+
     [Theory]
     [InlineData("edge", "--edge-id", "e1")]
     [InlineData("root")]

@@ -204,6 +204,12 @@ internal static partial class ServerCommand
 
     private static async Task<int> RunAsync(ServerOptions options, LogLevel logLevel, bool json, bool live, ClusterRole? cluster = null)
     {
+        if (cluster?.Files is null && Directory.Exists(options.Output))
+        {
+            // Opening it would say only "Access to the path is denied".
+            return await CannotStartAsync($"{options.Output} is a directory; --output names the file to write.", json).ConfigureAwait(false);
+        }
+
         using var signal = new StopSignal();
         var notes = JsonOutput.Notes(json);
         HorodateServer server;
