@@ -61,11 +61,9 @@ internal static partial class ServerCommand
             HelpName = "file",
         };
         var tlsKey = new Option<string?>("--tls-key") { Description = "The PEM private key of --tls-cert.", HelpName = "file" };
-        var transport = new Option<TransportKind?>("--transport")
-        {
-            Description = $"How connections are read: Epoll (one receive thread, the lean path; Linux x64), Kestrel (portable), or Auto. [default: {defaults.Transport}]",
-            HelpName = "kind",
-        };
+        var transport = CliParsing.Choice("--transport",
+            $"How connections are read: Epoll (one receive thread, the lean path; Linux x64), Kestrel (portable), or Auto. [default: {defaults.Transport}]",
+            "kind", TransportKind.Auto, TransportKind.Epoll, TransportKind.Kestrel);
         var http = new Option<IPEndPoint?>("--http")
         {
             Description = "Serve a live dashboard (/), /metrics (Prometheus), /healthz and /status (JSON) over HTTP here, e.g. 127.0.0.1:8080. No authentication: keep it on loopback. [default: off]",
@@ -86,11 +84,9 @@ internal static partial class ServerCommand
             Description = "Standard output holds one JSON object only, printed at exit: the summary, or {\"error\": ...} if the server cannot start. Every other line goes to standard error.",
         };
         var config = ConfigLayers.ConfigOption("""{ "output": "ts.txt", "idle-timeout": "2s" }""");
-        var logLevel = new Option<LogLevel?>("--log-level")
-        {
-            Description = "Log messages from this level up, on standard error: Trace, Debug, Information, Warning, Error. [default: Warning]",
-            HelpName = "level",
-        };
+        var logLevel = CliParsing.Choice("--log-level",
+            "Log messages from this level up, on standard error: Trace, Debug, Information, Warning, Error. [default: Warning]",
+            "level", LogLevel.Trace, LogLevel.Debug, LogLevel.Information, LogLevel.Warning, LogLevel.Error);
 
         var root = new RootCommand(
             """
