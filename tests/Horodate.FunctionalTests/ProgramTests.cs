@@ -120,6 +120,18 @@ public sealed class ProgramTests
     }
 
     [Theory]
+    [InlineData("edge", "--edge-id", "e1")]
+    [InlineData("root", "--nats", "nats://127.0.0.1:4222", "--rebuild", "yes")]
+    [InlineData("verify")]
+    public async Task A_subcommand_s_bad_flags_point_to_that_subcommand_s_help(params string[] args)
+    {
+        using var run = await ProgramProcess.RunAsync(ProgramProcess.Server, args);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains($"Try 'horodate-server {args[0]} --help'.", run.Stderr);
+    }
+
+    [Theory]
     [InlineData("-n", "0")]
     [InlineData("--interval", "fast")]
     [InlineData("--server", "localhost")]

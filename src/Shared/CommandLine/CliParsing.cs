@@ -151,7 +151,8 @@ internal static class CliParsing
                 await Console.Error.WriteLineAsync($"{root.Name}: {error.Message}").ConfigureAwait(false);
             }
 
-            await Console.Error.WriteLineAsync($"Try '{root.Name} --help'.").ConfigureAwait(false);
+            var command = parse.CommandResult.Command == root ? root.Name : $"{root.Name} {parse.CommandResult.Command.Name}";
+            await Console.Error.WriteLineAsync($"Try '{command} --help'.").ConfigureAwait(false); // the help that lists the options in question
             if (JsonRequested(root, parse))
             {
                 JsonOutput.WriteError(string.Join(" ", parse.Errors.Select(e => e.Message)));
