@@ -106,6 +106,8 @@ public sealed class ProgramTests
     [InlineData("--listen", "somewhere")]
     [InlineData("--listen", "::1:7890")]
     [InlineData("--max-connections", "many")]
+    [InlineData("--transport", "uring")]
+    [InlineData("--log-level", "loud")]
     public async Task Bad_server_flags_get_a_clear_message_and_exit_code_2(params string[] args)
     {
         using var run = await ProgramProcess.RunAsync(ProgramProcess.Server, args);
@@ -113,7 +115,20 @@ public sealed class ProgramTests
         Assert.Equal(2, run.ExitCode);
         Assert.Contains("Try 'horodate-server --help'", run.Stderr);
         Assert.DoesNotContain("Unhandled exception", run.Stderr);
+        Assert.DoesNotContain("expected type", run.Stderr); // the user is told the choices, not a .NET type name
         Assert.Empty(run.Stdout);
+    }
+
+    [Theory]
+    [InlineData("edge", "--edge-id", "e1")]
+    [InlineData("root", "--nats", "nats://127.0.0.1:4222", "--rebuild", "yes")]
+    [InlineData("verify")]
+    public async Task A_subcommand_s_bad_flags_point_to_that_subcommand_s_help(params string[] args)
+    {
+        using var run = await ProgramProcess.RunAsync(ProgramProcess.Server, args);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains($"Try 'horodate-server {args[0]} --help'.", run.Stderr);
     }
 
     [Theory]
@@ -185,6 +200,34 @@ public sealed class ProgramTests
         Assert.Contains("in use", run.Stderr, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("   at ", run.Stderr); // no stack trace, from the program or from the host it embeds
         taken.Stop();
+    }
+
+    [Fact]
+    public async Task An_output_path_that_is_a_directory_is_named_as_such_with_exit_code_1()
+    {
+        using var dir = new TempDirectory();
+
+        using var run = await ProgramProcess.RunAsync(ProgramProcess.Server, "--listen", "127.0.0.1:0", "--output", dir.Path);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains($"cannot start: {dir.Path} is a directory", run.Stderr);
+    }
+
+    [Theory]
+    [InlineData("edge", "--edge-id", "e1")]
+    [InlineData("root")]
+    public async Task A_tree_role_that_cannot_reach_nats_cannot_start_exit_code_1_not_a_usage_error(string role, params string[] more)
+    {
+        using var nobody = new RefusingPort();
+        using var dir = new TempDirectory();
+
+        using var run = await ProgramProcess.RunAsync(ProgramProcess.Server,
+            [role, "--nats", $"nats://{nobody.Endpoint}", "--listen", "127.0.0.1:0", "--output", dir.File("ts.txt"), "--json", .. more]);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains($"cannot start: cannot reach NATS JetStream at nats://{nobody.Endpoint}", run.Stderr);
+        Assert.DoesNotContain("--help", run.Stderr); // nothing was wrong with the command line
+        Assert.StartsWith("{\"error\":\"cannot start: cannot reach NATS", run.Stdout.Trim());
     }
 
     [Fact]

@@ -70,11 +70,9 @@ internal static class ClientCommand
             Description = "Standard output holds one JSON object only, printed at exit: the summary, with an error field if the run failed. Every other line goes to standard error.",
         };
         var config = ConfigLayers.ConfigOption("""{ "server": "127.0.0.1:7890", "connections": 200, "interval": "50ms" }""");
-        var logLevel = new Option<LogLevel?>("--log-level")
-        {
-            Description = "Log messages from this level up, on standard error: Debug, Information, Warning, Error. [default: Information]",
-            HelpName = "level",
-        };
+        var logLevel = CliParsing.Choice("--log-level",
+            "Log messages from this level up, on standard error: Debug, Information, Warning, Error. [default: Information]",
+            "level", LogLevel.Debug, LogLevel.Information, LogLevel.Warning, LogLevel.Error);
 
         var root = new RootCommand(
             """

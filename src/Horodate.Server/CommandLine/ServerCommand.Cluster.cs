@@ -155,7 +155,7 @@ internal static partial class ServerCommand
         }
         catch (Exception ex) when (ex is NatsException or IOException or InvalidDataException or SocketException or TimeoutException)
         {
-            return CliParsing.Fail(Name, $"cannot reach NATS JetStream at {role.Settings.Url}: {ex.Message}", json);
+            return await CannotStartAsync($"cannot reach NATS JetStream at {role.Settings.Url}: {ex.Message}", json).ConfigureAwait(false);
         }
 
         return await RunAsync(options, logLevel ?? LogLevel.Warning, json, live: false, role).ConfigureAwait(false);

@@ -61,11 +61,9 @@ internal static partial class ServerCommand
             HelpName = "file",
         };
         var tlsKey = new Option<string?>("--tls-key") { Description = "The PEM private key of --tls-cert.", HelpName = "file" };
-        var transport = new Option<TransportKind?>("--transport")
-        {
-            Description = $"How connections are read: Epoll (one receive thread, the lean path; Linux x64), Kestrel (portable), or Auto. [default: {defaults.Transport}]",
-            HelpName = "kind",
-        };
+        var transport = CliParsing.Choice("--transport",
+            $"How connections are read: Epoll (one receive thread, the lean path; Linux x64), Kestrel (portable), or Auto. [default: {defaults.Transport}]",
+            "kind", TransportKind.Auto, TransportKind.Epoll, TransportKind.Kestrel);
         var http = new Option<IPEndPoint?>("--http")
         {
             Description = "Serve a live dashboard (/), /metrics (Prometheus), /healthz and /status (JSON) over HTTP here, e.g. 127.0.0.1:8080. No authentication: keep it on loopback. [default: off]",
@@ -86,11 +84,9 @@ internal static partial class ServerCommand
             Description = "Standard output holds one JSON object only, printed at exit: the summary, or {\"error\": ...} if the server cannot start. Every other line goes to standard error.",
         };
         var config = ConfigLayers.ConfigOption("""{ "output": "ts.txt", "idle-timeout": "2s" }""");
-        var logLevel = new Option<LogLevel?>("--log-level")
-        {
-            Description = "Log messages from this level up, on standard error: Trace, Debug, Information, Warning, Error. [default: Warning]",
-            HelpName = "level",
-        };
+        var logLevel = CliParsing.Choice("--log-level",
+            "Log messages from this level up, on standard error: Trace, Debug, Information, Warning, Error. [default: Warning]",
+            "level", LogLevel.Trace, LogLevel.Debug, LogLevel.Information, LogLevel.Warning, LogLevel.Error);
 
         var root = new RootCommand(
             """
@@ -205,8 +201,27 @@ internal static partial class ServerCommand
 
     private static string DefaultMs(long milliseconds) => Default(TimeSpan.FromMilliseconds(milliseconds));
 
+    /// <summary>A server that cannot start (not a usage error): <c>cannot start: ...</c> on standard error (and as JSON), exit code 1.</summary>
+    private static async Task<int> CannotStartAsync(string reason, bool json)
+    {
+        var error = $"cannot start: {reason}";
+        await Console.Error.WriteLineAsync($"{Name}: {error}").ConfigureAwait(false);
+        if (json)
+        {
+            JsonOutput.WriteError(error);
+        }
+
+        return 1;
+    }
+
     private static async Task<int> RunAsync(ServerOptions options, LogLevel logLevel, bool json, bool live, ClusterRole? cluster = null)
     {
+        if (cluster?.Files is null && Directory.Exists(options.Output))
+        {
+            // Opening it would say only "Access to the path is denied".
+            return await CannotStartAsync($"{options.Output} is a directory; --output names the file to write.", json).ConfigureAwait(false);
+        }
+
         using var signal = new StopSignal();
         var notes = JsonOutput.Notes(json);
         HorodateServer server;
@@ -222,14 +237,7 @@ internal static partial class ServerCommand
         }
         catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException or PlatformNotSupportedException or SocketException)
         {
-            var error = $"cannot start: {ex.Message}";
-            await Console.Error.WriteLineAsync($"{Name}: {error}").ConfigureAwait(false);
-            if (json)
-            {
-                JsonOutput.WriteError(error);
-            }
-
-            return 1;
+            return await CannotStartAsync(ex.Message, json).ConfigureAwait(false);
         }
 
         await using (server.ConfigureAwait(false))

@@ -35,6 +35,28 @@ internal static class CliParsing
         },
     };
 
+    /// <summary>
+    /// An option naming one of <typeparamref name="T"/>'s members (any case); a bad name is answered with the
+    /// <paramref name="shown"/> ones, not with the enum's .NET type name.
+    /// </summary>
+    public static Option<T?> Choice<T>(string name, string description, string helpName, params T[] shown)
+        where T : struct, Enum => new(name)
+        {
+            Description = description,
+            HelpName = helpName,
+            CustomParser = result =>
+            {
+                var token = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+                if (token.Length > 0 && char.IsLetter(token[0]) && Enum.TryParse<T>(token, ignoreCase: true, out var value) && Enum.IsDefined(value))
+                {
+                    return value;
+                }
+
+                result.AddError($"{name}: '{token}' is not one of {string.Join(", ", shown)}.");
+                return null;
+            },
+        };
+
     /// <summary>Parses one token: the value, or false and what is wrong with it.</summary>
     public delegate bool TokenParser<T>(string token, out T value, out string error);
 
@@ -129,7 +151,8 @@ internal static class CliParsing
                 await Console.Error.WriteLineAsync($"{root.Name}: {error.Message}").ConfigureAwait(false);
             }
 
-            await Console.Error.WriteLineAsync($"Try '{root.Name} --help'.").ConfigureAwait(false);
+            var command = parse.CommandResult.Command == root ? root.Name : $"{root.Name} {parse.CommandResult.Command.Name}";
+            await Console.Error.WriteLineAsync($"Try '{command} --help'.").ConfigureAwait(false); // the help that lists the options in question
             if (JsonRequested(root, parse))
             {
                 JsonOutput.WriteError(string.Join(" ", parse.Errors.Select(e => e.Message)));
