@@ -42,7 +42,7 @@ ls -l "$server" "$client" | awk '{ printf "   %s  %.1f MiB\n", $NF, $5 / 1048576
 
 echo "== end to end with the native binaries (scripts/demo.sh)"
 dir=$(mktemp -d /tmp/horodate-aot-check.XXXXXX)
-if ! HORODATE_SERVER=$server HORODATE_CLIENT=$client scripts/demo.sh -n 20 --duration 3s --dir "$dir" >"$log" 2>&1; then
+if ! HORODATE_SERVER_BIN=$server HORODATE_CLIENT_BIN=$client scripts/demo.sh -n 20 --duration 3s --dir "$dir" >"$log" 2>&1; then
   cat "$log"; fail "the native end-to-end run failed (files in $dir)"
 fi
 grep -qx OK "$log" || { cat "$log"; fail "verify did not print OK (files in $dir)"; }

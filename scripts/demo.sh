@@ -4,7 +4,7 @@
 #
 #   scripts/demo.sh [--aligned] [--keep-duplicates] [-n N] [--duration 10s] [--dir DIR]
 #
-# HORODATE_SERVER and HORODATE_CLIENT name other binaries to run (scripts/aot-check.sh: the native ones);
+# HORODATE_SERVER_BIN and HORODATE_CLIENT_BIN name other binaries to run (scripts/aot-check.sh: the native ones);
 # then nothing is built (scripts/lib/common.sh).
 # Everything stays on 127.0.0.1; every process is bounded in time.
 set -euo pipefail

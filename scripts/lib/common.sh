@@ -16,18 +16,18 @@ demo_option() {
   esac
 }
 
-# The programs: the Release builds, or HORODATE_SERVER and HORODATE_CLIENT (scripts/aot-check.sh: the native ones).
-server=${HORODATE_SERVER:-artifacts/bin/Horodate.Server/release/horodate-server}
-client=${HORODATE_CLIENT:-artifacts/bin/Horodate.Client/release/horodate-client}
+# The programs: the Release builds, or HORODATE_SERVER_BIN and HORODATE_CLIENT_BIN (scripts/aot-check.sh: the native ones).
+server=${HORODATE_SERVER_BIN:-artifacts/bin/Horodate.Server/release/horodate-server}
+client=${HORODATE_CLIENT_BIN:-artifacts/bin/Horodate.Client/release/horodate-client}
 checker=artifacts/bin/Horodate.Checker/release/horodate-checker
 
-# PROGRAM...: each program exists; unless HORODATE_SERVER or HORODATE_CLIENT named the binaries, the projects of
+# PROGRAM...: each program exists; unless HORODATE_SERVER_BIN or HORODATE_CLIENT_BIN named the binaries, the projects of
 # missing ones are built (Release), their output shown only if the build fails.
 need_programs() {
   local b missing=()
   for b; do [ -x "$b" ] || missing+=("$b"); done
   [ ${#missing[@]} -eq 0 ] && return 0
-  if [ -n "${HORODATE_SERVER:-}${HORODATE_CLIENT:-}" ]; then
+  if [ -n "${HORODATE_SERVER_BIN:-}${HORODATE_CLIENT_BIN:-}" ]; then
     echo "$script: ${missing[0]} is not an executable" >&2; exit 2
   fi
   echo "== building (dotnet build -c Release)"
