@@ -66,8 +66,20 @@ internal sealed partial class ClientConnection(int index, long offsetTicks, int 
     /// <summary>Consecutive failed connection attempts, for the backoff (connector only).</summary>
     public int Failures { get; private set; }
 
-    /// <summary>True when the server closed the current socket (seen by the watcher).</summary>
+    /// <summary>True when the server closed the current socket (seen by its watcher, or by the owning scheduler's reads).</summary>
     public bool PeerClosed => Volatile.Read(ref _closedGeneration) == Volatile.Read(ref _generation);
+
+    /// <summary>The current socket's generation (<see cref="BringUp"/>'s return).</summary>
+    public int Generation => Volatile.Read(ref _generation);
+
+    /// <summary>
+    /// The current socket's descriptor, for the owning scheduler's reads (plain sockets on Linux; -1 otherwise, or
+    /// down). Referenced until <see cref="TakeDown"/>, which only the owning scheduler does while the run lasts.
+    /// </summary>
+    public int Descriptor => _fd;
+
+    /// <summary>True while socket <paramref name="generation"/> is the connection's and values go out on it.</summary>
+    public bool IsUp(int generation) => State == ConnectionState.Up && Generation == generation;
 
     private Socket? Socket { get; set; }
 
