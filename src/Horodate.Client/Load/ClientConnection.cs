@@ -40,7 +40,7 @@ internal enum ServerMode
 /// what the server says (<see cref="NoteAck"/>, <see cref="NotePeerClosed"/>). What the scheduler thread owns
 /// (the pending tail, the unacknowledged values, the counts) is private and changes only through its methods.
 /// </summary>
-internal sealed partial class ClientConnection(int index, long offsetTicks, int unackedLimit)
+internal sealed partial class ClientConnection(int index, long offsetTicks, int unackedLimit, int unackedCapacity = UnackedBuffer.DefaultCapacity)
 {
     private readonly Lock _transitions = new(); // the connector, the watcher and the owning scheduler change the state
     private int _state; // a ConnectionState: the connector brings it up, the watcher moves Greeting to Up, the scheduler takes it down
