@@ -36,8 +36,9 @@ internal enum ServerMode
 
 /// <summary>
 /// One of the client's connections. The connector brings it up (<see cref="BringUp"/>); the scheduler thread
-/// that owns it sends on it (<see cref="SendNext"/>) and is the only one to take it down; the watcher notes
-/// what the server says (<see cref="NoteAck"/>, <see cref="NotePeerClosed"/>). What the scheduler thread owns
+/// that owns it sends on it (<see cref="SendNext"/>) and is the only one to take it down; what the server says
+/// (<see cref="NoteAck"/>, <see cref="NotePeerClosed"/>) is noted by the watcher until the hello is settled (TLS: always),
+/// then by the owning scheduler's reads. What the scheduler thread owns
 /// (the pending tail, the unacknowledged values, the counts) is private and changes only through its methods.
 /// </summary>
 internal sealed partial class ClientConnection(int index, long offsetTicks, int unackedLimit, int unackedCapacity = UnackedBuffer.DefaultCapacity)
