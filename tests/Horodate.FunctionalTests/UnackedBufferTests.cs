@@ -15,7 +15,7 @@ public sealed class UnackedBufferTests
         for (var run = 0; run < 200; run++)
         {
             var limit = random.Next(1, 400);
-            var buffer = new UnackedBuffer(limit);
+            var buffer = run % 2 == 0 ? new UnackedBuffer(limit) : new UnackedBuffer(limit, capacity: random.Next(0, 300));
             var model = new Queue<long>();
             long dropped = 0, modelDropped = 0;
             var clock = Now;
@@ -88,5 +88,27 @@ public sealed class UnackedBufferTests
         }
 
         Assert.Equal(values, Enumerable.Range(0, buffer.Count).Select(i => buffer[i]));
+    }
+
+    [Fact]
+    public void A_buffer_sized_for_what_it_keeps_allocates_nothing_before_its_first_value_and_one_array_for_all_of_them()
+    {
+        var buffer = new UnackedBuffer(limit: 1_000, capacity: 128);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var trimmed = buffer.TrimThrough(Now, acked: null);
+        var empty = GC.GetAllocatedBytesForCurrentThread() - before; // a plain server's connections keep nothing
+        var dropped = 0;
+        for (var i = 0; i < 125; i++)
+        {
+            dropped += buffer.Push(Now + i);
+        }
+
+        // One int[128] (512 bytes and its header), not the arrays of growing by half from a few values (~1.6 KB).
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(0, trimmed);
+        Assert.Equal(0, empty);
+        Assert.Equal(0, dropped);
+        Assert.InRange(allocated, 512, 600);
+        Assert.Equal(Enumerable.Range(0, 125).Select(i => Now + i), Enumerable.Range(0, buffer.Count).Select(i => buffer[i]));
     }
 }

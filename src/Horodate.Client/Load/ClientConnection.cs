@@ -36,11 +36,12 @@ internal enum ServerMode
 
 /// <summary>
 /// One of the client's connections. The connector brings it up (<see cref="BringUp"/>); the scheduler thread
-/// that owns it sends on it (<see cref="SendNext"/>) and is the only one to take it down; the watcher notes
-/// what the server says (<see cref="NoteAck"/>, <see cref="NotePeerClosed"/>). What the scheduler thread owns
+/// that owns it sends on it (<see cref="SendNext"/>) and is the only one to take it down; what the server says
+/// (<see cref="NoteAck"/>, <see cref="NotePeerClosed"/>) is noted by the watcher until the hello is settled (TLS: always),
+/// then by the owning scheduler's reads. What the scheduler thread owns
 /// (the pending tail, the unacknowledged values, the counts) is private and changes only through its methods.
 /// </summary>
-internal sealed partial class ClientConnection(int index, long offsetTicks, int unackedLimit)
+internal sealed partial class ClientConnection(int index, long offsetTicks, int unackedLimit, int unackedCapacity = UnackedBuffer.DefaultCapacity)
 {
     private readonly Lock _transitions = new(); // the connector, the watcher and the owning scheduler change the state
     private int _state; // a ConnectionState: the connector brings it up, the watcher moves Greeting to Up, the scheduler takes it down
@@ -66,8 +67,20 @@ internal sealed partial class ClientConnection(int index, long offsetTicks, int 
     /// <summary>Consecutive failed connection attempts, for the backoff (connector only).</summary>
     public int Failures { get; private set; }
 
-    /// <summary>True when the server closed the current socket (seen by the watcher).</summary>
+    /// <summary>True when the server closed the current socket (seen by its watcher, or by the owning scheduler's reads).</summary>
     public bool PeerClosed => Volatile.Read(ref _closedGeneration) == Volatile.Read(ref _generation);
+
+    /// <summary>The current socket's generation (<see cref="BringUp"/>'s return).</summary>
+    public int Generation => Volatile.Read(ref _generation);
+
+    /// <summary>
+    /// The current socket's descriptor, for the owning scheduler's reads (plain sockets on Linux; -1 otherwise, or
+    /// down). Referenced until <see cref="TakeDown"/>, which only the owning scheduler does while the run lasts.
+    /// </summary>
+    public int Descriptor => _fd;
+
+    /// <summary>True while socket <paramref name="generation"/> is the connection's and values go out on it.</summary>
+    public bool IsUp(int generation) => State == ConnectionState.Up && Generation == generation;
 
     private Socket? Socket { get; set; }
 

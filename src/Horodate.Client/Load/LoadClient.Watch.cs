@@ -1,26 +1,36 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using Horodate.Client.Logging;
-using Horodate.Core.Protocol;
 
 namespace Horodate.Client.Load;
 
 public sealed partial class LoadClient
 {
     /// <summary>
-    /// Reads what the server sends: nothing from a plain server, <c>OK</c> and <c>ACK v</c> lines from one in
-    /// acknowledged mode; notices when the server closes the socket, without sending into it. With
-    /// <paramref name="greeting"/>, the connection sends nothing until the hello is answered. The first time, a
+    /// Reads what the server sends until the connection's hello is settled: nothing from a plain server, <c>OK</c> and
+    /// <c>ACK v</c> lines from one in acknowledged mode; notices when the server closes the socket, without sending into
+    /// it. With <paramref name="greeting"/>, the connection sends nothing until the hello is answered. The first time, a
     /// server that has not answered within <see cref="ClientOptions.HelloTimeout"/> is a plain one: the connection
     /// carries on in plain mode, unless another connection to the same address (<paramref name="server"/>) was
     /// answered: that address acknowledges, its silence is load, not a plain server. A server that answered before
     /// is waited for as long as the connection lives (it may not be reading: a full disk): leaving the connection
     /// for a new one would leave a hello behind that the server could still read.
     /// </summary>
+    /// <remarks>
+    /// Once the hello is settled, a plain socket on Linux is handed (with any partial line) to the scheduler thread
+    /// that owns the connection, which reads it in its epoll set from then on, and this task ends: its state and
+    /// buffer live only as long as the hello (docs/performance.md, the client's memory). A TLS socket, or one whose
+    /// hello went unanswered (its read is still pending), keeps its watcher for its whole life.
+    /// </remarks>
     private async Task WatchAsync(ClientConnection connection, int server, Socket socket, Stream? tls, int generation, bool greeting)
     {
-        // Lives as long as the connection, n of them: a few lines' room (docs/performance.md, the client's memory).
-        var buffer = new byte[WatchBufferBytes];
+        var reader = tls is null ? OwnerOf(connection) : null;
+        if (!greeting && reader?.TryHandOver(connection, generation, []) == true)
+        {
+            return; // nothing to wait for: the scheduler thread reads from the start
+        }
+
+        var buffer = new byte[ServerLines.MaxPartial];
         var length = 0;
         var helloDeadline = greeting && connection.Mode == ServerMode.Unknown ? Stopwatch.GetTimestamp() + (long)(_options.HelloTimeout.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
         try
@@ -65,8 +75,7 @@ public sealed partial class LoadClient
                     break;
                 }
 
-                length += read;
-                length = ReadServerLines(connection, generation, buffer, length);
+                length = ServerLines.Read(connection, generation, buffer.AsSpan(0, length + read));
                 if (connection.Mode != ServerMode.Unknown)
                 {
                     helloDeadline = long.MaxValue;
@@ -74,6 +83,12 @@ public sealed partial class LoadClient
                     {
                         Volatile.Write(ref _acknowledges[server], 1);
                     }
+                }
+
+                // Answered, and no read pending: the scheduler thread reads the rest.
+                if (connection.IsUp(generation) && reader?.TryHandOver(connection, generation, buffer.AsSpan(0, length)) == true)
+                {
+                    return;
                 }
             }
         }
@@ -88,41 +103,8 @@ public sealed partial class LoadClient
     private static ValueTask<int> ReceiveAsync(Socket socket, Stream? tls, Memory<byte> into) =>
         tls is null ? socket.ReceiveAsync(into, SocketFlags.None) : tls.ReadAsync(into);
 
-    /// <summary>
-    /// The watcher's read buffer: two of the longest lines the server sends (the hello's answer and
-    /// <c>ACK v</c> lines), rounded up; a read that fills it is handled line by line and the rest read again.
-    /// </summary>
-    private const int WatchBufferBytes = 64;
-
-    /// <summary>Handles every complete line; returns the length of the partial line moved to the front.</summary>
-    private static int ReadServerLines(ClientConnection connection, int generation, byte[] buffer, int length)
-    {
-        var start = 0;
-        int newline;
-        while ((newline = buffer.AsSpan(start, length - start).IndexOf((byte)'\n')) >= 0)
-        {
-            if (Handshake.TryParseServerLine(buffer.AsSpan(start, newline), out var ack, out var ok))
-            {
-                connection.NoteAckMode();
-                connection.Greeted(generation);
-                if (!ok)
-                {
-                    connection.NoteAck(ack);
-                }
-            }
-
-            start += newline + 1;
-        }
-
-        var rest = length - start;
-        if (rest == buffer.Length)
-        {
-            rest = 0; // a line longer than any the protocol has: drop it
-        }
-
-        Buffer.BlockCopy(buffer, start, buffer, 0, rest);
-        return rest;
-    }
+    /// <summary>The scheduler thread that sends on <paramref name="connection"/> (thread t owns every i ≡ t mod T).</summary>
+    private SendScheduler OwnerOf(ClientConnection connection) => _schedulers[connection.Index % _schedulers.Length];
 
     private void NotePlainServer()
     {

@@ -33,6 +33,13 @@ public sealed partial class LoadClient : IDisposable
     private readonly SemaphoreSlim _connectGate;
     private readonly long _started = Stopwatch.GetTimestamp();
 
+    /// <summary>
+    /// How long a connection's values wait for their acknowledgement, for the first size of its unacknowledged buffer:
+    /// the server's default <c>--ack-interval</c> (5 s) and a quarter more for the sync that comes before it. At the
+    /// default 50 ms interval, 125 values (0.5 KiB) from the first one, instead of growing to it by half from 8.
+    /// </summary>
+    private static readonly TimeSpan ValuesKeptBetweenAcks = TimeSpan.FromSeconds(6.25);
+
     /// <summary>The longest the schedule waits for the first connection attempts to succeed.</summary>
     private static readonly TimeSpan RampTimeout = TimeSpan.FromSeconds(10);
 
@@ -49,11 +56,12 @@ public sealed partial class LoadClient : IDisposable
         // so each thread's sends are spread evenly too.
         var intervalTicks = (long)(options.Interval.TotalSeconds * Stopwatch.Frequency);
         var unackedLimit = (int)Math.Clamp(options.UnackedWindow / options.Interval, 1, 1 << 20);
+        var unackedCapacity = Math.Min(unackedLimit, (int)Math.Max(UnackedBuffer.DefaultCapacity, ValuesKeptBetweenAcks / options.Interval));
         _connections = new ClientConnection[options.Connections];
         for (var i = 0; i < _connections.Length; i++)
         {
             var offset = options.Aligned ? 0 : (long)((double)i * intervalTicks / options.Connections);
-            _connections[i] = new ClientConnection(i, offset, unackedLimit) { FirstUp = NoteFirstUp };
+            _connections[i] = new ClientConnection(i, offset, unackedLimit, unackedCapacity) { FirstUp = NoteFirstUp };
         }
 
         var threads = Math.Clamp(options.SchedulerThreads, 1, Math.Max(1, options.Connections));
@@ -61,7 +69,7 @@ public sealed partial class LoadClient : IDisposable
         for (var t = 0; t < threads; t++)
         {
             var share = _connections.Where(c => c.Index % threads == t).ToArray();
-            _schedulers[t] = new SendScheduler(t, share, intervalTicks, options.Acknowledged, OnConnectionDown);
+            _schedulers[t] = new SendScheduler(t, share, _connections, intervalTicks, options.Acknowledged, OnConnectionDown);
             if (options.AckedRecordPath is not null)
             {
                 foreach (var connection in share)
@@ -149,11 +157,12 @@ public sealed partial class LoadClient : IDisposable
         await stopReporting.CancelAsync().ConfigureAwait(false);
         await reporting.ConfigureAwait(false);
 
-        // Stop: no more connects, no more sends, then close every socket with a FIN after its last byte.
+        // Stop, in two phases. First no more connects and no more sends; the scheduler threads go on reading
+        // what the server sends while every connection is half-closed and the last acknowledgements come.
         await _connecting.CancelAsync().ConfigureAwait(false);
         foreach (var scheduler in _schedulers)
         {
-            scheduler.Stop();
+            scheduler.StopSending();
         }
 
         await ramp.ConfigureAwait(false);
@@ -161,6 +170,14 @@ public sealed partial class LoadClient : IDisposable
         var sending = Stopwatch.GetElapsedTime(scheduleStart, stopped);
         await FinishSendingAsync().ConfigureAwait(false);
         await WaitForAcksAsync().ConfigureAwait(false);
+
+        // Then the threads end, and every socket closes with a FIN after its last byte.
+        foreach (var scheduler in _schedulers)
+        {
+            scheduler.Stop();
+        }
+
+        SettleAcks();
         var last = TakeStatus(); // the schedulers have stopped: exact
         CloseAll();
 
@@ -185,7 +202,7 @@ public sealed partial class LoadClient : IDisposable
 
     /// <summary>
     /// At stop, in acknowledged mode: waits (at most <see cref="ClientOptions.AckWait"/>) until every value sent
-    /// is acknowledged. The schedulers have stopped, so the buffers can be read from here.
+    /// is acknowledged. The schedulers have stopped sending (they still read), so the buffers can be read from here.
     /// </summary>
     private async Task WaitForAcksAsync()
     {
@@ -203,6 +220,15 @@ public sealed partial class LoadClient : IDisposable
             await Task.Delay(10).ConfigureAwait(false);
             waiting.RemoveAll(c => !c.AwaitsAck);
         }
+    }
+
+    /// <summary>At stop, once the scheduler threads ended: forgets the acknowledged values, and says how many were not.</summary>
+    private void SettleAcks()
+    {
+        if (!_options.Acknowledged)
+        {
+            return;
+        }
 
         long left = 0;
         foreach (var connection in _connections)
@@ -217,7 +243,7 @@ public sealed partial class LoadClient : IDisposable
     }
 
     /// <summary>
-    /// In acknowledged mode, once the schedulers have stopped: half-closes every connection (TLS: its
+    /// In acknowledged mode, once the schedulers have stopped sending: half-closes every connection (TLS: its
     /// close_notify first), which tells the server that nothing more will come. It then stops waiting for these
     /// connections at once (rather than after its idle timeout), sends each its final acknowledgement after
     /// the next sync, and closes. TCP's half-close says exactly this, so the protocol needs no line for it.

@@ -8,9 +8,11 @@ namespace Horodate.Client.Load;
 /// A thread that owns a share of the connections and sends on each one at its instant within every
 /// interval. Sends are synchronous on non-blocking sockets: a full socket buffer skips that one value
 /// (counted), it never stalls the schedule. The schedule is anchored on the start, so a late send does
-/// not shift later ones.
+/// not shift later ones. Between sends it reads what the server sends its plain sockets
+/// (<see cref="TryHandOver"/>). It stops in two phases: <see cref="StopSending"/>, then, once the last
+/// acknowledgements came, <see cref="Stop"/>.
 /// </summary>
-internal sealed class SendScheduler
+internal sealed partial class SendScheduler
 {
     private readonly ClientConnection[] _connections; // sorted by offset
     private long _start;
@@ -19,13 +21,22 @@ internal sealed class SendScheduler
     private readonly Thread _thread;
     private readonly Lock _statsGate = new();
     private readonly LatencyHistogram _latenessUs = new();
+    private volatile bool _stopSending;
     private volatile bool _stop;
+    private readonly TaskCompletionSource _sendingStopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private readonly bool _keepUnacked;
 
-    public SendScheduler(int id, ClientConnection[] connections, long intervalTicks, bool keepUnacked, Action<ClientConnection, string> onDown)
+    /// <param name="id">The thread's number, for its name.</param>
+    /// <param name="connections">The connections it sends on, sorted by offset.</param>
+    /// <param name="all">Every connection of the client, by index: where a ready socket's connection is found.</param>
+    /// <param name="intervalTicks">The schedule's period, in Stopwatch ticks.</param>
+    /// <param name="keepUnacked">Acknowledged mode: keep what is sent until it is acknowledged.</param>
+    /// <param name="onDown">Takes a broken connection down (on this thread).</param>
+    public SendScheduler(int id, ClientConnection[] connections, ClientConnection[] all, long intervalTicks, bool keepUnacked, Action<ClientConnection, string> onDown)
     {
         _connections = connections;
+        _all = all;
         _keepUnacked = keepUnacked;
         _intervalTicks = intervalTicks;
         _onDown = onDown;
@@ -45,11 +56,31 @@ internal sealed class SendScheduler
     public void Start(long start)
     {
         _start = start;
+        if (_connections.Length > 0)
+        {
+            OpenReads();
+        }
+
         _thread.Start();
     }
 
+    /// <summary>
+    /// The stop's first phase: returns once the thread sends no more. It goes on reading what the server sends (the
+    /// last acknowledgements, after the half-close) until <see cref="Stop"/>.
+    /// </summary>
+    public void StopSending()
+    {
+        _stopSending = true;
+        if (_thread.IsAlive)
+        {
+            _sendingStopped.Task.Wait();
+        }
+    }
+
+    /// <summary>The stop's second phase (the first too, if not done): the thread ends, and reads no more.</summary>
     public void Stop()
     {
+        StopSending();
         _stop = true;
         if (_thread.IsAlive)
         {
@@ -70,19 +101,40 @@ internal sealed class SendScheduler
     {
         if (_connections.Length == 0)
         {
+            _sendingStopped.TrySetResult();
             return;
         }
 
+        try
+        {
+            RunSchedule();
+            _sendingStopped.TrySetResult();
+
+            // The stop's second phase: only reads, until the last acknowledgements came (or were given up on).
+            while (!_stop)
+            {
+                Read(StoppingReadMs);
+            }
+        }
+        finally
+        {
+            _sendingStopped.TrySetResult();
+            CloseReads();
+        }
+    }
+
+    private void RunSchedule()
+    {
         long period = 0;
         var next = 0;
         var ticksPerUs = Stopwatch.Frequency / 1_000_000.0;
-        while (!_stop)
+        while (!_stopSending)
         {
             var due = _start + (period * _intervalTicks) + _connections[next].OffsetTicks;
             var now = Stopwatch.GetTimestamp();
             if (due > now)
             {
-                SleepUntil(due, now);
+                WaitUntil(due, now);
                 continue;
             }
 
@@ -110,16 +162,18 @@ internal sealed class SendScheduler
 
                     due = _start + (period * _intervalTicks) + _connections[next].OffsetTicks;
                 }
-                while (due <= now && !_stop);
+                while (due <= now && !_stopSending);
             }
+
+            ReadIfOverdue(now);
         }
     }
 
-    private static void SleepUntil(long due, long now)
+    private void WaitUntil(long due, long now)
     {
-        // Thread.Sleep(1) lasts about 1.05 ms on Linux: close enough to a 50 ms schedule, and it costs no CPU.
-        var ms = (due - now) * 1000 / Stopwatch.Frequency;
-        Thread.Sleep((int)Math.Clamp(ms, 1, 50));
+        // A wait of 1 ms lasts about 1.05 ms on Linux: close enough to a 50 ms schedule, and it costs no CPU. The
+        // thread waits in its epoll set: what the server sends is read meanwhile.
+        Read((int)Math.Clamp((due - now) * 1000 / Stopwatch.Frequency, 1, 50));
     }
 
     /// <returns>True if a new value was handed to the kernel.</returns>
@@ -128,6 +182,7 @@ internal sealed class SendScheduler
         var state = connection.State;
         if (state != ConnectionState.Down && connection.PeerClosed)
         {
+            Unwatch(connection);
             _onDown(connection, "the server closed the connection");
             Tally.CountSkippedDown();
             return false;
@@ -146,6 +201,7 @@ internal sealed class SendScheduler
         var result = connection.SendNext(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), _keepUnacked, Tally);
         if (result == SendResult.Broken)
         {
+            Unwatch(connection);
             _onDown(connection, Describe(connection.Error));
         }
 

@@ -2,8 +2,9 @@ namespace Horodate.Client.Load;
 
 /// <summary>
 /// The values one connection sent that the server has not acknowledged yet, in the order sent: what is resent
-/// after a reconnect. Starts small and grows by half only while acknowledgements lag; never holds more than its
-/// limit (the oldest values are dropped first, and counted). Owned by one scheduler thread.
+/// after a reconnect. Holds nothing until its first value, then <c>capacity</c> values, and grows by half only while
+/// acknowledgements lag; never holds more than its limit (the oldest values are dropped first, and counted). Owned by
+/// one scheduler thread.
 /// </summary>
 /// <remarks>
 /// It is the client's largest live data in acknowledged mode: at 5,000 connections each holds about one
@@ -12,11 +13,19 @@ namespace Horodate.Client.Load;
 /// buffer was empty), and capacities grow by half rather than double: ~0.5 KiB per connection instead of the 1–2
 /// KiB of doubled arrays of longs (docs/performance.md, Native). A distance fits in an int up to ±24.8 days: a
 /// value further from the base (the clock stepped by that much while values wait) moves the base, and the
-/// values too far from it are dropped, oldest first, as the limit drops them.
+/// values too far from it are dropped, oldest first, as the limit drops them. The first array has room for what the
+/// connection keeps between two acknowledgements (the load client sizes it so): growing to it from a few values
+/// left ~8 MB of short-lived arrays at 5,000 connections in the first seconds, promoted by the ramp's collections,
+/// and ~5 MiB on the native client's peak (docs/performance.md, the client's memory).
 /// </remarks>
-internal sealed class UnackedBuffer(int limit)
+/// <param name="limit">The most values held.</param>
+/// <param name="capacity">Room for this many values from the first one on (at most <paramref name="limit"/>).</param>
+internal sealed class UnackedBuffer(int limit, int capacity = UnackedBuffer.DefaultCapacity)
 {
-    private int[] _offsets = new int[Math.Min(8, limit)];
+    /// <summary>The first array's room when the owner does not say: a few values.</summary>
+    public const int DefaultCapacity = 8;
+
+    private int[] _offsets = []; // none until the first value: a plain server's connections never keep any
     private long _base;
     private int _head;
 
@@ -92,7 +101,7 @@ internal sealed class UnackedBuffer(int limit)
     private void Grow()
     {
         var length = _offsets.Length;
-        Move(new int[Math.Min(limit, Math.Max(length + length / 2, length + 1))], _base);
+        Move(new int[Math.Min(limit, length == 0 ? Math.Max(1, capacity) : Math.Max(length + length / 2, length + 1))], _base);
     }
 
     /// <summary>Makes <paramref name="value"/> the base; drops (and counts) the held values too far from it.</summary>
