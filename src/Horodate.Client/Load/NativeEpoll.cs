@@ -1,52 +1,44 @@
 using System.Runtime.InteropServices;
+using Horodate.Native;
 
 namespace Horodate.Client.Load;
 
 /// <summary>
-/// The libc calls the scheduler threads read the server's lines with (<c>epoll_create1</c>, <c>epoll_ctl</c>,
-/// <c>epoll_wait</c>, <c>recv</c>, <c>close</c>): one level-triggered epoll set per thread over its plain sockets, as
-/// the C client waits, instead of an asynchronous reader per connection (docs/performance.md, the client's memory).
+/// The scheduler threads' reads of the server's lines, over <see cref="LinuxEpoll"/>: one level-triggered epoll set
+/// per thread over its plain sockets, as the C client waits, instead of an asynchronous reader per connection
+/// (docs/performance.md, the client's memory).
 /// </summary>
-internal static partial class NativeEpoll
+internal static class NativeEpoll
 {
-    public const int CtlAdd = 1;
-    public const int CtlDel = 2;
-    public const uint In = 0x001;
-    public const uint RdHup = 0x2000;
-    private const int Cloexec = 0x80000;
-    private const int MsgDontWait = 0x40;
-    private const int Eintr = 4;
-    private const int Eagain = 11;
-
     /// <summary>
-    /// True where <see cref="Event"/> has the kernel's layout and <see cref="NativeSend"/> sends: Linux on x86-64,
-    /// where the C struct is packed (12 bytes). Elsewhere each connection keeps its asynchronous reader.
+    /// True where <see cref="LinuxEpoll.Event"/> has the kernel's layout and <see cref="NativeSend"/> sends. Elsewhere
+    /// each connection keeps its asynchronous reader.
     /// </summary>
-    public static bool IsSupported => NativeSend.IsSupported && RuntimeInformation.ProcessArchitecture == Architecture.X64;
+    public static bool IsSupported => NativeSend.IsSupported && LinuxEpoll.IsSupported;
 
     /// <summary>A new epoll set, or -1.</summary>
-    public static int Create() => EpollCreate(Cloexec);
+    public static int Create() => LinuxEpoll.Create(LinuxEpoll.Cloexec);
 
     /// <summary>Watches <paramref name="fd"/> for input and the peer's close, level-triggered; true if it worked.</summary>
     public static unsafe bool Add(int epoll, int fd, ulong data)
     {
-        var ev = new Event { Events = In | RdHup, Data = data };
-        return EpollCtl(epoll, CtlAdd, fd, &ev) == 0;
+        var ev = new LinuxEpoll.Event { Events = LinuxEpoll.In | LinuxEpoll.RdHup, Data = data };
+        return LinuxEpoll.Ctl(epoll, LinuxEpoll.CtlAdd, fd, &ev) == 0;
     }
 
     /// <summary>Stops watching <paramref name="fd"/> (nothing if it was not watched).</summary>
     public static unsafe void Remove(int epoll, int fd)
     {
-        var ev = default(Event); // kernels before 2.6.9 want a non-null pointer
-        _ = EpollCtl(epoll, CtlDel, fd, &ev);
+        var ev = default(LinuxEpoll.Event); // kernels before 2.6.9 want a non-null pointer
+        _ = LinuxEpoll.Ctl(epoll, LinuxEpoll.CtlDel, fd, &ev);
     }
 
     /// <summary>Waits up to <paramref name="timeoutMs"/> for ready sockets; returns how many (0 when interrupted).</summary>
-    public static unsafe int Wait(int epoll, Span<Event> events, int timeoutMs)
+    public static unsafe int Wait(int epoll, Span<LinuxEpoll.Event> events, int timeoutMs)
     {
-        fixed (Event* ev = events)
+        fixed (LinuxEpoll.Event* ev = events)
         {
-            var ready = EpollWait(epoll, ev, events.Length, timeoutMs);
+            var ready = LinuxEpoll.Wait(epoll, ev, events.Length, timeoutMs);
             return ready > 0 ? ready : 0; // EINTR: the caller's loop waits again
         }
     }
@@ -59,38 +51,15 @@ internal static partial class NativeEpoll
     {
         fixed (byte* buffer = into)
         {
-            var read = Recv(fd, buffer, into.Length, MsgDontWait);
+            var read = LinuxEpoll.Recv(fd, buffer, into.Length, LinuxEpoll.MsgDontWait);
             if (read >= 0)
             {
                 return (int)read;
             }
 
-            return Marshal.GetLastPInvokeError() is Eagain or Eintr ? -1 : -2;
+            return Marshal.GetLastPInvokeError() is LinuxEpoll.Eagain or LinuxEpoll.Eintr ? -1 : -2;
         }
     }
 
-    public static void Close(int fd) => _ = CloseCore(fd);
-
-    [LibraryImport("libc", EntryPoint = "epoll_create1", SetLastError = true)]
-    private static partial int EpollCreate(int flags);
-
-    [LibraryImport("libc", EntryPoint = "epoll_ctl", SetLastError = true)]
-    private static unsafe partial int EpollCtl(int epfd, int op, int fd, Event* ev);
-
-    [LibraryImport("libc", EntryPoint = "epoll_wait", SetLastError = true)]
-    private static unsafe partial int EpollWait(int epfd, Event* events, int maxEvents, int timeoutMs);
-
-    [LibraryImport("libc", EntryPoint = "recv", SetLastError = true)]
-    private static unsafe partial nint Recv(int fd, byte* buffer, nint length, int flags);
-
-    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
-    private static partial int CloseCore(int fd);
-
-    /// <summary><c>struct epoll_event</c> as x86-64 Linux lays it out: packed, 12 bytes.</summary>
-    [StructLayout(LayoutKind.Sequential, Pack = 4)]
-    public struct Event
-    {
-        public uint Events;
-        public ulong Data;
-    }
+    public static void Close(int fd) => _ = LinuxEpoll.Close(fd);
 }

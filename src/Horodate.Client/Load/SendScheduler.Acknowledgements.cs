@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Horodate.Native;
 
 namespace Horodate.Client.Load;
 
@@ -33,7 +34,7 @@ internal sealed partial class SendScheduler
     private readonly ClientConnection[] _all;
     private readonly ConcurrentQueue<HandOver> _handOvers = new();
     private int _epoll = -1;
-    private NativeEpoll.Event[]? _events;
+    private LinuxEpoll.Event[]? _events;
     private byte[]? _readBuffer;
     private long _lastRead;
 
@@ -62,7 +63,7 @@ internal sealed partial class SendScheduler
         if (NativeEpoll.IsSupported)
         {
             _epoll = NativeEpoll.Create();
-            _events = new NativeEpoll.Event[MaxEvents];
+            _events = new LinuxEpoll.Event[MaxEvents];
             _readBuffer = new byte[ServerLines.MaxPartial + ReadBytes];
             _lastRead = Stopwatch.GetTimestamp();
         }

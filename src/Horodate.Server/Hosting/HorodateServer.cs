@@ -4,6 +4,7 @@ using Horodate.Core.Diagnostics;
 using Horodate.Core.Durability;
 using Horodate.Logging;
 using Horodate.Metrics;
+using Horodate.Native;
 using System.Diagnostics.Metrics;
 using Horodate.Server.Http;
 using Horodate.Server.Logging;
@@ -148,8 +149,8 @@ public sealed class HorodateServer : IAsyncDisposable
         var kind = options.Transport switch
         {
             TransportKind.Epoll when tls => throw new PlatformNotSupportedException("TLS runs on the Kestrel transport; drop --transport epoll."),
-            TransportKind.Auto => Interop.IsSupported && !tls ? TransportKind.Epoll : TransportKind.Kestrel,
-            TransportKind.Epoll when !Interop.IsSupported => throw new PlatformNotSupportedException("The epoll transport needs Linux on x64; use --transport kestrel."),
+            TransportKind.Auto => LinuxEpoll.IsSupported && !tls ? TransportKind.Epoll : TransportKind.Kestrel,
+            TransportKind.Epoll when !LinuxEpoll.IsSupported => throw new PlatformNotSupportedException("The epoll transport needs Linux on x64; use --transport kestrel."),
             var k => k,
         };
         if (!ServerFeatures.Kestrel && (kind == TransportKind.Kestrel || options.Http is not null))

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using Horodate.Core.Protocol;
+using Horodate.Native;
 using Horodate.Server.Logging;
 
 namespace Horodate.Server.Transport.Epoll;
@@ -63,8 +64,8 @@ internal sealed partial class EpollTransport
         connection.Session.Start(connection.Acks); // before epoll can report the socket, like the table slot
         connection.Slot = AddToTable(connection);
 
-        var ev = new Interop.EpollEvent { Events = Interop.EpollIn | Interop.EpollRdHup, Data = (ulong)connection.Slot };
-        if (Interop.EpollCtl(_epoll, Interop.EpollCtlAdd, (int)socket.Handle, &ev) != 0)
+        var ev = new LinuxEpoll.Event { Events = LinuxEpoll.In | LinuxEpoll.RdHup, Data = (ulong)connection.Slot };
+        if (LinuxEpoll.Ctl(_epoll, LinuxEpoll.CtlAdd, (int)socket.Handle, &ev) != 0)
         {
             RemoveFromTable(connection.Slot);
             connection.Session.Close();

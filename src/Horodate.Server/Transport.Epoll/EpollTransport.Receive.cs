@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Horodate.Core.Durability;
 using Horodate.Core.Protocol;
+using Horodate.Native;
 using Horodate.Server.Logging;
 using Horodate.Server.Sessions;
 
@@ -29,10 +30,10 @@ internal sealed partial class EpollTransport
 
     private unsafe void ReceiveLoop()
     {
-        var events = GC.AllocateArray<Interop.EpollEvent>(MaxEvents, pinned: true);
+        var events = GC.AllocateArray<LinuxEpoll.Event>(MaxEvents, pinned: true);
         var scratch = GC.AllocateUninitializedArray<byte>(LineDecoder.MaxLineLength + ReadSize, pinned: true);
         long drainStarted = 0, lastData = 0, lastSweep = Stopwatch.GetTimestamp(), pausedSince = 0;
-        fixed (Interop.EpollEvent* ev = events)
+        fixed (LinuxEpoll.Event* ev = events)
         {
             while (true)
             {
@@ -67,11 +68,11 @@ internal sealed partial class EpollTransport
 
                 // Only the silence sweep needs a timed wake-up: data, accepts and hang-ups are events, and a stop
                 // writes the eventfd. Without a read timeout the thread sleeps until something happens.
-                var ready = Interop.EpollWait(_epoll, ev, MaxEvents, _stopping ? 5 : _sessions.ReadTimeout > TimeSpan.Zero ? (int)SweepEvery.TotalMilliseconds : -1);
+                var ready = LinuxEpoll.Wait(_epoll, ev, MaxEvents, _stopping ? 5 : _sessions.ReadTimeout > TimeSpan.Zero ? (int)SweepEvery.TotalMilliseconds : -1);
                 if (ready < 0)
                 {
                     var errno = Marshal.GetLastPInvokeError();
-                    if (errno == Interop.Eintr)
+                    if (errno == LinuxEpoll.Eintr)
                     {
                         continue;
                     }
@@ -84,7 +85,7 @@ internal sealed partial class EpollTransport
 
                 if (ready > 0)
                 {
-                    ReadReady(new ReadOnlySpan<Interop.EpollEvent>(ev, ready), scratch, Stopwatch.GetTimestamp());
+                    ReadReady(new ReadOnlySpan<LinuxEpoll.Event>(ev, ready), scratch, Stopwatch.GetTimestamp());
                     lastData = Stopwatch.GetTimestamp(); // after the reads: a stop's quiet period starts when they end
                 }
 
@@ -110,7 +111,7 @@ internal sealed partial class EpollTransport
     /// inlined there this would be too: seen in perf).
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void ReadReady(ReadOnlySpan<Interop.EpollEvent> ready, byte[] scratch, long now)
+    private void ReadReady(ReadOnlySpan<LinuxEpoll.Event> ready, byte[] scratch, long now)
     {
         foreach (ref readonly var ev in ready)
         {
@@ -135,11 +136,11 @@ internal sealed partial class EpollTransport
         nint received;
         fixed (byte* start = scratch) // pinned at allocation: fixing it costs nothing
         {
-            received = Interop.Recv(connection.Fd, start + carried, ReadSize, 0);
+            received = LinuxEpoll.Recv(connection.Fd, start + carried, ReadSize, 0);
         }
 
         var errno = received < 0 ? Marshal.GetLastPInvokeError() : 0;
-        if (errno is Interop.Eagain or Interop.Eintr)
+        if (errno is LinuxEpoll.Eagain or LinuxEpoll.Eintr)
         {
             return;
         }
@@ -252,8 +253,8 @@ internal sealed partial class EpollTransport
 
         // Level-triggered, a socket at end of stream is always readable: listen only for the hang-up and
         // errors (always reported), which come when the final acknowledgement has shut our side too.
-        var ev = new Interop.EpollEvent { Events = 0, Data = (ulong)connection.Slot };
-        if (Interop.EpollCtl(_epoll, Interop.EpollCtlMod, connection.Fd, &ev) != 0)
+        var ev = new LinuxEpoll.Event { Events = 0, Data = (ulong)connection.Slot };
+        if (LinuxEpoll.Ctl(_epoll, LinuxEpoll.CtlMod, connection.Fd, &ev) != 0)
         {
             MarkClosing(connection);
         }

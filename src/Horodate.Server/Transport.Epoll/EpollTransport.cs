@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Horodate.Native;
 using Horodate.Server.Status;
 using Horodate.Server.Hosting;
 using Horodate.Server.Pipeline;
@@ -56,15 +57,15 @@ internal sealed partial class EpollTransport : ITransport
 
     public unsafe Task StartAsync()
     {
-        _epoll = Interop.EpollCreate(Interop.EpollCloexec);
+        _epoll = LinuxEpoll.Create(LinuxEpoll.Cloexec);
         if (_epoll < 0)
         {
             throw new IOException($"epoll_create1 failed (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}).");
         }
 
         _wake = Interop.EventFd(0, Interop.EfdCloexec | Interop.EfdNonBlock);
-        var wake = new Interop.EpollEvent { Events = Interop.EpollIn | Interop.EpollEt, Data = WakeData };
-        if (_wake < 0 || Interop.EpollCtl(_epoll, Interop.EpollCtlAdd, _wake, &wake) != 0)
+        var wake = new LinuxEpoll.Event { Events = LinuxEpoll.In | LinuxEpoll.Et, Data = WakeData };
+        if (_wake < 0 || LinuxEpoll.Ctl(_epoll, LinuxEpoll.CtlAdd, _wake, &wake) != 0)
         {
             throw new IOException($"eventfd failed (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}).");
         }
@@ -129,13 +130,13 @@ internal sealed partial class EpollTransport : ITransport
         await CloseAsync().ConfigureAwait(false);
         if (_epoll >= 0)
         {
-            _ = Interop.Close(_epoll);
+            _ = LinuxEpoll.Close(_epoll);
             _epoll = -1;
         }
 
         if (_wake >= 0)
         {
-            _ = Interop.Close(_wake);
+            _ = LinuxEpoll.Close(_wake);
             _wake = -1;
         }
 
