@@ -24,7 +24,7 @@ public sealed class AckDeliveryTests
         using var accepted = await listener.AcceptAsync(TestContext.Current.CancellationToken).AsTask().WaitAsync(Within.Short, TestContext.Current.CancellationToken);
         accepted.Blocking = false;
         accepted.SendBufferSize = 4096;
-        var connection = new SocketAckWriter(accepted);
+        var connection = new SocketAckWriter((int)accepted.Handle); // the test closes the socket, not the writer
 
         // Offer ever higher acknowledgements until the socket refuses one: the client reads nothing.
         connection.SendOk();

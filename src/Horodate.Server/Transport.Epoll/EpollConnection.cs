@@ -1,28 +1,26 @@
 using System.Diagnostics;
-using System.Net.Sockets;
 using Horodate.Core.Protocol;
 using Horodate.Server.Sessions;
 
 namespace Horodate.Server.Transport.Epoll;
 
 /// <summary>
-/// One connection of the epoll transport: its socket and read state; the protocol is its <see cref="Session"/>.
-/// Only the receive thread touches it once it is registered (acknowledgements go through <see cref="Acks"/>).
+/// One connection of the epoll transport: its socket's descriptor and read state; the protocol is its
+/// <see cref="Session"/>. Only the receive thread touches it once it is registered (acknowledgements go through
+/// <see cref="Acks"/>, which owns the descriptor).
 /// </summary>
-internal sealed class EpollConnection(Socket socket, ProtocolSession session)
+internal sealed class EpollConnection(int fd, ProtocolSession session)
 {
-    public Socket Socket { get; } = socket;
-
     /// <summary>
-    /// The socket's descriptor, for the receive thread's reads: valid until that thread disposes of
-    /// <see cref="Socket"/> (the acknowledgement writer's sends go through the socket's handle, counted).
+    /// The socket's descriptor (non-blocking, from <c>accept4</c>), for the receive thread's reads: valid until that
+    /// thread closes it through <see cref="Acks"/>.
     /// </summary>
-    public int Fd { get; } = (int)socket.Handle;
+    public int Fd { get; } = fd;
 
     public ProtocolSession Session { get; } = session;
 
-    /// <summary>Where the acknowledged mode's lines are written.</summary>
-    public SocketAckWriter Acks { get; } = new(socket);
+    /// <summary>Where the acknowledged mode's lines are written; it closes the descriptor.</summary>
+    public SocketAckWriter Acks { get; } = new(fd);
 
     /// <summary>The start of a line that the last read cut in two (at most <see cref="LineDecoder.MaxLineLength"/> bytes).</summary>
     public byte[] Leftover { get; } = new byte[LineDecoder.MaxLineLength];

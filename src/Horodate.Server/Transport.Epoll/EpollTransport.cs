@@ -10,8 +10,8 @@ using Microsoft.Extensions.Logging;
 namespace Horodate.Server.Transport.Epoll;
 
 /// <summary>
-/// The lean transport, shaped like the C reference server: accept loops register each connection in one
-/// epoll set; a single receive thread waits on it, reads each ready socket once into a shared scratch
+/// The lean transport, shaped like the C reference server: a single receive thread waits on one epoll set,
+/// accepts from the listeners in it and registers each connection there, reads each ready socket once into a shared scratch
 /// buffer, has each connection's <see cref="Sessions.ProtocolSession"/> decode the lines, and hands the values
 /// of one wake-up to the pipeline under one lock (up to 64 Ki values per hand-over, <c>BatchValues</c>).
 /// </summary>
@@ -26,14 +26,12 @@ internal sealed partial class EpollTransport : ITransport
     private readonly ProtocolSessions _sessions;
     private readonly ILogger _logger;
     private readonly List<Socket> _listeners = [];
-    private readonly CancellationTokenSource _stopAccepting = new();
     private readonly Lock _tableGate = new();
     private EpollConnection?[] _connections = new EpollConnection?[1024];
     private readonly Stack<int> _freeSlots = new();
     private int _nextSlot;
     private int _epoll = -1;
     private int _wake = -1; // an eventfd in the epoll set: a stop wakes the receive thread, which otherwise may wait for ever
-    private Task _acceptLoops = Task.CompletedTask;
     private Thread? _receiver;
     private volatile bool _stopping;
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -72,12 +70,14 @@ internal sealed partial class EpollTransport : ITransport
 
         foreach (var endpoint in _listen)
         {
-            _listeners.Add(Listen(endpoint));
+            var listener = Listen(endpoint);
+            _listeners.Add(listener);
+            _listenerFds.Add((int)listener.Handle);
         }
 
+        WatchListeners(add: true, accepting: true);
         _receiver = new Thread(ReceiveLoop) { Name = "horodate-epoll", IsBackground = true };
         _receiver.Start();
-        _acceptLoops = Task.WhenAll(_listeners.Select(l => Task.Run(() => AcceptLoopAsync(l))));
         return Task.CompletedTask;
     }
 
@@ -98,15 +98,8 @@ internal sealed partial class EpollTransport : ITransport
             return;
         }
 
-        // No new connections; then the receive thread drains what is in flight, hands it over, and waits for
-        // CloseAsync (the final acknowledgements go out meanwhile) before it closes everything.
-        await _stopAccepting.CancelAsync().ConfigureAwait(false);
-        foreach (var listener in _listeners)
-        {
-            listener.Dispose();
-        }
-
-        await _acceptLoops.ConfigureAwait(false);
+        // The receive thread closes the listeners (no new connections), drains what is in flight, hands it over,
+        // and waits for CloseAsync (the final acknowledgements go out meanwhile) before it closes everything.
         _stopping = true;
         WakeReceiver();
         if (_receiver is not null)
@@ -128,6 +121,7 @@ internal sealed partial class EpollTransport : ITransport
     public async ValueTask DisposeAsync()
     {
         await CloseAsync().ConfigureAwait(false);
+        CloseListeners(); // the receive thread's job at a stop, unless it never ran or ended on a failure
         if (_epoll >= 0)
         {
             _ = LinuxEpoll.Close(_epoll);
@@ -140,28 +134,7 @@ internal sealed partial class EpollTransport : ITransport
             _wake = -1;
         }
 
-        _stopAccepting.Dispose();
         _closeAllowed.Dispose();
-    }
-
-    private static Socket Listen(IPEndPoint endpoint)
-    {
-        var listener = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        try
-        {
-            // As Kestrel does on Unix: a restart must not wait for the previous run's TIME_WAIT sockets. SO_REUSEADDR
-            // alone, set raw (SOL_SOCKET 1, SO_REUSEADDR 2 on Linux): SocketOptionName.ReuseAddress also sets
-            // SO_REUSEPORT there, which let a second server bind a port a running one holds and take half its peers.
-            listener.SetRawSocketOption(1, 2, BitConverter.GetBytes(1));
-            listener.Bind(endpoint);
-            listener.Listen(4096); // the kernel caps it at net.core.somaxconn
-            return listener;
-        }
-        catch (SocketException ex)
-        {
-            listener.Dispose();
-            throw new IOException($"cannot listen on {endpoint}: {ex.Message}", ex);
-        }
     }
 
     private EpollConnection? ConnectionAt(int slot)

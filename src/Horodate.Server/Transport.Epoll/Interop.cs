@@ -3,17 +3,41 @@ using System.Runtime.InteropServices;
 namespace Horodate.Server.Transport.Epoll;
 
 /// <summary>
-/// The libc calls only the epoll transport needs (<c>eventfd</c>, <c>write</c>: its wake-up); the epoll and read calls
-/// both programs share are <see cref="Native.LinuxEpoll"/>.
+/// The libc calls only the epoll transport needs: its wake-up (<c>eventfd</c>, <c>write</c>), and the accepts, the
+/// acknowledgement sends and the half-close on raw descriptors (<c>accept4</c>, <c>send</c>, <c>shutdown</c>), as
+/// the C reference server makes them; the epoll and read calls both programs share are <see cref="Native.LinuxEpoll"/>.
 /// </summary>
 internal static partial class Interop
 {
     public const int EfdCloexec = 0x80000;
     public const int EfdNonBlock = 0x800;
 
+    /// <summary><c>accept4</c>'s flags: the accepted descriptor is non-blocking and closed on exec (O_NONBLOCK, O_CLOEXEC).</summary>
+    public const int SockNonBlockCloexec = 0x800 | 0x80000;
+
+    /// <summary><c>send</c>'s flags: never block, and no SIGPIPE from a peer that is gone (MSG_DONTWAIT, MSG_NOSIGNAL).</summary>
+    public const int MsgDontWaitNoSignal = 0x40 | 0x4000;
+
+    public const int ShutWr = 1;
+    public const int AfInet = 2;
+    public const int AfInet6 = 10;
+    public const int Econnaborted = 103;
+
+    /// <summary>The size of <c>struct sockaddr_storage</c>: room for any peer address <c>accept4</c> reports.</summary>
+    public const int SockaddrStorageSize = 128;
+
     [LibraryImport("libc", EntryPoint = "eventfd", SetLastError = true)]
     public static partial int EventFd(uint initial, int flags);
 
     [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
     public static unsafe partial nint Write(int fd, void* buffer, nint count);
+
+    [LibraryImport("libc", EntryPoint = "accept4", SetLastError = true)]
+    public static unsafe partial int Accept4(int fd, byte* address, int* addressLength, int flags);
+
+    [LibraryImport("libc", EntryPoint = "send", SetLastError = true)]
+    public static unsafe partial nint Send(int fd, byte* buffer, nint length, int flags);
+
+    [LibraryImport("libc", EntryPoint = "shutdown", SetLastError = true)]
+    public static partial int Shutdown(int fd, int how);
 }

@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using Horodate.Core.Protocol;
 using Horodate.Server.Sessions;
 
@@ -10,9 +9,15 @@ namespace Horodate.Server.Transport.Epoll;
 /// last step). One line at a time, and a line the
 /// socket took only in part is finished before any other.
 /// </summary>
-internal sealed class SocketAckWriter(Socket socket) : IAckChannel
+/// <remarks>
+/// It owns the connection's descriptor <paramref name="fd"/> (raw, as <c>accept4</c> gave it: no runtime socket per
+/// connection) and closes it in <see cref="Close"/>, under the same lock as the sends: a send from the sync thread
+/// can never reach a descriptor number that was closed and reused by a newer connection.
+/// </remarks>
+internal sealed class SocketAckWriter(int fd) : IAckChannel
 {
     private readonly Lock _sendGate = new();
+    private bool _closed;
     private readonly byte[] _out = new byte[Math.Max(Handshake.Ok.Length, Handshake.MaxAckLineBytes)];
     private int _outStart;
     private int _outEnd;
@@ -24,6 +29,11 @@ internal sealed class SocketAckWriter(Socket socket) : IAckChannel
     {
         lock (_sendGate)
         {
+            if (_closed)
+            {
+                return;
+            }
+
             Handshake.Ok.CopyTo(_out);
             (_outStart, _outEnd, _outValue) = (0, Handshake.Ok.Length, -1);
             _ = SendPending();
@@ -40,28 +50,26 @@ internal sealed class SocketAckWriter(Socket socket) : IAckChannel
     {
         lock (_sendGate)
         {
-            try
-            {
-                if (_outEnd > _outStart)
-                {
-                    if (!SendPending())
-                    {
-                        return false;
-                    }
-
-                    if (_outValue >= value)
-                    {
-                        return true;
-                    }
-                }
-
-                (_outStart, _outEnd, _outValue) = (0, Handshake.WriteAck(_out, value), value);
-                return SendPending();
-            }
-            catch (ObjectDisposedException)
+            if (_closed)
             {
                 return false; // closed by the receive thread meanwhile
             }
+
+            if (_outEnd > _outStart)
+            {
+                if (!SendPending())
+                {
+                    return false;
+                }
+
+                if (_outValue >= value)
+                {
+                    return true;
+                }
+            }
+
+            (_outStart, _outEnd, _outValue) = (0, Handshake.WriteAck(_out, value), value);
+            return SendPending();
         }
     }
 
@@ -75,36 +83,56 @@ internal sealed class SocketAckWriter(Socket socket) : IAckChannel
     {
         lock (_sendGate)
         {
-            try
+            if (_closed)
             {
-                if (_outEnd > _outStart && !SendPending())
+                return true; // closed by the receive thread meanwhile: nothing left to tell the client
+            }
+
+            if (_outEnd > _outStart && !SendPending())
+            {
+                return false;
+            }
+
+            if (value > _outValue)
+            {
+                (_outStart, _outEnd, _outValue) = (0, Handshake.WriteAck(_out, value), value);
+                if (!SendPending())
                 {
                     return false;
                 }
-
-                if (value > _outValue)
-                {
-                    (_outStart, _outEnd, _outValue) = (0, Handshake.WriteAck(_out, value), value);
-                    if (!SendPending())
-                    {
-                        return false;
-                    }
-                }
-
-                socket.Shutdown(SocketShutdown.Send);
-                return true;
             }
-            catch (Exception ex) when (ex is ObjectDisposedException or SocketException)
+
+            _ = Interop.Shutdown(fd, Interop.ShutWr); // a client that reset the connection: nothing left to tell it either
+            return true;
+        }
+    }
+
+    /// <summary>Closes the descriptor (once); every later offer is refused (final ones report done).</summary>
+    public void Close()
+    {
+        lock (_sendGate)
+        {
+            if (!_closed)
             {
-                return true; // closed by the receive thread meanwhile, or reset by the client: nothing left to tell it
+                _closed = true;
+                _ = Native.LinuxEpoll.Close(fd); // closing the descriptor also takes it out of the epoll set
             }
         }
     }
 
-    private bool SendPending()
+    /// <summary>
+    /// Sends what the socket takes of the pending line. A full socket buffer (EAGAIN) or a failed connection sends
+    /// nothing: the line stays pending, and the connection's hang-up or read timeout ends it.
+    /// </summary>
+    private unsafe bool SendPending()
     {
-        var sent = socket.Send(_out.AsSpan(_outStart, _outEnd - _outStart), SocketFlags.None, out _);
-        _outStart += Math.Max(0, sent);
+        nint sent;
+        fixed (byte* line = _out)
+        {
+            sent = Interop.Send(fd, line + _outStart, _outEnd - _outStart, Interop.MsgDontWaitNoSignal);
+        }
+
+        _outStart += (int)Math.Max(0, sent);
         return _outStart == _outEnd;
     }
 }
