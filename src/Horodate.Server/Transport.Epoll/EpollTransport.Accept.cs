@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
@@ -10,115 +9,88 @@ using Horodate.Server.Logging;
 namespace Horodate.Server.Transport.Epoll;
 
 /// <summary>
-/// The accepts, on the receive thread as in the C reference server: the listeners are in the epoll set, and a ready
-/// listener is drained with non-blocking <c>accept4</c> calls, each connection registered at once. A connection
-/// costs <c>accept4</c> and one <c>epoll_ctl</c>: no runtime socket, no thread-pool hop, no task per accept (the
-/// runtime's accept loop was ~20 % of the server's CPU in the ramp of 2,000 acknowledged connections, perf).
+/// The accepts: one thread per listener blocks in <c>accept4</c> and registers each connection in the receive
+/// thread's epoll set at once (concurrently with the reads, as the runtime's accept loop did, so a burst of connects
+/// is taken as fast as it comes). A connection costs <c>accept4</c> and one <c>epoll_ctl</c>: no runtime socket, no
+/// thread-pool hop, no task, no <c>setsockopt</c> or <c>fcntl</c> per connection (the runtime's accept loop was
+/// ~20 % of the server's CPU in the ramp of 2,000 acknowledged connections, perf).
 /// </summary>
 internal sealed partial class EpollTransport
 {
-    /// <summary>
-    /// Connections taken from one listener per wake-up at most: a burst of connects is taken in a few passes, the
-    /// ready sockets of the same wait read in between (level-triggered: a listener with more is reported again).
-    /// 256 is half of <see cref="MaxEvents"/>: a wake-up's accepts never cost more than its reads can.
-    /// </summary>
-    private const int AcceptsPerWake = 256;
-
     private readonly Horodate.Core.Diagnostics.RateLimiter _acceptErrorLog = new(TimeSpan.FromSeconds(5));
-    private readonly List<int> _listenerFds = [];
-    private int _acceptFailures;
-    private long _acceptPausedUntil; // a Stopwatch timestamp while accepting is paused after an error; 0 otherwise
-    private bool _listenersClosed;
+    private readonly List<Thread> _acceptors = [];
+    private volatile bool _acceptStopping;
 
-    /// <summary>The epoll data of listener <paramref name="index"/>: below the wake-up's, above any connection slot.</summary>
-    private static ulong ListenerData(int index) => WakeData - 1 - (ulong)index;
-
-    /// <summary>Puts the listeners in the epoll set (<paramref name="add"/>), or turns their events on or off.</summary>
-    private unsafe void WatchListeners(bool add, bool accepting)
+    /// <summary>Starts one accepting thread per listener.</summary>
+    private void StartAccepting()
     {
-        for (var i = 0; i < _listenerFds.Count; i++)
+        foreach (var listener in _listeners)
         {
-            var ev = new LinuxEpoll.Event { Events = accepting ? LinuxEpoll.In : 0, Data = ListenerData(i) };
-            if (LinuxEpoll.Ctl(_epoll, add ? LinuxEpoll.CtlAdd : LinuxEpoll.CtlMod, _listenerFds[i], &ev) != 0)
-            {
-                throw new IOException($"epoll_ctl on a listener failed (errno {Marshal.GetLastPInvokeError()}).");
-            }
+            var thread = new Thread(() => AcceptLoop(listener)) { Name = "horodate-accept", IsBackground = true };
+            _acceptors.Add(thread);
+            thread.Start();
         }
     }
 
-    /// <summary>Takes the pending connections of listener <paramref name="index"/>, up to <see cref="AcceptsPerWake"/>.</summary>
-    private unsafe void AcceptReady(int index)
+    /// <summary>
+    /// No new connections: <c>shutdown</c> wakes an <c>accept4</c> blocked on a listener (it fails with EINVAL), the
+    /// threads end, then the listeners are closed (what is pending in their backlogs is reset).
+    /// </summary>
+    private void StopAccepting()
     {
-        var listener = _listenerFds[index];
+        _acceptStopping = true;
+        _acceptPause.Set();
+        foreach (var listener in _listeners)
+        {
+            _ = Interop.Shutdown((int)listener.Handle, Interop.ShutRdWr);
+        }
+
+        foreach (var thread in _acceptors)
+        {
+            thread.Join();
+        }
+
+        foreach (var listener in _listeners)
+        {
+            listener.Dispose();
+        }
+    }
+
+    /// <summary>Wakes an accepting thread from its pause after an error when the transport stops.</summary>
+    private readonly ManualResetEventSlim _acceptPause = new(false, spinCount: 0);
+
+    /// <summary>Accepts until the transport stops; registers each connection with the receive thread.</summary>
+    private unsafe void AcceptLoop(Socket listener)
+    {
+        var fd = (int)listener.Handle;
         var address = stackalloc byte[Interop.SockaddrStorageSize];
-        for (var i = 0; i < AcceptsPerWake; i++)
+        var failures = 0;
+        while (!_acceptStopping)
         {
             var length = Interop.SockaddrStorageSize;
-            var fd = Interop.Accept4(listener, address, &length, Interop.SockNonBlockCloexec);
-            if (fd >= 0)
+            var accepted = Interop.Accept4(fd, address, &length, Interop.SockNonBlockCloexec);
+            if (accepted >= 0)
             {
-                _acceptFailures = 0;
-                Register(fd, RemoteOf(address, length));
+                failures = 0;
+                Register(accepted, RemoteOf(address, length));
                 continue;
             }
 
             var errno = Marshal.GetLastPInvokeError();
-            if (errno is LinuxEpoll.Eintr or Interop.Econnaborted)
+            if (_acceptStopping || errno is LinuxEpoll.Eintr or Interop.Econnaborted)
             {
-                continue; // a connection reset before it was taken: take the next
+                continue; // stopping, or a connection reset before it was taken: take the next
             }
 
-            if (errno != LinuxEpoll.Eagain)
+            // Out of descriptors or memory (EMFILE, ENFILE, ENOBUFS): back off in tiers (10 ms, then 100 ms after
+            // 10 failures in a row, 1 s after 100) rather than spin.
+            failures++;
+            if (_acceptErrorLog.TryAcquire(out var suppressed))
             {
-                PauseAccepting(index, errno);
+                ServerLog.AcceptFailed(_logger, listener.LocalEndPoint?.ToString(), Marshal.GetPInvokeErrorMessage(errno), suppressed);
             }
 
-            return;
-        }
-    }
-
-    /// <summary>
-    /// Out of descriptors or memory (EMFILE, ENFILE, ENOBUFS): the pending connection stays in the backlog and the
-    /// listener stays ready, so stop watching the listeners for a while rather than spin, in tiers (10 ms, then
-    /// 100 ms after 10 failures in a row, 1 s after 100); reads go on meanwhile.
-    /// </summary>
-    private void PauseAccepting(int index, int errno)
-    {
-        _acceptFailures++;
-        if (_acceptErrorLog.TryAcquire(out var suppressed))
-        {
-            ServerLog.AcceptFailed(_logger, _listeners[index].LocalEndPoint?.ToString(), Marshal.GetPInvokeErrorMessage(errno), suppressed);
-        }
-
-        var pause = TimeSpan.FromMilliseconds(_acceptFailures < 10 ? 10 : _acceptFailures < 100 ? 100 : 1_000);
-        _acceptPausedUntil = Stopwatch.GetTimestamp() + (long)(pause.TotalSeconds * Stopwatch.Frequency);
-        WatchListeners(add: false, accepting: false);
-    }
-
-    /// <summary>Watches the listeners again once a pause after an accept error has passed.</summary>
-    private void ResumeAcceptingIfDue(long now)
-    {
-        if (_acceptPausedUntil != 0 && now >= _acceptPausedUntil && !_listenersClosed)
-        {
-            _acceptPausedUntil = 0;
-            WatchListeners(add: false, accepting: true);
-        }
-    }
-
-    /// <summary>Milliseconds until accepting resumes (at least 1), or -1 when it is not paused.</summary>
-    private int UntilAcceptingResumes(long now) =>
-        _acceptPausedUntil == 0 ? -1 : (int)Math.Max(1, Stopwatch.GetElapsedTime(now, _acceptPausedUntil).TotalMilliseconds);
-
-    /// <summary>No new connections (a stop): closing the listeners takes them out of the epoll set; what is pending in their backlogs is reset.</summary>
-    private void CloseListeners()
-    {
-        if (!_listenersClosed)
-        {
-            _listenersClosed = true;
-            foreach (var listener in _listeners)
-            {
-                listener.Dispose();
-            }
+            _acceptPause.Wait(failures < 10 ? 10 : failures < 100 ? 100 : 1_000);
         }
     }
 
@@ -157,7 +129,7 @@ internal sealed partial class EpollTransport
     }
 
     /// <summary>
-    /// A listening socket, non-blocking (the receive thread's <c>accept4</c> must never wait), with TCP keepalive on:
+    /// A listening socket (blocking: its thread waits in <c>accept4</c>), with TCP keepalive on:
     /// Linux copies a listener's socket options, keepalive and its times included, to every socket accepted from it
     /// (the accepted socket is a clone of the listener's; its keepalive timer is armed at creation), which saves four
     /// <c>setsockopt</c> calls per connection.
@@ -174,7 +146,6 @@ internal sealed partial class EpollTransport
             TcpKeepAlive.Enable(listener);
             listener.Bind(endpoint);
             listener.Listen(4096); // the kernel caps it at net.core.somaxconn
-            listener.Blocking = false;
             return listener;
         }
         catch (SocketException ex)

@@ -40,11 +40,10 @@ internal sealed partial class EpollTransport
                 var now = Stopwatch.GetTimestamp();
                 if (_stopping)
                 {
-                    // A graceful stop: no new connections; keep reading until the connections have been quiet a moment.
+                    // A graceful stop: keep reading until the connections have been quiet a moment.
                     if (drainStarted == 0)
                     {
                         drainStarted = lastData = now;
-                        CloseListeners();
                     }
 
                     if (Stopwatch.GetElapsedTime(lastData, now) > StopLimits.DrainQuiet || Stopwatch.GetElapsedTime(drainStarted, now) > StopLimits.DrainMax)
@@ -67,10 +66,9 @@ internal sealed partial class EpollTransport
                     pausedSince = 0;
                 }
 
-                // Only the silence sweep and a pause of the accepts need a timed wake-up: data, accepts and hang-ups
-                // are events, and a stop writes the eventfd. Without them the thread sleeps until something happens.
-                ResumeAcceptingIfDue(now);
-                var ready = LinuxEpoll.Wait(_epoll, ev, MaxEvents, WaitTimeout(now));
+                // Only the silence sweep needs a timed wake-up: data, accepts and hang-ups are events, and a stop
+                // writes the eventfd. Without a read timeout the thread sleeps until something happens.
+                var ready = LinuxEpoll.Wait(_epoll, ev, MaxEvents, _stopping ? 5 : _sessions.ReadTimeout > TimeSpan.Zero ? (int)SweepEvery.TotalMilliseconds : -1);
                 if (ready < 0)
                 {
                     var errno = Marshal.GetLastPInvokeError();
@@ -107,21 +105,8 @@ internal sealed partial class EpollTransport
         CloseAll();
     }
 
-    /// <summary>The wait's timeout in ms (-1: none): 5 ms while a stop drains, else the sooner of the silence sweep and the end of an accept pause.</summary>
-    private int WaitTimeout(long now)
-    {
-        if (_stopping)
-        {
-            return 5;
-        }
-
-        var sweep = _sessions.ReadTimeout > TimeSpan.Zero ? (int)SweepEvery.TotalMilliseconds : -1;
-        var resume = UntilAcceptingResumes(now);
-        return sweep < 0 ? resume : resume < 0 ? sweep : Math.Min(sweep, resume);
-    }
-
     /// <summary>
-    /// Reads every socket of one wait's events, and takes the connections of a ready listener. A method of its own, not the body of the receive loop, so that the
+    /// Reads every socket of one wait's events. A method of its own, not the body of the receive loop, so that the
     /// JIT compiles it at full optimisation (a loop that never returns only gets on-stack-replacement code, and
     /// inlined there this would be too: seen in perf).
     /// </summary>
@@ -130,14 +115,7 @@ internal sealed partial class EpollTransport
     {
         foreach (ref readonly var ev in ready)
         {
-            if (ev.Data > int.MaxValue)
-            {
-                if (ev.Data != WakeData)
-                {
-                    AcceptReady((int)(WakeData - 1 - ev.Data)); // a listener (ListenerData)
-                }
-            }
-            else if (ConnectionAt((int)ev.Data) is { Closing: false } connection)
+            if (ev.Data != WakeData && ConnectionAt((int)ev.Data) is { Closing: false } connection)
             {
                 Read(connection, scratch, now);
             }

@@ -10,8 +10,8 @@ using Microsoft.Extensions.Logging;
 namespace Horodate.Server.Transport.Epoll;
 
 /// <summary>
-/// The lean transport, shaped like the C reference server: a single receive thread waits on one epoll set,
-/// accepts from the listeners in it and registers each connection there, reads each ready socket once into a shared scratch
+/// The lean transport, shaped like the C reference server: accepting threads register each connection in one
+/// epoll set; a single receive thread waits on it, reads each ready socket once into a shared scratch
 /// buffer, has each connection's <see cref="Sessions.ProtocolSession"/> decode the lines, and hands the values
 /// of one wake-up to the pipeline under one lock (up to 64 Ki values per hand-over, <c>BatchValues</c>).
 /// </summary>
@@ -70,14 +70,12 @@ internal sealed partial class EpollTransport : ITransport
 
         foreach (var endpoint in _listen)
         {
-            var listener = Listen(endpoint);
-            _listeners.Add(listener);
-            _listenerFds.Add((int)listener.Handle);
+            _listeners.Add(Listen(endpoint));
         }
 
-        WatchListeners(add: true, accepting: true);
         _receiver = new Thread(ReceiveLoop) { Name = "horodate-epoll", IsBackground = true };
         _receiver.Start();
+        StartAccepting();
         return Task.CompletedTask;
     }
 
@@ -98,8 +96,9 @@ internal sealed partial class EpollTransport : ITransport
             return;
         }
 
-        // The receive thread closes the listeners (no new connections), drains what is in flight, hands it over,
-        // and waits for CloseAsync (the final acknowledgements go out meanwhile) before it closes everything.
+        // No new connections; then the receive thread drains what is in flight, hands it over, and waits for
+        // CloseAsync (the final acknowledgements go out meanwhile) before it closes everything.
+        await Task.Run(StopAccepting).ConfigureAwait(false);
         _stopping = true;
         WakeReceiver();
         if (_receiver is not null)
@@ -121,7 +120,6 @@ internal sealed partial class EpollTransport : ITransport
     public async ValueTask DisposeAsync()
     {
         await CloseAsync().ConfigureAwait(false);
-        CloseListeners(); // the receive thread's job at a stop, unless it never ran or ended on a failure
         if (_epoll >= 0)
         {
             _ = LinuxEpoll.Close(_epoll);
@@ -135,6 +133,7 @@ internal sealed partial class EpollTransport : ITransport
         }
 
         _closeAllowed.Dispose();
+        _acceptPause.Dispose();
     }
 
     private EpollConnection? ConnectionAt(int slot)

@@ -19,6 +19,7 @@ internal static partial class Interop
     public const int MsgDontWaitNoSignal = 0x40 | 0x4000;
 
     public const int ShutWr = 1;
+    public const int ShutRdWr = 2;
     public const int AfInet = 2;
     public const int AfInet6 = 10;
     public const int Econnaborted = 103;
