@@ -14,7 +14,7 @@
 # as one figure). HORODATE_BENCH_SERVER / HORODATE_BENCH_CLIENT run other builds, as in bench.sh.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-ref=/work/shared/reference/c; ack=0; aot=0; duration=12; runs=1; n=""
+ref=$root/../../shared/reference/c; [ -d "$ref" ] || ref=$root/../shared/reference/c; ack=0; aot=0; duration=12; runs=1; n=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --reference) ref=$2; shift;;
