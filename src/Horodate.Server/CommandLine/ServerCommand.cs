@@ -261,6 +261,7 @@ internal static partial class ServerCommand
             {
                 if (LivePanelFeature.IsSupported && live)
                 {
+                    StandardOutputWriter.Flush(); // the listening line out before the panel's first frame
                     await LivePanel.RunAsync(server, options.Output, stop.Token).ConfigureAwait(false);
                 }
                 else
@@ -296,13 +297,13 @@ internal static partial class ServerCommand
                 }
                 else
                 {
-                    Console.WriteLine(StatusText.Summary(Name, summary, options));
+                    JsonOutput.Result.WriteLine(StatusText.Summary(Name, summary, options));
                 }
 
                 return failure.ExitCode;
             }
 
-            Console.WriteLine(json ? JsonSerializer.Serialize(summary, ServerJsonContext.Default.ServerSummary) : StatusText.Summary(Name, summary, options));
+            JsonOutput.Result.WriteLine(json ? JsonSerializer.Serialize(summary, ServerJsonContext.Default.ServerSummary) : StatusText.Summary(Name, summary, options));
             return 0;
         }
     }
