@@ -73,8 +73,11 @@ case " $* " in
   *" --filter "*) exec dotnet test -c Release --no-build "$@" ;;
 esac
 status=0
+# The tree's budget is 3 minutes here (the harness's own default is 2): beside the suite its schedules run a little
+# slower (2 fitted in 2 minutes where 3 did alone), and the suite and the AOT check take longer than both budgets anyway.
+export HORODATE_TORTURE_TREE_MINUTES="${HORODATE_TORTURE_TREE_MINUTES:-3}"
 torture_log=$(mktemp)
-echo "== the fault-schedule harness, beside the suite: the single server ${HORODATE_TORTURE_MINUTES:-3} min, then the tree ${HORODATE_TORTURE_TREE_MINUTES:-2} min" \
+echo "== the fault-schedule harness, beside the suite: the single server ${HORODATE_TORTURE_MINUTES:-3} min, then the tree ${HORODATE_TORTURE_TREE_MINUTES} min" \
   "(HORODATE_TORTURE_MINUTES, HORODATE_TORTURE_TREE_MINUTES change them; HORODATE_TORTURE_TREE_SAME_ID=0 leaves out edges restarted under their id)"
 dotnet test tests/Horodate.TortureTests -c Release --no-build --filter "Category=Torture" "$@" >"$torture_log" 2>&1 &
 torture=$!
