@@ -1,7 +1,5 @@
 using Horodate.BrowserTests.Support;
-using Horodate.Client.Load;
 using Horodate.Client.Status;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Playwright;
 
 namespace Horodate.BrowserTests;
@@ -126,14 +124,7 @@ public sealed class DashboardTests(Chromium chromium) : IClassFixture<Chromium>
     private static Uri DashboardUrl(ServerHarness harness) => new($"http://{harness.Server.HttpEndpoint}/");
 
     private static Task<ClientSummary> RunClientAsync(ServerHarness harness, CancellationToken stop) =>
-        LoadClient.RunAsync(new ClientOptions
-        {
-            Host = harness.Endpoint.Address.ToString(),
-            Port = harness.Endpoint.Port,
-            Connections = Connections,
-            Duration = Within.Long,
-            StatusInterval = TimeSpan.Zero,
-        }, null, NullLogger.Instance, stop);
+        TestClient.RunUntilStoppedAsync(TestClient.Options(harness, Connections), stop);
 
     private static async Task<long[]> TailAsync(IPage page) =>
         [.. (await page.Locator("#tail tr td:first-child").AllTextContentsAsync()).Select(long.Parse)];

@@ -1,11 +1,9 @@
-using Horodate.Client.Load;
 using Horodate.Client.Status;
 using Horodate.Core.Protocol;
 using Horodate.Core.Verification;
 using Horodate.FunctionalTests.Support;
 using Microsoft.Extensions.Logging;
 using Horodate.Server.Hosting;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Horodate.FunctionalTests;
 
@@ -30,7 +28,7 @@ public sealed class EndToEndTests
         Assert.Equal(transport, harness.Server.Transport);
         var record = dir.File("sent.txt");
 
-        var client = await RunClientAsync(harness, aligned, record, TimeSpan.FromSeconds(3));
+        var client = await TestClient.RunFiftyAsync(harness, aligned, record, TimeSpan.FromSeconds(3));
         var server = await harness.StopAsync();
 
         var report = TimestampVerifier.Verify(harness.Output, unique: !keepDuplicates, record);
@@ -66,19 +64,9 @@ public sealed class EndToEndTests
         await using var sink = FakeServer.Start((peer, _, stop) => FakeServer.SinkAsync(peer, stop));
         var logs = new CapturingLoggerProvider();
         using var factory = LoggerFactory.Create(l => l.AddProvider(logs));
-        var summary = await LoadClient.RunAsync(
-            new ClientOptions
-            {
-                Host = "127.0.0.1",
-                Port = sink.Port,
-                Connections = 5,
-                Duration = TimeSpan.FromSeconds(1.5),
-                HelloTimeout = TimeSpan.FromMilliseconds(300),
-                StatusInterval = TimeSpan.Zero,
-            },
-            null,
-            factory.CreateLogger("test"),
-            TestContext.Current.CancellationToken).WaitAsync(Within.Long, TestContext.Current.CancellationToken);
+        var summary = await TestClient.RunAsync(
+            TestClient.Options(sink.Port, 5) with { Duration = TimeSpan.FromSeconds(1.5), HelloTimeout = TimeSpan.FromMilliseconds(300) },
+            factory.CreateLogger("test"));
 
         Assert.Equal("plain", summary.AckMode);
         Assert.True(summary.Sent > 0, "the client stopped sending after the hello went unanswered");
@@ -135,20 +123,9 @@ public sealed class EndToEndTests
 
         var logs = new CapturingLoggerProvider();
         using var factory = LoggerFactory.Create(l => l.AddProvider(logs));
-        var summary = await LoadClient.RunAsync(
-            new ClientOptions
-            {
-                Host = "127.0.0.1",
-                Port = server.Port,
-                Connections = 2,
-                Duration = TimeSpan.FromSeconds(5),
-                HelloTimeout = helloTimeout,
-                AckWait = TimeSpan.Zero,
-                StatusInterval = TimeSpan.Zero,
-            },
-            null,
-            factory.CreateLogger("test"),
-            TestContext.Current.CancellationToken).WaitAsync(Within.Long, TestContext.Current.CancellationToken);
+        var summary = await TestClient.RunAsync(
+            TestClient.Options(server.Port, 2) with { Duration = TimeSpan.FromSeconds(5), HelloTimeout = helloTimeout, AckWait = TimeSpan.Zero },
+            factory.CreateLogger("test"));
 
         await server.StopAsync();
 
@@ -164,7 +141,7 @@ public sealed class EndToEndTests
         await using var harness = await ServerHarness.StartAsync(dir);
         // The client runs until the file has been seen growing, however slow the machine: it is stopped then.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        var run = RunClientUntilStoppedAsync(harness, stop.Token);
+        var run = TestClient.RunFiftyUntilStoppedAsync(harness, stop.Token);
         try
         {
             Assert.True(await Within.PollAsync(() => Length(harness.Output) > 0, Within.Short), "nothing written while the client runs");
@@ -181,32 +158,6 @@ public sealed class EndToEndTests
         await run.WaitAsync(Within.Long, TestContext.Current.CancellationToken);
         await harness.StopAsync();
         AssertSortedWholeLines(harness.Output);
-    }
-
-    /// <summary>Runs a 50-connection client against <paramref name="harness"/> for <paramref name="duration"/>; returns its summary.</summary>
-    internal static Task<ClientSummary> RunClientAsync(ServerHarness harness, bool aligned, string? record, TimeSpan duration) =>
-        RunClientAsync(harness, aligned, record, duration, TestContext.Current.CancellationToken);
-
-    /// <summary>
-    /// Runs a 50-connection client against <paramref name="harness"/> until <paramref name="stop"/> fires, however
-    /// slow the machine: for tests that watch it while it runs. Returns its summary.
-    /// </summary>
-    internal static Task<ClientSummary> RunClientUntilStoppedAsync(ServerHarness harness, CancellationToken stop) =>
-        RunClientAsync(harness, aligned: false, record: null, duration: null, stop);
-
-    private static async Task<ClientSummary> RunClientAsync(ServerHarness harness, bool aligned, string? record, TimeSpan? duration, CancellationToken stop)
-    {
-        var options = new ClientOptions
-        {
-            Host = harness.Endpoint.Address.ToString(),
-            Port = harness.Endpoint.Port,
-            Connections = 50,
-            Aligned = aligned,
-            Duration = duration,
-            RecordPath = record,
-            StatusInterval = TimeSpan.Zero,
-        };
-        return await LoadClient.RunAsync(options, null, NullLogger.Instance, stop).WaitAsync(Within.Long, TestContext.Current.CancellationToken);
     }
 
     private static long Length(string path) => File.Exists(path) ? new FileInfo(path).Length : 0;

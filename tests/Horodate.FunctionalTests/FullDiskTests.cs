@@ -1,11 +1,9 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
-using Horodate.Client.Load;
 using Horodate.Core.Verification;
 using Horodate.FunctionalTests.Support;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Horodate.FunctionalTests;
 
@@ -30,20 +28,12 @@ public sealed class FullDiskTests
             await using var harness = await ServerHarness.StartAsync(dir, o => ServerHarness.WithHttp(o) with { Output = Path.Combine(disk, "out.txt") });
             using var http = harness.CreateHttpClient();
 
-            var run = LoadClient.RunAsync(
-                new ClientOptions
-                {
-                    Host = "127.0.0.1",
-                    Port = harness.Endpoint.Port,
-                    Connections = 50,
-                    Duration = TimeSpan.FromSeconds(6),
-                    RecordPath = record,
-                    StatusInterval = TimeSpan.Zero,
-                    AckWait = TimeSpan.FromSeconds(5),
-                },
-                null,
-                NullLogger.Instance,
-                TestContext.Current.CancellationToken);
+            var run = TestClient.RunAsync(TestClient.Options(harness, 50) with
+            {
+                Duration = TimeSpan.FromSeconds(6),
+                RecordPath = record,
+                AckWait = TimeSpan.FromSeconds(5),
+            });
 
             // The disk fills: writes fail, and keep failing for a while.
             Assert.True(await Within.PollAsync(() => harness.Server.Summary.WriteErrors > 0, Within.Long), "the disk never filled");
@@ -65,7 +55,7 @@ public sealed class FullDiskTests
 
             // Room again: the server must catch up, in order, and go on.
             File.Delete(filler);
-            var client = await run.WaitAsync(Within.Long, TestContext.Current.CancellationToken);
+            var client = await run;
             var summary = await harness.StopAsync();
 
             Assert.Equal(0, summary.Unwritten);

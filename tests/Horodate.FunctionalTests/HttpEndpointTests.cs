@@ -14,7 +14,7 @@ public sealed class HttpEndpointTests
     {
         using var dir = new TempDirectory();
         await using var harness = await ServerHarness.StartAsync(dir, ServerHarness.WithHttp);
-        var client = await EndToEndTests.RunClientAsync(harness, aligned: false, record: null, TimeSpan.FromSeconds(1.5));
+        var client = await TestClient.RunFiftyAsync(harness, aligned: false, record: null, TimeSpan.FromSeconds(1.5));
         using var http = harness.CreateHttpClient();
 
         var metrics = await http.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
@@ -66,7 +66,7 @@ public sealed class HttpEndpointTests
     {
         using var dir = new TempDirectory();
         await using var harness = await ServerHarness.StartAsync(dir, ServerHarness.WithHttp);
-        var client = await EndToEndTests.RunClientAsync(harness, aligned: false, record: null, TimeSpan.FromSeconds(1.5));
+        var client = await TestClient.RunFiftyAsync(harness, aligned: false, record: null, TimeSpan.FromSeconds(1.5));
         using var http = harness.CreateHttpClient();
 
         // A sample a second: wait for the one taken after the client's last value was counted.
@@ -130,7 +130,7 @@ public sealed class HttpEndpointTests
 
         // The client runs until its meter has been seen, however slow the machine: it is stopped then.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        var run = EndToEndTests.RunClientUntilStoppedAsync(harness, stop.Token);
+        var run = TestClient.RunFiftyUntilStoppedAsync(harness, stop.Token);
         try
         {
             Assert.True(await Within.PollAsync(() =>

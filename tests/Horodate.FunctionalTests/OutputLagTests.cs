@@ -1,9 +1,7 @@
-using Horodate.Client.Load;
 using Horodate.Client.Status;
 using Horodate.FunctionalTests.Support;
 using Horodate.Server.Hosting;
 using Horodate.Server.Status;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Horodate.FunctionalTests;
 
@@ -129,20 +127,12 @@ public sealed class OutputLagTests
             backlog: 4,
             acceptAfter: TimeSpan.FromMilliseconds(1_500));
 
-        var summary = await LoadClient.RunAsync(
-            new ClientOptions
-            {
-                Host = "127.0.0.1",
-                Port = server.Port,
-                Connections = 20,
-                Interval = TimeSpan.FromMilliseconds(100),
-                Duration = TimeSpan.FromSeconds(0.5),
-                Acknowledged = false,
-                StatusInterval = TimeSpan.Zero,
-            },
-            null,
-            NullLogger.Instance,
-            TestContext.Current.CancellationToken).WaitAsync(Within.Long, TestContext.Current.CancellationToken);
+        var summary = await TestClient.RunAsync(TestClient.Options(server.Port, 20) with
+        {
+            Interval = TimeSpan.FromMilliseconds(100),
+            Duration = TimeSpan.FromSeconds(0.5),
+            Acknowledged = false,
+        });
 
         await server.StopAsync();
 
@@ -152,21 +142,13 @@ public sealed class OutputLagTests
     }
 
     private static Task<ClientSummary> RunAsync(ServerHarness harness, int connections, TimeSpan interval, TimeSpan duration, int connectConcurrency) =>
-        LoadClient.RunAsync(
-            new ClientOptions
-            {
-                Host = harness.Endpoint.Address.ToString(),
-                Port = harness.Endpoint.Port,
-                Connections = connections,
-                Interval = interval,
-                Duration = duration,
-                ConnectConcurrency = connectConcurrency,
-                Acknowledged = false, // the ramp alone: a plain client's end (a FIN, then a close) holds nothing
-                StatusInterval = TimeSpan.Zero,
-            },
-            null,
-            NullLogger.Instance,
-            TestContext.Current.CancellationToken).WaitAsync(Within.Long, TestContext.Current.CancellationToken);
+        TestClient.RunAsync(TestClient.Options(harness, connections) with
+        {
+            Interval = interval,
+            Duration = duration,
+            ConnectConcurrency = connectConcurrency,
+            Acknowledged = false, // the ramp alone: a plain client's end (a FIN, then a close) holds nothing
+        });
 
     private static void AssertLagWithinBound(ServerSummary server, ServerOptions options, TimeSpan interval, string? context = null)
     {

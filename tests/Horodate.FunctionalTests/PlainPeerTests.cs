@@ -208,7 +208,7 @@ public abstract class PlainPeerTests(TransportKind transport)
             }
         }, TestContext.Current.CancellationToken);
 
-        var client = await EndToEndTests.RunClientAsync(harness, aligned: false, record, TimeSpan.FromSeconds(3));
+        var client = await TestClient.RunFiftyAsync(harness, aligned: false, record, TimeSpan.FromSeconds(3));
         await stop.CancelAsync();
         await flooding.WaitAsync(Within.Short, TestContext.Current.CancellationToken);
         deaf.Shutdown(System.Net.Sockets.SocketShutdown.Send);

@@ -132,6 +132,19 @@ public sealed class ProgramTests
     }
 
     [Theory]
+    [InlineData("root", "--listen", "root: a free port on 127.0.0.1")]
+    [InlineData("root", "--idle-timeout", "root: its --max-delay")]
+    [InlineData("edge", "--flush-interval", "edge: 50ms")]
+    public async Task A_subcommand_s_help_gives_the_defaults_it_runs_with_where_they_differ_from_a_single_server_s(string command, string option, string says)
+    {
+        using var help = await ProgramProcess.RunAsync(ProgramProcess.Server, command, "--help");
+
+        Assert.Equal(0, help.ExitCode);
+        var line = Assert.Single(help.Stdout.Split('\n'), l => l.Contains($"{option} <", StringComparison.Ordinal));
+        Assert.Contains(says, line);
+    }
+
+    [Theory]
     [InlineData("-n", "0")]
     [InlineData("--interval", "fast")]
     [InlineData("--server", "localhost")]
@@ -254,5 +267,7 @@ public sealed class ProgramTests
         Assert.Equal(1, client.ExitCode); // nothing could be sent
         Assert.Contains("Cannot connect to 127.0.0.1", client.Stderr);
         Assert.Contains("connection refused", client.Stderr);
+        Assert.DoesNotContain(" 0 more failures not shown", client.Stderr); // the first failure: nothing held back yet
+        Assert.Contains("(none)", client.Stdout); // no server ever answered or ignored a hello: not "plain"
     }
 }

@@ -15,7 +15,7 @@ public sealed class PrometheusTests
     {
         using var dir = new TempDirectory();
         await using var harness = await ServerHarness.StartAsync(dir, ServerHarness.WithHttp);
-        var client = await EndToEndTests.RunClientAsync(harness, aligned: false, record: null, TimeSpan.FromSeconds(1.5)); // acknowledged: fsyncs
+        var client = await TestClient.RunFiftyAsync(harness, aligned: false, record: null, TimeSpan.FromSeconds(1.5)); // acknowledged: fsyncs
         using var http = harness.CreateHttpClient();
 
         var metrics = await http.GetStringAsync("/metrics", TestContext.Current.CancellationToken);

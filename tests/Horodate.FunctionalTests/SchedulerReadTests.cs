@@ -65,18 +65,7 @@ public sealed class SchedulerReadTests
 
         var logs = new CapturingLoggerProvider();
         using var factory = LoggerFactory.Create(l => l.AddProvider(logs));
-        var summary = await LoadClient.RunAsync(
-            new ClientOptions
-            {
-                Host = "127.0.0.1",
-                Port = server.Port,
-                Connections = 1,
-                Duration = TimeSpan.FromSeconds(1.5),
-                StatusInterval = TimeSpan.Zero,
-            },
-            null,
-            factory.CreateLogger("test"),
-            TestContext.Current.CancellationToken).WaitAsync(Within.Long, TestContext.Current.CancellationToken);
+        var summary = await TestClient.RunAsync(TestClient.Options(server.Port, 1) with { Duration = TimeSpan.FromSeconds(1.5) }, factory.CreateLogger("test"));
         await server.StopAsync();
 
         Assert.True(summary.Reconnects >= 1, $"{summary.Reconnects} reconnects");
@@ -108,19 +97,7 @@ public sealed class SchedulerReadTests
             }
         });
 
-        var summary = await LoadClient.RunAsync(
-            new ClientOptions
-            {
-                Host = "127.0.0.1",
-                Port = server.Port,
-                Connections = 3,
-                Duration = TimeSpan.FromSeconds(1),
-                AckWait = Within.Short,
-                StatusInterval = TimeSpan.Zero,
-            },
-            null,
-            Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance,
-            TestContext.Current.CancellationToken).WaitAsync(Within.Long, TestContext.Current.CancellationToken);
+        var summary = await TestClient.RunAsync(TestClient.Options(server.Port, 3) with { Duration = TimeSpan.FromSeconds(1), AckWait = Within.Short });
 
         Assert.Equal("ack", summary.AckMode);
         Assert.True(summary.Sent > 0, "nothing was sent");

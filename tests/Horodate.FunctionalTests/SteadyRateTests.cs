@@ -1,10 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using Horodate.Client.Load;
 using Horodate.Core.Protocol;
 using Horodate.FunctionalTests.Support;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Horodate.FunctionalTests;
 
@@ -23,17 +21,11 @@ public sealed class SteadyRateTests
     {
         await using var server = FakeServer.Start(ServeSlowGreetingAsync);
 
-        var options = new ClientOptions
+        var summary = await TestClient.RunAsync(TestClient.Options(server.Port, 10) with
         {
-            Host = "127.0.0.1",
-            Port = server.Port,
-            Connections = 10,
             Interval = TimeSpan.FromMilliseconds(50),
             Duration = TimeSpan.FromSeconds(2),
-            StatusInterval = TimeSpan.Zero,
-        };
-        var summary = await LoadClient.RunAsync(options, null, NullLogger.Instance, TestContext.Current.CancellationToken)
-            .WaitAsync(Within.Long, TestContext.Current.CancellationToken);
+        });
 
         var text = $"sent {summary.Sent} in {summary.Elapsed.TotalSeconds:0.000} s, steady {summary.SteadySent} in {summary.Steady.TotalSeconds:0.000} s";
         Assert.Equal("ack", summary.AckMode);

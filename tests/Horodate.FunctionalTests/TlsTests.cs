@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using Horodate.Client.Load;
 using Horodate.Client.Status;
 using Horodate.Core.Verification;
 using Horodate.FunctionalTests.Support;
@@ -78,20 +77,8 @@ public sealed class TlsTests
                 l.AddProvider(logs);
             }
         });
-        return await LoadClient.RunAsync(
-            new ClientOptions
-            {
-                Host = "127.0.0.1",
-                Port = harness.Endpoint.Port,
-                Connections = 10,
-                Duration = TimeSpan.FromSeconds(1.5),
-                Tls = true,
-                TlsInsecure = insecure,
-                RecordPath = record,
-                StatusInterval = TimeSpan.Zero,
-            },
-            null,
-            factory.CreateLogger("client"),
-            TestContext.Current.CancellationToken).WaitAsync(Within.Long, TestContext.Current.CancellationToken);
+        return await TestClient.RunAsync(
+            TestClient.Options(harness, 10) with { Duration = TimeSpan.FromSeconds(1.5), Tls = true, TlsInsecure = insecure, RecordPath = record },
+            factory.CreateLogger("client"));
     }
 }

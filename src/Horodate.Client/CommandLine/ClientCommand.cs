@@ -175,6 +175,7 @@ internal static class ClientCommand
         {
             if (LivePanelFeature.IsSupported && live)
             {
+                StandardOutputWriter.Flush(); // the first line out before the panel's first frame
                 var panel = new LivePanel();
                 var run = LoadClient.RunAsync(options with { StatusInterval = LivePanel.Refresh }, panel, logger, signal.Token);
                 await panel.ShowAsync(run, options).ConfigureAwait(false);
@@ -196,13 +197,13 @@ internal static class ClientCommand
 
         if (!json)
         {
-            Console.WriteLine(StatusText.Summary(Name, summary, options));
+            JsonOutput.Result.WriteLine(StatusText.Summary(Name, summary, options));
         }
         else
         {
             // A run that sent nothing failed (exit code 1): its object says why, beside the counts that show it.
             var failed = summary.Sent > 0 ? summary : summary with { Error = NothingSent(summary, options) };
-            Console.WriteLine(JsonSerializer.Serialize(failed, ClientJsonContext.Default.ClientSummary));
+            JsonOutput.Result.WriteLine(JsonSerializer.Serialize(failed, ClientJsonContext.Default.ClientSummary));
         }
 
         return summary.Sent > 0 ? 0 : 1;

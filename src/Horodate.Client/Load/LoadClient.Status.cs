@@ -58,7 +58,10 @@ public sealed partial class LoadClient
             SkippedClock = _schedulers.Sum(s => s.Tally.SkippedClock),
             Reconnects = Interlocked.Read(ref _reconnects),
             ConnectFailures = Interlocked.Read(ref _connectFailures),
-            AckMode = !_options.Acknowledged ? "off" : _connections.Any(c => c.Mode == ServerMode.Acknowledged) ? "ack" : "plain",
+            AckMode = !_options.Acknowledged ? "off"
+                : _connections.Any(c => c.Mode == ServerMode.Acknowledged) ? "ack"
+                : _connections.Any(c => c.Mode == ServerMode.Plain) ? "plain"
+                : "none", // no server has answered a hello or let one time out: nothing is known of its mode
             Acked = _connections.Sum(c => c.Acked),
             Unacked = _options.Acknowledged ? _connections.Sum(c => c.Mode == ServerMode.Plain ? 0L : c.UnackedCount) : 0,
             DroppedUnacked = _connections.Sum(c => c.DroppedUnacked),

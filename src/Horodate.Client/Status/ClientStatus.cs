@@ -40,7 +40,10 @@ public sealed record ClientStatus
     /// <summary>Connection attempts that failed.</summary>
     public required long ConnectFailures { get; init; }
 
-    /// <summary><c>ack</c> when the server acknowledges, <c>plain</c> when it did not answer the hello, <c>off</c> with <c>--no-ack</c>.</summary>
+    /// <summary>
+    /// <c>ack</c> when the server acknowledges, <c>plain</c> when it did not answer the hello, <c>none</c> while no
+    /// connection has got that far (no server reached yet), <c>off</c> with <c>--no-ack</c>.
+    /// </summary>
     public required string AckMode { get; init; }
 
     /// <summary>Values the server acknowledged as durably stored.</summary>

@@ -70,8 +70,8 @@ public sealed record ClientSummary
     public required long LatenessMaxUs { get; init; }
 
     /// <summary>
-    /// <c>ack</c> when the server acknowledged, <c>plain</c> when it did not answer the hello, <c>off</c> with
-    /// <c>--no-ack</c>.
+    /// <c>ack</c> when the server acknowledged, <c>plain</c> when it did not answer the hello, <c>none</c> when no
+    /// connection got that far (no server reached), <c>off</c> with <c>--no-ack</c>.
     /// </summary>
     public required string AckMode { get; init; }
 

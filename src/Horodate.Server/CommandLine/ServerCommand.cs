@@ -21,7 +21,7 @@ internal static partial class ServerCommand
     {
         var defaults = ServerOptions.Default;
         var listen = CliParsing.Repeatable<IPEndPoint>("--listen", "-l",
-            $"Address to accept connections on; repeat for several. Port 0 picks a free port. [default: {string.Join(", ", defaults.Listen)}]",
+            $"Address to accept connections on; repeat for several. Port 0 picks a free port. [default: {string.Join(", ", defaults.Listen)}; root: a free port on 127.0.0.1]",
             "address:port", EndpointParser.TryParseListen);
         var output = new Option<string>("--output", "-o")
         {
@@ -33,7 +33,7 @@ internal static partial class ServerCommand
             Description = "Store every value received, duplicates included (by default each distinct value is stored once).",
         };
         var idleTimeout = CliParsing.Duration("--idle-timeout",
-            $"A connection silent this long stops holding the output back. {DefaultMs(defaults.Ordering.IdleTimeoutMs)}", TimeSpan.FromMilliseconds(1), TimeSpan.FromHours(1));
+            $"A connection silent this long stops holding the output back. [default: {FormatMs(defaults.Ordering.IdleTimeoutMs)}; root: its --max-delay]", TimeSpan.FromMilliseconds(1), TimeSpan.FromHours(1));
         var maxFuture = CliParsing.Duration("--max-future",
             $"Reject values further ahead of this server's clock than this. {DefaultMs(defaults.Ordering.MaxFutureMs)}", TimeSpan.Zero, TimeSpan.FromHours(1));
         var maxDelay = CliParsing.Duration("--max-delay",
@@ -43,7 +43,8 @@ internal static partial class ServerCommand
             $"After a restart on an existing file, hold the write point at its end this long so that reconnecting clients' resends land in order. {DefaultMs(defaults.Ordering.ResumeGraceMs)}",
             TimeSpan.Zero, TimeSpan.FromHours(1));
         var flushInterval = CliParsing.Duration("--flush-interval",
-            $"How often ready values are appended to the file. {Default(defaults.FlushInterval)}", TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(10));
+            $"How often ready values are appended to the file (an edge: published as one frame). [default: {DurationParser.Format(defaults.FlushInterval)}; edge: {DurationParser.Format(EdgeFlushInterval)}]",
+            TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(10));
         var syncInterval = CliParsing.Duration("--sync-interval",
             $"How often written values are fsynced and acknowledged to clients in acknowledged mode. {Default(defaults.SyncInterval)}", TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(1));
         var ackInterval = CliParsing.Duration("--ack-interval",
@@ -201,6 +202,8 @@ internal static partial class ServerCommand
 
     private static string DefaultMs(long milliseconds) => Default(TimeSpan.FromMilliseconds(milliseconds));
 
+    private static string FormatMs(long milliseconds) => DurationParser.Format(TimeSpan.FromMilliseconds(milliseconds));
+
     /// <summary>A server that cannot start (not a usage error): <c>cannot start: ...</c> on standard error (and as JSON), exit code 1.</summary>
     private static async Task<int> CannotStartAsync(string reason, bool json)
     {
@@ -258,6 +261,7 @@ internal static partial class ServerCommand
             {
                 if (LivePanelFeature.IsSupported && live)
                 {
+                    StandardOutputWriter.Flush(); // the listening line out before the panel's first frame
                     await LivePanel.RunAsync(server, options.Output, stop.Token).ConfigureAwait(false);
                 }
                 else
@@ -293,13 +297,13 @@ internal static partial class ServerCommand
                 }
                 else
                 {
-                    Console.WriteLine(StatusText.Summary(Name, summary, options));
+                    JsonOutput.Result.WriteLine(StatusText.Summary(Name, summary, options));
                 }
 
                 return failure.ExitCode;
             }
 
-            Console.WriteLine(json ? JsonSerializer.Serialize(summary, ServerJsonContext.Default.ServerSummary) : StatusText.Summary(Name, summary, options));
+            JsonOutput.Result.WriteLine(json ? JsonSerializer.Serialize(summary, ServerJsonContext.Default.ServerSummary) : StatusText.Summary(Name, summary, options));
             return 0;
         }
     }

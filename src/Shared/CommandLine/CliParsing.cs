@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
 using Horodate.Core.CommandLine;
+using Horodate.Logging;
 
 namespace Horodate.CommandLine;
 
@@ -133,6 +134,20 @@ internal static class CliParsing
     /// output); otherwise runs the chosen command. Ctrl-C and SIGTERM are left to the commands, which stop gracefully.
     /// </summary>
     public static async Task<int> RunAsync(RootCommand root, string[] args)
+    {
+        try
+        {
+            return await ParseAndRunAsync(root, args).ConfigureAwait(false);
+        }
+        finally
+        {
+            // What is queued for standard output (the summary, --json's object) goes out before the exit, waiting for a
+            // standard output nobody reads no longer than the flush's bound.
+            StandardOutputWriter.Flush();
+        }
+    }
+
+    private static async Task<int> ParseAndRunAsync(RootCommand root, string[] args)
     {
         try
         {

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Horodate.Logging;
 
 namespace Horodate.CommandLine;
 
@@ -10,12 +11,18 @@ namespace Horodate.CommandLine;
 /// </summary>
 internal static class JsonOutput
 {
-    /// <summary>Where the lines that are not the result go: standard error with <c>--json</c>, standard output otherwise.</summary>
-    public static TextWriter Notes(bool json) => json ? Console.Error : Console.Out;
+    /// <summary>
+    /// Where the lines that are not the result go: standard error with <c>--json</c>, standard output otherwise; queued
+    /// either way (<see cref="StandardOutputWriter"/>, <see cref="StandardErrorWriter"/>): a stream nobody reads never blocks.
+    /// </summary>
+    public static TextWriter Notes(bool json) => json ? StandardErrorWriter.Writer : StandardOutputWriter.Writer;
+
+    /// <summary>Where the result goes (the exit summary, <c>--json</c>'s object): standard output, queued.</summary>
+    public static TextWriter Result => StandardOutputWriter.Writer;
 
     /// <summary>Prints the one JSON object of a run that failed: <c>{"error": "..."}</c>.</summary>
     public static void WriteError(string message) =>
-        Console.Out.WriteLine(JsonSerializer.Serialize(new CommandError(message), CommandLineJsonContext.Default.CommandError));
+        Result.WriteLine(JsonSerializer.Serialize(new CommandError(message), CommandLineJsonContext.Default.CommandError));
 }
 
 /// <summary>What <c>--json</c> prints for a run that failed before it had a summary (bad flags, a server that cannot start).</summary>

@@ -167,9 +167,12 @@ internal sealed partial class ProgramProcess : IDisposable
     }
 
     /// <summary>Sends SIGTERM, as systemd or <c>kill</c> would.</summary>
-    public void Terminate()
+    public void Terminate() => Terminate(_process);
+
+    /// <summary>Sends SIGTERM to <paramref name="process"/> (one a test started itself, with its own pipes).</summary>
+    public static void Terminate(Process process)
     {
-        if (Kill(_process.Id, SigTerm) != 0)
+        if (Kill(process.Id, SigTerm) != 0)
         {
             throw new InvalidOperationException($"kill failed: {Marshal.GetLastPInvokeError()}");
         }
