@@ -64,6 +64,9 @@ internal sealed partial class ClientConnection(int index, long offsetTicks, int 
     /// <summary>Called once, on the thread that brought the connection up for the first time (answered, in acknowledged mode).</summary>
     public Action? FirstUp { get; set; }
 
+    /// <summary>Which of the client's server addresses the current socket goes to (set by the connector before <see cref="BringUp"/>).</summary>
+    public int Server { get; set; }
+
     /// <summary>Consecutive failed connection attempts, for the backoff (connector only).</summary>
     public int Failures { get; private set; }
 

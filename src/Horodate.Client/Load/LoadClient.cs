@@ -69,7 +69,11 @@ public sealed partial class LoadClient : IDisposable
         for (var t = 0; t < threads; t++)
         {
             var share = _connections.Where(c => c.Index % threads == t).ToArray();
-            _schedulers[t] = new SendScheduler(t, share, _connections, intervalTicks, options.Acknowledged, OnConnectionDown);
+            _schedulers[t] = new SendScheduler(t, share, _connections, intervalTicks, options.Acknowledged, OnConnectionDown)
+            {
+                HelloAnswered = NoteHelloAnswered,
+                HelloUnanswered = NoteHelloUnanswered,
+            };
             if (options.AckedRecordPath is not null)
             {
                 foreach (var connection in share)
