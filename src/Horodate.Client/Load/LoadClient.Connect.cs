@@ -134,7 +134,12 @@ public sealed partial class LoadClient
         var hello = Handshake.HelloLine($"{_runId}.{connection.Index}");
         if (tls is null)
         {
-            return socket.Send(hello, SocketFlags.None, out var error) == hello.Length && error == SocketError.Success;
+            // On Linux straight to the descriptor: the runtime's Socket.Send would give a socket it takes for a
+            // blocking one (NativeConnect.TrySetNonBlocking) its asynchronous context, to emulate the blocking.
+            var sent = NativeSend.IsSupported
+                ? NativeSend.Send((int)socket.SafeHandle.DangerousGetHandle(), hello, out var error)
+                : socket.Send(hello, SocketFlags.None, out error);
+            return sent == hello.Length && error == SocketError.Success;
         }
 
         try

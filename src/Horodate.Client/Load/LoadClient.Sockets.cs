@@ -31,9 +31,14 @@ public sealed partial class LoadClient
                 socket.Bind(new IPEndPoint(new IPAddress([127, 0, 0, (byte)(1 + (connection.Index % _options.SourceAddresses))]), 0));
             }
 
-            if (!_options.Tls && NativeConnect.IsSupported)
+            var native = !_options.Tls && NativeConnect.IsSupported;
+            if (native)
             {
-                socket.Blocking = false;
+                if (!NativeConnect.TrySetNonBlocking(socket))
+                {
+                    throw new SocketException((int)SocketError.SocketError);
+                }
+
                 owned = await ConnectNativeAsync(connection, socket, endpoint, cancel).ConfigureAwait(false);
                 if (!owned)
                 {
@@ -50,13 +55,13 @@ public sealed partial class LoadClient
             // A connection waiting for the answer to its hello sends nothing: keepalive notices a server host that vanished.
             TcpKeepAlive.Enable(socket);
 
-            // Sends are synchronous calls from the scheduler threads: they must never block. TLS cannot split a
-            // record, so there a send blocks, for one second at most.
+            // Sends are synchronous calls from the scheduler threads: they must never block (a native socket is
+            // non-blocking already). TLS cannot split a record, so there a send blocks, for one second at most.
             if (_options.Tls)
             {
                 socket.SendTimeout = 1_000;
             }
-            else
+            else if (!native)
             {
                 socket.Blocking = false;
             }

@@ -14,11 +14,27 @@ namespace Horodate.Client.Load;
 /// </summary>
 internal static partial class NativeConnect
 {
-    private const int SolSocket = 1; // SOL_SOCKET
-    private const int SoError = 4;   // SO_ERROR
+    private const int SolSocket = 1;        // SOL_SOCKET
+    private const int SoError = 4;          // SO_ERROR
+    private const int FGetFl = 3;           // F_GETFL
+    private const int FSetFl = 4;           // F_SETFL
+    private const int ONonBlock = 0x800;    // O_NONBLOCK (04000)
 
     /// <summary>True where the scheduler threads have an epoll set to see the connect complete in: Linux on x86-64.</summary>
     public static bool IsSupported => NativeEpoll.IsSupported;
+
+    /// <summary>
+    /// Makes <paramref name="socket"/>'s descriptor non-blocking behind the runtime's back: <see cref="Socket.Blocking"/>
+    /// would give the socket a <c>SocketAsyncContext</c> (152 B, for its whole life) to do it. The runtime still takes the
+    /// socket for a blocking one, so nothing may send or receive on it through <see cref="Socket"/>: the client sends
+    /// with <see cref="NativeSend"/> and reads in its scheduler threads' epoll sets; it only shuts down and closes it.
+    /// </summary>
+    public static bool TrySetNonBlocking(Socket socket)
+    {
+        var fd = (int)socket.SafeHandle.DangerousGetHandle();
+        var flags = Fcntl(fd, FGetFl, 0);
+        return flags >= 0 && Fcntl(fd, FSetFl, flags | ONonBlock) == 0;
+    }
 
     /// <summary>
     /// Starts connecting <paramref name="socket"/> (non-blocking) to <paramref name="endpoint"/>: <see cref="SocketError.Success"/>
@@ -63,6 +79,11 @@ internal static partial class NativeConnect
     [LibraryImport("libc", EntryPoint = "connect", SetLastError = true)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
     private static unsafe partial int ConnectCore(int fd, byte* address, int length);
+
+    // fcntl is variadic in C; its third argument is an int here, passed in a register as any other on x86-64 Linux.
+    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static partial int Fcntl(int fd, int command, int argument);
 
     [LibraryImport("libc", EntryPoint = "getsockopt", SetLastError = true)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
