@@ -5,9 +5,9 @@ using Horodate.Native;
 namespace Horodate.Client.Load;
 
 /// <summary>
-/// The thread's reads: what the server sends its plain sockets (<c>ACK v</c> lines, the peer's close), from one
-/// level-triggered epoll set it waits in between sends, as the C client does. A connection's watcher reads its
-/// socket until the hello is settled, then hands it over (<see cref="TryHandOver"/>); from then on the thread
+/// The thread's reads: what the server sends its plain sockets (the hello's answer, <c>ACK v</c> lines, the peer's
+/// close), from one level-triggered epoll set it waits in between sends, as the C client does. The connector hands
+/// a socket over (<see cref="TryHandOver"/>) as soon as it is connected and its hello sent; from then on the thread
 /// reads it. One buffer per thread instead of an asynchronous reader per connection: about 1 KB less per
 /// connection (docs/performance.md, the client's memory), and no thread-pool hop per <c>ACK</c>.
 /// </summary>
