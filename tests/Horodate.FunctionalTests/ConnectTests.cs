@@ -200,6 +200,46 @@ public sealed class ConnectTests
         Assert.Equal(0, report.Missing);
     }
 
+    [Fact]
+    public async Task A_server_on_the_IPv6_loopback_is_connected_to_greeted_and_acknowledges()
+    {
+        Assert.SkipUnless(Socket.OSSupportsIPv6, "no IPv6 on this machine");
+        using var listener = new Socket(AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            listener.Bind(new IPEndPoint(IPAddress.IPv6Loopback, 0));
+        }
+        catch (SocketException)
+        {
+            Assert.Skip("no IPv6 loopback address on this machine");
+        }
+
+        listener.Listen(16);
+        var serving = Task.Run(async () =>
+        {
+            using var peer = await listener.AcceptAsync(TestContext.Current.CancellationToken);
+            var buffer = new byte[4096];
+            var received = 0;
+            while (buffer.AsSpan(0, received).IndexOf((byte)'\n') < 0)
+            {
+                received += await peer.ReceiveAsync(buffer.AsMemory(received), TestContext.Current.CancellationToken);
+            }
+
+            await peer.SendAsync(Handshake.Ok.ToArray(), TestContext.Current.CancellationToken);
+            await FakeServer.SinkAsync(peer, TestContext.Current.CancellationToken);
+        }, TestContext.Current.CancellationToken);
+
+        var summary = await RunAsync(
+            Options("127.0.0.1:1") with { Host = "::1", Port = ((IPEndPoint)listener.LocalEndPoint!).Port, Connections = 1, Duration = TimeSpan.FromSeconds(0.5), AckWait = TimeSpan.Zero },
+            new CapturingLoggerProvider());
+        await serving.WaitAsync(Within.Short, TestContext.Current.CancellationToken);
+
+        Assert.Equal("ack", summary.AckMode);
+        Assert.Equal(1, summary.ConnectionsUp);
+        Assert.Equal(0, summary.ConnectFailures);
+        Assert.True(summary.Sent > 0, "nothing sent");
+    }
+
     private static ClientOptions Options(string server)
     {
         var colon = server.LastIndexOf(':');
