@@ -30,13 +30,13 @@ internal sealed partial class ClientConnection
     /// <summary>Where acknowledged values are listed (<c>--record-acked</c>): the owning scheduler's record, or none.</summary>
     public SentRecord? AckedRecord { get; set; }
 
-    /// <summary>Called by the watcher: the server answered the hello.</summary>
+    /// <summary>Called by the socket's reader (its scheduler thread or its watcher): the server answered the hello.</summary>
     public void NoteAckMode() => Interlocked.CompareExchange(ref _mode, (int)ServerMode.Acknowledged, (int)ServerMode.Unknown);
 
-    /// <summary>Called by the watcher: the hello got no answer. True for the call that settled it.</summary>
+    /// <summary>Called when the hello got no answer by its deadline. True for the call that settled it.</summary>
     public bool NotePlainMode() => Interlocked.CompareExchange(ref _mode, (int)ServerMode.Plain, (int)ServerMode.Unknown) == (int)ServerMode.Unknown;
 
-    /// <summary>Called by the watcher for each <c>ACK v</c>.</summary>
+    /// <summary>Called by the socket's reader for each <c>ACK v</c>.</summary>
     public void NoteAck(long value)
     {
         long seen;

@@ -37,14 +37,14 @@ internal enum ServerMode
 /// <summary>
 /// One of the client's connections. The connector brings it up (<see cref="BringUp"/>); the scheduler thread
 /// that owns it sends on it (<see cref="SendNext"/>) and is the only one to take it down; what the server says
-/// (<see cref="NoteAck"/>, <see cref="NotePeerClosed"/>) is noted by the watcher until the hello is settled (TLS: always),
-/// then by the owning scheduler's reads. What the scheduler thread owns
+/// (<see cref="NoteAck"/>, <see cref="NotePeerClosed"/>) is noted by the owning scheduler's reads (plain sockets on
+/// Linux x86-64, from the connect on), or by the connection's watcher (TLS, other systems). What the scheduler thread owns
 /// (the pending tail, the unacknowledged values, the counts) is private and changes only through its methods.
 /// </summary>
 internal sealed partial class ClientConnection(int index, long offsetTicks, int unackedLimit, int unackedCapacity = UnackedBuffer.DefaultCapacity)
 {
-    private readonly Lock _transitions = new(); // the connector, the watcher and the owning scheduler change the state
-    private int _state; // a ConnectionState: the connector brings it up, the watcher moves Greeting to Up, the scheduler takes it down
+    private readonly Lock _transitions = new(); // the connector, the reader and the owning scheduler change the state
+    private int _state; // a ConnectionState: the connector brings it up, the reader moves Greeting to Up, the scheduler takes it down
     private int _generation;
     private int _closedGeneration = -1;
     private volatile bool _wasUp;
@@ -63,6 +63,9 @@ internal sealed partial class ClientConnection(int index, long offsetTicks, int 
 
     /// <summary>Called once, on the thread that brought the connection up for the first time (answered, in acknowledged mode).</summary>
     public Action? FirstUp { get; set; }
+
+    /// <summary>Which of the client's server addresses the current socket goes to (set by the connector before <see cref="BringUp"/>).</summary>
+    public int Server { get; set; }
 
     /// <summary>Consecutive failed connection attempts, for the backoff (connector only).</summary>
     public int Failures { get; private set; }
@@ -101,7 +104,7 @@ internal sealed partial class ClientConnection(int index, long offsetTicks, int 
     /// <summary>
     /// Called by the connector: the connection is connected on <paramref name="socket"/>; once up, its
     /// unacknowledged values go out again first. With <paramref name="greeting"/> (the hello was sent) it
-    /// waits in <see cref="ConnectionState.Greeting"/> until the watcher calls <see cref="Greeted"/>.
+    /// waits in <see cref="ConnectionState.Greeting"/> until the socket's reader calls <see cref="Greeted"/>.
     /// Returns the socket's generation, which tells its close notice from a later socket's.
     /// </summary>
     public int BringUp(Socket socket, Stream? tls, bool greeting = false) => BringUpCore(socket, tls, sink: null, greeting);
@@ -154,7 +157,7 @@ internal sealed partial class ClientConnection(int index, long offsetTicks, int 
     }
 
     /// <summary>
-    /// Called by the watcher of socket <paramref name="generation"/>: the server answered the hello (or, a plain
+    /// Called by the reader of socket <paramref name="generation"/> (its scheduler thread or its watcher): the server answered the hello (or, a plain
     /// server, let it go unanswered): values may go out. Does nothing if that socket is no longer the connection's
     /// (taken down, or replaced by a newer one that waits for its own answer).
     /// </summary>

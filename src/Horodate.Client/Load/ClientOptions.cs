@@ -51,6 +51,12 @@ public sealed record ClientOptions
     /// </summary>
     public int ConnectConcurrency { get; init; } = 256;
 
+    /// <summary>
+    /// How long one connection attempt may take before it counts as failed (default 5 s: over the first SYN
+    /// retransmission, 1 s, and the second, 3 s, so that one lost SYN or SYN-ACK does not fail an attempt).
+    /// </summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>The first reconnect delay; it doubles on each failure (default 100 ms).</summary>
     public TimeSpan ReconnectMin { get; init; } = TimeSpan.FromMilliseconds(100);
 
@@ -127,6 +133,7 @@ public sealed record ClientOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(SchedulerThreads, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(SchedulerThreads, 64);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ConnectConcurrency);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(ConnectTimeout, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(ReconnectMin, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(ReconnectMax, ReconnectMin);
         ArgumentOutOfRangeException.ThrowIfLessThan(SourceAddresses, 0);

@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Security;
 using System.Net.Sockets;
-using System.Security.Authentication;
 using Horodate.Client.Logging;
 using Horodate.Core.Diagnostics;
 using Horodate.Core.Protocol;
@@ -11,12 +9,6 @@ namespace Horodate.Client.Load;
 
 public sealed partial class LoadClient
 {
-    private const int IpProtocolIp = 0;          // SOL_IP
-    private const int IpBindAddressNoPort = 24;  // IP_BIND_ADDRESS_NO_PORT, Linux 4.2+
-
-    /// <summary>How long one connection attempt may take before it counts as failed.</summary>
-    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(5);
-
     private readonly RateLimiter _connectFailLog = new(TimeSpan.FromSeconds(1));
     private readonly RateLimiter _lostLog = new(TimeSpan.FromSeconds(1));
     private int _up;
@@ -93,7 +85,7 @@ public sealed partial class LoadClient
                 // Connection i goes to server i mod k; after a failure, to the next one.
                 var server = (connection.Index + connection.Failures) % _endpoints.Length;
                 var endpoint = _endpoints[server];
-                var socket = await TryConnectAsync(connection.Index, endpoint, cancel).ConfigureAwait(false);
+                var socket = await TryConnectAsync(connection, endpoint, cancel).ConfigureAwait(false);
                 if (socket is null)
                 {
                     connection.NoteConnectFailure();
@@ -110,6 +102,8 @@ public sealed partial class LoadClient
                 }
 
                 var greeting = _options.Acknowledged && connection.Mode != ServerMode.Plain;
+                var helloDeadline = HelloDeadline(connection, greeting);
+                connection.Server = server;
                 var generation = connection.BringUp(socket, tls, greeting);
                 Interlocked.Increment(ref _up);
                 if (reconnect)
@@ -117,7 +111,14 @@ public sealed partial class LoadClient
                     Interlocked.Increment(ref _reconnects);
                 }
 
-                _ = WatchAsync(connection, server, socket, tls, generation, greeting);
+                // A plain socket on Linux is read by its scheduler thread from the start, its hello too: no reader
+                // of its own. Elsewhere (TLS, other systems, or the thread ended at a stop) its watcher reads it.
+                if (tls is null && OwnerOf(connection).TryHandOver(connection, generation, [], helloDeadline))
+                {
+                    return;
+                }
+
+                _ = WatchAsync(connection, socket, tls, generation, helloDeadline);
                 return;
             }
         }
@@ -127,65 +128,18 @@ public sealed partial class LoadClient
         }
     }
 
-    private async Task<Socket?> TryConnectAsync(int index, IPEndPoint endpoint, CancellationToken cancel)
-    {
-        await _connectGate.WaitAsync(cancel).ConfigureAwait(false);
-        var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        try
-        {
-            if (_options.SourceAddresses > 0)
-            {
-                // IP_BIND_ADDRESS_NO_PORT: bind the address now, let connect() pick the port per destination.
-                socket.SetRawSocketOption(IpProtocolIp, IpBindAddressNoPort, BitConverter.GetBytes(1));
-                socket.Bind(new IPEndPoint(new IPAddress([127, 0, 0, (byte)(1 + (index % _options.SourceAddresses))]), 0));
-            }
-
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-            timeout.CancelAfter(ConnectTimeout);
-            await socket.ConnectAsync(endpoint, timeout.Token).ConfigureAwait(false);
-
-            // A connection waiting for the answer to its hello sends nothing: keepalive notices a server host that vanished.
-            TcpKeepAlive.Enable(socket);
-
-            // Sends are synchronous calls from the scheduler threads: they must never block. TLS cannot split a
-            // record, so there a send blocks, for one second at most.
-            if (_options.Tls)
-            {
-                socket.SendTimeout = 1_000;
-            }
-            else
-            {
-                socket.Blocking = false;
-            }
-
-            return socket;
-        }
-        catch (Exception ex) when (ex is SocketException or OperationCanceledException)
-        {
-            socket.Dispose();
-            cancel.ThrowIfCancellationRequested();
-            Interlocked.Increment(ref _connectFailures);
-            if (_connectFailLog.TryAcquire(out var suppressed))
-            {
-                var reason = ex is SocketException se ? SendScheduler.Describe(se.SocketErrorCode) : "timed out";
-                ClientLog.ConnectFailed(_logger, _options.Server, reason, suppressed);
-            }
-
-            return null;
-        }
-        finally
-        {
-            _connectGate.Release();
-        }
-    }
-
     /// <summary>The first line in acknowledged mode; its id stays the same across this connection's reconnects.</summary>
     private bool SendHello(Socket socket, Stream? tls, ClientConnection connection)
     {
         var hello = Handshake.HelloLine($"{_runId}.{connection.Index}");
         if (tls is null)
         {
-            return socket.Send(hello, SocketFlags.None, out var error) == hello.Length && error == SocketError.Success;
+            // On Linux straight to the descriptor: the runtime's Socket.Send would give a socket it takes for a
+            // blocking one (NativeConnect.TrySetNonBlocking) its asynchronous context, to emulate the blocking.
+            var sent = NativeSend.IsSupported
+                ? NativeSend.Send((int)socket.SafeHandle.DangerousGetHandle(), hello, out var error)
+                : socket.Send(hello, SocketFlags.None, out error);
+            return sent == hello.Length && error == SocketError.Success;
         }
 
         try
@@ -196,35 +150,6 @@ public sealed partial class LoadClient
         catch (IOException)
         {
             return false;
-        }
-    }
-
-    private async Task<Stream?> TryTlsAsync(Socket socket, CancellationToken cancel)
-    {
-        var tls = new SslStream(new NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: false);
-        try
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-            timeout.CancelAfter(ConnectTimeout);
-#pragma warning disable CA5359 // --tls-insecure asks, explicitly, to accept any certificate (self-signed test servers)
-            var validation = _options.TlsInsecure ? (RemoteCertificateValidationCallback)((_, _, _, _) => true) : null;
-#pragma warning restore CA5359
-            await tls.AuthenticateAsClientAsync(
-                new SslClientAuthenticationOptions { TargetHost = _options.Host, RemoteCertificateValidationCallback = validation },
-                timeout.Token).ConfigureAwait(false);
-            return tls;
-        }
-        catch (Exception ex) when (ex is AuthenticationException or IOException or OperationCanceledException)
-        {
-            await tls.DisposeAsync().ConfigureAwait(false);
-            cancel.ThrowIfCancellationRequested();
-            Interlocked.Increment(ref _connectFailures);
-            if (_connectFailLog.TryAcquire(out var suppressed))
-            {
-                ClientLog.ConnectFailed(_logger, _options.Server, $"TLS: {ex.Message}", suppressed);
-            }
-
-            return null;
         }
     }
 

@@ -7,32 +7,29 @@ namespace Horodate.Client.Load;
 public sealed partial class LoadClient
 {
     /// <summary>
-    /// Reads what the server sends until the connection's hello is settled: nothing from a plain server, <c>OK</c> and
-    /// <c>ACK v</c> lines from one in acknowledged mode; notices when the server closes the socket, without sending into
-    /// it. With <paramref name="greeting"/>, the connection sends nothing until the hello is answered. The first time, a
-    /// server that has not answered within <see cref="ClientOptions.HelloTimeout"/> is a plain one: the connection
-    /// carries on in plain mode, unless another connection to the same address (<paramref name="server"/>) was
-    /// answered: that address acknowledges, its silence is load, not a plain server. A server that answered before
-    /// is waited for as long as the connection lives (it may not be reading: a full disk): leaving the connection
-    /// for a new one would leave a hello behind that the server could still read.
+    /// Reads what the server sends a TLS socket (or a plain one where the scheduler threads do not read: not Linux on
+    /// x86-64): nothing from a plain server, <c>OK</c> and <c>ACK v</c> lines from one in acknowledged mode; notices
+    /// when the server closes the socket, without sending into it. While the connection greets, it sends nothing until
+    /// the hello is answered; with a <paramref name="helloDeadline"/> (the first time), a hello still unanswered then
+    /// is told to <see cref="NoteHelloUnanswered"/>. A server that answered before is waited for as long as the
+    /// connection lives (it may not be reading: a full disk): leaving the connection for a new one would leave a
+    /// hello behind that the server could still read.
     /// </summary>
     /// <remarks>
-    /// Once the hello is settled, a plain socket on Linux is handed (with any partial line) to the scheduler thread
-    /// that owns the connection, which reads it in its epoll set from then on, and this task ends: its state and
-    /// buffer live only as long as the hello (docs/performance.md, the client's memory). A TLS socket, or one whose
-    /// hello went unanswered (its read is still pending), keeps its watcher for its whole life.
+    /// On Linux a plain socket is read by the scheduler thread that owns the connection, its hello too
+    /// (<see cref="SendScheduler.HelloAnswered"/>, <see cref="SendScheduler.HelloUnanswered"/>): this watcher runs for
+    /// one only if that thread has ended (a stop), and hands the socket over once its hello is settled.
     /// </remarks>
-    private async Task WatchAsync(ClientConnection connection, int server, Socket socket, Stream? tls, int generation, bool greeting)
+    private async Task WatchAsync(ClientConnection connection, Socket socket, Stream? tls, int generation, long helloDeadline)
     {
         var reader = tls is null ? OwnerOf(connection) : null;
-        if (!greeting && reader?.TryHandOver(connection, generation, []) == true)
+        if (connection.State != ConnectionState.Greeting && reader?.TryHandOver(connection, generation, []) == true)
         {
             return; // nothing to wait for: the scheduler thread reads from the start
         }
 
         var buffer = new byte[ServerLines.MaxPartial];
         var length = 0;
-        var helloDeadline = greeting && connection.Mode == ServerMode.Unknown ? Stopwatch.GetTimestamp() + (long)(_options.HelloTimeout.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
         try
         {
             while (true)
@@ -52,19 +49,7 @@ public sealed partial class LoadClient
                     if (await Task.WhenAny(receive, Task.Delay(left)).ConfigureAwait(false) != receive)
                     {
                         helloDeadline = long.MaxValue;
-
-                        // An address that answered other connections acknowledges: this hello's answer is on its way.
-                        if (Volatile.Read(ref _acknowledges[server]) == 0 && connection.NotePlainMode())
-                        {
-                            NotePlainServer();
-                        }
-
-                        if (connection.Mode == ServerMode.Plain)
-                        {
-                            connection.Greeted(generation); // a plain server: send without an answer
-                        }
-
-                        // (Acknowledged through an earlier socket's late answer: this one still waits for its own.)
+                        NoteHelloUnanswered(connection, generation);
                     }
 
                     read = await receive.ConfigureAwait(false);
@@ -75,13 +60,14 @@ public sealed partial class LoadClient
                     break;
                 }
 
+                var greeting = connection.State == ConnectionState.Greeting;
                 length = ServerLines.Read(connection, generation, buffer.AsSpan(0, length + read));
                 if (connection.Mode != ServerMode.Unknown)
                 {
                     helloDeadline = long.MaxValue;
-                    if (connection.Mode == ServerMode.Acknowledged && _acknowledges[server] == 0)
+                    if (greeting && connection.Mode == ServerMode.Acknowledged)
                     {
-                        Volatile.Write(ref _acknowledges[server], 1);
+                        NoteHelloAnswered(connection);
                     }
                 }
 
@@ -98,6 +84,44 @@ public sealed partial class LoadClient
         }
 
         connection.NotePeerClosed(generation);
+    }
+
+    /// <summary>
+    /// When the hello waits for its answer: the first time, until <see cref="ClientOptions.HelloTimeout"/> from now (a
+    /// Stopwatch timestamp); a connection whose server answered before waits as long as it lives (<see cref="long.MaxValue"/>).
+    /// </summary>
+    private long HelloDeadline(ClientConnection connection, bool greeting) =>
+        greeting && connection.Mode == ServerMode.Unknown
+            ? Stopwatch.GetTimestamp() + (long)(_options.HelloTimeout.TotalSeconds * Stopwatch.Frequency)
+            : long.MaxValue;
+
+    /// <summary>The server answered <paramref name="connection"/>'s hello (its watcher, or its scheduler thread, read it): its address acknowledges.</summary>
+    private void NoteHelloAnswered(ClientConnection connection)
+    {
+        if (Volatile.Read(ref _acknowledges[connection.Server]) == 0)
+        {
+            Volatile.Write(ref _acknowledges[connection.Server], 1);
+        }
+    }
+
+    /// <summary>
+    /// Socket <paramref name="generation"/>'s first hello had no answer by its deadline. An address that answered other
+    /// connections acknowledges: this hello's answer is on its way, the connection goes on waiting for it. Otherwise
+    /// the server is a plain one: the connection sends without an answer.
+    /// </summary>
+    private void NoteHelloUnanswered(ClientConnection connection, int generation)
+    {
+        if (Volatile.Read(ref _acknowledges[connection.Server]) == 0 && connection.NotePlainMode())
+        {
+            NotePlainServer();
+        }
+
+        if (connection.Mode == ServerMode.Plain)
+        {
+            connection.Greeted(generation); // a plain server: send without an answer
+        }
+
+        // (Acknowledged through an earlier socket's late answer: this one still waits for its own.)
     }
 
     private static ValueTask<int> ReceiveAsync(Socket socket, Stream? tls, Memory<byte> into) =>

@@ -26,6 +26,13 @@ internal static class NativeEpoll
         return LinuxEpoll.Ctl(epoll, LinuxEpoll.CtlAdd, fd, &ev) == 0;
     }
 
+    /// <summary>Watches <paramref name="fd"/>, a connect under way, until it becomes writable (or fails: error and hang-up are always reported).</summary>
+    public static unsafe bool AddConnect(int epoll, int fd, ulong data)
+    {
+        var ev = new LinuxEpoll.Event { Events = LinuxEpoll.Out, Data = data };
+        return LinuxEpoll.Ctl(epoll, LinuxEpoll.CtlAdd, fd, &ev) == 0;
+    }
+
     /// <summary>Stops watching <paramref name="fd"/> (nothing if it was not watched).</summary>
     public static unsafe void Remove(int epoll, int fd)
     {

@@ -43,10 +43,14 @@ internal static partial class NativeSend
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
     private static partial nint SendCore(int fd, ReadOnlySpan<byte> buffer, nuint length, int flags);
 
-    /// <summary>The Linux <c>errno</c> values a send on a connected TCP socket can end with, as the runtime names them.</summary>
-    private static class Errno
+    /// <summary>
+    /// The Linux <c>errno</c> values a send on a connected TCP socket, or a connect (<see cref="NativeConnect"/>), can
+    /// end with, as the runtime names them.
+    /// </summary>
+    internal static class Errno
     {
         public const int Interrupted = 4; // EINTR
+        public const int InProgress = 115; // EINPROGRESS: a non-blocking connect under way
 
         public static SocketError ToSocketError(int errno) => errno switch
         {
@@ -56,9 +60,11 @@ internal static partial class NativeSend
             103 => SocketError.ConnectionAborted,    // ECONNABORTED
             107 => SocketError.NotConnected,         // ENOTCONN
             110 => SocketError.TimedOut,             // ETIMEDOUT (keepalive gave up)
+            111 => SocketError.ConnectionRefused,    // ECONNREFUSED
             113 => SocketError.HostUnreachable,      // EHOSTUNREACH
             101 => SocketError.NetworkUnreachable,   // ENETUNREACH
             105 => SocketError.NoBufferSpaceAvailable, // ENOBUFS
+            99 => SocketError.AddressNotAvailable,   // EADDRNOTAVAIL: no ephemeral port left
             12 => SocketError.NoBufferSpaceAvailable,  // ENOMEM
             9 => SocketError.OperationAborted,       // EBADF: closed under us
             _ => SocketError.SocketError,

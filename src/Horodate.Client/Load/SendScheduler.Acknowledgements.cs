@@ -5,9 +5,9 @@ using Horodate.Native;
 namespace Horodate.Client.Load;
 
 /// <summary>
-/// The thread's reads: what the server sends its plain sockets (<c>ACK v</c> lines, the peer's close), from one
-/// level-triggered epoll set it waits in between sends, as the C client does. A connection's watcher reads its
-/// socket until the hello is settled, then hands it over (<see cref="TryHandOver"/>); from then on the thread
+/// The thread's reads: what the server sends its plain sockets (the hello's answer, <c>ACK v</c> lines, the peer's
+/// close), from one level-triggered epoll set it waits in between sends, as the C client does. The connector hands
+/// a socket over (<see cref="TryHandOver"/>) as soon as it is connected and its hello sent; from then on the thread
 /// reads it. One buffer per thread instead of an asynchronous reader per connection: about 1 KB less per
 /// connection (docs/performance.md, the client's memory), and no thread-pool hop per <c>ACK</c>.
 /// </summary>
@@ -42,18 +42,20 @@ internal sealed partial class SendScheduler
     private Dictionary<int, PartialLine>? _partials;
 
     /// <summary>
-    /// Called by a connection's watcher once the hello of socket <paramref name="generation"/> is settled (nothing
-    /// pending on it): this thread reads the socket from now on, starting with <paramref name="partial"/>, the line
-    /// the watcher read in part. False where the thread does not read (not Linux on x86-64, or ended): the watcher goes on.
+    /// This thread reads socket <paramref name="generation"/> of <paramref name="connection"/> from now on, starting
+    /// with <paramref name="partial"/>, a line read in part before. Called by the connector right after the connect
+    /// (a hello just sent: the thread tells <see cref="HelloUnanswered"/> if no answer came by <paramref name="helloDeadline"/>,
+    /// a Stopwatch timestamp; <see cref="long.MaxValue"/>: none), or by a watcher once the hello it read is settled.
+    /// False where the thread does not read (not Linux on x86-64, or ended): the caller's watcher reads.
     /// </summary>
-    public bool TryHandOver(ClientConnection connection, int generation, ReadOnlySpan<byte> partial)
+    public bool TryHandOver(ClientConnection connection, int generation, ReadOnlySpan<byte> partial, long helloDeadline = long.MaxValue)
     {
         if (Volatile.Read(ref _epoll) < 0 || connection.Descriptor < 0)
         {
             return false;
         }
 
-        _handOvers.Enqueue(new HandOver(connection, generation, partial.IsEmpty ? null : partial.ToArray()));
+        _handOvers.Enqueue(new HandOver(connection, generation, partial.IsEmpty ? null : partial.ToArray(), helloDeadline));
         return true;
     }
 
@@ -69,13 +71,17 @@ internal sealed partial class SendScheduler
         }
     }
 
-    /// <summary>When the thread ends: the epoll set goes (its sockets stay open, for the stop to close).</summary>
+    /// <summary>
+    /// When the thread ends: the epoll set goes (its sockets stay open, for the stop to close); connects still under
+    /// way end as aborted.
+    /// </summary>
     private void CloseReads()
     {
         if (_epoll >= 0)
         {
             var epoll = _epoll;
             Volatile.Write(ref _epoll, -1);
+            AbortConnects();
             NativeEpoll.Close(epoll);
         }
     }
@@ -89,15 +95,26 @@ internal sealed partial class SendScheduler
             return;
         }
 
+        var now = Stopwatch.GetTimestamp();
+        TakeConnects(now);
         while (_handOvers.TryDequeue(out var handOver))
         {
             Watch(handOver);
         }
 
+        ExpireHellos(now);
         var ready = NativeEpoll.Wait(_epoll, _events, timeoutMs);
         for (var i = 0; i < ready; i++)
         {
-            ReadReady(_events![i].Data);
+            var data = _events![i].Data;
+            if ((uint)data == ConnectTag)
+            {
+                ConnectReady((int)(data >> 32));
+            }
+            else
+            {
+                ReadReady(data);
+            }
         }
 
         _lastRead = Stopwatch.GetTimestamp();
@@ -132,6 +149,11 @@ internal sealed partial class SendScheduler
         if (handOver.Partial is { } partial)
         {
             (_partials ??= [])[connection.Index] = new PartialLine(handOver.Generation, partial);
+        }
+
+        if (handOver.HelloDeadline != long.MaxValue)
+        {
+            (_helloDeadlines ??= new()).Enqueue(handOver);
         }
     }
 
@@ -168,10 +190,16 @@ internal sealed partial class SendScheduler
             carried.Bytes.CopyTo(buffer.AsSpan(start));
         }
 
+        var greeting = connection.State == ConnectionState.Greeting;
         var rest = ServerLines.Read(connection, generation, buffer.AsSpan(start, ServerLines.MaxPartial + read - start));
         if (rest > 0)
         {
             (_partials ??= [])[connection.Index] = new PartialLine(generation, buffer.AsSpan(start, rest).ToArray());
+        }
+
+        if (greeting && connection.Mode == ServerMode.Acknowledged)
+        {
+            HelloAnswered?.Invoke(connection);
         }
     }
 
@@ -185,8 +213,8 @@ internal sealed partial class SendScheduler
         }
     }
 
-    /// <summary>A socket whose hello is settled, for this thread to read from now on.</summary>
-    private readonly record struct HandOver(ClientConnection Connection, int Generation, byte[]? Partial);
+    /// <summary>A socket for this thread to read from now on: its hello settled, or awaited until <see cref="HelloDeadline"/>.</summary>
+    private readonly record struct HandOver(ClientConnection Connection, int Generation, byte[]? Partial, long HelloDeadline);
 
     /// <summary>The start of a line a read ended in the middle of, for socket <see cref="Generation"/>.</summary>
     private readonly record struct PartialLine(int Generation, byte[] Bytes);

@@ -4,7 +4,7 @@ namespace Horodate.Client.Load;
 
 /// <summary>
 /// What the server sends a connection, line by line: the hello's answer (<c>OK</c>) and <c>ACK v</c> lines. Read by
-/// the connection's watcher until its hello is settled (and for TLS sockets), then by its scheduler thread.
+/// its scheduler thread (plain sockets on Linux x86-64), or by the connection's watcher (TLS, other systems).
 /// </summary>
 internal static class ServerLines
 {

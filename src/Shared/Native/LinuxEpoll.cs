@@ -16,6 +16,7 @@ internal static partial class LinuxEpoll
     public const int CtlMod = 3;
     public const int Cloexec = 0x80000;
     public const uint In = 0x001;
+    public const uint Out = 0x004;
     public const uint RdHup = 0x2000;
     public const uint Et = 1u << 31;
     public const int MsgDontWait = 0x40;
