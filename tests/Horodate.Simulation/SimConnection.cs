@@ -36,12 +36,6 @@ internal sealed partial class SimConnection(SimClient client, int source, SimRan
     /// </summary>
     public long StampsFrom { get; set; } = long.MinValue;
 
-    /// <summary>When it opened, or when the server last read a new value on it (not a resend): the monotonic clock.</summary>
-    public long FreshAtMs { get; set; }
-
-    /// <summary>It sent nothing new for the idle timeout: it holds the write point no more until one of its values reaches it.</summary>
-    public bool Lapsed { get; set; }
-
     /// <summary>Open on both ends; acknowledgements reach the client.</summary>
     public bool Open { get; set; } = true;
 

@@ -102,7 +102,6 @@ internal sealed partial class Simulator
             WriteEagainPerMille = _writeEagainPerMille,
             PartialPerMille = _partialPerMille,
             Clock = _clock,
-            FreshAtMs = _clock.MonoMs,
         };
         client.Connection = connection;
         Connected(client);
@@ -142,38 +141,25 @@ internal sealed partial class Simulator
             connection.ReadInto(_chunk, take);
             var dropped = _droppedClients.Contains(client);
             var afterGrace = _clock.MonoMs >= _graceEndsMs;
-            connection.Lapsed |= client.Acknowledged && _clock.MonoMs - connection.FreshAtMs > _options.Ordering.IdleTimeoutMs;
-            var quiet = connection.Lapsed;
-            if (dropped || afterGrace || quiet || _chunk[0] < connection.HoldFrom)
+            if (dropped || afterGrace || _chunk[0] < connection.HoldFrom)
             {
                 // Not promised: resends after a network failure may be below the write point; so may new values
                 // below where the engine held it for this connection when it opened (a client clock behind; a plain
                 // client's values stamped before the server opened its connection). An acknowledged client's values
                 // stamped before the answer to its hello would not be excused: it must not send them. Nor resends
                 // read after the restart's grace (README, Restart: it covers the backoff and a quick resend; a backlog
-                // through a send buffer of a few lines, a few lines a turn, can outlast it). Nor new values after the
-                // connection sent nothing new for the idle timeout: resends of values the server has do not keep it
-                // active, so a resend that outlasts the idle timeout ends its hold, until one of its values reaches
-                // the write point again (README, How this is checked).
+                // through a send buffer of a few lines, a few lines a turn, can outlast it). A connection's new values
+                // after a resend that outlasted the idle timeout are excused no more: a resend is activity (seed 2451).
                 var floor = _core!.Snapshot().Floor;
                 foreach (var value in _chunk.AsSpan(0, take))
                 {
                     var excused = value > connection.NewAbove && value >= connection.StampsFrom && value < connection.HoldFrom;
                     var resent = value <= connection.NewAbove;
-                    if (value < floor && (dropped || excused || (afterGrace && resent) || (quiet && !resent)))
+                    if (value < floor && (excused || ((dropped || afterGrace) && resent)))
                     {
                         _ = _lateByRule.Add(value);
                     }
-                    else if (quiet && !resent)
-                    {
-                        connection.Lapsed = false; // one reached the write point: the connection holds it again
-                    }
                 }
-            }
-
-            if (_chunk[take - 1] > connection.NewAbove)
-            {
-                connection.FreshAtMs = _clock.MonoMs;
             }
 
             var reach = _core!.Snapshot().Floor + _core.WindowSize;

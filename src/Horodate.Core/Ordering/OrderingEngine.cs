@@ -166,7 +166,7 @@ public sealed partial class OrderingEngine
         var nowMs = now.WallMs;
         ref var state = ref GetOpenSource(source);
         var futureLimit = nowMs + _options.MaxFutureMs;
-        var accepted = false;
+        var delivered = false;
         var client = state.Client;
         _received += values.Length;
         foreach (var value in values)
@@ -179,6 +179,12 @@ public sealed partial class OrderingEngine
             if (client is not null && IsResend(source, ref state, client, value))
             {
                 _resent++;
+                if (client.Source == source && value <= futureLimit)
+                {
+                    delivered = true; // a resend on the client's live connection: see DeliveredCopy
+                    DeliveredCopy(ref state, value);
+                }
+
                 continue;
             }
 
@@ -191,10 +197,12 @@ public sealed partial class OrderingEngine
             if (_storedAhead is not null && IsStoredAhead(value))
             {
                 _duplicates++;
+                delivered = true;
+                DeliveredCopy(ref state, value);
                 continue;
             }
 
-            accepted = true;
+            delivered = true;
             if (value >= _floor + _windowSize)
             {
                 ForceFloor(value - _windowSize + 1);
@@ -217,7 +225,7 @@ public sealed partial class OrderingEngine
             }
         }
 
-        if (accepted)
+        if (delivered)
         {
             Touch(source, ref state, now.ListeningMs);
         }
