@@ -114,6 +114,12 @@ internal sealed class SimClient
 
     public long ReconnectAtMs { get; set; }
 
+    /// <summary>Until when (monotonic) its link to the server is slow: the server reads a line of it now and then.</summary>
+    public long SlowUntilMs { get; set; }
+
+    /// <summary>When the server last read a line of it over its slow link (monotonic).</summary>
+    public long LastSlowReadMs { get; set; }
+
     public int Failures { get; set; }
 
     /// <summary>A plain client's next value.</summary>

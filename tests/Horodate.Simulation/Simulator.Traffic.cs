@@ -133,6 +133,11 @@ internal sealed partial class Simulator
             }
 
             var take = all ? connection.InFlight.Count : 1 + _random.Next(connection.InFlight.Count);
+            if (!ReadsOverLink(client, ref take))
+            {
+                continue;
+            }
+
             if (_chunk.Length < take)
             {
                 _chunk = new long[Math.Max(take, _chunk.Length * 2)];
@@ -141,7 +146,8 @@ internal sealed partial class Simulator
             connection.ReadInto(_chunk, take);
             var dropped = _droppedClients.Contains(client);
             var afterGrace = _clock.MonoMs >= _graceEndsMs;
-            if (dropped || afterGrace || _chunk[0] < connection.HoldFrom)
+            var delayBound = _core!.DelayBound;
+            if (dropped || afterGrace || _chunk[0] < connection.HoldFrom || _chunk[0] < delayBound)
             {
                 // Not promised: resends after a network failure may be below the write point; so may new values
                 // below where the engine held it for this connection when it opened (a client clock behind; a plain
@@ -150,12 +156,13 @@ internal sealed partial class Simulator
                 // read after the restart's grace (README, Restart: it covers the backoff and a quick resend; a backlog
                 // through a send buffer of a few lines, a few lines a turn, can outlast it). A connection's new values
                 // after a resend that outlasted the idle timeout are excused no more: a resend is activity (seed 2451).
+                // And values older than the max-delay's bound on the write point (a connection that lags: a slow link).
                 var floor = _core!.Snapshot().Floor;
                 foreach (var value in _chunk.AsSpan(0, take))
                 {
                     var excused = value > connection.NewAbove && value >= connection.StampsFrom && value < connection.HoldFrom;
                     var resent = value <= connection.NewAbove;
-                    if (value < floor && (excused || ((dropped || afterGrace) && resent)))
+                    if (value < floor && (excused || ((dropped || afterGrace) && resent) || value < delayBound))
                     {
                         _ = _lateByRule.Add(value);
                     }

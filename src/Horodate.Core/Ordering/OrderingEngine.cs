@@ -142,6 +142,13 @@ public sealed partial class OrderingEngine
     /// <summary>The lowest value that can still be written in order; everything below it was written or is late.</summary>
     public long Floor => _floor;
 
+    /// <summary>
+    /// Max-delay's bound on the write point: once the resume grace is over, everything below it is written, whatever
+    /// holds the watermark (a value read later below it is late). About now − <see cref="OrderingOptions.MaxDelayMs"/>,
+    /// advancing no faster than the listening clock (twice that while it catches up after a stall).
+    /// </summary>
+    public long DelayBound => _delayBound;
+
     /// <summary>How many milliseconds the rings span: <c>2 × (MaxDelay + MaxFuture) + ResumeOutage + ResumeGrace</c> rounded up to a power of two.</summary>
     public long WindowSize => _windowSize;
 
