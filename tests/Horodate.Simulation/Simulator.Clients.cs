@@ -1,4 +1,5 @@
 using Horodate.Client.Load;
+using Horodate.Core.Protocol;
 
 namespace Horodate.Simulation;
 
@@ -91,8 +92,10 @@ internal sealed partial class Simulator
     }
 
     /// <summary>
-    /// The client reads what the server sent on its connection, as its watcher does: some lines now, the rest later,
-    /// none later than <see cref="MaxReadDelayMs"/>.
+    /// The client reads what the server sent on its connection, as its scheduler thread's epoll reads do: some bytes now,
+    /// the rest later (a line can end in the next read, TCP cuts the stream anywhere), none later than
+    /// <see cref="MaxReadDelayMs"/>; each read goes, after the partial line the last one ended with, through the client's
+    /// own parser (<see cref="ServerLines.Read"/>), which notes the hello's answer and the acknowledgements.
     /// </summary>
     private void ReadServerLines(SimClient client)
     {
@@ -108,32 +111,25 @@ internal sealed partial class Simulator
         }
 
         var production = client.Production!;
-        var lines = overdue ? connection.ToClient.Count : 1 + _wireRandom.Next(connection.ToClient.Count);
-        for (; lines > 0 && client.Attached == connection; lines--)
+        var (bytes, closed, final) = connection.ReceiveFromServer(overdue ? int.MaxValue : 1 + _wireRandom.Next(2 * Handshake.MaxAckLineBytes));
+        var acked = production.AckedThrough;
+        if (bytes > 0)
         {
-            var line = connection.ToClient.Dequeue();
-            if (line.Kind == ServerLineKind.Closed)
-            {
-                production.NotePeerClosed(connection.Generation);
-                return;
-            }
+            connection.Carried = ServerLines.Read(production, connection.Generation, connection.ReadBuffer.AsSpan(0, bytes));
+        }
 
-            if (line.Value >= 0 || line.Kind == ServerLineKind.Ok)
-            {
-                production.NoteAckMode();
-                production.Greeted(connection.Generation);
-                if (line.Value >= 0)
-                {
-                    MidResendAcks += connection.MidResend ? 1 : 0;
-                    production.NoteAck(line.Value);
-                }
-            }
+        if (production.AckedThrough > acked && connection.MidResend)
+        {
+            MidResendAcks++;
+        }
 
-            if (line.Kind == ServerLineKind.Final)
-            {
-                FinalReceived(client);
-                return;
-            }
+        if (final && connection.Carried == 0)
+        {
+            FinalReceived(client);
+        }
+        else if (closed)
+        {
+            production.NotePeerClosed(connection.Generation);
         }
     }
 

@@ -102,6 +102,7 @@ internal sealed partial class Simulator
             WriteEagainPerMille = _writeEagainPerMille,
             PartialPerMille = _partialPerMille,
             Clock = _clock,
+            HeardAtMs = _core.ListeningMs,
         };
         client.Connection = connection;
         Connected(client);
@@ -147,7 +148,14 @@ internal sealed partial class Simulator
             var dropped = _droppedClients.Contains(client);
             var afterGrace = _clock.MonoMs >= _graceEndsMs;
             var delayBound = _core!.DelayBound;
-            if (dropped || afterGrace || _chunk[0] < connection.HoldFrom || _chunk[0] < delayBound)
+            var listening = _core.ListeningMs;
+            if (listening - connection.HeardAtMs >= _options.Ordering.IdleTimeoutMs)
+            {
+                connection.LateBelow = Math.Max(connection.LateBelow, _core.Snapshot().Floor);
+            }
+
+            connection.HeardAtMs = listening;
+            if (dropped || afterGrace || _chunk[0] < connection.HoldFrom || _chunk[0] < delayBound || _chunk[0] < connection.LateBelow)
             {
                 // Not promised: resends after a network failure may be below the write point; so may new values
                 // below where the engine held it for this connection when it opened (a client clock behind; a plain
@@ -156,13 +164,14 @@ internal sealed partial class Simulator
                 // read after the restart's grace (README, Restart: it covers the backoff and a quick resend; a backlog
                 // through a send buffer of a few lines, a few lines a turn, can outlast it). A connection's new values
                 // after a resend that outlasted the idle timeout are excused no more: a resend is activity (seed 2451).
-                // And values older than the max-delay's bound on the write point (a connection that lags: a slow link).
+                // And values older than the max-delay's bound on the write point (a connection that lags: a slow link),
+                // and those below where the write point was when a connection silent for the idle timeout spoke again.
                 var floor = _core!.Snapshot().Floor;
                 foreach (var value in _chunk.AsSpan(0, take))
                 {
                     var excused = value > connection.NewAbove && value >= connection.StampsFrom && value < connection.HoldFrom;
                     var resent = value <= connection.NewAbove;
-                    if (value < floor && (excused || ((dropped || afterGrace) && resent) || value < delayBound))
+                    if (value < floor && (excused || ((dropped || afterGrace) && resent) || value < delayBound || value < connection.LateBelow))
                     {
                         _ = _lateByRule.Add(value);
                     }
