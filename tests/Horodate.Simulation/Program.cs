@@ -53,7 +53,7 @@ internal static class Program
             ? SimulationRun.RunTree(first, schedules, budget, trace, Console.Out)
             : SimulationRun.Run(first, schedules, budget, trace, Console.Out, nulTails);
         Console.Error.WriteLine($"{result.Schedules / Math.Max(clock.Elapsed.TotalSeconds, 1e-3):F0} schedules/s, first seed {first}" +
-            (tree ? "" : $"; {result.MidResendSchedules} schedules read an ACK in the middle of a resend"));
+            (tree ? "" : $"; {result.MidResendSchedules} schedules read an ACK in the middle of a resend, {result.PlainFallbackSchedules} took the server for a plain one"));
         Console.WriteLine($"{result.Schedules} schedules, {result.Violations} violations");
         return result.Violations == 0 ? 0 : 1;
     }
@@ -63,18 +63,20 @@ internal static class Program
 internal static class SimulationRun
 {
     /// <param name="MidResendSchedules">Schedules in which a client read an acknowledgement in the middle of a resend.</param>
-    public readonly record struct Result(long Schedules, long Violations, string? FirstViolation, long MidResendSchedules = 0);
+    /// <param name="PlainFallbackSchedules">Schedules in which a client took the server for a plain one (its hello unanswered).</param>
+    public readonly record struct Result(long Schedules, long Violations, string? FirstViolation, long MidResendSchedules = 0, long PlainFallbackSchedules = 0);
 
     public static Result Run(ulong firstSeed, long schedules, TimeSpan? budget, bool trace, TextWriter report, bool nulTails = true)
     {
         var clock = Stopwatch.StartNew();
-        long run = 0, violations = 0, midResend = 0;
+        long run = 0, violations = 0, midResend = 0, plain = 0;
         string? firstViolation = null;
         for (var seed = firstSeed; run < schedules && (budget is not { } b || clock.Elapsed < b); seed++, run++)
         {
             var simulator = new Simulator(seed, trace) { NulTails = nulTails };
             var outcome = simulator.Run();
             midResend += simulator.MidResendAcks > 0 ? 1 : 0;
+            plain += simulator.PlainFallbacks > 0 ? 1 : 0;
             if (outcome is { } violation)
             {
                 violations++;
@@ -88,7 +90,7 @@ internal static class SimulationRun
             }
         }
 
-        return new Result(run, violations, firstViolation, midResend);
+        return new Result(run, violations, firstViolation, midResend, plain);
     }
 
     /// <summary>Runs a range of seeds of the tree (<see cref="Tree.TreeSimulator"/>).</summary>

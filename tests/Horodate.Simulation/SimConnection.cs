@@ -123,7 +123,7 @@ internal sealed partial class SimConnection(SimClient client, int source, SimRan
         Span<byte> line = stackalloc byte[Handshake.MaxAckLineBytes];
         var length = Carried;
         var final = false;
-        while (budget > 0 && ToClient.TryPeek(out var head) && head.Kind != ServerLineKind.Closed && length < ReadBuffer.Length)
+        while (budget > 0 && ToClient.TryPeek(out var head) && head.Kind != ServerLineKind.Closed && head.SentMs <= Now() && length < ReadBuffer.Length)
         {
             var bytes = head.Kind == ServerLineKind.Ok ? Handshake.Ok.Length : head.Value >= 0 ? Handshake.WriteAck(line, head.Value) + 1 : 0;
             if (head.Kind == ServerLineKind.Ok)
@@ -154,7 +154,7 @@ internal sealed partial class SimConnection(SimClient client, int source, SimRan
             }
         }
 
-        var closed = _readOfHead == 0 && ToClient.TryPeek(out var next) && next.Kind == ServerLineKind.Closed;
+        var closed = _readOfHead == 0 && ToClient.TryPeek(out var next) && next.Kind == ServerLineKind.Closed && next.SentMs <= Now();
         return (length, closed, final);
     }
 
@@ -166,7 +166,7 @@ internal sealed partial class SimConnection(SimClient client, int source, SimRan
     }
 
     /// <summary>The server opened the connection and enabled acknowledgements: it answers the hello.</summary>
-    public void AnswerHello() => ToClient.Enqueue(new ServerLine(ServerLineKind.Ok, -1, Now()));
+    public void AnswerHello(long delayMs) => ToClient.Enqueue(new ServerLine(ServerLineKind.Ok, -1, Now() + delayMs));
 
     /// <summary>The connection is gone (closed by either end, or dropped by the network): the client hears of it last.</summary>
     public void Close()

@@ -50,6 +50,7 @@ internal sealed partial class Simulator
     {
         var production = client.Production!;
         ReadServerLines(client);
+        TimeOutHello(client);
         if (production.State != ConnectionState.Down && production.PeerClosed)
         {
             Lose(client, "the server closed the connection");
@@ -116,6 +117,7 @@ internal sealed partial class Simulator
         if (bytes > 0)
         {
             connection.Carried = ServerLines.Read(production, connection.Generation, connection.ReadBuffer.AsSpan(0, bytes));
+            client.AddressAnswered |= production.Mode == ServerMode.Acknowledged;
         }
 
         if (production.AckedThrough > acked && connection.MidResend)
@@ -174,11 +176,10 @@ internal sealed partial class Simulator
     /// <summary>An acknowledged client's connection opened: the production connection comes up on it, greeting.</summary>
     private void BringUp(SimClient client, SimConnection connection)
     {
-        connection.AnswerHello(); // the server answers once it opened the connection's source, before any acknowledgement
-        _core!.EnableAcks(connection.Source, client.Id, connection);
+        AnswerHello(client, connection); // once the server opened the connection's source, before any acknowledgement
         var unacked = client.Unacked;
         connection.ResendThrough = unacked.IsEmpty ? long.MinValue : unacked[^1];
-        connection.Generation = client.Production!.BringUpOn(connection, greeting: true);
+        connection.Generation = client.Production!.BringUpOn(connection, greeting: client.Production.Mode != ServerMode.Plain);
         client.Attached = connection;
     }
 }

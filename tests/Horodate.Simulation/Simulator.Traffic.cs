@@ -28,6 +28,12 @@ internal sealed partial class Simulator
             if (client.Acknowledged)
             {
                 DriveProduction(client, sending);
+                CloseWhenPlainAndDone(client);
+                if (client.FinalReceived)
+                {
+                    continue;
+                }
+
                 if (client.Finished && client.Connection is { ClientShutdown: true, HalfClosed: false, Read: true, InFlight.Count: 0 } finishing)
                 {
                     // Everything (the resends) read by the server, then the end of the stream: the transport reports it.
@@ -73,6 +79,7 @@ internal sealed partial class Simulator
 
         if (client.OpensAtMs < 0)
         {
+            client.ConnectedAtMs = _clock.MonoMs;
             client.OpensAtMs = _clock.MonoMs + _modelRandom.Next(_acceptWaitMaxMs + 1);
             client.LastAtConnect = client.LastValue;
         }
