@@ -44,7 +44,10 @@ internal sealed class SimClient
 
     public string Id { get; }
 
-    public long SkewMs { get; }
+    public long SkewMs { get; set; }
+
+    /// <summary>Its clock stepped (Simulator.ClientClocks.cs): the production connection gets the clock as it reads.</summary>
+    public bool OwnClock { get; set; }
 
     public long PeriodMs { get; }
 

@@ -65,9 +65,9 @@ internal sealed partial class Simulator
         client.NextSendMs = _clock.MonoMs + client.PeriodMs;
         var handed = client.Sent.Count;
         var caughtUp = client.Tally.SkippedClock;
-        // Its clock, as the plain client's: never back (the model's clients' hosts slew, the checker's late rules
-        // assume it); finished: nothing new, the rest goes out.
-        var value = client.Finished ? long.MinValue : Math.Max(client.LastValue + 1, _clock.WallMs + client.SkewMs);
+        // Its clock: slewed, never back, until its own clock steps (Simulator.ClientClocks.cs); finished: nothing new,
+        // the rest goes out.
+        var value = client.Finished ? long.MinValue : ClientClock(client);
         var result = production.SendNext(value, acknowledged: true, client.Tally);
         for (var i = handed; i < client.Sent.Count; i++)
         {

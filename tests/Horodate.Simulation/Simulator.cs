@@ -242,6 +242,7 @@ internal sealed partial class Simulator
         }
 
         SlowDownALink();
+        StepAClientClock();
 
         if (_random.Chance(3) && _clients[_random.Next(_clients.Count)] is { Gone: false, Connection: { } dropped })
         {
