@@ -124,6 +124,9 @@ internal sealed partial class Simulator
 
     private long[] _chunk = new long[64];
 
+    // The highest max-delay bound of this run of the server: the write point was forced past it (values below it are late).
+    private long _delayBoundSeen = long.MinValue;
+
     private void Deliver(bool all)
     {
         if (_core!.Backpressured)
@@ -154,7 +157,7 @@ internal sealed partial class Simulator
             connection.ReadInto(_chunk, take);
             var dropped = _droppedClients.Contains(client);
             var afterGrace = _clock.MonoMs >= _graceEndsMs;
-            var delayBound = _core!.DelayBound;
+            var delayBound = _delayBoundSeen = Math.Max(_delayBoundSeen, _core!.DelayBound); // a wall-clock step back lowers it, not the floor
             var listening = _core.ListeningMs;
             if (listening - connection.HeardAtMs >= _options.Ordering.IdleTimeoutMs)
             {
@@ -204,6 +207,7 @@ internal sealed partial class Simulator
         _lastFlushMs = _clock.MonoMs;
         var lateBefore = _tracing ? _files.Content(_options.LateOutput).Length : 0;
         _ = _core!.Flush(final: false);
+        _delayBoundSeen = Math.Max(_delayBoundSeen, _core.DelayBound);
         if (_tracing)
         {
             var st = _core.Snapshot();
