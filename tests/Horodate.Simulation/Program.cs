@@ -4,7 +4,7 @@ using System.Globalization;
 namespace Horodate.Simulation;
 
 /// <summary>
-/// <c>scripts/simulate.sh --schedules N | --minutes M [--seed S] [--trace] [--no-nul-tails] [--tree]</c>: runs schedules (of the
+/// <c>scripts/simulate.sh --schedules N | --minutes M [--seed S] [--trace] [--no-nul-tails] [--client-clocks] [--tree]</c>: runs schedules (of the
 /// single server, or with <c>--tree</c> of edges, JetStream and a root) from consecutive
 /// seeds and ends with one line, <c>N schedules, N violations</c>. A violation prints its seed, which replays it.
 /// </summary>
@@ -18,6 +18,7 @@ internal static class Program
         var trace = false;
         var nulTails = true;
         var tree = false;
+        var clientClocks = false;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -38,11 +39,14 @@ internal static class Program
                 case "--tree":
                     tree = true;
                     break;
+                case "--client-clocks":
+                    clientClocks = true;
+                    break;
                 case "--no-nul-tails":
                     nulTails = false;
                     break;
                 default:
-                    Console.Error.WriteLine($"unknown option {args[i]}; usage: simulate [--schedules N | --minutes M] [--seed S] [--trace] [--no-nul-tails] [--tree]");
+                    Console.Error.WriteLine($"unknown option {args[i]}; usage: simulate [--schedules N | --minutes M] [--seed S] [--trace] [--no-nul-tails] [--client-clocks] [--tree]");
                     return 2;
             }
         }
@@ -51,9 +55,9 @@ internal static class Program
         var budget = minutes > 0 ? TimeSpan.FromMinutes(minutes) : (TimeSpan?)null;
         var result = tree
             ? SimulationRun.RunTree(first, schedules, budget, trace, Console.Out)
-            : SimulationRun.Run(first, schedules, budget, trace, Console.Out, nulTails);
+            : SimulationRun.Run(first, schedules, budget, trace, Console.Out, nulTails, clientClocks);
         Console.Error.WriteLine($"{result.Schedules / Math.Max(clock.Elapsed.TotalSeconds, 1e-3):F0} schedules/s, first seed {first}" +
-            (tree ? "" : $"; {result.MidResendSchedules} schedules read an ACK in the middle of a resend"));
+            (tree ? "" : $"; {result.MidResendSchedules} schedules read an ACK in the middle of a resend, {result.PlainFallbackSchedules} took the server for a plain one"));
         Console.WriteLine($"{result.Schedules} schedules, {result.Violations} violations");
         return result.Violations == 0 ? 0 : 1;
     }
@@ -63,18 +67,20 @@ internal static class Program
 internal static class SimulationRun
 {
     /// <param name="MidResendSchedules">Schedules in which a client read an acknowledgement in the middle of a resend.</param>
-    public readonly record struct Result(long Schedules, long Violations, string? FirstViolation, long MidResendSchedules = 0);
+    /// <param name="PlainFallbackSchedules">Schedules in which a client took the server for a plain one (its hello unanswered).</param>
+    public readonly record struct Result(long Schedules, long Violations, string? FirstViolation, long MidResendSchedules = 0, long PlainFallbackSchedules = 0);
 
-    public static Result Run(ulong firstSeed, long schedules, TimeSpan? budget, bool trace, TextWriter report, bool nulTails = true)
+    public static Result Run(ulong firstSeed, long schedules, TimeSpan? budget, bool trace, TextWriter report, bool nulTails = true, bool clientClocks = false)
     {
         var clock = Stopwatch.StartNew();
-        long run = 0, violations = 0, midResend = 0;
+        long run = 0, violations = 0, midResend = 0, plain = 0;
         string? firstViolation = null;
         for (var seed = firstSeed; run < schedules && (budget is not { } b || clock.Elapsed < b); seed++, run++)
         {
-            var simulator = new Simulator(seed, trace) { NulTails = nulTails };
+            var simulator = new Simulator(seed, trace) { NulTails = nulTails, ClientClocksStep = clientClocks };
             var outcome = simulator.Run();
             midResend += simulator.MidResendAcks > 0 ? 1 : 0;
+            plain += simulator.PlainFallbacks > 0 ? 1 : 0;
             if (outcome is { } violation)
             {
                 violations++;
@@ -88,7 +94,7 @@ internal static class SimulationRun
             }
         }
 
-        return new Result(run, violations, firstViolation, midResend);
+        return new Result(run, violations, firstViolation, midResend, plain);
     }
 
     /// <summary>Runs a range of seeds of the tree (<see cref="Tree.TreeSimulator"/>).</summary>

@@ -44,7 +44,10 @@ internal sealed class SimClient
 
     public string Id { get; }
 
-    public long SkewMs { get; }
+    public long SkewMs { get; set; }
+
+    /// <summary>Its clock stepped (Simulator.ClientClocks.cs): the production connection gets the clock as it reads.</summary>
+    public bool OwnClock { get; set; }
 
     public long PeriodMs { get; }
 
@@ -56,8 +59,12 @@ internal sealed class SimClient
 
     public long LastValue => Sent.Count == 0 ? -1 : Sent[^1];
 
-    /// <summary>The highest acknowledgement the production connection noted (-1 for a plain client).</summary>
-    public long AckedThrough => Production?.AckedThrough ?? -1;
+    /// <summary>
+    /// The highest acknowledgement the production connection noted (-1 for a plain client, and for one that took the
+    /// server for a plain one: it keeps and resends nothing, so an ACK on a connection says nothing of what an earlier
+    /// one lost; the client counts none of its values acknowledged).
+    /// </summary>
+    public long AckedThrough => Production is { Mode: not ServerMode.Plain } production ? production.AckedThrough : -1;
 
     /// <summary>Sent and not acknowledged (acknowledged mode), ascending: what the checker expects to be resent.</summary>
     public ReadOnlySpan<long> Unacked
@@ -113,6 +120,21 @@ internal sealed class SimClient
     public long LastAtConnect { get; set; } = -1;
 
     public long ReconnectAtMs { get; set; }
+
+    /// <summary>When its latest connect() returned (monotonic): its hello went out then.</summary>
+    public long ConnectedAtMs { get; set; }
+
+    /// <summary>When the hello of its current connection went out (monotonic), for the hello timeout.</summary>
+    public long GreetingSinceMs { get; set; }
+
+    /// <summary>The server answered one of its hellos (the client's per-address memory): a silence is load, not a plain server.</summary>
+    public bool AddressAnswered { get; set; }
+
+    /// <summary>Until when (monotonic) its link to the server is slow: the server reads a line of it now and then.</summary>
+    public long SlowUntilMs { get; set; }
+
+    /// <summary>When the server last read a line of it over its slow link (monotonic).</summary>
+    public long LastSlowReadMs { get; set; }
 
     public int Failures { get; set; }
 

@@ -1,4 +1,6 @@
+using Horodate.Client.Load;
 using Horodate.Core.Durability;
+using Horodate.Core.Protocol;
 
 namespace Horodate.Simulation;
 
@@ -36,11 +38,14 @@ internal sealed partial class SimConnection(SimClient client, int source, SimRan
     /// </summary>
     public long StampsFrom { get; set; } = long.MinValue;
 
-    /// <summary>When it opened, or when the server last read a new value on it (not a resend): the monotonic clock.</summary>
-    public long FreshAtMs { get; set; }
+    /// <summary>When the server last read values on it, or opened it: the engine's listening clock (stalls not counted).</summary>
+    public long HeardAtMs { get; set; }
 
-    /// <summary>It sent nothing new for the idle timeout: it holds the write point no more until one of its values reaches it.</summary>
-    public bool Lapsed { get; set; }
+    /// <summary>
+    /// Where the write point was when the server read it again after a silence of the idle timeout (its client's sends
+    /// stalled, a partial line a byte at a time): idle, it held nothing, so its values below that are late by the rules.
+    /// </summary>
+    public long LateBelow { get; set; } = long.MinValue;
 
     /// <summary>Open on both ends; acknowledgements reach the client.</summary>
     public bool Open { get; set; } = true;
@@ -99,8 +104,69 @@ internal sealed partial class SimConnection(SimClient client, int source, SimRan
         return true;
     }
 
+    /// <summary>What the client read and has not parsed: the partial line its last read ended with, then the new bytes.</summary>
+    public byte[] ReadBuffer { get; } = new byte[ServerLines.MaxPartial + 1024];
+
+    /// <summary>How many bytes at the front of <see cref="ReadBuffer"/> are a partial line carried from the last read.</summary>
+    public int Carried { get; set; }
+
+    // How much of the first line in ToClient the client has read already.
+    private int _readOfHead;
+
+    /// <summary>
+    /// One read of the client's socket: up to <paramref name="budget"/> bytes of what the server sent, in order, after
+    /// the partial line carried (<see cref="ReadBuffer"/>). Returns the bytes there now, whether the server's close
+    /// was reached (nothing before it left unread), and whether the final acknowledgement's line was read to its end.
+    /// </summary>
+    public (int Bytes, bool Closed, bool Final) ReceiveFromServer(int budget)
+    {
+        Span<byte> line = stackalloc byte[Handshake.MaxAckLineBytes];
+        var length = Carried;
+        var final = false;
+        while (budget > 0 && ToClient.TryPeek(out var head) && head.Kind != ServerLineKind.Closed && head.SentMs <= Now() && length < ReadBuffer.Length)
+        {
+            var bytes = head.Kind == ServerLineKind.Ok ? Handshake.Ok.Length : head.Value >= 0 ? Handshake.WriteAck(line, head.Value) + 1 : 0;
+            if (head.Kind == ServerLineKind.Ok)
+            {
+                Handshake.Ok.CopyTo(line);
+            }
+            else if (bytes > 0)
+            {
+                line[bytes - 1] = (byte)'\n';
+            }
+
+            var take = Math.Min(Math.Min(budget, bytes - _readOfHead), ReadBuffer.Length - length);
+            line.Slice(_readOfHead, take).CopyTo(ReadBuffer.AsSpan(length));
+            length += take;
+            budget -= take;
+            _readOfHead += take;
+            if (_readOfHead < bytes)
+            {
+                break;
+            }
+
+            _readOfHead = 0;
+            _ = ToClient.Dequeue();
+            if (head.Kind == ServerLineKind.Final)
+            {
+                final = true; // the server closes after it: nothing else comes
+                break;
+            }
+        }
+
+        var closed = _readOfHead == 0 && ToClient.TryPeek(out var next) && next.Kind == ServerLineKind.Closed && next.SentMs <= Now();
+        return (length, closed, final);
+    }
+
+    /// <summary>The network lost what the server sent and the client had not read yet (the rest of a line begun too).</summary>
+    public void LoseUnread()
+    {
+        ToClient.Clear();
+        _readOfHead = 0;
+    }
+
     /// <summary>The server opened the connection and enabled acknowledgements: it answers the hello.</summary>
-    public void AnswerHello() => ToClient.Enqueue(new ServerLine(ServerLineKind.Ok, -1, Now()));
+    public void AnswerHello(long delayMs) => ToClient.Enqueue(new ServerLine(ServerLineKind.Ok, -1, Now() + delayMs));
 
     /// <summary>The connection is gone (closed by either end, or dropped by the network): the client hears of it last.</summary>
     public void Close()

@@ -1,4 +1,5 @@
 using Horodate.Client.Load;
+using Horodate.Core.Protocol;
 
 namespace Horodate.Simulation;
 
@@ -49,6 +50,7 @@ internal sealed partial class Simulator
     {
         var production = client.Production!;
         ReadServerLines(client);
+        TimeOutHello(client);
         if (production.State != ConnectionState.Down && production.PeerClosed)
         {
             Lose(client, "the server closed the connection");
@@ -63,9 +65,9 @@ internal sealed partial class Simulator
         client.NextSendMs = _clock.MonoMs + client.PeriodMs;
         var handed = client.Sent.Count;
         var caughtUp = client.Tally.SkippedClock;
-        // Its clock, as the plain client's: never back (the model's clients' hosts slew, the checker's late rules
-        // assume it); finished: nothing new, the rest goes out.
-        var value = client.Finished ? long.MinValue : Math.Max(client.LastValue + 1, _clock.WallMs + client.SkewMs);
+        // Its clock: slewed, never back, until its own clock steps (Simulator.ClientClocks.cs); finished: nothing new,
+        // the rest goes out.
+        var value = client.Finished ? long.MinValue : ClientClock(client);
         var result = production.SendNext(value, acknowledged: true, client.Tally);
         for (var i = handed; i < client.Sent.Count; i++)
         {
@@ -91,8 +93,10 @@ internal sealed partial class Simulator
     }
 
     /// <summary>
-    /// The client reads what the server sent on its connection, as its watcher does: some lines now, the rest later,
-    /// none later than <see cref="MaxReadDelayMs"/>.
+    /// The client reads what the server sent on its connection, as its scheduler thread's epoll reads do: some bytes now,
+    /// the rest later (a line can end in the next read, TCP cuts the stream anywhere), none later than
+    /// <see cref="MaxReadDelayMs"/>; each read goes, after the partial line the last one ended with, through the client's
+    /// own parser (<see cref="ServerLines.Read"/>), which notes the hello's answer and the acknowledgements.
     /// </summary>
     private void ReadServerLines(SimClient client)
     {
@@ -108,32 +112,26 @@ internal sealed partial class Simulator
         }
 
         var production = client.Production!;
-        var lines = overdue ? connection.ToClient.Count : 1 + _wireRandom.Next(connection.ToClient.Count);
-        for (; lines > 0 && client.Attached == connection; lines--)
+        var (bytes, closed, final) = connection.ReceiveFromServer(overdue ? int.MaxValue : 1 + _wireRandom.Next(2 * Handshake.MaxAckLineBytes));
+        var acked = production.AckedThrough;
+        if (bytes > 0)
         {
-            var line = connection.ToClient.Dequeue();
-            if (line.Kind == ServerLineKind.Closed)
-            {
-                production.NotePeerClosed(connection.Generation);
-                return;
-            }
+            connection.Carried = ServerLines.Read(production, connection.Generation, connection.ReadBuffer.AsSpan(0, bytes));
+            client.AddressAnswered |= production.Mode == ServerMode.Acknowledged;
+        }
 
-            if (line.Value >= 0 || line.Kind == ServerLineKind.Ok)
-            {
-                production.NoteAckMode();
-                production.Greeted(connection.Generation);
-                if (line.Value >= 0)
-                {
-                    MidResendAcks += connection.MidResend ? 1 : 0;
-                    production.NoteAck(line.Value);
-                }
-            }
+        if (production.AckedThrough > acked && connection.MidResend)
+        {
+            MidResendAcks++;
+        }
 
-            if (line.Kind == ServerLineKind.Final)
-            {
-                FinalReceived(client);
-                return;
-            }
+        if (final && connection.Carried == 0)
+        {
+            FinalReceived(client);
+        }
+        else if (closed)
+        {
+            production.NotePeerClosed(connection.Generation);
         }
     }
 
@@ -178,11 +176,10 @@ internal sealed partial class Simulator
     /// <summary>An acknowledged client's connection opened: the production connection comes up on it, greeting.</summary>
     private void BringUp(SimClient client, SimConnection connection)
     {
-        connection.AnswerHello(); // the server answers once it opened the connection's source, before any acknowledgement
-        _core!.EnableAcks(connection.Source, client.Id, connection);
+        AnswerHello(client, connection); // once the server opened the connection's source, before any acknowledgement
         var unacked = client.Unacked;
         connection.ResendThrough = unacked.IsEmpty ? long.MinValue : unacked[^1];
-        connection.Generation = client.Production!.BringUpOn(connection, greeting: true);
+        connection.Generation = client.Production!.BringUpOn(connection, greeting: client.Production.Mode != ServerMode.Plain);
         client.Attached = connection;
     }
 }

@@ -83,7 +83,7 @@ internal sealed partial class Simulator
     {
         if (_wireRandom.Chance(500))
         {
-            connection.ToClient.Clear();
+            connection.LoseUnread();
         }
 
         connection.Close();

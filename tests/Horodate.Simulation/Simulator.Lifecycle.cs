@@ -90,6 +90,7 @@ internal sealed partial class Simulator
         }
 
         _resumeLast = _core.Resume.LastValue ?? -1;
+        _delayBoundSeen = long.MinValue;
         _graceEndsMs = _clock.MonoMs + _options.Ordering.ResumeGraceMs;
         if (_clock.WallMs - (_resumeLast >= 0 ? _resumeLast : _firstWall) > _options.Ordering.ResumeOutageMs)
         {

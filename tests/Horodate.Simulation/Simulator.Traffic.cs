@@ -28,6 +28,12 @@ internal sealed partial class Simulator
             if (client.Acknowledged)
             {
                 DriveProduction(client, sending);
+                CloseWhenPlainAndDone(client);
+                if (client.FinalReceived)
+                {
+                    continue;
+                }
+
                 if (client.Finished && client.Connection is { ClientShutdown: true, HalfClosed: false, Read: true, InFlight.Count: 0 } finishing)
                 {
                     // Everything (the resends) read by the server, then the end of the stream: the transport reports it.
@@ -73,6 +79,7 @@ internal sealed partial class Simulator
 
         if (client.OpensAtMs < 0)
         {
+            client.ConnectedAtMs = _clock.MonoMs;
             client.OpensAtMs = _clock.MonoMs + _modelRandom.Next(_acceptWaitMaxMs + 1);
             client.LastAtConnect = client.LastValue;
         }
@@ -102,7 +109,7 @@ internal sealed partial class Simulator
             WriteEagainPerMille = _writeEagainPerMille,
             PartialPerMille = _partialPerMille,
             Clock = _clock,
-            FreshAtMs = _clock.MonoMs,
+            HeardAtMs = _core.ListeningMs,
         };
         client.Connection = connection;
         Connected(client);
@@ -116,6 +123,9 @@ internal sealed partial class Simulator
     }
 
     private long[] _chunk = new long[64];
+
+    // The highest max-delay bound of this run of the server: the write point was forced past it (values below it are late).
+    private long _delayBoundSeen = long.MinValue;
 
     private void Deliver(bool all)
     {
@@ -134,6 +144,11 @@ internal sealed partial class Simulator
             }
 
             var take = all ? connection.InFlight.Count : 1 + _random.Next(connection.InFlight.Count);
+            if (!ReadsOverLink(client, ref take))
+            {
+                continue;
+            }
+
             if (_chunk.Length < take)
             {
                 _chunk = new long[Math.Max(take, _chunk.Length * 2)];
@@ -142,38 +157,35 @@ internal sealed partial class Simulator
             connection.ReadInto(_chunk, take);
             var dropped = _droppedClients.Contains(client);
             var afterGrace = _clock.MonoMs >= _graceEndsMs;
-            connection.Lapsed |= client.Acknowledged && _clock.MonoMs - connection.FreshAtMs > _options.Ordering.IdleTimeoutMs;
-            var quiet = connection.Lapsed;
-            if (dropped || afterGrace || quiet || _chunk[0] < connection.HoldFrom)
+            var delayBound = _delayBoundSeen = Math.Max(_delayBoundSeen, _core!.DelayBound); // a wall-clock step back lowers it, not the floor
+            var listening = _core.ListeningMs;
+            if (listening - connection.HeardAtMs >= _options.Ordering.IdleTimeoutMs)
+            {
+                connection.LateBelow = Math.Max(connection.LateBelow, _core.Snapshot().Floor);
+            }
+
+            connection.HeardAtMs = listening;
+            if (dropped || afterGrace || _chunk[0] < connection.HoldFrom || _chunk[0] < delayBound || _chunk[0] < connection.LateBelow)
             {
                 // Not promised: resends after a network failure may be below the write point; so may new values
                 // below where the engine held it for this connection when it opened (a client clock behind; a plain
                 // client's values stamped before the server opened its connection). An acknowledged client's values
                 // stamped before the answer to its hello would not be excused: it must not send them. Nor resends
                 // read after the restart's grace (README, Restart: it covers the backoff and a quick resend; a backlog
-                // through a send buffer of a few lines, a few lines a turn, can outlast it). Nor new values after the
-                // connection sent nothing new for the idle timeout: resends of values the server has do not keep it
-                // active, so a resend that outlasts the idle timeout ends its hold, until one of its values reaches
-                // the write point again (README, How this is checked).
+                // through a send buffer of a few lines, a few lines a turn, can outlast it). A connection's new values
+                // after a resend that outlasted the idle timeout are excused no more: a resend is activity (seed 2451).
+                // And values older than the max-delay's bound on the write point (a connection that lags: a slow link),
+                // and those below where the write point was when a connection silent for the idle timeout spoke again.
                 var floor = _core!.Snapshot().Floor;
                 foreach (var value in _chunk.AsSpan(0, take))
                 {
                     var excused = value > connection.NewAbove && value >= connection.StampsFrom && value < connection.HoldFrom;
                     var resent = value <= connection.NewAbove;
-                    if (value < floor && (dropped || excused || (afterGrace && resent) || (quiet && !resent)))
+                    if (value < floor && (excused || ((dropped || afterGrace) && resent) || value < delayBound || value < connection.LateBelow))
                     {
                         _ = _lateByRule.Add(value);
                     }
-                    else if (quiet && !resent)
-                    {
-                        connection.Lapsed = false; // one reached the write point: the connection holds it again
-                    }
                 }
-            }
-
-            if (_chunk[take - 1] > connection.NewAbove)
-            {
-                connection.FreshAtMs = _clock.MonoMs;
             }
 
             var reach = _core!.Snapshot().Floor + _core.WindowSize;
@@ -195,6 +207,7 @@ internal sealed partial class Simulator
         _lastFlushMs = _clock.MonoMs;
         var lateBefore = _tracing ? _files.Content(_options.LateOutput).Length : 0;
         _ = _core!.Flush(final: false);
+        _delayBoundSeen = Math.Max(_delayBoundSeen, _core.DelayBound);
         if (_tracing)
         {
             var st = _core.Snapshot();

@@ -241,6 +241,9 @@ internal sealed partial class Simulator
             DropLiveConnection();
         }
 
+        SlowDownALink();
+        StepAClientClock();
+
         if (_random.Chance(3) && _clients[_random.Next(_clients.Count)] is { Gone: false, Connection: { } dropped })
         {
             // A network failure (no crash): the connection drops, the client lives on, reconnects with backoff and

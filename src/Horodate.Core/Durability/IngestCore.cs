@@ -88,6 +88,30 @@ public sealed partial class IngestCore : IIngestSources, IDisposable
     /// <summary>The engine's ring size in ms (for memory bounds).</summary>
     public long WindowSize => _engine.WindowSize;
 
+    /// <summary>The monotonic clock less the time the server did not read (<see cref="EngineTime.ListeningMs"/>): what the idle timeout counts.</summary>
+    public long ListeningMs
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _clock.Read().ListeningMs;
+            }
+        }
+    }
+
+    /// <summary>Max-delay's bound on the write point (<see cref="OrderingEngine.DelayBound"/>).</summary>
+    public long DelayBound
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _engine.DelayBound;
+            }
+        }
+    }
+
     /// <summary>Registers a connection; it holds the watermark from now until its first value.</summary>
     public int OpenSource()
     {

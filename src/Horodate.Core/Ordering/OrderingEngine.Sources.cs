@@ -133,6 +133,19 @@ public sealed partial class OrderingEngine
         }
     }
 
+    /// <summary>
+    /// The source delivered a copy of a value the engine already has (a resend after a reconnect, a value the files held
+    /// at a restart): it is alive, and it holds the watermark for its next values, which are not below this one. A copy
+    /// only raises the hold, never lowers it (an old resend does not replace the clock reading taken at open).
+    /// </summary>
+    private void DeliveredCopy(ref SourceState state, long value)
+    {
+        if (value > state.High)
+        {
+            SetHigh(ref state, value);
+        }
+    }
+
     private void ExpireIdleSources(long nowMs)
     {
         var deadline = nowMs - _options.IdleTimeoutMs;
@@ -250,7 +263,7 @@ public sealed partial class OrderingEngine
         /// <summary>The highest value received, future-rejected ones included: what an acknowledgement can cover.</summary>
         public long LastReceived;
         public ClientState? Client;
-        /// <summary>The highest value sent, or the clock at open until the first value.</summary>
+        /// <summary>The highest value sent (a copy the engine already had included), or the clock at open until a value above it.</summary>
         public long High;
         public long LastSeen;
         public int Prev;

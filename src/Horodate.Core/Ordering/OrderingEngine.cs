@@ -142,6 +142,13 @@ public sealed partial class OrderingEngine
     /// <summary>The lowest value that can still be written in order; everything below it was written or is late.</summary>
     public long Floor => _floor;
 
+    /// <summary>
+    /// Max-delay's bound on the write point: once the resume grace is over, everything below it is written, whatever
+    /// holds the watermark (a value read later below it is late). About now − <see cref="OrderingOptions.MaxDelayMs"/>,
+    /// advancing no faster than the listening clock (twice that while it catches up after a stall).
+    /// </summary>
+    public long DelayBound => _delayBound;
+
     /// <summary>How many milliseconds the rings span: <c>2 × (MaxDelay + MaxFuture) + ResumeOutage + ResumeGrace</c> rounded up to a power of two.</summary>
     public long WindowSize => _windowSize;
 
@@ -166,7 +173,7 @@ public sealed partial class OrderingEngine
         var nowMs = now.WallMs;
         ref var state = ref GetOpenSource(source);
         var futureLimit = nowMs + _options.MaxFutureMs;
-        var accepted = false;
+        var delivered = false;
         var client = state.Client;
         _received += values.Length;
         foreach (var value in values)
@@ -179,6 +186,12 @@ public sealed partial class OrderingEngine
             if (client is not null && IsResend(source, ref state, client, value))
             {
                 _resent++;
+                if (client.Source == source && value <= futureLimit)
+                {
+                    delivered = true; // a resend on the client's live connection: see DeliveredCopy
+                    DeliveredCopy(ref state, value);
+                }
+
                 continue;
             }
 
@@ -191,10 +204,12 @@ public sealed partial class OrderingEngine
             if (_storedAhead is not null && IsStoredAhead(value))
             {
                 _duplicates++;
+                delivered = true;
+                DeliveredCopy(ref state, value);
                 continue;
             }
 
-            accepted = true;
+            delivered = true;
             if (value >= _floor + _windowSize)
             {
                 ForceFloor(value - _windowSize + 1);
@@ -217,7 +232,7 @@ public sealed partial class OrderingEngine
             }
         }
 
-        if (accepted)
+        if (delivered)
         {
             Touch(source, ref state, now.ListeningMs);
         }

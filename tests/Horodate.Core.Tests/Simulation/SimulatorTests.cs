@@ -41,6 +41,7 @@ public sealed class SimulatorClientCoverageTests
         var result = SimulationRun.Run(1, 2_000, budget: null, trace: false, report);
         Assert.True(result.Violations == 0, report.ToString());
         Assert.True(result.MidResendSchedules >= 100, $"only {result.MidResendSchedules} of 2,000 schedules read an ACK mid-resend");
+        Assert.True(result.PlainFallbackSchedules >= 50, $"only {result.PlainFallbackSchedules} of 2,000 schedules took the server for a plain one (an unanswered hello)");
     }
 }
 
