@@ -2,7 +2,7 @@ namespace Horodate.Simulation;
 
 /// <content>
 /// An acknowledged client's own clock steps (NTP on the client's host, an operator), forward or back by up to 300 ms
-/// (3 s at real scale; within MaxFuture, so nothing it sends is rejected): from the first step on, its production
+/// (3 s at real scale; within MaxFuture with the server's own steps back, so nothing it sends is rejected): from the first step on, its production
 /// connection is handed the clock as it reads, and its own rule keeps the values on a connection rising (a send whose
 /// clock has not passed the last value is skipped and counted). Drawn from a stream of their own, so that the other
 /// faults' schedules stay what their seeds always gave.
@@ -15,8 +15,8 @@ internal sealed partial class Simulator
     private SimRandom ClientClocks => _clientClocks ??= new SimRandom(_seed ^ 0xC10C_57E9UL);
 
     /// <summary>
-    /// Whether clients' clocks step (<c>--client-clocks</c>; off by default: seed 67540 fails with it, an acknowledged
-    /// value never stored, not diagnosed yet).
+    /// Whether clients' clocks step (<c>--client-clocks</c>; off by default). With it the server's clock steps back
+    /// 700 ms at most, not 900 (Simulator.Faults' StepClock): seed 67540 failed so, the value rejected as future.
     /// </summary>
     public bool ClientClocksStep { get; init; }
 

@@ -55,11 +55,15 @@ internal sealed partial class Simulator
     /// <summary>The server's wall clock steps (NTP, an operator).</summary>
     private void StepClock()
     {
-        // A clock step: forward up to 3 s (beyond the idle timeout and the max-delay), or back by less than
-        // MaxFuture less the clients' skew (further back, the clients' ascending values are "in the future"
-        // and rejected: acknowledged, never stored, as the README says; the checker does not model it).
+        // A clock step: forward up to 3 s (beyond the idle timeout and the max-delay), or back by no more than
+        // MaxFuture less the clients' skew below the highest the clock read (further back, a value a client stamped
+        // before the step is "in the future" and rejected: acknowledged, never stored, as the README says; the checker
+        // does not model it). Clients' skews are within ±20 ms, so 900 back; with their own clocks stepping, up to
+        // +300 ms (Simulator.ClientClocks), so 1,000 - 300 = 700 back (seed 67540 with --client-clocks stepped back 773
+        // under a client 275 ahead: its value 1,048 ms ahead was rejected, then acknowledged, never stored).
         var step = _random.Next(3_901) - 900;
-        _clock.WallOffsetMs = Math.Max(_clock.WallOffsetMs + step, _maxWallOffset - 900);
+        var furthestBack = ClientClocksStep ? 700 : 900;
+        _clock.WallOffsetMs = Math.Max(_clock.WallOffsetMs + step, _maxWallOffset - furthestBack);
         _maxWallOffset = Math.Max(_maxWallOffset, _clock.WallOffsetMs);
         _stepped++;
         foreach (var client in _clients)
