@@ -89,6 +89,18 @@ internal sealed partial class ClientConnection
         }
     }
 
+    /// <summary>
+    /// The last turn, at the stop before the half-close (owning scheduler thread, connection up): what is owed from
+    /// before, and nothing new: the rest of a partly sent line, then the unacknowledged values a reconnect left to
+    /// resend. <see cref="SendResult.Sent"/> once nothing is owed.
+    /// </summary>
+    public SendResult SendOwed(bool acknowledged, SendTally tally)
+    {
+        _ = KeepUnacked(acknowledged); // forgets what was acknowledged meanwhile, or everything for a plain server
+        var behind = _pendingLength > 0 ? FlushPending(tally) : SendResult.Sent;
+        return behind == SendResult.Sent && _resendPending ? Resend(tally) : behind;
+    }
+
     /// <returns><see cref="SendResult.Sent"/> once the whole tail went out.</returns>
     private SendResult FlushPending(SendTally tally)
     {

@@ -108,6 +108,7 @@ internal sealed partial class SendScheduler
         try
         {
             RunSchedule();
+            SendOwed();
             _sendingStopped.TrySetResult();
 
             // The stop's second phase: only reads, until the last acknowledgements came (or were given up on).
@@ -166,6 +167,30 @@ internal sealed partial class SendScheduler
             }
 
             ReadIfOverdue(now);
+        }
+    }
+
+    /// <summary>
+    /// At the stop, before the half-close: every connection up sends what it owes (a line's rest, the values a
+    /// reconnect left to resend), so that the stream the half-close ends holds everything the client waits to have
+    /// acknowledged. A connection still waiting for its hello's answer sends them too, after its hello: a server in
+    /// acknowledged mode takes the hello first, and a plain one stores them unacknowledged, as the client then counts
+    /// them. Without it, a connection back just before the stop, its turn not yet come (or its hello unanswered),
+    /// half-closed with its resends unsent: never acknowledged, and lost (the restart test under load).
+    /// </summary>
+    private void SendOwed()
+    {
+        lock (_statsGate)
+        {
+            foreach (var connection in _connections)
+            {
+                if ((connection.State is ConnectionState.Up or ConnectionState.Greeting) && !connection.PeerClosed
+                    && connection.SendOwed(_keepUnacked, Tally) == SendResult.Broken)
+                {
+                    Unwatch(connection);
+                    _onDown(connection, Describe(connection.Error));
+                }
+            }
         }
     }
 
