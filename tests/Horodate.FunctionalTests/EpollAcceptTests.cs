@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Horodate.FunctionalTests.Support;
+using Horodate.Server.Hosting;
 using Horodate.Server.Transport.Epoll;
 
 namespace Horodate.FunctionalTests;
@@ -55,5 +56,24 @@ public sealed class EpollAcceptTests
         }
 
         Assert.Equal("ACK 1700000000000\n", System.Text.Encoding.ASCII.GetString(received.ToArray()));
+    }
+
+    [Fact]
+    public async Task Two_stops_at_once_are_one_stop_that_both_callers_await_and_the_port_then_refuses_connections()
+    {
+        using var dir = new TempDirectory();
+        await using var harness = await ServerHarness.StartAsync(dir, o => o with { Transport = TransportKind.Epoll });
+        var transport = (EpollTransport)harness.Server.TransportInstance;
+        var endpoint = transport.Endpoints[0];
+
+        var first = transport.StopAsync();
+        var second = transport.StopAsync(); // while the first still shuts its listeners: must not shut them again
+        Assert.Same(first, second);
+        await Task.WhenAll(first, second).WaitAsync(Within.Short, TestContext.Current.CancellationToken);
+
+        using var late = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        var refused = await Assert.ThrowsAsync<SocketException>(
+            () => late.ConnectAsync(endpoint, TestContext.Current.CancellationToken).AsTask().WaitAsync(Within.Short, TestContext.Current.CancellationToken));
+        Assert.Equal(SocketError.ConnectionRefused, refused.SocketErrorCode);
     }
 }

@@ -34,6 +34,7 @@ internal sealed partial class EpollTransport : ITransport
     private int _wake = -1; // an eventfd in the epoll set: a stop wakes the receive thread, which otherwise may wait for ever
     private Thread? _receiver;
     private volatile bool _stopping;
+    private readonly Lazy<Task> _stop;
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ManualResetEventSlim _closeAllowed = new();
     private readonly TaskCompletionSource _failed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -43,6 +44,7 @@ internal sealed partial class EpollTransport : ITransport
         _listen = options.Listen;
         _sessions = new ProtocolSessions(options, pipeline, counters, logger);
         _logger = logger;
+        _stop = new Lazy<Task>(StopCoreAsync);
     }
 
     public IReadOnlyList<IPEndPoint> Endpoints => _listeners.Select(l => (IPEndPoint)l.LocalEndPoint!).ToArray();
@@ -89,13 +91,14 @@ internal sealed partial class EpollTransport : ITransport
         _ = Interop.Write(_wake, &one, sizeof(ulong));
     }
 
-    public async Task StopAsync()
-    {
-        if (_stopping)
-        {
-            return;
-        }
+    /// <summary>
+    /// Stops accepting and drains the receive thread. Runs once: every caller awaits the same stop (a second run would
+    /// shut down listener descriptors the first already closed, whose numbers may belong to other sockets by then).
+    /// </summary>
+    public Task StopAsync() => _stop.Value;
 
+    private async Task StopCoreAsync()
+    {
         // No new connections; then the receive thread drains what is in flight, hands it over, and waits for
         // CloseAsync (the final acknowledgements go out meanwhile) before it closes everything.
         await Task.Run(StopAccepting).ConfigureAwait(false);
