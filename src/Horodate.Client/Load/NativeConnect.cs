@@ -48,11 +48,7 @@ internal static partial class NativeConnect
         int result;
         fixed (byte* sockaddr = address.Buffer.Span)
         {
-            do
-            {
-                result = ConnectCore((int)socket.SafeHandle.DangerousGetHandle(), sockaddr, address.Size);
-            }
-            while (result < 0 && Marshal.GetLastPInvokeError() == NativeSend.Errno.Interrupted);
+            result = ConnectCore((int)socket.SafeHandle.DangerousGetHandle(), sockaddr, address.Size);
         }
 
         if (result == 0)
@@ -60,8 +56,12 @@ internal static partial class NativeConnect
             return SocketError.Success;
         }
 
+        // EINTR does not cancel a connect: it goes on asynchronously, as after EINPROGRESS (connect(2)); calling
+        // connect again would only answer EALREADY.
         var errno = Marshal.GetLastPInvokeError();
-        return errno == NativeSend.Errno.InProgress ? SocketError.InProgress : NativeSend.Errno.ToSocketError(errno);
+        return errno is NativeSend.Errno.InProgress or NativeSend.Errno.Interrupted
+            ? SocketError.InProgress
+            : NativeSend.Errno.ToSocketError(errno);
     }
 
     /// <summary>Once the socket <paramref name="fd"/> became writable (or failed): how its connect ended (<c>SO_ERROR</c>).</summary>
