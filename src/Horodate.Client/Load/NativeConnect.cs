@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Horodate.Native;
 
 namespace Horodate.Client.Load;
 
@@ -59,7 +60,7 @@ internal static partial class NativeConnect
         // EINTR does not cancel a connect: it goes on asynchronously, as after EINPROGRESS (connect(2)); calling
         // connect again would only answer EALREADY.
         var errno = Marshal.GetLastPInvokeError();
-        return errno is NativeSend.Errno.InProgress or NativeSend.Errno.Interrupted
+        return errno is NativeSend.Errno.InProgress or LinuxEpoll.Eintr
             ? SocketError.InProgress
             : NativeSend.Errno.ToSocketError(errno);
     }

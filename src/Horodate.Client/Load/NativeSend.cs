@@ -1,10 +1,11 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Horodate.Native;
 
 namespace Horodate.Client.Load;
 
 /// <summary>
-/// <c>send(2)</c> straight from libc, for the scheduler threads' one call per value on Linux. <see cref="Socket.Send(ReadOnlySpan{byte}, SocketFlags, out SocketError)"/>
+/// <c>send(2)</c> straight from libc (<see cref="LinuxEpoll.Send"/>), for the scheduler threads' one call per value on Linux. <see cref="Socket.Send(ReadOnlySpan{byte}, SocketFlags, out SocketError)"/>
 /// does the same system call behind a disposed check, a safe-handle reference count (two interlocked operations),
 /// the runtime's portable shim and its flag and error translation: in the client's profile (docs/performance.md,
 /// "Where the time goes: the client") that wrapping was about 5 % of the client's CPU, as much as everything else
@@ -12,22 +13,24 @@ namespace Horodate.Client.Load;
 /// </summary>
 internal static partial class NativeSend
 {
-    // <sys/socket.h>, Linux: never block (the scheduler must not stall), no SIGPIPE from a closed peer.
-    private const int MsgDontWait = 0x40;
-    private const int MsgNoSignal = 0x4000;
+    // Never block (the scheduler must not stall), no SIGPIPE from a closed peer.
+    private const int Flags = LinuxEpoll.MsgDontWait | LinuxEpoll.MsgNoSignal;
 
     /// <summary>True where the descriptor and the flags above mean what they say: Linux.</summary>
     public static bool IsSupported => OperatingSystem.IsLinux();
 
     /// <summary>Sends what the kernel takes of <paramref name="data"/> without blocking; returns the bytes taken.</summary>
-    public static int Send(int fd, ReadOnlySpan<byte> data, out SocketError error)
+    public static unsafe int Send(int fd, ReadOnlySpan<byte> data, out SocketError error)
     {
         nint sent;
-        do
+        fixed (byte* bytes = data)
         {
-            sent = SendCore(fd, data, (nuint)data.Length, MsgDontWait | MsgNoSignal);
+            do
+            {
+                sent = LinuxEpoll.Send(fd, bytes, data.Length, Flags);
+            }
+            while (sent < 0 && Marshal.GetLastPInvokeError() == LinuxEpoll.Eintr);
         }
-        while (sent < 0 && Marshal.GetLastPInvokeError() == Errno.Interrupted);
 
         if (sent >= 0)
         {
@@ -39,17 +42,12 @@ internal static partial class NativeSend
         return 0;
     }
 
-    [LibraryImport("libc", EntryPoint = "send", SetLastError = true)]
-    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-    private static partial nint SendCore(int fd, ReadOnlySpan<byte> buffer, nuint length, int flags);
-
     /// <summary>
     /// The Linux <c>errno</c> values a send on a connected TCP socket, or a connect (<see cref="NativeConnect"/>), can
     /// end with, as the runtime names them.
     /// </summary>
     internal static class Errno
     {
-        public const int Interrupted = 4; // EINTR
         public const int InProgress = 115; // EINPROGRESS: a non-blocking connect under way
 
         public static SocketError ToSocketError(int errno) => errno switch

@@ -3,9 +3,9 @@ using System.Runtime.InteropServices;
 namespace Horodate.Server.Transport.Epoll;
 
 /// <summary>
-/// The libc calls only the epoll transport needs: its wake-up (<c>eventfd</c>, <c>write</c>), and the accepts, the
-/// acknowledgement sends and the half-close on raw descriptors (<c>accept4</c>, <c>send</c>, <c>shutdown</c>), as
-/// the C reference server makes them; the epoll and read calls both programs share are <see cref="Native.LinuxEpoll"/>.
+/// The libc calls only the epoll transport needs: its wake-up (<c>eventfd</c>, <c>write</c>), and the accepts and the
+/// half-close on raw descriptors (<c>accept4</c>, <c>shutdown</c>), as the C reference server makes them; the epoll,
+/// read and send calls both programs share are <see cref="Native.LinuxEpoll"/>.
 /// </summary>
 internal static partial class Interop
 {
@@ -14,9 +14,6 @@ internal static partial class Interop
 
     /// <summary><c>accept4</c>'s flags: the accepted descriptor is non-blocking and closed on exec (O_NONBLOCK, O_CLOEXEC).</summary>
     public const int SockNonBlockCloexec = 0x800 | 0x80000;
-
-    /// <summary><c>send</c>'s flags: never block, and no SIGPIPE from a peer that is gone (MSG_DONTWAIT, MSG_NOSIGNAL).</summary>
-    public const int MsgDontWaitNoSignal = 0x40 | 0x4000;
 
     public const int ShutWr = 1;
     public const int ShutRdWr = 2;
@@ -35,9 +32,6 @@ internal static partial class Interop
 
     [LibraryImport("libc", EntryPoint = "accept4", SetLastError = true)]
     public static unsafe partial int Accept4(int fd, byte* address, int* addressLength, int flags);
-
-    [LibraryImport("libc", EntryPoint = "send", SetLastError = true)]
-    public static unsafe partial nint Send(int fd, byte* buffer, nint length, int flags);
 
     [LibraryImport("libc", EntryPoint = "shutdown", SetLastError = true)]
     public static partial int Shutdown(int fd, int how);

@@ -1,4 +1,5 @@
 using Horodate.Core.Protocol;
+using Horodate.Native;
 using Horodate.Server.Sessions;
 
 namespace Horodate.Server.Transport.Epoll;
@@ -129,7 +130,7 @@ internal sealed class SocketAckWriter(int fd) : IAckChannel
         nint sent;
         fixed (byte* line = _out)
         {
-            sent = Interop.Send(fd, line + _outStart, _outEnd - _outStart, Interop.MsgDontWaitNoSignal);
+            sent = LinuxEpoll.Send(fd, line + _outStart, _outEnd - _outStart, LinuxEpoll.MsgDontWait | LinuxEpoll.MsgNoSignal);
         }
 
         _outStart += (int)Math.Max(0, sent);
