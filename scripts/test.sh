@@ -63,12 +63,16 @@ if ! dotnet build -c Release -nologo -v quiet >"$log" 2>&1; then
 fi
 rm -f "$log"
 
-# With a --filter of the caller's, just that. Otherwise the whole run, each part run whatever the others did:
-# the fault-schedule harness (the single server's schedules, then the tree's) starts first, in the background, and
-# runs beside the rest: it spends its minutes mostly waiting out real outages and timeouts (about a third of one core:
-# 10 s of CPU in a 33 s schedule), so the suite (the simulator's 100,000 schedules included) and then the native
-# binaries' check use the cores meanwhile instead of after it. The harness's ports are below the ephemeral range and
-# the suite's are ephemeral, so the two never meet. Its output is printed once it is done, in one piece.
+# With a --filter of the caller's, just that. Otherwise the whole run, each part run whatever the others did, in three
+# lanes on the 2 cores:
+# - the fault-schedule harness (the single server's schedules, then the tree's), in the background: it spends its
+#   minutes mostly waiting out real outages and timeouts (about a third of one core);
+# - the unit tests and the simulator's schedules (Horodate.Core.Tests), in the background under `nice`: pure CPU,
+#   nothing in them times anything, so they take what the other lanes leave;
+# - the tests over real processes and sockets, one project at a time, then the native binaries' check: they assert
+#   bounds in time (lag, ramp, rate, starts), which a simulator competing at the same priority on 2 cores made miss.
+# The harness's ports are below the ephemeral range and the suite's are ephemeral, so the lanes never meet. The
+# background lanes' output is printed once each is done, in one piece.
 case " $* " in
   *" --filter "*) exec dotnet test -c Release --no-build "$@" ;;
 esac
@@ -76,17 +80,26 @@ status=0
 # The tree's budget is 3 minutes here (the harness's own default is 2): beside the suite its schedules run a little
 # slower (2 fitted in 2 minutes where 3 did alone), and the suite and the AOT check take longer than both budgets anyway.
 export HORODATE_TORTURE_TREE_MINUTES="${HORODATE_TORTURE_TREE_MINUTES:-3}"
-torture_log=$(mktemp)
+torture_log=$(mktemp); core_log=$(mktemp)
 echo "== the fault-schedule harness, beside the suite: the single server ${HORODATE_TORTURE_MINUTES:-3} min, then the tree ${HORODATE_TORTURE_TREE_MINUTES} min" \
   "(HORODATE_TORTURE_MINUTES, HORODATE_TORTURE_TREE_MINUTES change them; HORODATE_TORTURE_TREE_SAME_ID=0 leaves out edges restarted under their id)"
 dotnet test tests/Horodate.TortureTests -c Release --no-build --filter "Category=Torture" "$@" >"$torture_log" 2>&1 &
 torture=$!
-dotnet test -c Release --no-build --filter "Category!=Torture" "$@" || status=1
+echo "== the unit tests and the simulator (tests/Horodate.Core.Tests), beside the rest, under nice"
+nice -n 15 dotnet test tests/Horodate.Core.Tests -c Release --no-build "$@" >"$core_log" 2>&1 &
+core=$!
+for project in tests/Horodate.FunctionalTests tests/Horodate.ClusterTests tests/Horodate.BrowserTests tests/Horodate.TortureTests; do
+  echo "== $project"
+  dotnet test "$project" -c Release --no-build --filter "Category!=Torture" "$@" || status=1
+done
 if [ "${HORODATE_SKIP_AOT:-0}" = 1 ]; then
   echo "scripts/test.sh: AOT check skipped (HORODATE_SKIP_AOT=1)"
 else
   scripts/aot-check.sh || status=1
 fi
+echo "== the unit tests and the simulator (started with the suite)"
+wait "$core" || status=1
+cat "$core_log"; rm -f "$core_log"
 echo "== the fault-schedule harness (started with the suite)"
 wait "$torture" || status=1
 cat "$torture_log"; rm -f "$torture_log"

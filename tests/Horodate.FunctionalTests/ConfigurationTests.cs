@@ -85,7 +85,7 @@ public sealed class ConfigurationTests
     private static async Task<string> ListeningLineAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         using var server = ProgramProcess.Start(ProgramProcess.Server, environment, args);
-        var line = await server.WaitForLineAsync(l => l.Contains("listening on", StringComparison.Ordinal), Within.Short);
+        var line = await server.WaitForLineAsync(l => l.Contains("listening on", StringComparison.Ordinal), Within.Start);
         server.Terminate();
         await server.WaitForExitAsync(Within.Short);
         return line;

@@ -35,7 +35,7 @@ public sealed class FaultTests
             server.Dispose();
             await Task.Delay(TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken); // the fault: the server stays down for a second
             server = ProgramProcess.Start(ProgramProcess.Server, ["--listen", endpoint, .. serverArgs]); // the port the first one bound
-            await server.WaitForLineAsync(l => l.Contains("listening on ", StringComparison.Ordinal), Within.Short);
+            await server.WaitForLineAsync(l => l.Contains("listening on ", StringComparison.Ordinal), Within.Start);
 
             await client.WaitForExitAsync(Within.Long);
             Assert.True(client.ExitCode == 0, client.Stdout + client.Stderr);

@@ -31,7 +31,7 @@ public sealed class LeanEditionTests
     {
         using var dir = new TempDirectory();
         using var server = ProgramProcess.Start("dotnet", [.. await LeanAsync(dir), "--listen", "127.0.0.1:0", "--output", dir.File("out.txt")]);
-        var line = await server.WaitForLineAsync(l => l.Contains("listening on ", StringComparison.Ordinal), Within.Short);
+        var line = await server.WaitForLineAsync(l => l.Contains("listening on ", StringComparison.Ordinal), Within.Start);
 
         Assert.Contains("(epoll)", line, StringComparison.Ordinal);
     }

@@ -16,7 +16,7 @@ public sealed class LivePanelTests
         var output = dir.File("timestamps.txt");
         using var server = ProgramProcess.Start("script", "-qec",
             $"{ProgramProcess.Server} --listen 127.0.0.1:0 --output {output}", "/dev/null");
-        var listening = await server.WaitForLineAsync(l => l.Contains("listening on ", StringComparison.Ordinal), Within.Short);
+        var listening = await server.WaitForLineAsync(l => l.Contains("listening on ", StringComparison.Ordinal), Within.Start);
         var endpoint = Regex.Match(Plain(listening), @"listening on (127\.0\.0\.1:\d+)").Groups[1].Value; // the port it bound
 
         using var client = ProgramProcess.Start("script", "-qec",

@@ -53,7 +53,7 @@ internal sealed class Tree : IAsyncDisposable
     public async Task RestartNatsAsync()
     {
         Nats = Track(ProgramProcess.Start("nats-server", "-c", _natsConfig));
-        await Nats.WaitForLineAsync(l => l.Contains(TreeSetup.NatsReady, StringComparison.Ordinal), Within.Short);
+        await Nats.WaitForLineAsync(l => l.Contains(TreeSetup.NatsReady, StringComparison.Ordinal), Within.Start);
     }
 
     /// <summary>kill -9 of nats-server, waited for (its port is free again once it has exited).</summary>
@@ -75,7 +75,7 @@ internal sealed class Tree : IAsyncDisposable
     {
         var edge = Track(ProgramProcess.Start(ProgramProcess.Server, Credentials,
             ["edge", "--listen", "127.0.0.1:0", "--nats", NatsUrl, "--edge-id", id, "--output", Dir.File(id + ".txt"), "--quiet", .. extra]));
-        var line = await edge.WaitForLineAsync(l => l.Contains("listening on ", StringComparison.Ordinal), Within.Short);
+        var line = await edge.WaitForLineAsync(l => l.Contains("listening on ", StringComparison.Ordinal), Within.Start);
         var endpoint = line.Split("listening on ")[1].Split(' ', ',')[0];
         _edges[id] = edge;
         EdgeEndpoints[id] = endpoint;
@@ -86,7 +86,7 @@ internal sealed class Tree : IAsyncDisposable
     public async Task StartRootAsync(params string[] extra)
     {
         Root = Track(ProgramProcess.Start(ProgramProcess.Server, Credentials, ["root", "--nats", NatsUrl, "--output", Output, "--quiet", .. extra]));
-        await Root.WaitForLineAsync(l => l.Contains("listening on ", StringComparison.Ordinal), Within.Short);
+        await Root.WaitForLineAsync(l => l.Contains("listening on ", StringComparison.Ordinal), Within.Start);
     }
 
     /// <summary>Starts HAProxy (TCP, least connections, health-checked) in front of every edge started so far.</summary>
@@ -97,7 +97,7 @@ internal sealed class Tree : IAsyncDisposable
         await File.WriteAllTextAsync(config, TreeSetup.HaproxyConfig($"127.0.0.1:{port}", EdgeEndpoints));
         var haproxy = Track(ProgramProcess.Start("haproxy", "-db", "-f", config));
         Balancer = $"127.0.0.1:{port}";
-        if (!await Within.PollAsync(() => Connects(port), Within.Short))
+        if (!await Within.PollAsync(() => Connects(port), Within.Start))
         {
             throw new InvalidOperationException($"HAProxy did not start listening: {haproxy.Stderr}");
         }

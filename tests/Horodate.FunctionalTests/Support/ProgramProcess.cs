@@ -111,7 +111,7 @@ internal sealed partial class ProgramProcess : IDisposable
         var server = Start(Server, args);
         try
         {
-            var line = await server.WaitForLineAsync(l => l.Contains("listening on ", StringComparison.Ordinal), Within.Short);
+            var line = await server.WaitForLineAsync(l => l.Contains("listening on ", StringComparison.Ordinal), Within.Start);
             return (server, line.Split("listening on ")[1].Split(' ', ',')[0]);
         }
         catch

@@ -6,6 +6,13 @@ internal static class Within
     /// <summary>For anything that should take well under a second.</summary>
     public static readonly TimeSpan Short = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// For a process to start and say it is ready (<c>listening on</c>, nats-server's ready line): a few milliseconds
+    /// to a second alone, but the suite runs beside the simulator's schedules and the fault harness on 2 cores, where a
+    /// start (JIT, an edge's JetStream setup, a recovery) was seen to take over 10 s. The wait ends with the line.
+    /// </summary>
+    public static readonly TimeSpan Start = TimeSpan.FromSeconds(45);
+
     /// <summary>For a whole run of a client or a process.</summary>
     public static readonly TimeSpan Long = TimeSpan.FromSeconds(60);
 
