@@ -150,9 +150,15 @@ public sealed class OutputLagTests
             Acknowledged = false, // the ramp alone: a plain client's end (a FIN, then a close) holds nothing
         });
 
+    /// <remarks>
+    /// The bound: two send intervals (a value waits for every source's next one) and a flush, plus one more interval
+    /// for a loaded machine (the suite runs beside the simulator and the fault harness on 2 cores; with two more
+    /// busy cores' worth of load the 4,000-connection ramp took 7 s and the lag reached 785 ms, against 610 without
+    /// the slack). The defect it guards against held the write point for the whole ramp: seconds.
+    /// </remarks>
     private static void AssertLagWithinBound(ServerSummary server, ServerOptions options, TimeSpan interval, string? context = null)
     {
-        var bound = (2 * interval.TotalMilliseconds) + options.FlushInterval.TotalMilliseconds;
+        var bound = (3 * interval.TotalMilliseconds) + options.FlushInterval.TotalMilliseconds;
         Assert.True(server.LagMaxMs <= bound, $"output lag max {server.LagMaxMs} ms > {bound} ms (p50 {server.LagP50Ms}, p99 {server.LagP99Ms}) {context}");
     }
 }
