@@ -35,7 +35,7 @@ need_programs() {
   log=$(mktemp)
   for b in "${missing[@]}"; do
     name=$(basename "$(dirname "$(dirname "$b")")")  # artifacts/bin/<project>/release/<program>
-    project=$(ls -d "src/$name" "tools/$name" 2>/dev/null | head -1)
+    project=src/$name; [ -d "$project" ] || project=tools/$name  # (an `ls | head` here failed under pipefail: exit 2, silent)
     dotnet build "$project" -c Release -v quiet -nologo >"$log" 2>&1 || { cat "$log" >&2; echo "$script: the build failed" >&2; exit 1; }
   done
   rm -f "$log"
