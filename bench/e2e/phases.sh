@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Where a whole run's CPU goes, by phase, for the server and the client: horodate's pair against the lean C pair, same N.
 #
-#   bench/e2e/phases.sh [--reference DIR] [--ack] [--aot] [--duration 12] [--runs 1] N
+#   bench/e2e/phases.sh [--reference DIR] [--ack] [--aot] [--duration 12] [--runs 1] [--label NAME] N
 #
 # Runs each pair as bench.sh does (horodate first, then the C pair; alternated with --runs), samples both processes'
 # CPU (user + system, /proc/PID/stat) every 50 ms, and prints, per side, the CPU in ms per phase:
@@ -37,19 +37,11 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$n" ] || { echo "phases.sh: give N" >&2; exit 2; }
 ulimit -n "$(ulimit -Hn)"
-if [ $aot = 1 ]; then
-  server=$root/artifacts/publish/Horodate.Server/release_linux-x64/horodate-server
-  client=$root/artifacts/publish/Horodate.Client/release_linux-x64/horodate-client
-else
-  server=$root/artifacts/bin/Horodate.Server/release/horodate-server
-  client=$root/artifacts/bin/Horodate.Client/release/horodate-client
-fi
-server=${HORODATE_BENCH_SERVER:-$server}; client=${HORODATE_BENCH_CLIENT:-$client}
-[ -x "$server" ] && [ -x "$client" ] || { echo "phases.sh: build or publish the programs first ($server)" >&2; exit 2; }
-work=$(mktemp -d /tmp/horodate-phases.XXXXXX)
-cp -r "$ref" "$work/c" && chmod -R u+w "$work/c" && make -s -C "$work/c" >/dev/null || { echo "cannot build $ref" >&2; exit 1; }
 # shellcheck source=lib.sh
 . "$root/bench/e2e/lib.sh"
+programs $aot || exit 1
+work=$(mktemp -d /tmp/horodate-phases.XXXXXX)
+cp -r "$ref" "$work/c" && chmod -R u+w "$work/c" && make -s -C "$work/c" >/dev/null || { echo "cannot build $ref" >&2; exit 1; }
 # The samplers fork nothing (an awk, a date and a sleep 40 times a second disturbed the runs on 2 cores): /proc is
 # read by bash, and a pause is a read that times out on a pipe nobody writes to.
 exec {pausefd}<> <(:)

@@ -32,23 +32,11 @@ done
 [ -n "$n" ] || { echo "profile.sh: give N" >&2; exit 2; }
 command -v perf >/dev/null || { echo "profile.sh: perf is missing: apt-get install -y linux-perf" >&2; exit 2; }
 ulimit -n "$(ulimit -Hn)"
-if [ $aot = 1 ]; then
-  server=$root/artifacts/publish/Horodate.Server/release_linux-x64/horodate-server
-  client=$root/artifacts/publish/Horodate.Client/release_linux-x64/horodate-client
-  for p in Server Client; do
-    [ -x "$root/artifacts/publish/Horodate.$p/release_linux-x64/horodate-${p,,}" ] ||
-      (cd "$root" && dotnet publish "src/Horodate.$p" -c Release -r linux-x64 -p:PublishAot=true -v quiet -nologo >/dev/null) || exit 1
-  done
-else
-  server=$root/artifacts/bin/Horodate.Server/release/horodate-server
-  client=$root/artifacts/bin/Horodate.Client/release/horodate-client
-  [ -x "$server" ] && [ -x "$client" ] || (cd "$root" && dotnet build -c Release -v quiet -nologo >/dev/null) || exit 1
-fi
-server=${HORODATE_BENCH_SERVER:-$server}; client=${HORODATE_BENCH_CLIENT:-$client}
-work=${keep:-$(mktemp -d /tmp/horodate-profile.XXXXXX)}; mkdir -p "$work"
-cp -r "$ref" "$work/c" && chmod -R u+w "$work/c" && make -s -C "$work/c" >/dev/null || { echo "cannot build $ref" >&2; exit 1; }
 # shellcheck source=lib.sh
 . "$root/bench/e2e/lib.sh"
+programs $aot || exit 1
+work=${keep:-$(mktemp -d /tmp/horodate-profile.XXXXXX)}; mkdir -p "$work"
+cp -r "$ref" "$work/c" && chmod -R u+w "$work/c" && make -s -C "$work/c" >/dev/null || { echo "cannot build $ref" >&2; exit 1; }
 record() { # record PID DIR: the profile, and the process's CPU µs per scheduled value over the same window (in DIR/us)
   sleep 5
   local t0; t0=$(cpu_ticks "$1")
