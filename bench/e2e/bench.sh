@@ -52,30 +52,15 @@ done
 [ ${#ns[@]} -gt 0 ] || { echo "bench.sh: give at least one N" >&2; exit 2; }
 ulimit -n "$(ulimit -Hn)"
 
-if [ $aot = 1 ]; then
-  impl=horodate-aot
-  server=$root/artifacts/publish/Horodate.Server/release_linux-x64/horodate-server
-  client=$root/artifacts/publish/Horodate.Client/release_linux-x64/horodate-client
-  for p in Server Client; do
-    [ -x "$root/artifacts/publish/Horodate.$p/release_linux-x64/horodate-${p,,}" ] ||
-      (cd "$root" && dotnet publish "src/Horodate.$p" -c Release -r linux-x64 -p:PublishAot=true -v quiet -nologo >/dev/null) || exit 1
-  done
-else
-  impl=horodate
-  server=$root/artifacts/bin/Horodate.Server/release/horodate-server
-  client=$root/artifacts/bin/Horodate.Client/release/horodate-client
-  if [ ! -x "$server" ] || [ ! -x "$client" ]; then
-    (cd "$root" && dotnet build -c Release -v quiet -nologo >/dev/null) || exit 1
-  fi
-fi
-server=${HORODATE_BENCH_SERVER:-$server}; client=${HORODATE_BENCH_CLIENT:-$client}; impl=${label:-$impl}
+# shellcheck source=lib.sh
+. "$root/bench/e2e/lib.sh"
+programs $aot || exit 1
+impl=${label:-$([ $aot = 1 ] && echo horodate-aot || echo horodate)}
 work=$(mktemp -d /tmp/horodate-bench.XXXXXX)
 if [ -n "$ref" ]; then
   cp -r "$ref" "$work/c" && chmod -R u+w "$work/c" && make -s -C "$work/c" >/dev/null || { echo "cannot build $ref" >&2; exit 1; }
 fi
 
-# shellcheck source=lib.sh
-. "$root/bench/e2e/lib.sh"
 json() { sed -n "s/.*\"$2\":\([^,}]*\).*/\1/p" <<<"$1" | tr -d '"'; }
 kv() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<"$1"; }
 cpustat() { awk '/^cpu /{printf "%.2f\n", ($2+$3+$4+$7+$8)/100}' /proc/stat; }

@@ -2,7 +2,7 @@ namespace Horodate.Client.Load;
 
 internal sealed partial class ClientConnection
 {
-    private readonly UnackedBuffer _unacked = new(unackedLimit, unackedCapacity);
+    private UnackedBuffer _unacked = new(unackedLimit, unackedCapacity); // a struct: changed in place, never copied
     private int _mode;
     private long _ackedThrough = -1;
     private long _lastKept = -1; // the newest value kept for a resend: all are acknowledged once the server's ACK reaches it

@@ -216,14 +216,26 @@ public sealed partial class LoadClient : IDisposable
             return;
         }
 
-        // Polled every 10 ms (the last acknowledgements come within a sync of the half-close): only the connections
-        // still waiting, and a cheap look at each; the buffers are trimmed once, at the end.
+        // Polled every 10 ms (the last acknowledgements come within a sync of the half-close): a poll looks at the
+        // connections still waiting in order, and stops at the first one that still waits (an acknowledgement never
+        // goes back), so that the polls before the sync that acknowledges them all look at one connection each, not
+        // at thousands (a cache miss each: ~7 % of the stop's CPU at 5,000). The buffers are trimmed once, at the end.
         var deadline = Stopwatch.GetTimestamp() + (long)(_options.AckWait.TotalSeconds * Stopwatch.Frequency);
-        var waiting = _connections.Where(c => c.AwaitsAck).ToList();
-        while (waiting.Count > 0 && Stopwatch.GetTimestamp() < deadline)
+        var waiting = _connections.Where(c => c.AwaitsAck).ToArray();
+        var settled = 0;
+        while (Stopwatch.GetTimestamp() < deadline)
         {
+            while (settled < waiting.Length && !waiting[settled].AwaitsAck)
+            {
+                settled++;
+            }
+
+            if (settled == waiting.Length)
+            {
+                break;
+            }
+
             await Task.Delay(10).ConfigureAwait(false);
-            waiting.RemoveAll(c => !c.AwaitsAck);
         }
     }
 

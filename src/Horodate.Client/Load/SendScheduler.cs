@@ -15,6 +15,7 @@ namespace Horodate.Client.Load;
 internal sealed partial class SendScheduler
 {
     private readonly ClientConnection[] _connections; // sorted by offset
+    private readonly long[] _offsets; // their offsets, in the same order: the schedule reads them without touching a connection
     private long _start;
     private readonly long _intervalTicks;
     private readonly Action<ClientConnection, string> _onDown;
@@ -36,6 +37,7 @@ internal sealed partial class SendScheduler
     public SendScheduler(int id, ClientConnection[] connections, ClientConnection[] all, long intervalTicks, bool keepUnacked, Action<ClientConnection, string> onDown)
     {
         _connections = connections;
+        _offsets = Array.ConvertAll(connections, c => c.OffsetTicks);
         _all = all;
         _keepUnacked = keepUnacked;
         _intervalTicks = intervalTicks;
@@ -131,7 +133,7 @@ internal sealed partial class SendScheduler
         var ticksPerUs = Stopwatch.Frequency / 1_000_000.0;
         while (!_stopSending)
         {
-            var due = _start + (period * _intervalTicks) + _connections[next].OffsetTicks;
+            var due = _start + (period * _intervalTicks) + _offsets[next];
             var now = Stopwatch.GetTimestamp();
             if (due > now)
             {
@@ -145,6 +147,13 @@ internal sealed partial class SendScheduler
                 do
                 {
                     var connection = _connections[next];
+
+                    // What the next turns touch comes into the cache during this send's system call (read after it,
+                    // each line was a cache miss per value, a connection being touched once per interval): the fields
+                    // of the connection after next, the buffer slot of the next one (its fields came a turn ago).
+                    var ahead = next + 1 == _connections.Length ? 0 : next + 1;
+                    ClientConnection.Prefetch(_connections[ahead + 1 == _connections.Length ? 0 : ahead + 1]);
+                    _connections[ahead].PrefetchKept();
                     if (Send(connection))
                     {
                         var lateTicks = Stopwatch.GetTimestamp() - due;
@@ -161,7 +170,7 @@ internal sealed partial class SendScheduler
                         period++;
                     }
 
-                    due = _start + (period * _intervalTicks) + _connections[next].OffsetTicks;
+                    due = _start + (period * _intervalTicks) + _offsets[next];
                 }
                 while (due <= now && !_stopSending);
             }
