@@ -46,6 +46,7 @@ internal struct UnackedBuffer
     /// <param name="capacity">Room for this many values from the first one on (at most <paramref name="limit"/>).</param>
     public UnackedBuffer(int limit, int capacity = DefaultCapacity)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1); // a full buffer drops its oldest to make room: there must be one
         _limit = limit;
         _capacity = capacity;
         _offsets = [];
