@@ -162,15 +162,16 @@ public sealed partial class LoadClient : IDisposable
         await stopReporting.CancelAsync().ConfigureAwait(false);
         await reporting.ConfigureAwait(false);
 
-        // Stop, in two phases. First no more connects and no more sends; the scheduler threads go on reading
-        // what the server sends while every connection is half-closed and the last acknowledgements come.
-        await _connecting.CancelAsync().ConfigureAwait(false);
+        // Stop, in two phases. First no more connects (every connector ended: the connections are the stop's from
+        // here) and no more sends; the scheduler threads go on reading what the server sends while every
+        // connection is half-closed and the last acknowledgements come.
+        await EndConnectorsAsync().ConfigureAwait(false);
+        await ramp.ConfigureAwait(false);
         foreach (var scheduler in _schedulers)
         {
             scheduler.StopSending();
         }
 
-        await ramp.ConfigureAwait(false);
         var stopped = Stopwatch.GetTimestamp();
         var sending = Stopwatch.GetElapsedTime(scheduleStart, stopped);
         await FinishSendingAsync().ConfigureAwait(false);
