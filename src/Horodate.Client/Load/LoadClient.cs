@@ -167,15 +167,19 @@ public sealed partial class LoadClient : IDisposable
         // connection is half-closed and the last acknowledgements come.
         await EndConnectorsAsync().ConfigureAwait(false);
         await ramp.ConfigureAwait(false);
+
+        // --ack-wait bounds the whole end: what the connections owe going out (a resend through a full socket), then
+        // the last acknowledgements.
+        var stopped = Stopwatch.GetTimestamp();
+        var ackDeadline = stopped + (_options.Acknowledged ? (long)(_options.AckWait.TotalSeconds * Stopwatch.Frequency) : 0);
         foreach (var scheduler in _schedulers)
         {
-            scheduler.StopSending();
+            scheduler.StopSending(ackDeadline);
         }
 
-        var stopped = Stopwatch.GetTimestamp();
         var sending = Stopwatch.GetElapsedTime(scheduleStart, stopped);
         await FinishSendingAsync().ConfigureAwait(false);
-        await WaitForAcksAsync().ConfigureAwait(false);
+        await WaitForAcksAsync(ackDeadline).ConfigureAwait(false);
 
         // Then the threads end, and every socket closes with a FIN after its last byte.
         foreach (var scheduler in _schedulers)
@@ -207,10 +211,10 @@ public sealed partial class LoadClient : IDisposable
     private volatile bool _ramping = true;
 
     /// <summary>
-    /// At stop, in acknowledged mode: waits (at most <see cref="ClientOptions.AckWait"/>) until every value sent
-    /// is acknowledged. The schedulers have stopped sending (they still read), so the buffers can be read from here.
+    /// At stop, in acknowledged mode: waits (until <paramref name="deadline"/>, <see cref="ClientOptions.AckWait"/> after
+    /// the stop began) until every value sent is acknowledged. The schedulers have stopped sending (they still read), so the buffers can be read from here.
     /// </summary>
-    private async Task WaitForAcksAsync()
+    private async Task WaitForAcksAsync(long deadline)
     {
         if (!_options.Acknowledged)
         {
@@ -219,7 +223,6 @@ public sealed partial class LoadClient : IDisposable
 
         // Polled every 10 ms (the last acknowledgements come within a sync of the half-close): only the connections
         // still waiting, and a cheap look at each; the buffers are trimmed once, at the end.
-        var deadline = Stopwatch.GetTimestamp() + (long)(_options.AckWait.TotalSeconds * Stopwatch.Frequency);
         var waiting = _connections.Where(c => c.AwaitsAck).ToList();
         while (waiting.Count > 0 && Stopwatch.GetTimestamp() < deadline)
         {
