@@ -91,7 +91,22 @@ internal sealed class SimClient
     public bool Gone { get; set; }
 
     /// <summary>Done sending: it sends nothing new and half-closes its connections.</summary>
-    public bool Finished { get; set; }
+    public bool Finished
+    {
+        get => FinishedAtMs >= 0;
+    }
+
+    /// <summary>When (monotonic) it finished sending, or -1.</summary>
+    public long FinishedAtMs { get; private set; } = -1;
+
+    /// <summary>It stops sending at <paramref name="nowMs"/> (once).</summary>
+    public void Finish(long nowMs)
+    {
+        if (FinishedAtMs < 0)
+        {
+            FinishedAtMs = nowMs;
+        }
+    }
 
     /// <summary>It had its final acknowledgement: it is done, its connection closes.</summary>
     public bool FinalReceived { get; set; }

@@ -12,11 +12,12 @@ internal sealed partial class SimFileSystem
         public void Write(long offset, ReadOnlySpan<byte> bytes)
         {
             var room = system.Capacity - system.Used + Math.Max(0, file.Length - offset);
+            var crash = system.AtCrashPoint();
             var fault = (system.WriteFaultPerMille > 0 && system.Next(1000) < system.WriteFaultPerMille) || system.FailingPath == path;
             var take = bytes.Length;
-            if (fault || room < bytes.Length)
+            if (crash || fault || room < bytes.Length)
             {
-                take = (int)Math.Clamp(Math.Min(room, system.Next(bytes.Length)), 0, bytes.Length);
+                take = (int)Math.Clamp(Math.Min(room, system.Next(bytes.Length + (crash ? 1 : 0))), 0, bytes.Length);
             }
 
             file.Ensure((int)offset + take);
@@ -29,6 +30,11 @@ internal sealed partial class SimFileSystem
             bytes[..take].CopyTo(file.Data.AsSpan((int)offset));
             file.Written((int)offset, take);
             file.Length = Math.Max(file.Length, (int)offset + take);
+            if (crash)
+            {
+                throw new SimulatedCrash($"during a write of {bytes.Length} B to {path} ({take} B of it written)");
+            }
+
             if (take < bytes.Length)
             {
                 throw new IOException(fault ? "Input/output error (simulated)" : "No space left on device (simulated)");
@@ -44,6 +50,7 @@ internal sealed partial class SimFileSystem
 
         public void SetLength(long length)
         {
+            system.CrashPoint($"before cutting {path} to {length} B");
             if (system.SetLengthFaults)
             {
                 throw new IOException("Input/output error on truncate (simulated)");
@@ -61,6 +68,7 @@ internal sealed partial class SimFileSystem
 
         public void Sync()
         {
+            system.CrashPoint($"before an fsync of {path}");
             if (system.SyncFaultPerMille > 0 && system.Next(1000) < system.SyncFaultPerMille)
             {
                 system.FailedSyncs++;

@@ -52,6 +52,25 @@ internal sealed partial class SimFileSystem(SimRandom random) : IFileSystem
     /// </summary>
     public bool NulTails { get; set; } = true;
 
+    /// <summary>
+    /// While above 0, counts down the changes the process makes (writes, cuts, fsyncs, renames); the one that brings
+    /// it to 0 is where the process dies (<see cref="SimulatedCrash"/>): before a cut, an fsync or a rename, or in the
+    /// middle of a write, a prefix of it in the page cache. For a crash during the server's recovery at its start.
+    /// </summary>
+    public int CrashAfterOps { get; set; }
+
+    /// <summary>True for the change the process dies at (<see cref="CrashAfterOps"/>).</summary>
+    internal bool AtCrashPoint() => CrashAfterOps > 0 && --CrashAfterOps == 0;
+
+    /// <summary>Throws <see cref="SimulatedCrash"/> at the crash point.</summary>
+    internal void CrashPoint(string where)
+    {
+        if (AtCrashPoint())
+        {
+            throw new SimulatedCrash(where);
+        }
+    }
+
     /// <summary>How many fsyncs failed so far.</summary>
     public int FailedSyncs { get; private set; }
 
@@ -88,6 +107,7 @@ internal sealed partial class SimFileSystem(SimRandom random) : IFileSystem
 
     public void Rename(string source, string destination)
     {
+        CrashPoint($"before renaming {source} to {destination}");
         var file = _files[source];
         _files.Remove(source);
         _files[destination] = file;
@@ -95,6 +115,7 @@ internal sealed partial class SimFileSystem(SimRandom random) : IFileSystem
 
     public void SyncDirectory(string path)
     {
+        CrashPoint($"before an fsync of the directory of {path}");
         if (SyncFaultPerMille > 0 && Next(1000) < SyncFaultPerMille)
         {
             FailedSyncs++;
@@ -143,3 +164,9 @@ internal sealed partial class SimFileSystem(SimRandom random) : IFileSystem
 
     private int Next(int max) => random.Next(max);
 }
+
+/// <summary>
+/// The process died at a change it was making (<see cref="SimFileSystem.CrashAfterOps"/>): not an error the production
+/// code may handle, it unwinds the whole start. The simulator then crashes the file system (the process, or the power).
+/// </summary>
+internal sealed class SimulatedCrash(string where) : Exception($"crashed {where}");

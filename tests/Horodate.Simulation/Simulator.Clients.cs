@@ -31,6 +31,15 @@ internal sealed partial class Simulator
     /// </summary>
     private const long MaxReadDelayMs = 20;
 
+    /// <summary>
+    /// How long a finished client waits for its final acknowledgement (its --ack-wait, 3 s scaled) in a quarter of the
+    /// schedules, drawn from a stream of its own; in the others it waits to the end, which must bring it.
+    /// </summary>
+    private readonly long _ackWaitMs;
+
+    /// <summary>Finished clients that gave up waiting for their final acknowledgement.</summary>
+    public int GaveUp { get; private set; }
+
     /// <summary>Acknowledgements the clients read in the middle of a resend (part of it out, not all): what the search must reach.</summary>
     public int MidResendAcks { get; private set; }
 
@@ -56,7 +65,9 @@ internal sealed partial class Simulator
             Lose(client, "the server closed the connection");
         }
 
-        if (client.FinalReceived || client.Attached is not { } connection || production.State != ConnectionState.Up
+        // Finished, it sends what it owes even while its hello waits for its answer, as horodate-client's stop does.
+        var turn = production.State == ConnectionState.Up || (client.Finished && production.State == ConnectionState.Greeting);
+        if (client.FinalReceived || client.Attached is not { } connection || !turn
             || _clock.MonoMs < client.NextSendMs || connection.ClientShutdown || !(sending || client.Finished))
         {
             return;
@@ -64,11 +75,13 @@ internal sealed partial class Simulator
 
         client.NextSendMs = _clock.MonoMs + client.PeriodMs;
         var handed = client.Sent.Count;
-        var caughtUp = client.Tally.SkippedClock;
-        // Its clock: slewed, never back, until its own clock steps (Simulator.ClientClocks.cs); finished: nothing new,
-        // the rest goes out.
-        var value = client.Finished ? long.MinValue : ClientClock(client);
-        var result = production.SendNext(value, acknowledged: true, client.Tally);
+
+        // Its clock: slewed, never back, until its own clock steps (Simulator.ClientClocks.cs). Finished: nothing new,
+        // what it owes goes out through the stop's own call (SendScheduler's SendOwed), turn after turn as the stop does
+        // until its --ack-wait is up.
+        var result = client.Finished
+            ? production.SendOwed(acknowledged: true, client.Tally)
+            : production.SendNext(ClientClock(client), acknowledged: true, client.Tally);
         for (var i = handed; i < client.Sent.Count; i++)
         {
             if (client.Sent[i] < _resumeLast) // a copy of the file's last value is a duplicate, or follows it (keep-duplicates)
@@ -81,7 +94,7 @@ internal sealed partial class Simulator
         {
             Lose(client, $"send failed: {production.Error}");
         }
-        else if (client.Finished && client.Tally.SkippedClock > caughtUp)
+        else if (client.Finished && result == SendResult.Sent)
         {
             // All out (no part of a line, no resend left): it half-closes, as HalfCloseAsync does on a socket.
             connection.ClientShutdown = true;
@@ -157,6 +170,39 @@ internal sealed partial class Simulator
         production.TakeDown();
         client.Attached = null;
         Note($"{client.Id} had its final acknowledgement; acked {client.AckedThrough - SimClock.Epoch}");
+    }
+
+    /// <summary>
+    /// A finished client whose final acknowledgement did not come within its --ack-wait (the server down, slow, or its
+    /// resends still going out) gives up, as horodate-client's stop does: it settles (what was acknowledged is forgotten,
+    /// the rest counted unacknowledged), closes its socket and is gone. Its count must agree with its sockets; what it
+    /// was told is acknowledged must still be stored (the checks).
+    /// </summary>
+    private void GiveUpIfWaitedTooLong(SimClient client)
+    {
+        if (!client.Finished || client.FinalReceived || client.Gone || _clock.MonoMs - client.FinishedAtMs < _ackWaitMs)
+        {
+            return;
+        }
+
+        var production = client.Production!;
+        var left = production.SettleAcks();
+        if (production.Mode != ServerMode.Plain
+            && (left != client.Unacked.Length || production.Acked + left + production.DroppedUnacked != client.Sent.Count))
+        {
+            client.Misbehaved ??= $"it gave up with {client.Unacked.Length} of the {client.Sent.Count} values its sockets saw unacknowledged, but counts {production.Acked} acknowledged, {left} not";
+        }
+
+        GaveUp++;
+        production.TakeDown();
+        client.Attached = null;
+        if (client.Connection is { } connection)
+        {
+            Disconnect(connection, closeSource: true); // its close: what the server had not read yet is not acknowledged
+        }
+
+        client.Gone = true;
+        Note($"{client.Id} gave up waiting after {_clock.MonoMs - client.FinishedAtMs} ms; acked {client.AckedThrough - SimClock.Epoch}, unacked {left}");
     }
 
     /// <summary>The client takes its connection down (a failed send, or the close noticed) and reconnects after its backoff.</summary>

@@ -7,6 +7,7 @@ internal sealed partial class Simulator
     // same client id as the client's new connection.
     private readonly List<(SimConnection Connection, long CloseAtMs)> _stale = [];
     private readonly Dictionary<SimClient, long> _reconnecting = []; // the wall clock when it reconnected (-1: not yet)
+    private readonly SimRandom _restartRandom;
 
     /// <summary>
     /// An fsync failed: the server stops, as production does (a graceful stop that acknowledges nothing more, then a
@@ -83,6 +84,43 @@ internal sealed partial class Simulator
     /// The network drops a connection: nothing more crosses it; what the server sent and the client had not read yet
     /// may be lost with it (the client learns of the loss at once, or when a send fails).
     /// </summary>
+    /// <summary>
+    /// A client killed (its process, or its host): the server sees its connection close at once, or (its host gone,
+    /// a partition) only later, the connection still open, holding nothing new. Half the time it is restarted: a new
+    /// client joins while the server may still hold the old connection, under a new id (horodate-client draws its run's
+    /// id at random: a restarted client is another client to the server). The draws come from a stream of their own.
+    /// </summary>
+    private void KillClient(SimClient victim)
+    {
+        var connection = victim.Connection!;
+        if (_restartRandom.Chance(500))
+        {
+            LoseInTransit(connection);
+            _stale.Add((connection, _clock.MonoMs + _restartRandom.Next(200)));
+            victim.Connection = null;
+            Note($"client {victim.Id} killed (source {connection.Source}); the server notices later");
+        }
+        else
+        {
+            Disconnect(connection, closeSource: true);
+            Note($"client {victim.Id} killed");
+        }
+
+        if (_restartRandom.Chance(500))
+        {
+            var restarted = new SimClient(_clients.Count, victim.Acknowledged, victim.SkewMs, victim.PeriodMs)
+            {
+                ReconnectAtMs = _clock.MonoMs + _restartRandom.Next(50),
+            };
+            _clients.Add(restarted);
+            Restarted++;
+            Note($"client {victim.Id} restarted as {restarted.Id}");
+        }
+    }
+
+    /// <summary>Killed clients restarted (as new clients) in this schedule.</summary>
+    public int Restarted { get; private set; }
+
     private void LoseInTransit(SimConnection connection)
     {
         if (_wireRandom.Chance(500))

@@ -40,8 +40,16 @@ internal sealed partial class Simulator
         }
 
         connection.AnswerHello(AnswerDelayMaxMs == 0 ? 0 : Hellos.Next(AnswerDelayMaxMs + 1));
-        _core!.EnableAcks(connection.Source, client.Id, connection);
+        _core!.EnableAcks(connection.Source, HelloId(client), connection);
     }
+
+    /// <summary>
+    /// With <see cref="SharedIds"/> (not in the default search: README, not promised), the second client presents the
+    /// first one's id, as two clients misconfigured with one id would: two live connections under one id.
+    /// </summary>
+    public bool SharedIds { get; init; }
+
+    private string HelloId(SimClient client) => SharedIds && client.Index == 1 && _clients[0].Acknowledged ? _clients[0].Id : client.Id;
 
     /// <summary>
     /// The watcher's decision: a hello unanswered for <see cref="HelloTimeoutMs"/> since the connect, at an address that

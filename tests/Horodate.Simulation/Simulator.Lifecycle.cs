@@ -11,6 +11,7 @@ namespace Horodate.Simulation;
 internal sealed partial class Simulator
 {
     private long _outage;
+    private bool _healed; // the end: no more storage faults at a start
     private long _graceEndsMs; // when the last restart's grace ends (monotonic)
     private readonly long _firstWall = SimClock.Epoch;
     private long _maxWallOffset = SimClock.Epoch;
@@ -27,6 +28,7 @@ internal sealed partial class Simulator
     /// <summary>The end: the server comes up if it is down, everyone catches up, a graceful stop, a last recovery.</summary>
     private void End()
     {
+        _healed = true;
         _files.Capacity = long.MaxValue;
         _files.WriteFaultPerMille = _files.SyncFaultPerMille = 0;
         if (_core is { Failure: not null })
@@ -45,7 +47,10 @@ internal sealed partial class Simulator
         foreach (var client in _clients)
         {
             // As horodate-client at the end of its run: done sending, it half-closes and waits for its final acknowledgement.
-            client.Finished |= client.Acknowledged;
+            if (client.Acknowledged)
+            {
+                client.Finish(_clock.MonoMs);
+            }
             if (client.Connection is { } connection)
             {
                 connection.EagainPerMille = connection.WriteEagainPerMille = 0;
@@ -77,6 +82,7 @@ internal sealed partial class Simulator
     private void Restart()
     {
         Note($"restart at {_clock.MonoMs} ms (wall {_clock.WallMs}); main {_files.Content(Output).Length} B, journal [{Encoding.ASCII.GetString(_files.Content(_options.JournalPath)).Replace('\n', '|')}]");
+        StorageFaultsAtStart();
         try
         {
             _core = IngestCore.Open(_options, _files, _clock, NullEvents.Instance);
@@ -84,10 +90,26 @@ internal sealed partial class Simulator
         catch (IOException)
         {
             // The disk refused the start (the journal could not be rewritten): the server exits; it is started again later.
+            _files.CrashAfterOps = 0;
             _outage += 50;
             Note("start failed");
             return;
         }
+        catch (SimulatedCrash crash)
+        {
+            // It died during its recovery (a cut, the rewrite of its files' tails, the journal's temp file and rename):
+            // the next start recovers from what that left, a torn write included; after a power loss, of it only what
+            // was synced.
+            _files.CrashAfterOps = 0;
+            Crashes++;
+            RecoveryCrashes++;
+            Note($"crashed during the recovery: {crash.Message}");
+            _files.Crash();
+            _outage += 50;
+            return;
+        }
+
+        _files.CrashAfterOps = 0;
 
         _resumeLast = _core.Resume.LastValue ?? -1;
         _delayBoundSeen = long.MinValue;
@@ -111,6 +133,37 @@ internal sealed partial class Simulator
 
         _lastFlushMs = _clock.MonoMs;
         _verifiedMain = 0;
+    }
+
+    /// <summary>
+    /// Storage faults during the recovery at a start, from a stream of their own: in one start in four the process dies
+    /// at one of its first changes to the files (<see cref="SimFileSystem.CrashAfterOps"/>), and in one in eight the disk
+    /// is full (a few bytes free, or none) as it starts; a full disk frees while the server is down (Step).
+    /// </summary>
+    /// <summary>Starts during whose recovery the process died.</summary>
+    public int RecoveryCrashes { get; private set; }
+
+    /// <summary>Starts on a full disk.</summary>
+    public int FullAtStart { get; private set; }
+
+    private void StorageFaultsAtStart()
+    {
+        if (_healed)
+        {
+            return; // the end: the last starts recover on a working disk
+        }
+
+        if (_recoveryRandom.Chance(250))
+        {
+            _files.CrashAfterOps = 1 + _recoveryRandom.Next(16);
+        }
+
+        if (_recoveryRandom.Chance(125) && _files.Capacity == long.MaxValue)
+        {
+            _files.Capacity = _files.Used + _recoveryRandom.Next(64);
+            FullAtStart++;
+            Note($"disk full at the start: capacity {_files.Capacity}");
+        }
     }
 
     private void Down()

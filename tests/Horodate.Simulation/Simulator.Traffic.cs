@@ -27,6 +27,12 @@ internal sealed partial class Simulator
 
             if (client.Acknowledged)
             {
+                GiveUpIfWaitedTooLong(client);
+                if (client.Gone)
+                {
+                    continue;
+                }
+
                 DriveProduction(client, sending);
                 CloseWhenPlainAndDone(client);
                 if (client.FinalReceived)

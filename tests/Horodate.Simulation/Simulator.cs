@@ -52,6 +52,9 @@ internal sealed partial class Simulator
     /// <summary>Clients whose connection dropped (a network failure) while the server ran: their values may arrive late.</summary>
     private readonly HashSet<SimClient> _droppedClients = [];
 
+    /// <summary>Storage faults during a start's recovery (Simulator.Lifecycle.cs): their own stream.</summary>
+    private readonly SimRandom _recoveryRandom;
+
     public Simulator(ulong seed, bool trace = false)
     {
         _seed = seed;
@@ -91,6 +94,9 @@ internal sealed partial class Simulator
         _partialPerMille = _wireRandom.Chance(500) ? 100 : 0;
         _writeEagainPerMille = _wireRandom.Chance(300) ? 100 : 0;
         _readPerMille = _wireRandom.Next(3) switch { 0 => 1_000, 1 => 300, _ => 50 }; // every step, or now and then (then within 20 ms)
+        _ackWaitMs = new SimRandom(seed ^ 0xAC4A17UL).Next(4) == 0 ? 300 : long.MaxValue;
+        _restartRandom = new SimRandom(seed ^ 0x4E57A47UL);
+        _recoveryRandom = new SimRandom(seed ^ 0x2EC0FE2UL);
         if (_random.Chance(300))
         {
             _files.WriteFaultPerMille = 50;
@@ -161,6 +167,12 @@ internal sealed partial class Simulator
             }
 
             ConnectAndSend(sending: true); // clients try to reconnect, and fail, with backoff
+            if (_files.Capacity != long.MaxValue && _recoveryRandom.Chance(20))
+            {
+                _files.Capacity = long.MaxValue; // the full disk that refused a start is freed
+                Note("disk freed while the server is down");
+            }
+
             if (_random.Chance(2))
             {
                 PowerLossWhileDown();
@@ -232,7 +244,7 @@ internal sealed partial class Simulator
 
         if (_random.Chance(2) && _clients.Find(c => c.Acknowledged && !c.Finished && !c.Gone) is { } done)
         {
-            done.Finished = true;
+            done.Finish(_clock.MonoMs);
             Note($"client {done.Id} finished");
         }
 
@@ -258,8 +270,7 @@ internal sealed partial class Simulator
         {
             // A client killed: its connection closes; what it had not had acknowledged is lost with it.
             victim.Gone = true;
-            Disconnect(victim.Connection!, closeSource: true);
-            Note($"client {victim.Id} killed");
+            KillClient(victim);
         }
 
         return CheckMain();

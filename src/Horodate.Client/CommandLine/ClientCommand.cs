@@ -59,7 +59,7 @@ internal static class ClientCommand
         {
             Description = "Plain mode: send no hello, keep nothing for resending (the statement's protocol). By default the client asks for acknowledgements, keeps unacknowledged values and resends them after a reconnect.",
         };
-        var ackWait = CliParsing.Duration("--ack-wait", $"At stop, wait this long at most for the last acknowledgements. [default: {DurationParser.Format(defaults.AckWait)}]", TimeSpan.Zero, TimeSpan.FromMinutes(10));
+        var ackWait = CliParsing.Duration("--ack-wait", $"At stop, this long at most to send what is owed and wait for the last acknowledgements. [default: {DurationParser.Format(defaults.AckWait)}]", TimeSpan.Zero, TimeSpan.FromMinutes(10));
         var tls = new Option<bool>("--tls") { Description = "Speak TLS to the server (horodate-server --tls-cert)." };
         var tlsInsecure = new Option<bool>("--tls-insecure") { Description = "With --tls: accept any certificate (self-signed). For tests only." };
         var threads = CliParsing.Integer("--threads", "", $"Scheduler threads sending on the connections. [default: {defaults.SchedulerThreads}]", 1, 64);

@@ -253,7 +253,7 @@ internal sealed partial class ClientConnection(int index, long offsetTicks, int 
     /// </summary>
     public async Task HalfCloseAsync()
     {
-        if (State == ConnectionState.Down || Mode == ServerMode.Plain)
+        if (State == ConnectionState.Down || Mode == ServerMode.Plain || _halfClosed)
         {
             return; // a connection still greeting half-closes too: the server stops waiting for it at once
         }
@@ -269,6 +269,29 @@ internal sealed partial class ClientConnection(int index, long offsetTicks, int 
             _halfClosed = true;
         }
         catch (Exception ex) when (ex is SocketException or IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // already gone: its unacknowledged values are counted as such
+        }
+    }
+
+    /// <summary>
+    /// At the stop, on the owning scheduler thread, once the connection owes nothing more: a plain socket half-closes
+    /// now, so that its last acknowledgement does not wait for connections still sending what they owe. A TLS one
+    /// waits for <see cref="HalfCloseAsync"/> (its close_notify is asynchronous).
+    /// </summary>
+    public void HalfCloseOwedNothing()
+    {
+        if (Tls is not null || Socket is not { } socket || State == ConnectionState.Down || Mode == ServerMode.Plain || _halfClosed)
+        {
+            return;
+        }
+
+        try
+        {
+            socket.Shutdown(SocketShutdown.Send);
+            _halfClosed = true;
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
             // already gone: its unacknowledged values are counted as such
         }

@@ -81,9 +81,9 @@ public sealed record ClientOptions
     /// <summary>How much sending each connection keeps while unacknowledged (default 60 s: 1,200 values at 50 ms).</summary>
     public TimeSpan UnackedWindow { get; init; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>At stop, how long to wait for the last acknowledgements (default 3 s). The client half-closes its
-    /// connections, so the server syncs and acknowledges at once (within one sync interval, 1 s by default, at worst); the margin covers
-    /// a server whose disk is slow to sync.</summary>
+    /// <summary>At stop, how long at most (default 3 s, from the stop) to send what the connections owe and wait for the
+    /// last acknowledgements. The client half-closes its connections, so the server syncs and acknowledges at once (within
+    /// one sync interval, 1 s by default, at worst); the margin covers a server whose disk is slow to sync.</summary>
     public TimeSpan AckWait { get; init; } = TimeSpan.FromSeconds(3);
 
     /// <summary>How long a hello may go unanswered before the server is taken for a plain one (default 2 s).</summary>

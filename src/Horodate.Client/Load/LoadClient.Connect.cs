@@ -19,6 +19,13 @@ public sealed partial class LoadClient
     private long _reconnects;
     private long _connectFailures;
 
+    // The reconnects under way, plus one for the run until its stop begins (EndConnectorsAsync): the ramp's
+    // connects are awaited as the ramp.
+    private readonly Lock _connectorsGate = new();
+    private int _connectors = 1;
+    private bool _connectorsEnding;
+    private readonly TaskCompletionSource _connectorsEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     private static async Task<IPEndPoint[]> ResolveAsync(ClientOptions options, CancellationToken cancel)
     {
         var endpoints = new List<IPEndPoint>();
@@ -63,10 +70,69 @@ public sealed partial class LoadClient
             ClientLog.ConnectionLost(_logger, _options.Server, reason, suppressed);
         }
 
-        if (!_connecting.IsCancellationRequested)
+        StartReconnect(connection);
+    }
+
+    /// <summary>
+    /// Starts <paramref name="connection"/>'s reconnect, unless the stop has begun: the stop then owns every
+    /// connection as it is (<see cref="EndConnectorsAsync"/>).
+    /// </summary>
+    private void StartReconnect(ClientConnection connection)
+    {
+        lock (_connectorsGate)
         {
-            _ = ConnectAsync(connection, reconnect: true);
+            if (_connectorsEnding)
+            {
+                return;
+            }
+
+            _connectors++;
         }
+
+        _ = ReconnectAsync(connection);
+    }
+
+    private async Task ReconnectAsync(ClientConnection connection)
+    {
+        try
+        {
+            await ConnectAsync(connection, reconnect: true).ConfigureAwait(false);
+        }
+        finally
+        {
+            ConnectorEnded();
+        }
+    }
+
+    private void ConnectorEnded()
+    {
+        lock (_connectorsGate)
+        {
+            if (--_connectors == 0)
+            {
+                _connectorsEnded.TrySetResult();
+            }
+        }
+    }
+
+    /// <summary>
+    /// The stop's first step: no reconnect starts from now on, those under way are cancelled, and this returns once
+    /// each has ended, its connection brought up or left down. From then on only the stop changes a connection's
+    /// socket: a connect that completed as the stop began is up before the schedulers send what each connection owes
+    /// and half-close it, and a socket can no longer come up after <see cref="CloseAll"/> (never closed: a leak, and a
+    /// connection holding the server's write point until its idle timeout) nor be handed to a scheduler thread that
+    /// has ended (a native connect handed over as the thread closed its epoll set was never settled).
+    /// </summary>
+    private async Task EndConnectorsAsync()
+    {
+        lock (_connectorsGate)
+        {
+            _connectorsEnding = true;
+        }
+
+        await _connecting.CancelAsync().ConfigureAwait(false);
+        ConnectorEnded(); // the run's own count
+        await _connectorsEnded.Task.ConfigureAwait(false);
     }
 
     /// <summary>Connects until it works or the client stops, backing off exponentially between failures.</summary>

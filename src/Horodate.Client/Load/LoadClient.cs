@@ -162,19 +162,24 @@ public sealed partial class LoadClient : IDisposable
         await stopReporting.CancelAsync().ConfigureAwait(false);
         await reporting.ConfigureAwait(false);
 
-        // Stop, in two phases. First no more connects and no more sends; the scheduler threads go on reading
-        // what the server sends while every connection is half-closed and the last acknowledgements come.
-        await _connecting.CancelAsync().ConfigureAwait(false);
+        // Stop, in two phases. First no more connects (every connector ended: the connections are the stop's from
+        // here) and no more sends; the scheduler threads go on reading what the server sends while every
+        // connection is half-closed and the last acknowledgements come.
+        await EndConnectorsAsync().ConfigureAwait(false);
+        await ramp.ConfigureAwait(false);
+
+        // --ack-wait bounds the whole end: what the connections owe going out (a resend through a full socket), then
+        // the last acknowledgements.
+        var stopped = Stopwatch.GetTimestamp();
+        var ackDeadline = stopped + (_options.Acknowledged ? (long)(_options.AckWait.TotalSeconds * Stopwatch.Frequency) : 0);
         foreach (var scheduler in _schedulers)
         {
-            scheduler.StopSending();
+            scheduler.StopSending(ackDeadline);
         }
 
-        await ramp.ConfigureAwait(false);
-        var stopped = Stopwatch.GetTimestamp();
         var sending = Stopwatch.GetElapsedTime(scheduleStart, stopped);
         await FinishSendingAsync().ConfigureAwait(false);
-        await WaitForAcksAsync().ConfigureAwait(false);
+        await WaitForAcksAsync(ackDeadline).ConfigureAwait(false);
 
         // Then the threads end, and every socket closes with a FIN after its last byte.
         foreach (var scheduler in _schedulers)
@@ -206,10 +211,10 @@ public sealed partial class LoadClient : IDisposable
     private volatile bool _ramping = true;
 
     /// <summary>
-    /// At stop, in acknowledged mode: waits (at most <see cref="ClientOptions.AckWait"/>) until every value sent
-    /// is acknowledged. The schedulers have stopped sending (they still read), so the buffers can be read from here.
+    /// At stop, in acknowledged mode: waits (until <paramref name="deadline"/>, <see cref="ClientOptions.AckWait"/> after
+    /// the stop began) until every value sent is acknowledged. The schedulers have stopped sending (they still read), so the buffers can be read from here.
     /// </summary>
-    private async Task WaitForAcksAsync()
+    private async Task WaitForAcksAsync(long deadline)
     {
         if (!_options.Acknowledged)
         {
@@ -220,7 +225,6 @@ public sealed partial class LoadClient : IDisposable
         // connections still waiting in order, and stops at the first one that still waits (an acknowledgement never
         // goes back), so that the polls before the sync that acknowledges them all look at one connection each, not
         // at thousands (a cache miss each: ~7 % of the stop's CPU at 5,000). The buffers are trimmed once, at the end.
-        var deadline = Stopwatch.GetTimestamp() + (long)(_options.AckWait.TotalSeconds * Stopwatch.Frequency);
         var waiting = _connections.Where(c => c.AwaitsAck).ToArray();
         var settled = 0;
         while (Stopwatch.GetTimestamp() < deadline)

@@ -15,17 +15,12 @@ public sealed partial class OrderingEngine
     /// reconnected client first resends, in order, what it had not had acknowledged: the values its mark covers
     /// are a prefix of the connection's stream. The first value the mark does not cover ends that prefix, so that
     /// a value the client repeats later on the live connection is a new copy (stored again with keep-duplicates),
-    /// not a resend. Whatever still arrives on an older connection of the client once a newer one said hello (bytes
-    /// the server had not read yet) is dropped as a resend: the client resends everything it had not had
-    /// acknowledged on the newer one, in order.
+    /// not a resend. (Whatever still arrives on an older connection of the client once a newer one said hello, bytes
+    /// the server had not read yet, never gets here: <see cref="Ingest(int, ReadOnlySpan{long}, EngineTime)"/> drops
+    /// it, and the client resends everything it had not had acknowledged on the newer one, in order.)
     /// </summary>
-    private bool IsResend(int source, ref SourceState state, ClientState client, long value)
+    private bool IsResend(ref SourceState state, ClientState client, long value)
     {
-        if (client.Source != source)
-        {
-            return true;
-        }
-
         if (state.Resending)
         {
             if (client.Mark.Covers(value, state.ResentCopies))

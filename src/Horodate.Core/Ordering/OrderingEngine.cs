@@ -176,6 +176,16 @@ public sealed partial class OrderingEngine
         var delivered = false;
         var client = state.Client;
         _received += values.Length;
+        if (client is not null && client.Source != source)
+        {
+            // A connection its client replaced (a newer one said hello under its id): all it carries is dropped as
+            // resends (the client resends it on the newer one), and its acknowledgement point does not move. An ACK there says what this server
+            // took from it: a second live client presenting the same id would otherwise be told its values are
+            // durable while they were dropped (README, Guarantees: one id, one client).
+            _resent += values.Length;
+            return;
+        }
+
         foreach (var value in values)
         {
             if (value > state.LastReceived)
@@ -183,10 +193,10 @@ public sealed partial class OrderingEngine
                 state.LastReceived = value;
             }
 
-            if (client is not null && IsResend(source, ref state, client, value))
+            if (client is not null && IsResend(ref state, client, value))
             {
                 _resent++;
-                if (client.Source == source && value <= futureLimit)
+                if (value <= futureLimit)
                 {
                     delivered = true; // a resend on the client's live connection: see DeliveredCopy
                     DeliveredCopy(ref state, value);

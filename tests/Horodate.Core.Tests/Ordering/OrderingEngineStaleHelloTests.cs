@@ -32,4 +32,31 @@ public sealed class OrderingEngineStaleHelloTests
         Assert.Equal([T0 + 5, T0 + 10, T0 + 20], output.Written);
         Assert.Equal(1, engine.Counters.Resent); // the left connection's copy
     }
+
+    /// <summary>
+    /// Two live connections under one id (a client that reconnected while the server still reads its old connection,
+    /// or two clients misconfigured with the same id): what the older one delivers once the newer one said hello is
+    /// dropped, so its acknowledgement must not cover it; before, its point rose with every value dropped there.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Values_dropped_on_a_replaced_connection_are_never_acknowledged_there(bool dedupe)
+    {
+        var output = new RecordingOutput();
+        var engine = new OrderingEngine(new OrderingOptions { Dedupe = dedupe }, output, lastWritten: null, nowMs: T0);
+        var older = engine.OpenSource(T0);
+        engine.Identify(older, "same");
+        engine.Ingest(older, [T0 + 1, T0 + 2], T0 + 2);
+        var newer = engine.OpenSource(T0 + 3);
+        engine.Identify(newer, "same");
+        engine.Ingest(older, [T0 + 4, T0 + 6], T0 + 6); // the older one still sends: dropped
+        engine.Ingest(newer, [T0 + 5], T0 + 6);
+        engine.Advance(T0 + 30_000);
+
+        Assert.Equal([T0 + 1, T0 + 2, T0 + 5], output.Written);
+        Assert.Equal(T0 + 2, engine.AckPoint(older)); // not T0 + 6: T0 + 4 and T0 + 6 were never stored
+        Assert.Equal(T0 + 5, engine.AckPoint(newer));
+        Assert.Equal(2, engine.Counters.Resent);
+    }
 }

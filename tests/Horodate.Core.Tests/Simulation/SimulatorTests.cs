@@ -33,7 +33,10 @@ public sealed class SimulatorDatedSeedsTests
 /// </summary>
 public sealed class SimulatorClientCoverageTests
 {
-    /// <summary>Seeds 1 to 2,000: in at least one schedule in twenty a client reads an ACK in the middle of a resend.</summary>
+    /// <summary>
+    /// Seeds 1 to 2,000: in at least one schedule in twenty a client reads an ACK in the middle of a resend; the newer
+    /// fault classes are reached too.
+    /// </summary>
     [Fact]
     public void Acknowledgements_land_in_the_middle_of_resends_in_one_schedule_in_twenty_or_more()
     {
@@ -42,6 +45,14 @@ public sealed class SimulatorClientCoverageTests
         Assert.True(result.Violations == 0, report.ToString());
         Assert.True(result.MidResendSchedules >= 100, $"only {result.MidResendSchedules} of 2,000 schedules read an ACK mid-resend");
         Assert.True(result.PlainFallbackSchedules >= 50, $"only {result.PlainFallbackSchedules} of 2,000 schedules took the server for a plain one (an unanswered hello)");
+
+        // The stop and recovery classes: a finished client giving up at its --ack-wait (the server down, or its
+        // acknowledgements pending), the server dying during its recovery at a start, a start on a full disk, a killed
+        // client restarted while the server may still hold its old connection.
+        Assert.True(result.GaveUpSchedules >= 100, $"only {result.GaveUpSchedules} of 2,000 schedules had a client give up at its --ack-wait");
+        Assert.True(result.RecoveryCrashSchedules >= 40, $"only {result.RecoveryCrashSchedules} of 2,000 schedules crashed during a recovery");
+        Assert.True(result.FullAtStartSchedules >= 60, $"only {result.FullAtStartSchedules} of 2,000 schedules started on a full disk");
+        Assert.True(result.RestartedClientSchedules >= 60, $"only {result.RestartedClientSchedules} of 2,000 schedules restarted a killed client");
     }
 }
 
