@@ -9,6 +9,10 @@ public sealed class UnackedBufferTests
     private static readonly long Days30 = (long)TimeSpan.FromDays(30).TotalMilliseconds;
 
     [Fact]
+    public void A_buffer_that_could_hold_no_value_is_refused_when_made() =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => new UnackedBuffer(limit: 0));
+
+    [Fact]
     public void It_holds_what_a_queue_of_longs_holds_through_growth_wraparound_trims_and_clock_steps()
     {
         var random = new Random(20261128);

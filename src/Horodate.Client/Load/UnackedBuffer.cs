@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
@@ -88,6 +89,7 @@ internal struct UnackedBuffer
 
         // Slot(Count) < _length, the array's length: written without a bounds check. The array's header is still read
         // (its null check), another cache line than the slot's: the scheduler prefetches both (PrefetchNext).
+        Debug.Assert((uint)Slot(Count) < (uint)_offsets.Length && _length == _offsets.Length, "the unchecked write stays in the array");
         Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_offsets), Slot(Count)) = (int)(value - _base);
         Count++;
         return dropped;
