@@ -28,5 +28,12 @@ programs() {
     client=$root/artifacts/bin/Horodate.Client/release/horodate-client
     [ -x "$server" ] && [ -x "$client" ] || (cd "$root" && dotnet build -c Release -v quiet -nologo >/dev/null) || return 1
   fi
+  # A build older than the last commit to src/ measures older code: say so (the figures would be the old code's).
+  local changed b; changed=$(cd "$root" && git log -1 --format=%ct -- src 2>/dev/null || true)
+  for b in "$server" "$client"; do
+    if [ -n "$changed" ] && [ "$(stat -c %Y "$b")" -lt "$changed" ]; then
+      echo "warning: $b is older than the last commit to src/: rebuild or republish it to measure this code" >&2
+    fi
+  done
   server=${HORODATE_BENCH_SERVER:-$server}; client=${HORODATE_BENCH_CLIENT:-$client}
 }
