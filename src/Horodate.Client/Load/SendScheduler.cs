@@ -159,8 +159,8 @@ internal sealed partial class SendScheduler
                     // What the next turns touch comes into the cache during this send's system call (read after it,
                     // each line was a cache miss per value, a connection being touched once per interval): the fields
                     // of the connection after next, the buffer slot of the next one (its fields came a turn ago).
-                    var ahead = next + 1 == _connections.Length ? 0 : next + 1;
-                    ClientConnection.Prefetch(_connections[ahead + 1 == _connections.Length ? 0 : ahead + 1]);
+                    var ahead = After(next);
+                    ClientConnection.Prefetch(_connections[After(ahead)]);
                     _connections[ahead].PrefetchKept();
                     if (Send(connection))
                     {
@@ -186,6 +186,9 @@ internal sealed partial class SendScheduler
             ReadIfOverdue(now);
         }
     }
+
+    /// <summary>The connection whose turn comes after <paramref name="index"/>'s, in the order of the schedule.</summary>
+    private int After(int index) => index + 1 == _connections.Length ? 0 : index + 1;
 
     /// <summary>
     /// At the stop, before the half-close: every connection up sends what it owes (a line's rest, the values a
